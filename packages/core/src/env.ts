@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+/**
+ * The one place that reads process.env. Every value is validated at start-up; a bad value stops the
+ * process with a message naming the variable.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+
+export const envSchema = z.object({
+  /** A PostgreSQL connection string. Absent: an embedded PostgreSQL in DATA_DIR/postgres is used. */
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), "must start with postgres:// or postgresql://")
+    .optional(),
+  /** Port of the web app. */
+  PORT: port.default(3000),
+  /** Folder for local state: the embedded database and, by default, stored files. */
+  DATA_DIR: z.string().min(1).default(".data"),
+  /** Folder where export parts and result files are stored (default DATA_DIR/storage). */
+  STORAGE_DIR: z.string().min(1).optional(),
+  /** Port of the embedded PostgreSQL (only used without DATABASE_URL). */
+  EMBEDDED_PG_PORT: port.default(54329),
+  /** Size of each process's database connection pool. */
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** "0" stops the first start from creating a demo superuser and printing its token. */
+  BOOTSTRAP_DEMO_USER: z.enum(["0", "1"]).default("1"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  // Empty strings count as "not set", the way shells usually mean them.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new EnvError(`Invalid environment configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

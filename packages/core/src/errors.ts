@@ -1,0 +1,67 @@
+/**
+ * Typed domain errors. Core throws these; each door maps them once, through ERROR_TABLE
+ * (REST: status + JSON body; tRPC: TRPCError code).
+ */
+export type FieldErrors = Record<string, string[]>;
+
+export const ERROR_TABLE = {
+  INVALID: { http: 400, trpc: "BAD_REQUEST" },
+  UNAUTHENTICATED: { http: 401, trpc: "UNAUTHORIZED" },
+  FORBIDDEN: { http: 403, trpc: "FORBIDDEN" },
+  NOT_FOUND: { http: 404, trpc: "NOT_FOUND" },
+  METHOD_NOT_ALLOWED: { http: 405, trpc: "METHOD_NOT_SUPPORTED" },
+  CONFLICT: { http: 409, trpc: "CONFLICT" },
+  GONE: { http: 410, trpc: "NOT_FOUND" },
+  PAYLOAD_TOO_LARGE: { http: 413, trpc: "PAYLOAD_TOO_LARGE" },
+  UNSUPPORTED_MEDIA_TYPE: { http: 415, trpc: "UNSUPPORTED_MEDIA_TYPE" },
+  TOO_MANY_REQUESTS: { http: 429, trpc: "TOO_MANY_REQUESTS" },
+  UNAVAILABLE: { http: 503, trpc: "INTERNAL_SERVER_ERROR" },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    /** Field → messages, for validation errors (the REST body is then this object). */
+    readonly fields?: FieldErrors,
+  ) {
+    super(fields ? `${detail} ${JSON.stringify(fields)}` : detail);
+    this.name = "DomainError";
+  }
+
+  /** The JSON body both doors send: `{detail}` or, for field errors, `{field: [messages]}`. */
+  body(): Record<string, unknown> {
+    return this.fields ? this.fields : { detail: this.detail };
+  }
+}
+
+export const notFound = () => new DomainError("NOT_FOUND", "Not found.");
+export const forbidden = () =>
+  new DomainError("FORBIDDEN", "You do not have permission to perform this action.");
+export const unauthenticated = (detail = "Authentication credentials were not provided.") =>
+  new DomainError("UNAUTHENTICATED", detail);
+export const conflict = (detail: string) => new DomainError("CONFLICT", detail);
+export const invalid = (fields: FieldErrors) => new DomainError("INVALID", "Invalid input.", fields);
+export const invalidDetail = (detail: string) => new DomainError("INVALID", detail);
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}
+
+/** Collects field errors and throws them together, so a client sees every problem at once. */
+export class FieldErrorCollector {
+  readonly errors: FieldErrors = {};
+  add(field: string, message: string) {
+    const list = this.errors[field] ?? [];
+    list.push(message);
+    this.errors[field] = list;
+  }
+  get empty() {
+    return Object.keys(this.errors).length === 0;
+  }
+  throwIfAny() {
+    if (!this.empty) throw invalid(this.errors);
+  }
+}

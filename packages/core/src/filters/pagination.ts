@@ -1,0 +1,63 @@
+import type { SQL } from "drizzle-orm";
+import { FieldErrorCollector } from "../errors";
+import type { QueryParams } from "./grammar";
+
+/** Array-API pagination (SPEC §2.5): `?limit=` (default 100, capped at 1000) and `?page=` from 1. */
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+export const PAGINATION_PARAMS: ReadonlySet<string> = new Set(["limit", "page", "ordering"]);
+
+export interface PageRequest {
+  limit: number;
+  page: number;
+  offset: number;
+  orderBy: SQL[];
+  ordering: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  limit: number;
+}
+
+function positiveInt(text: string): number | null {
+  const t = text.trim();
+  if (!/^\d{1,9}$/.test(t)) return null;
+  const n = Number(t);
+  return n >= 1 ? n : null;
+}
+
+/**
+ * A limit above the maximum is capped (as DRF's max_limit does) rather than refused; a limit or page that
+ * is not a positive whole number is a 400 naming the parameter.
+ */
+export function parsePageRequest(
+  params: QueryParams,
+  orderings: Readonly<Record<string, SQL[]>>,
+  defaultOrdering: string,
+): PageRequest {
+  const errors = new FieldErrorCollector();
+  let limit = DEFAULT_LIMIT;
+  let page = 1;
+  let ordering = defaultOrdering;
+  if (params.limit !== undefined && params.limit.trim() !== "") {
+    const n = positiveInt(params.limit);
+    if (n === null) errors.add("limit", "A valid positive integer is required.");
+    else limit = Math.min(n, MAX_LIMIT);
+  }
+  if (params.page !== undefined && params.page.trim() !== "") {
+    const n = positiveInt(params.page);
+    if (n === null) errors.add("page", "A valid positive integer is required.");
+    else page = n;
+  }
+  if (params.ordering !== undefined && params.ordering.trim() !== "") {
+    const o = params.ordering.trim();
+    if (Object.hasOwn(orderings, o)) ordering = o;
+    else errors.add("ordering", `Select a valid choice. ${o} is not one of the available choices.`);
+  }
+  errors.throwIfAny();
+  const orderBy = orderings[ordering] ?? [];
+  return { limit, page, offset: (page - 1) * limit, orderBy, ordering };
+}

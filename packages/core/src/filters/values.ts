@@ -1,0 +1,93 @@
+/**
+ * Parsers for filter values given as query-string text. Each returns the parsed value or throws a
+ * ValueError whose message is the one the API shows (Django REST framework's wording, which the given
+ * contract follows).
+ */
+export class ValueError extends Error {}
+
+const INT32_MIN = -2_147_483_648;
+const INT32_MAX = 2_147_483_647;
+
+export function parseInteger(text: string): number {
+  const t = text.trim();
+  if (!/^[-+]?\d{1,10}$/.test(t)) throw new ValueError("Enter a whole number.");
+  const n = Number(t);
+  if (n < INT32_MIN || n > INT32_MAX) throw new ValueError("Enter a whole number.");
+  return n;
+}
+
+export function parseDecimal(text: string): string {
+  const t = text.trim();
+  if (!/^[-+]?\d{1,13}(\.\d{1,6})?$/.test(t)) throw new ValueError("Enter a number.");
+  return t.startsWith("+") ? t.slice(1) : t;
+}
+
+const TRUE = new Set(["true", "1", "yes", "on"]);
+const FALSE = new Set(["false", "0", "no", "off"]);
+
+export function parseBoolean(text: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (TRUE.has(t)) return true;
+  if (FALSE.has(t)) return false;
+  throw new ValueError("Select a valid choice. Use true or false.");
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(text: string): boolean {
+  return UUID.test(text);
+}
+
+export function parseUuid(text: string): string {
+  const t = text.trim();
+  if (!isUuid(t)) throw new ValueError("Enter a valid UUID.");
+  return t.toLowerCase();
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A calendar date `YYYY-MM-DD`, returned as UTC midnight of that day. */
+export function parseDate(text: string): Date {
+  const m = DATE.exec(text.trim());
+  if (!m) throw new ValueError("Enter a valid date.");
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
+    throw new ValueError("Enter a valid date.");
+  }
+  return date;
+}
+
+const DATETIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * An ISO 8601 date-time. Without a zone it is read as UTC (the server's time zone). A bare date means its
+ * midnight. A `+` in an offset that arrived as a space (an unencoded `+` in a query string) is accepted.
+ */
+export function parseDateTime(text: string): Date {
+  let t = text.trim();
+  t = t.replace(/(\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$/, "$1+$2");
+  const m = DATETIME.exec(t);
+  if (!m) throw new ValueError("Enter a valid date/time.");
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [h, mi, s] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  const ms = Math.floor(Number((m[7] ?? "0").padEnd(6, "0")) / 1000);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59 || y < 1) {
+    throw new ValueError("Enter a valid date/time.");
+  }
+  const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (check.getUTCDate() !== d) throw new ValueError("Enter a valid date/time.");
+  let offsetMinutes = 0;
+  const zone = m[8];
+  if (zone && zone.toUpperCase() !== "Z") {
+    const sign = zone.startsWith("-") ? -1 : 1;
+    const digits = zone.slice(1).replace(":", "");
+    const oh = Number(digits.slice(0, 2));
+    const om = Number(digits.slice(2) || "0");
+    if (oh > 23 || om > 59) throw new ValueError("Enter a valid date/time.");
+    offsetMinutes = sign * (oh * 60 + om);
+  }
+  return new Date(local - offsetMinutes * 60_000);
+}

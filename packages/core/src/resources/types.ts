@@ -1,0 +1,32 @@
+import type { AnyPgColumn, PgTable } from "drizzle-orm/pg-core";
+import type { FilterKind, FilterSpec, Lookup } from "../filters/grammar";
+
+export const LANGUAGES = ["en", "tr"] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** How a value is typed in a spreadsheet cell and in JSON. */
+export type ValueType = "integer" | "decimal" | "text" | "boolean" | "datetime" | "json";
+
+export interface ResourceField {
+  name: string;
+  labels: Record<Language, string>;
+  column: AnyPgColumn;
+  type: ValueType;
+  /** The filter kind and lookups of this field; absent = not filterable. */
+  filter?: { kind: FilterKind; lookups?: readonly Lookup[]; choices?: readonly string[] };
+}
+
+/** An exportable back-office list: its REST path, fields, default columns and filters. */
+export interface Resource {
+  key: string;
+  /** The list's API path, with its trailing slash: `/api/v1/products/`. */
+  path: string;
+  viewset: string;
+  table: PgTable;
+  idColumn: AnyPgColumn;
+  fields: readonly ResourceField[];
+  defaultFields: readonly string[];
+  filterSpec: FilterSpec;
+  /** Fields a filter file may name as its key column; the first is the default for a bare list. */
+  filterFileKeys: readonly string[];
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import type { TestProject } from "vitest/node";
+import { ensureEmbeddedPostgres, type EmbeddedServer } from "../db/embedded";
+import { migrateDatabase } from "../db/migrate";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    adminUrl: string;
+    templateDb: string;
+  }
+}
+
+const LOCAL = "postgres://postgres@127.0.0.1:5432/postgres";
+
+async function reachable(url: string) {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
+  c.on("error", () => {});
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function withDatabase(url: string, database: string) {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * Tests run against a real PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if set, else the local server on
+ * 127.0.0.1:5432, else an embedded one. A template database is migrated once per run; each test file
+ * then gets its own copy (see createTestDatabase), so files run in parallel without seeing each other.
+ */
+export default async function setup(project: TestProject) {
+  let embedded: EmbeddedServer | null = null;
+  let adminUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || "";
+  if (!adminUrl) {
+    if (await reachable(LOCAL)) adminUrl = LOCAL;
+    else {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), "exports-test-pg-"));
+      embedded = await ensureEmbeddedPostgres({ dataDir, port: 54_000 + Math.floor(Math.random() * 900), database: "postgres" });
+      adminUrl = embedded.url;
+    }
+  }
+  const templateDb = `exports_tpl_${randomBytes(5).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${templateDb}`);
+  await migrateDatabase(withDatabase(adminUrl, templateDb));
+  project.provide("adminUrl", adminUrl);
+  project.provide("templateDb", templateDb);
+  return async () => {
+    await admin.query(`drop database if exists ${templateDb} with (force)`);
+    await admin.end();
+    await embedded?.stop();
+  };
+}

@@ -1,0 +1,37 @@
+import type { z } from "zod";
+import { type FieldErrors, invalid } from "./errors";
+
+/** zod issues → `{field: [messages]}`; top-level problems go under `non_field_errors` (DRF's key). */
+export function zodFieldErrors(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? issue.path.map(String).join(".") : "non_field_errors";
+    const list = out[key] ?? [];
+    if (!list.includes(issue.message)) list.push(issue.message);
+    out[key] = list;
+  }
+  return out;
+}
+
+/** Parses input with a shared schema, throwing the domain's INVALID error with field messages. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw invalid(zodFieldErrors(result.error));
+  return result.data;
+}
+
+/** DRF's wording for the common cases, so REST and tRPC show the same messages. */
+export const messages = {
+  required: "This field is required.",
+  string: "Not a valid string.",
+  list: (got: string) => `Expected a list of items but got type "${got}".`,
+  choice: (value: unknown) => `"${String(value)}" is not a valid choice.`,
+  maxLength: (n: number) => `Ensure this field has no more than ${n} characters.`,
+  maxItems: (n: number) => `Ensure this field has no more than ${n} elements.`,
+};
+
+export function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "list";
+  return typeof value === "object" ? "dict" : typeof value;
+}
