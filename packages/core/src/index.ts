@@ -1,19 +1,26 @@
 // The Export domain: one service layer behind every door (REST, tRPC, worker, CLI).
 export type { Actor } from "./auth/actor";
-export { authenticateHeader, countUsers, createTokenForUsername, createUser, verifyCredentials } from "./auth/users";
+export {
+  authenticateHeader,
+  countUsers,
+  createTokenForUsername,
+  createUser,
+  verifyCredentials,
+} from "./auth/users";
 export { createDatabase, type Database, type Db } from "./db/client";
 export * as schema from "./db/schema";
 export { EXPORT_FORMATS, EXPORT_STATUSES, type ExportFormat, type ExportStatus } from "./db/schema";
-export { env, parseEnv, EnvError, type Env } from "./env";
+export { databaseUrlFromEnv } from "./db/urls";
+export { type Env, EnvError, env, parseEnv } from "./env";
 export * from "./errors";
-export { type Page, DEFAULT_LIMIT, MAX_LIMIT } from "./filters/pagination";
-export { paramsToRecord } from "./filters/grammar";
-export { isUuid } from "./filters/values";
 export { exportFilterSpec } from "./exports/filters";
 export * from "./exports/schemas";
 export { cancelExport, createExport, getExport, listExports } from "./exports/service";
-export { ACTIVE_STATUSES, RUNNABLE_STATUSES, TERMINAL_STATUSES, isActive } from "./exports/states";
+export { ACTIVE_STATUSES, isActive, RUNNABLE_STATUSES, TERMINAL_STATUSES } from "./exports/states";
+export { paramsToRecord } from "./filters/grammar";
+export { DEFAULT_LIMIT, MAX_LIMIT, type Page } from "./filters/pagination";
+export { isUuid } from "./filters/values";
 export { RESOURCES, resourceByKey, resourceByPath } from "./resources/registry";
 export { getResource, listResource } from "./resources/service";
 export { LANGUAGES, type Language, type Resource, type ResourceField } from "./resources/types";
-export { zodFieldErrors, parseInput } from "./validation";
+export { parseInput, zodFieldErrors } from "./validation";

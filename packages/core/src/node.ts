@@ -1,5 +1,5 @@
 // Node-only helpers for processes that own the database's lifecycle (start-up, CLI, tests); the web
 // bundle never imports this entry.
-export { ensureEmbeddedPostgres, createDatabaseIfMissing } from "./db/embedded";
+export { createDatabaseIfMissing, ensureEmbeddedPostgres } from "./db/embedded";
 export { migrateDatabase, migrationsFolder } from "./db/migrate";
 export { resolveDatabaseUrl } from "./db/resolve";

@@ -24,7 +24,8 @@ export function parseAuthorization(header: string | null | undefined): AuthHeade
   if (!header) return { kind: "none" };
   const parts = header.trim().split(/\s+/);
   if (parts[0]?.toLowerCase() !== "token") return { kind: "none" };
-  if (parts.length === 1) return { kind: "invalid", detail: "Invalid token header. No credentials provided." };
+  if (parts.length === 1)
+    return { kind: "invalid", detail: "Invalid token header. No credentials provided." };
   if (parts.length > 2) {
     return { kind: "invalid", detail: "Invalid token header. Token string should not contain spaces." };
   }

@@ -64,7 +64,10 @@ export async function createUser(db: Db, input: z.input<typeof createUserInput>)
   });
 }
 
-export async function createTokenForUsername(db: Db, username: string): Promise<{ username: string; token: string }> {
+export async function createTokenForUsername(
+  db: Db,
+  username: string,
+): Promise<{ username: string; token: string }> {
   const user = await db.query.users.findFirst({ where: eq(users.username, username) });
   if (!user) throw new DomainError("NOT_FOUND", `No user named "${username}".`);
   return { username: user.username, token: await issueToken(db, user.id) };
@@ -87,7 +90,12 @@ export async function authenticateHeader(db: Db, header: string | null | undefin
   if (parsed.kind === "invalid") throw unauthenticated(parsed.detail);
   const keyHash = hashTokenKey(parsed.key);
   const rows = await db
-    .select({ id: users.id, username: users.username, isSuperuser: users.isSuperuser, lastUsedAt: apiTokens.lastUsedAt })
+    .select({
+      id: users.id,
+      username: users.username,
+      isSuperuser: users.isSuperuser,
+      lastUsedAt: apiTokens.lastUsedAt,
+    })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(eq(apiTokens.keyHash, keyHash))
@@ -98,7 +106,12 @@ export async function authenticateHeader(db: Db, header: string | null | undefin
     await db
       .update(apiTokens)
       .set({ lastUsedAt: sql`now()` })
-      .where(and(eq(apiTokens.keyHash, keyHash), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, LAST_USED_RESOLUTION))));
+      .where(
+        and(
+          eq(apiTokens.keyHash, keyHash),
+          or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, LAST_USED_RESOLUTION)),
+        ),
+      );
   }
   return toActor(row);
 }
@@ -110,4 +123,4 @@ export async function verifyCredentials(db: Db, username: string, password: stri
   return user?.passwordHash && ok ? toActor(user) : null;
 }
 
-const DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$" + "A".repeat(86);
+const DUMMY_HASH = `scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$${"A".repeat(86)}`;

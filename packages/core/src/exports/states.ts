@@ -11,7 +11,11 @@ export const ACTIVE_STATUSES = [
 /** States a worker may claim. */
 export const RUNNABLE_STATUSES = ["waiting", "waiting_next_page"] as const satisfies readonly ExportStatus[];
 
-export const TERMINAL_STATUSES = ["completed", "failed", "cancelled"] as const satisfies readonly ExportStatus[];
+export const TERMINAL_STATUSES = [
+  "completed",
+  "failed",
+  "cancelled",
+] as const satisfies readonly ExportStatus[];
 
 export function isActive(status: ExportStatus): boolean {
   return (ACTIVE_STATUSES as readonly ExportStatus[]).includes(status);

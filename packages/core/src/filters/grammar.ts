@@ -171,7 +171,11 @@ export interface CompiledFilters {
  * Parses query parameters against a filter spec. Every bad parameter is reported at once, keyed by the
  * parameter's name: `{"created_date__gt": ["Enter a valid date/time."]}`. Empty values are no filter.
  */
-export function compileFilters(spec: FilterSpec, params: QueryParams, options: ParseOptions): CompiledFilters {
+export function compileFilters(
+  spec: FilterSpec,
+  params: QueryParams,
+  options: ParseOptions,
+): CompiledFilters {
   const errors = new FieldErrorCollector();
   const conditions: SQL[] = [];
   const filters: ParsedFilter[] = [];

@@ -25,7 +25,8 @@ export function resolveRequestPath(requestPath: string): ResolvedRequestPath {
   };
   const text = requestPath.trim();
   if (text.length === 0) fail("This field may not be blank.");
-  if (text.length > MAX_REQUEST_PATH_LENGTH) fail(`Ensure this field has no more than ${MAX_REQUEST_PATH_LENGTH} characters.`);
+  if (text.length > MAX_REQUEST_PATH_LENGTH)
+    fail(`Ensure this field has no more than ${MAX_REQUEST_PATH_LENGTH} characters.`);
   const q = text.indexOf("?");
   const pathname = q === -1 ? text : text.slice(0, q);
   const query = q === -1 ? "" : text.slice(q + 1);
@@ -43,7 +44,10 @@ export function resolveRequestPath(requestPath: string): ResolvedRequestPath {
     return fail("The query string is not valid.");
   }
   try {
-    const filters = compileFilters(resource.filterSpec, params, { unknown: "error", reserved: PAGINATION_PARAMS });
+    const filters = compileFilters(resource.filterSpec, params, {
+      unknown: "error",
+      reserved: PAGINATION_PARAMS,
+    });
     return { resource, params, filters };
   } catch (err) {
     if (err instanceof DomainError && err.fields) {

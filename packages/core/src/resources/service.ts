@@ -1,7 +1,7 @@
 import { asc, count, desc } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { compileFilters, type QueryParams } from "../filters/grammar";
-import { type Page, PAGINATION_PARAMS, parsePageRequest } from "../filters/pagination";
+import { PAGINATION_PARAMS, type Page, parsePageRequest } from "../filters/pagination";
 import { resourceByKey } from "./registry";
 import { type RecordValue, selection, toApiRecord } from "./serialize";
 import type { Resource } from "./types";
@@ -17,9 +17,20 @@ export function getResource(key: string): Resource {
  * unknown parameter is a 400, since a mistyped filter silently listing everything would make a wrong
  * export), ordered by id (`ordering=-id` for newest first), paginated.
  */
-export async function listResource(db: Db, resource: Resource, params: QueryParams): Promise<Page<Record<string, RecordValue>>> {
-  const { where } = compileFilters(resource.filterSpec, params, { unknown: "error", reserved: PAGINATION_PARAMS });
-  const pageRequest = parsePageRequest(params, { id: [asc(resource.idColumn)], "-id": [desc(resource.idColumn)] }, "id");
+export async function listResource(
+  db: Db,
+  resource: Resource,
+  params: QueryParams,
+): Promise<Page<Record<string, RecordValue>>> {
+  const { where } = compileFilters(resource.filterSpec, params, {
+    unknown: "error",
+    reserved: PAGINATION_PARAMS,
+  });
+  const pageRequest = parsePageRequest(
+    params,
+    { id: [asc(resource.idColumn)], "-id": [desc(resource.idColumn)] },
+    "id",
+  );
   const fields = resource.fields;
   const [rows, totals] = await Promise.all([
     db

@@ -9,8 +9,14 @@ const CHUNK = 250_000;
  * already there) always has the same values. A few names are deliberately hostile: non-ASCII text
  * ("İstanbul"), commas, quotes, new lines, and cells that would be formulas in a spreadsheet.
  */
-export async function seedProducts(db: Db, count: number, onProgress?: (done: number) => void): Promise<number> {
-  const start = await db.execute<{ n: number }>(sql`select coalesce(max(substring(sku from 5)::int), 0) as n from products where sku ~ '^SKU-[0-9]+$'`);
+export async function seedProducts(
+  db: Db,
+  count: number,
+  onProgress?: (done: number) => void,
+): Promise<number> {
+  const start = await db.execute<{ n: number }>(
+    sql`select coalesce(max(substring(sku from 5)::int), 0) as n from products where sku ~ '^SKU-[0-9]+$'`,
+  );
   let from = Number(start.rows[0]?.n ?? 0) + 1;
   const last = from + count - 1;
   while (from <= last) {

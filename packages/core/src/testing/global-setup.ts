@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { ensureEmbeddedPostgres, type EmbeddedServer } from "../db/embedded";
+import { type EmbeddedServer, ensureEmbeddedPostgres } from "../db/embedded";
 import { migrateDatabase } from "../db/migrate";
 
 declare module "vitest" {
@@ -46,7 +46,11 @@ export default async function setup(project: TestProject) {
     if (await reachable(LOCAL)) adminUrl = LOCAL;
     else {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), "exports-test-pg-"));
-      embedded = await ensureEmbeddedPostgres({ dataDir, port: 54_000 + Math.floor(Math.random() * 900), database: "postgres" });
+      embedded = await ensureEmbeddedPostgres({
+        dataDir,
+        port: 54_000 + Math.floor(Math.random() * 900),
+        database: "postgres",
+      });
       adminUrl = embedded.url;
     }
   }

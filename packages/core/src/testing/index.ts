@@ -1,2 +1,2 @@
-export { createTestDatabase, type TestDatabase } from "./database";
 export { seedProducts } from "../seed/products";
+export { createTestDatabase, type TestDatabase } from "./database";

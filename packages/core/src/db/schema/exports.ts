@@ -34,10 +34,7 @@ export const exports = pgTable(
     language: varchar("language", { length: 8 }).notNull().default("en"),
     lastInstanceId: integer("last_instance_id").notNull().default(0),
     page: integer("page").notNull().default(1),
-    requestFields: text("request_fields")
-      .array()
-      .notNull()
-      .default(sql`'{}'::text[]`),
+    requestFields: text("request_fields").array().notNull().default(sql`'{}'::text[]`),
     requestPath: text("request_path").notNull(),
     requestedBy: uuid("requested_by")
       .notNull()
@@ -45,10 +42,7 @@ export const exports = pgTable(
     resultFile: varchar("result_file", { length: 512 }),
     totalCount: integer("total_count").notNull().default(0),
     status: exportStatus("status").notNull().default("waiting"),
-    uploadedParts: text("uploaded_parts")
-      .array()
-      .notNull()
-      .default(sql`'{}'::text[]`),
+    uploadedParts: text("uploaded_parts").array().notNull().default(sql`'{}'::text[]`),
     viewset: varchar("viewset", { length: 255 }),
     createdDate: createdDate(),
     modifiedDate: modifiedDate(),

@@ -1,0 +1,14 @@
+import { cancelExport } from "@exports/core";
+import { authed } from "~/server/rest/handler";
+import { json, methodsNotAllowed } from "~/server/rest/respond";
+
+export const dynamic = "force-dynamic";
+
+/** POST /api/v1/exports/{id}/set_cancel/ — the given cancel (SPEC §2.9). */
+export const POST = authed<{ id: string }>(async ({ db, actor, params }) =>
+  json(await cancelExport(db, actor, params.id)),
+);
+
+const { PUT, PATCH, DELETE, GET } = methodsNotAllowed(["POST"]);
+
+export { DELETE, GET, PATCH, PUT };

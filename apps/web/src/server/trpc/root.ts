@@ -1,0 +1,12 @@
+import { createCallerFactory, createTRPCRouter } from "./init";
+import { exportsRouter } from "./routers/exports";
+import { productsRouter } from "./routers/products";
+
+export const appRouter = createTRPCRouter({
+  exports: exportsRouter,
+  products: productsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);
