@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Db, Executor } from "../db/client";
 import { apiTokens, users } from "../db/schema";
 import { DomainError, invalid, unauthenticated } from "../errors";
+import { parseInput } from "../validation";
 import type { Actor } from "./actor";
 import { hashPassword, verifyPassword } from "./passwords";
 import { generateTokenKey, hashTokenKey, parseAuthorization } from "./tokens";
@@ -43,13 +44,7 @@ async function issueToken(db: Executor, userId: string): Promise<string> {
 
 /** Creates a user and a first API token (shown once). */
 export async function createUser(db: Db, input: z.input<typeof createUserInput>): Promise<CreatedUser> {
-  const parsed = createUserInput.safeParse(input);
-  if (!parsed.success) {
-    throw invalid(
-      Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? "detail"), [i.message]])),
-    );
-  }
-  const { username, password, isSuperuser } = parsed.data;
+  const { username, password, isSuperuser } = parseInput(createUserInput, input);
   const passwordHash = password ? await hashPassword(password) : null;
   return db.transaction(async (tx) => {
     const inserted = await tx

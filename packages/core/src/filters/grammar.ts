@@ -1,4 +1,4 @@
-import { and, eq, gt, gte, ilike, inArray, lt, lte, type SQL } from "drizzle-orm";
+import { and, eq, gt, gte, ilike, inArray, lt, lte, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { FieldErrorCollector } from "../errors";
 import {
@@ -7,6 +7,7 @@ import {
   parseDateTime,
   parseDecimal,
   parseInteger,
+  parseText,
   parseUuid,
   ValueError,
 } from "./values";
@@ -85,8 +86,8 @@ export function splitParam(param: string, spec: FilterSpec): { field: string; lo
   return Object.hasOwn(spec, param) ? { field: param, lookup: "exact" } : null;
 }
 
-const UTC_DAY_MS = 86_400_000;
-const nextDay = (d: Date) => new Date(d.getTime() + UTC_DAY_MS);
+// Computed by PostgreSQL: the day after 9999-12-31 has no ISO 8601 text that PostgreSQL reads back.
+const nextDay = (d: Date) => sql`(${d.toISOString()}::timestamptz + interval '1 day')`;
 
 function parseScalar(field: FilterField, raw: string): unknown {
   switch (field.kind) {
@@ -101,7 +102,7 @@ function parseScalar(field: FilterField, raw: string): unknown {
     case "uuid":
       return parseUuid(raw);
     case "text":
-      return raw;
+      return parseText(raw);
     case "choice": {
       const choices = field.choices ?? [];
       if (choices.includes(raw)) return [raw];
@@ -145,7 +146,7 @@ function compile(field: FilterField, lookup: Lookup, raw: string): SQL | undefin
         return lt(col, nextDay(day));
     }
   }
-  if (lookup === "icontains") return ilike(col, `%${escapeLike(raw)}%`);
+  if (lookup === "icontains") return ilike(col, `%${escapeLike(parseText(raw))}%`);
   const value = parseScalar(field, raw);
   switch (lookup) {
     case "exact":

@@ -44,6 +44,17 @@ export function parseUuid(text: string): string {
   return t.toLowerCase();
 }
 
+/** DRF's CharField message; PostgreSQL cannot store or compare a NUL character in text. */
+export function parseText(text: string): string {
+  if (text.includes("\u0000")) throw new ValueError("Null characters are not allowed.");
+  return text;
+}
+
+/** Like Date.UTC, but years 0–99 stay as written (Date.UTC reads them as 1900–1999). */
+function utcTime(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0): number {
+  return new Date(Date.UTC(2000, 0, 1, h, mi, s, ms)).setUTCFullYear(y, mo - 1, d);
+}
+
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** A calendar date `YYYY-MM-DD`, returned as UTC midnight of that day. */
@@ -51,8 +62,8 @@ export function parseDate(text: string): Date {
   const m = DATE.exec(text.trim());
   if (!m) throw new ValueError("Enter a valid date.");
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
+  const date = new Date(utcTime(y, mo, d));
+  if (y < 1 || date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
     throw new ValueError("Enter a valid date.");
   }
   return date;
@@ -76,8 +87,8 @@ export function parseDateTime(text: string): Date {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59 || y < 1) {
     throw new ValueError("Enter a valid date/time.");
   }
-  const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  const check = new Date(Date.UTC(y, mo - 1, d));
+  const local = utcTime(y, mo, d, h, mi, s, ms);
+  const check = new Date(utcTime(y, mo, d));
   if (check.getUTCDate() !== d) throw new ValueError("Enter a valid date/time.");
   let offsetMinutes = 0;
   const zone = m[8];
@@ -89,5 +100,9 @@ export function parseDateTime(text: string): Date {
     if (oh > 23 || om > 59) throw new ValueError("Enter a valid date/time.");
     offsetMinutes = sign * (oh * 60 + om);
   }
-  return new Date(local - offsetMinutes * 60_000);
+  const result = new Date(local - offsetMinutes * 60_000);
+  // An offset can push year 1 or 9999 into year 0 or 10000, which PostgreSQL cannot read back.
+  const year = result.getUTCFullYear();
+  if (year < 1 || year > 9999) throw new ValueError("Enter a valid date/time.");
+  return result;
 }

@@ -31,9 +31,9 @@ export async function seedProducts(
           else (array['Blue', 'Red', 'Green', 'Black', 'White', 'İznik'])[1 + i % 6] || ' ' ||
                (array['Shirt', 'Mug', 'Lamp', 'Chair', 'Kilim', 'Notebook', 'Şal'])[1 + i % 7] || ' ' || i
         end,
-        ((i * 7919) % 100000) / 100.0 + 1,
+        ((i::bigint * 7919) % 100000) / 100.0 + 1,
         (array['TRY', 'USD', 'EUR'])[1 + i % 3],
-        (i * 31) % 500,
+        (i::bigint * 31) % 500,
         i % 10 <> 0,
         jsonb_build_object('color', (array['blue', 'red', 'green'])[1 + i % 3], 'size', (array['S', 'M', 'L', 'XL'])[1 + i % 4]),
         timestamptz '2025-01-01 00:00:00+00' + i * interval '1 minute',
