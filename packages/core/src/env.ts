@@ -27,6 +27,16 @@ export const envSchema = z.object({
   /** "0" stops the first start from creating a demo superuser and printing its token. */
   BOOTSTRAP_DEMO_USER: z.enum(["0", "1"]).default("1"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Records per page: each page is one part and one transaction. */
+  EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** How long a worker's claim lasts without a heartbeat before another worker may take the export. */
+  EXPORT_LEASE_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
+  /** Attempts at one step (transient errors retry with doubling backoff) before the export fails. */
+  EXPORT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Days a result file is kept. */
+  EXPORT_RETENTION_DAYS: z.coerce.number().min(0.0001).max(3650).default(7),
+  /** How often an idle worker looks for work when no notification arrives. */
+  WORKER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -5,9 +5,15 @@ import { type FieldErrors, invalid } from "./errors";
 export function zodFieldErrors(error: z.ZodError): FieldErrors {
   const out: FieldErrors = {};
   for (const issue of error.issues) {
-    const key = issue.path.length ? issue.path.map(String).join(".") : "non_field_errors";
+    // A list item's problem is reported under the list's own key, naming the item: {"request_fields":
+    // ["Item 2: Not a valid string."]}.
+    const [head, ...rest] = issue.path;
+    const key = head === undefined ? "non_field_errors" : String(head);
+    const message = rest.length
+      ? `Item ${rest.map((p) => (typeof p === "number" ? p + 1 : String(p))).join(".")}: ${issue.message}`
+      : issue.message;
     const list = out[key] ?? [];
-    if (!list.includes(issue.message)) list.push(issue.message);
+    if (!list.includes(message)) list.push(message);
     out[key] = list;
   }
   return out;
@@ -28,6 +34,7 @@ export const messages = {
   choice: (value: unknown) => `"${String(value)}" is not a valid choice.`,
   maxLength: (n: number) => `Ensure this field has no more than ${n} characters.`,
   maxItems: (n: number) => `Ensure this field has no more than ${n} elements.`,
+  nullCharacters: "Null characters are not allowed.",
 };
 
 export function typeName(value: unknown): string {

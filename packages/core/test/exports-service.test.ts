@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { and, count, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Actor } from "../src/auth/actor";
@@ -7,7 +10,16 @@ import { DomainError } from "../src/errors";
 import { exportSchema } from "../src/exports/schemas";
 import { cancelExport, createExport, getExport, listExports } from "../src/exports/service";
 import { ACTIVE_STATUSES } from "../src/exports/states";
+import { keys, LocalStorage } from "../src/storage";
 import { createTestDatabase, type TestDatabase } from "../src/testing";
+
+const storage = new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-service-storage-")));
+
+async function putPart(id: string) {
+  const file = await storage.create(keys.part(id, 1, "test"));
+  file.stream.write("a,b\r\n");
+  await file.commit();
+}
 
 let t: TestDatabase;
 let admin: Actor;
@@ -197,7 +209,7 @@ describe("createExport", () => {
       const nested = await invalidFields(
         createExport(t.db, alice, { request_path: PATH, request_fields: ["id", 7] }),
       );
-      expect(nested).toEqual({ "request_fields.1": ["Not a valid string."] });
+      expect(nested).toEqual({ request_fields: ["Item 2: Not a valid string."] });
       await unchanged();
     });
 
@@ -380,12 +392,13 @@ describe("cancelExport", () => {
 
   it.each(ACTIVE_STATUSES)("cancels an export that is %s and removes its parts", async (status) => {
     const id = await fresh(status, { uploadedParts: ["part-1", "part-2"] });
-    const removed: ExportRow[] = [];
-    const dto = await cancelExport(t.db, admin, id, { removeParts: async (r) => void removed.push(r) });
+    await putPart(id);
+    expect(await storage.list(keys.partsPrefix(id))).toHaveLength(1);
+    const dto = await cancelExport(t.db, admin, id, { storage });
     expect(dto.status).toBe("cancelled");
     expect(dto.uploaded_parts).toEqual([]);
     expect(exportSchema.parse(dto)).toEqual(dto);
-    expect(removed.map((r) => r.id)).toEqual([id]);
+    expect(await storage.list(keys.partsPrefix(id))).toEqual([]);
     const stored = await row(id);
     expect(stored.status).toBe("cancelled");
     expect(stored.uploadedParts).toEqual([]);
@@ -393,16 +406,10 @@ describe("cancelExport", () => {
 
   it("is idempotent on a cancelled export", async () => {
     const id = await fresh();
-    const first = await cancelExport(t.db, admin, id);
-    let hookCalls = 0;
-    const again = await cancelExport(t.db, admin, id, {
-      removeParts: async () => {
-        hookCalls++;
-      },
-    });
+    const first = await cancelExport(t.db, admin, id, { storage });
+    const again = await cancelExport(t.db, admin, id, { storage });
     expect(again).toEqual(first);
     expect(again.status).toBe("cancelled");
-    expect(hookCalls).toBe(0);
   });
 
   it.each(["completed", "failed"] as const)(
@@ -414,19 +421,13 @@ describe("cancelExport", () => {
         errorMessage: status === "failed" ? "boom" : null,
       });
       const before = await row(id);
-      let hookCalls = 0;
-      const err = await domainError(
-        cancelExport(t.db, admin, id, {
-          removeParts: async () => {
-            hookCalls++;
-          },
-        }),
-      );
+      await putPart(id);
+      const err = await domainError(cancelExport(t.db, admin, id, { storage }));
       expect(err.code).toBe("CONFLICT");
       expect(err.detail).toBe(`Export is already ${status}.`);
       expect(err.body()).toEqual({ detail: `Export is already ${status}.` });
       expect(await row(id)).toEqual(before);
-      expect(hookCalls).toBe(0);
+      expect(await storage.list(keys.partsPrefix(id))).toHaveLength(1);
     },
   );
 

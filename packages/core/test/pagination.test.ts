@@ -50,7 +50,13 @@ describe("parsePageRequest", () => {
     expect(parse({ limit: "999999999", page: "2" })).toMatchObject({ limit: 1000, page: 2, offset: 1000 });
   });
 
-  it.each(["0", "-1", "abc", "1.5", "1e3", "+5", "0x10", "10 20", "9999999999"])(
+  it("caps a limit of any length and takes a leading plus, as int() does", () => {
+    expect(parse({ limit: "9999999999" })).toMatchObject({ limit: 1000 });
+    expect(parse({ limit: "+5" })).toMatchObject({ limit: 5 });
+    expect(parse({ page: "99999999999999999999" })).toMatchObject({ page: 1_000_000_000 });
+  });
+
+  it.each(["0", "-1", "abc", "1.5", "1e3", "0x10", "10 20", "00"])(
     "refuses limit=%j with an INVALID error keyed `limit`",
     (value) => {
       expect(fieldsOf(() => parse({ limit: value }))).toEqual({ limit: [POSITIVE] });

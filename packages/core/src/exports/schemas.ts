@@ -6,7 +6,10 @@ import { messages, typeName } from "../validation";
 export const MAX_REQUEST_FIELDS = 100;
 
 const requiredString = (max?: number) => {
-  const s = z.string({ error: (iss) => (iss.input === undefined ? messages.required : messages.string) });
+  const s = z
+    .string({ error: (iss) => (iss.input === undefined ? messages.required : messages.string) })
+    // PostgreSQL cannot store a NUL character in text: refuse it here (DRF's message), not with a 500.
+    .refine((v) => !v.includes("\u0000"), messages.nullCharacters);
   return max ? s.max(max, messages.maxLength(max)) : s;
 };
 

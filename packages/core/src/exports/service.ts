@@ -2,12 +2,14 @@ import { and, count, eq, inArray, type SQL } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
 import type { Db } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
+import { notifyRunnable } from "../engine/notify";
 import { conflict, DomainError, FieldErrorCollector, forbidden, notFound } from "../errors";
 import { compileFilters } from "../filters/grammar";
 import { PAGINATION_PARAMS, type Page, parsePageRequest } from "../filters/pagination";
 import { isUuid } from "../filters/values";
 import { resolveRequestPath } from "../resources/request-path";
 import type { Resource } from "../resources/types";
+import { keys, type Storage } from "../storage";
 import { parseInput, zodFieldErrors } from "../validation";
 import { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./filters";
 import { createExportInput, type ExportDto, listQueryInput } from "./schemas";
@@ -75,6 +77,7 @@ export async function createExport(db: Db, actor: Actor, input: unknown): Promis
     })
     .returning();
   if (!row) throw new Error("insert returned no row");
+  await notifyRunnable(db, row.id);
   return toExportDto(row);
 }
 
@@ -122,9 +125,9 @@ export async function getExport(db: Db, actor: Actor, id: string): Promise<Expor
   return toExportDto(await findVisible(db, actor, id));
 }
 
-export interface CancelHooks {
-  /** Removes the stored parts of a cancelled export (the engine's storage). */
-  removeParts?: (row: ExportRow) => Promise<void>;
+export interface CancelDeps {
+  /** Where the export's parts live: a cancelled export keeps none. */
+  storage?: Storage;
 }
 
 /**
@@ -135,7 +138,7 @@ export async function cancelExport(
   db: Db,
   actor: Actor,
   id: string,
-  hooks: CancelHooks = {},
+  deps: CancelDeps = {},
 ): Promise<ExportDto> {
   if (!actor.isSuperuser) throw forbidden();
   if (!isUuid(id)) throw notFound();
@@ -145,7 +148,8 @@ export async function cancelExport(
     .where(and(eq(exports.id, id), inArray(exports.status, ACTIVE_STATUSES)))
     .returning();
   if (cancelled) {
-    await hooks.removeParts?.(cancelled);
+    // A worker holding a page finds its guarded update matching nothing and throws the page away too.
+    await deps.storage?.removePrefix(keys.partsPrefix(cancelled.id));
     return toExportDto(cancelled);
   }
   const row = await findVisible(db, actor, id);

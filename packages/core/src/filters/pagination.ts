@@ -22,11 +22,16 @@ export interface Page<T> {
   limit: number;
 }
 
-function positiveInt(text: string): number | null {
+/** Highest page number taken as given; any higher page is past the end anyway (an empty page). */
+const MAX_PAGE = 1_000_000_000;
+
+/** A positive whole number of any length; capped at `cap` (a huge number is still a valid request). */
+function positiveInt(text: string, cap: number): number | null {
   const t = text.trim();
-  if (!/^\d{1,9}$/.test(t)) return null;
-  const n = Number(t);
-  return n >= 1 ? n : null;
+  if (!/^\+?\d+$/.test(t)) return null;
+  const n = Number(t.replace(/^\+/, ""));
+  if (!(n >= 1)) return null;
+  return Math.min(n, cap);
 }
 
 /**
@@ -43,12 +48,12 @@ export function parsePageRequest(
   let page = 1;
   let ordering = defaultOrdering;
   if (params.limit !== undefined && params.limit.trim() !== "") {
-    const n = positiveInt(params.limit);
+    const n = positiveInt(params.limit, MAX_LIMIT);
     if (n === null) errors.add("limit", "A valid positive integer is required.");
-    else limit = Math.min(n, MAX_LIMIT);
+    else limit = n;
   }
   if (params.page !== undefined && params.page.trim() !== "") {
-    const n = positiveInt(params.page);
+    const n = positiveInt(params.page, MAX_PAGE);
     if (n === null) errors.add("page", "A valid positive integer is required.");
     else page = n;
   }

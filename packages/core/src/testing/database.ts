@@ -2,6 +2,9 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
 import { createDatabase, type Database } from "../db/client";
+// Brings global-setup's `declare module "vitest"` (the types of inject()) into any program that compiles this
+// file, such as another package's tests.
+import type {} from "./global-setup";
 
 export interface TestDatabase extends Database {
   url: string;

@@ -7,6 +7,7 @@ import {
   ERROR_TABLE,
   zodFieldErrors,
 } from "@exports/core";
+import type { Storage } from "@exports/core/node";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 
@@ -16,14 +17,16 @@ import { ZodError } from "zod";
  */
 export interface TRPCContext {
   db: Db;
+  storage: Storage;
   /** Resolves the acting user, or throws the domain's UNAUTHENTICATED error. */
   authenticate: () => Promise<Actor>;
 }
 
-export function createContextFromHeaders(db: Db, headers: Headers): TRPCContext {
+export function createContextFromHeaders(db: Db, storage: Storage, headers: Headers): TRPCContext {
   let actor: Promise<Actor> | undefined;
   return {
     db,
+    storage,
     authenticate: () => {
       actor ??= authenticateHeader(db, headers.get("authorization"));
       return actor;
@@ -42,6 +45,9 @@ const t = initTRPC.context<TRPCContext>().create({
     const fieldErrors = domain?.fields ?? (cause instanceof ZodError ? zodFieldErrors(cause) : undefined);
     return {
       ...shape,
+      // A genuine bug's message (a driver error carries SQL and parameters) stays in the server log, as the
+      // REST door's 500 does.
+      message: error.code === "INTERNAL_SERVER_ERROR" && !domain ? "A server error occurred." : shape.message,
       // Never send a stack trace to a client.
       data: {
         ...shape.data,

@@ -1,5 +1,15 @@
 import { sql } from "drizzle-orm";
-import { index, integer, pgEnum, pgTable, text, uuid, varchar } from "drizzle-orm/pg-core";
+import {
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+  varchar,
+} from "drizzle-orm/pg-core";
 import { createdDate, modifiedDate } from "./columns";
 import { users } from "./users";
 
@@ -46,13 +56,52 @@ export const exports = pgTable(
     viewset: varchar("viewset", { length: 255 }),
     createdDate: createdDate(),
     modifiedDate: modifiedDate(),
+
+    // The engine's own bookkeeping (not part of the given record; never shown by the contract's API).
+    /** Columns fixed when the export starts (request_fields, or the resource's defaults). */
+    columns: text("columns").array(),
+    /** Point in time: the highest record id when the export started; later rows are not included. */
+    maxInstanceId: integer("max_instance_id"),
+    /** The worker holding the export, and until when (a heartbeat extends it; expired = reclaimable). */
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true, precision: 3 }),
+    /** Consecutive failed attempts at the current step, and when the next may start (backoff). */
+    attempts: integer("attempts").notNull().default(0),
+    notBefore: timestamp("not_before", { withTimezone: true, precision: 3 }),
+    /** Storage key of the result file (result_file holds its download URL). */
+    resultKey: text("result_key"),
+    /** The field the filter file's identifiers name (e.g. sku); the identifiers are in export_filter_keys. */
+    filterKeyField: varchar("filter_key_field", { length: 64 }),
+    startedAt: timestamp("started_at", { withTimezone: true, precision: 3 }),
+    finishedAt: timestamp("finished_at", { withTimezone: true, precision: 3 }),
+    /** When the result file expires (retention). */
+    expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }),
   },
   (t) => [
     // The list: a user's own exports, newest first; and everyone's, newest first (superusers).
     index("exports_requested_by_created_idx").on(t.requestedBy, t.createdDate.desc(), t.id.desc()),
     index("exports_created_idx").on(t.createdDate.desc(), t.id.desc()),
     index("exports_status_idx").on(t.status),
+    // The workers' claim query: unfinished exports, the least recently touched first (fair interleaving).
+    index("exports_claim_idx")
+      .on(t.modifiedDate)
+      .where(sql`status in ('waiting', 'waiting_next_page', 'processing', 'preparing_file_creation')`),
   ],
+);
+
+/**
+ * The identifiers of an export's filter file, one row each: a page then restricts its keyset query with
+ * `key_field IN (SELECT value …)`, which Postgres answers with a join instead of a giant IN list.
+ */
+export const exportFilterKeys = pgTable(
+  "export_filter_keys",
+  {
+    exportId: uuid("export_id")
+      .notNull()
+      .references(() => exports.id, { onDelete: "cascade" }),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.exportId, t.value] })],
 );
 
 export type ExportRow = typeof exports.$inferSelect;

@@ -1,3 +1,4 @@
 export * from "./exports";
+export * from "./orders";
 export * from "./products";
 export * from "./users";

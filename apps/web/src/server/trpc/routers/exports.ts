@@ -1,13 +1,14 @@
 import {
+  type CreateExportInput,
   cancelExport,
   createExport,
-  createExportInput,
   exportIdInput,
   getExport,
   listExports,
   listQueryInput,
 } from "@exports/core";
 import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
 import { protectedProcedure } from "../init";
 
 /** The tRPC twins of the REST operations: same schemas, same services. */
@@ -19,9 +20,11 @@ export const exportsRouter = {
     .input(exportIdInput)
     .query(({ ctx, input }) => getExport(ctx.db, ctx.actor, input.id)),
   create: protectedProcedure
-    .input(createExportInput)
+    // Typed as the shared schema's input, but validated by the service alone, which reports every problem at
+    // once (the body's shape, the request path, the fields), exactly as the REST door reports them.
+    .input(z.custom<CreateExportInput>((v) => typeof v === "object" && v !== null && !Array.isArray(v)))
     .mutation(({ ctx, input }) => createExport(ctx.db, ctx.actor, input)),
   cancel: protectedProcedure
     .input(exportIdInput)
-    .mutation(({ ctx, input }) => cancelExport(ctx.db, ctx.actor, input.id)),
+    .mutation(({ ctx, input }) => cancelExport(ctx.db, ctx.actor, input.id, { storage: ctx.storage })),
 } satisfies TRPCRouterRecord;

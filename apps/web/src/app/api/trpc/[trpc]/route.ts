@@ -1,5 +1,6 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getDb } from "~/server/db";
+import { getStorage } from "~/server/storage";
 import { createContextFromHeaders } from "~/server/trpc/init";
 import { appRouter } from "~/server/trpc/root";
 
@@ -10,7 +11,7 @@ const handler = (req: Request) =>
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext: () => createContextFromHeaders(getDb(), req.headers),
+    createContext: () => createContextFromHeaders(getDb(), getStorage(), req.headers),
     onError({ error, path }) {
       if (error.code === "INTERNAL_SERVER_ERROR")
         console.error(`[trpc] ${path ?? "?"}:`, error.cause ?? error);

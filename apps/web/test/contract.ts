@@ -1,0 +1,215 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import Ajv, { type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+
+/**
+ * Validates responses against the given OpenAPI contract (SPEC §2): the schema of the documented
+ * operation + status, with $refs resolved and the Export record made strict (every property required,
+ * no other property), so field names must match byte for byte.
+ */
+
+export const WEB_DIR = path.resolve(import.meta.dirname, "..");
+export const SEED_OPENAPI_PATH = path.join(WEB_DIR, "src/server/openapi/omnitron-exports.seed.openapi.json");
+/** The shared original (present in the project's workspace, not necessarily in every checkout). */
+export const SHARED_OPENAPI_PATH = path.join(
+  WEB_DIR,
+  "../../../shared/spec/omnitron-exports.seed.openapi.json",
+);
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+export const openapi = JSON.parse(readFileSync(SEED_OPENAPI_PATH, "utf8")) as JsonObject;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function pointer(ref: string): Json {
+  if (!ref.startsWith("#/")) throw new Error(`only local $refs are supported: ${ref}`);
+  let node: Json = openapi;
+  for (const raw of ref.slice(2).split("/")) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (!isObject(node) || !(key in node)) throw new Error(`unresolvable $ref ${ref}`);
+    node = node[key] as Json;
+  }
+  return node;
+}
+
+/** Every object schema with properties: all of them required, nothing else allowed. */
+function strict(schema: JsonObject): JsonObject {
+  if (schema.type === "object" && isObject(schema.properties)) {
+    return { ...schema, required: Object.keys(schema.properties), additionalProperties: false };
+  }
+  return schema;
+}
+
+/** A copy with every $ref replaced by its (resolved, strict) target. */
+export function resolve(node: Json, seen: string[] = []): Json {
+  if (Array.isArray(node)) return node.map((n) => resolve(n, seen));
+  if (!isObject(node)) return node;
+  if (typeof node.$ref === "string") {
+    if (seen.includes(node.$ref)) throw new Error(`recursive $ref ${node.$ref}`);
+    return resolve(pointer(node.$ref), [...seen, node.$ref]);
+  }
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(node)) out[k] = resolve(v, seen);
+  return strict(out);
+}
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+export const ajv = new Ajv({ allErrors: true, strict: true });
+addFormats(ajv);
+ajv.addFormat("int32", {
+  type: "number",
+  validate: (n: number) => Number.isInteger(n) && n >= INT32_MIN && n <= INT32_MAX,
+});
+// `filter_file` is typed `string, format binary`: we hold a path/URL string there (SPEC §1).
+ajv.addFormat("binary", { type: "string", validate: () => true });
+
+export type GivenOperation =
+  | "GET /api/v1/exports/"
+  | "GET /api/v1/exports/{id}/"
+  | "POST /api/v1/exports/{id}/set_cancel/";
+
+export const GIVEN_OPERATIONS: readonly GivenOperation[] = [
+  "GET /api/v1/exports/",
+  "GET /api/v1/exports/{id}/",
+  "POST /api/v1/exports/{id}/set_cancel/",
+];
+
+interface Documented {
+  /** null: documented without a body schema (e.g. the given 403). */
+  validate: ValidateFunction | null;
+}
+
+const compiled = new Map<string, Documented | undefined>();
+
+/** The documented response of an operation + status, or undefined if the contract does not list it. */
+export function documentedResponse(op: GivenOperation, status: number): Documented | undefined {
+  const key = `${op} ${status}`;
+  if (compiled.has(key)) return compiled.get(key);
+  const [method, template] = op.split(" ") as [string, string];
+  const paths = openapi.paths as JsonObject;
+  const operation = (paths[template] as JsonObject | undefined)?.[method.toLowerCase()];
+  if (!isObject(operation)) throw new Error(`the contract has no operation ${op}`);
+  const responses = operation.responses as JsonObject;
+  const raw = responses[String(status)];
+  let result: Documented | undefined;
+  if (raw !== undefined) {
+    const response = resolve(raw) as JsonObject;
+    const schema = (
+      (response.content as JsonObject | undefined)?.["application/json"] as JsonObject | undefined
+    )?.schema;
+    result = { validate: isObject(schema) ? ajv.compile(schema) : null };
+  }
+  compiled.set(key, result);
+  return result;
+}
+
+/** The strict Export record schema (also used for operations we add, e.g. create's 201). */
+export const validateExport: ValidateFunction = ajv.compile(
+  resolve({ $ref: "#/components/schemas/Export" }) as JsonObject,
+);
+
+function describeErrors(validate: ValidateFunction): string {
+  return ajv.errorsText(validate.errors, { separator: "\n  " });
+}
+
+/** Throws unless `body` validates. */
+export function assertValid(validate: ValidateFunction, body: unknown, what: string): void {
+  if (!validate(body)) {
+    throw new Error(
+      `${what} does not match the contract:\n  ${describeErrors(validate)}\n${JSON.stringify(body)}`,
+    );
+  }
+}
+
+export function assertExportRecord(body: unknown, what = "Export record"): void {
+  assertValid(validateExport, body, what);
+}
+
+/**
+ * An error body for a status the contract does not describe (401, 400, 405, 409, 413, 415, …): a JSON
+ * object that is either `{detail: string}` or `{field: [string, …], …}` (SPEC §2.10).
+ */
+export function assertErrorBody(body: unknown, what = "error body"): void {
+  if (!isObject(body)) throw new Error(`${what} is not a JSON object: ${JSON.stringify(body)}`);
+  const keys = Object.keys(body);
+  if (keys.length === 0) throw new Error(`${what} is an empty object`);
+  if (/\bat .+:\d+:\d+|"stack"/.test(JSON.stringify(body))) throw new Error(`${what} contains a stack trace`);
+  if ("detail" in body) {
+    if (typeof body.detail !== "string" || keys.length !== 1) {
+      throw new Error(`${what} must be exactly {detail: string}: ${JSON.stringify(body)}`);
+    }
+    return;
+  }
+  for (const [field, messages] of Object.entries(body)) {
+    const ok =
+      Array.isArray(messages) &&
+      messages.length > 0 &&
+      messages.every((m) => typeof m === "string" && m !== "");
+    if (!ok)
+      throw new Error(`${what}: field ${field} must map to a list of messages: ${JSON.stringify(body)}`);
+  }
+}
+
+/** Which given operation a request is, matching the contract's paths with or without the trailing slash. */
+export function givenOperation(method: string, pathname: string): GivenOperation | null {
+  const p = pathname.endsWith("/") ? pathname : `${pathname}/`;
+  const m = method.toUpperCase();
+  if (m === "GET" && p === "/api/v1/exports/") return "GET /api/v1/exports/";
+  if (m === "GET" && /^\/api\/v1\/exports\/[^/]+\/$/.test(p)) return "GET /api/v1/exports/{id}/";
+  if (m === "POST" && /^\/api\/v1\/exports\/[^/]+\/set_cancel\/$/.test(p)) {
+    return "POST /api/v1/exports/{id}/set_cancel/";
+  }
+  return null;
+}
+
+/**
+ * Checks any response of the REST door: a given operation's documented status against its schema; an
+ * undocumented error status as a JSON error body; and the operations we add (create, products) by shape.
+ */
+export function assertContract(
+  method: string,
+  requestPath: string,
+  res: { status: number; body: unknown },
+): void {
+  const pathname = new URL(requestPath, "http://x").pathname;
+  const what = `${method} ${requestPath} → ${res.status}`;
+  // A 500 is a bug whatever its body (503 is the documented "database unavailable" answer).
+  if (res.status >= 500 && res.status !== 503)
+    throw new Error(`${what}: server error ${JSON.stringify(res.body)}`);
+  const op = givenOperation(method, pathname);
+  if (op) {
+    const documented = documentedResponse(op, res.status);
+    if (documented?.validate) {
+      assertValid(documented.validate, res.body, what);
+      return;
+    }
+    if (res.status >= 400) {
+      assertErrorBody(res.body, what);
+      return;
+    }
+    throw new Error(`${what}: the contract documents no such success status for ${op}`);
+  }
+  if (res.status >= 400) {
+    assertErrorBody(res.body, what);
+    return;
+  }
+  const p = pathname.endsWith("/") ? pathname : `${pathname}/`;
+  if (method.toUpperCase() === "POST" && p === "/api/v1/exports/") {
+    if (res.status !== 201) throw new Error(`${what}: create answers 201`);
+    assertExportRecord(res.body, what);
+    return;
+  }
+  if (method.toUpperCase() === "GET" && p === "/api/v1/products/") {
+    if (!Array.isArray(res.body) || !res.body.every(isObject))
+      throw new Error(`${what}: not an array of records`);
+    return;
+  }
+  throw new Error(`${what}: no contract check for this request`);
+}

@@ -1,0 +1,242 @@
+import {
+  type Actor,
+  createUser,
+  type Database,
+  type Db,
+  type ExportStatus,
+  env,
+  schema,
+} from "@exports/core";
+import { createTestDatabase, type TestDatabase } from "@exports/core/testing";
+import { expect } from "vitest";
+import * as catchAllRoute from "~/app/api/[...slug]/route";
+import * as trpcRoute from "~/app/api/trpc/[trpc]/route";
+import * as exportRoute from "~/app/api/v1/exports/[id]/route";
+import * as setCancelRoute from "~/app/api/v1/exports/[id]/set_cancel/route";
+import * as exportsRoute from "~/app/api/v1/exports/route";
+import * as productsRoute from "~/app/api/v1/products/route";
+
+/**
+ * Drives the real route modules of the App Router with real `Request`s, against a database of this test
+ * file's own (a copy of the run's migrated template on the real PostgreSQL).
+ */
+
+export const BASE_URL = "http://localhost:3000";
+
+export interface TestUser {
+  id: string;
+  username: string;
+  token: string;
+  actor: Actor;
+}
+
+export interface CallOptions {
+  /** `Authorization: Token <token>`; `null` sends no header. Overridden by an explicit header. */
+  token?: string | null;
+  /** A value sent as JSON (`Content-Type: application/json`). */
+  body?: unknown;
+  /** A body sent as is (set the content type yourself through `headers`). */
+  rawBody?: BodyInit;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  /** The parsed JSON body. */
+  body: unknown;
+  text: string;
+}
+
+type RouteHandler = (req: Request, ctx: { params: Promise<Record<string, unknown>> }) => Promise<Response>;
+type RouteModule = Record<string, unknown>;
+
+/** Which route file answers a path, as the App Router's file layout decides (most specific first). */
+const ROUTES: {
+  pattern: RegExp;
+  module: RouteModule;
+  params: (m: RegExpExecArray) => Record<string, unknown>;
+}[] = [
+  { pattern: /^\/api\/v1\/exports\/?$/, module: exportsRoute, params: () => ({}) },
+  {
+    pattern: /^\/api\/v1\/exports\/([^/]+)\/set_cancel\/?$/,
+    module: setCancelRoute,
+    params: (m) => ({ id: decodeURIComponent(m[1] ?? "") }),
+  },
+  {
+    pattern: /^\/api\/v1\/exports\/([^/]+)\/?$/,
+    module: exportRoute,
+    params: (m) => ({ id: decodeURIComponent(m[1] ?? "") }),
+  },
+  { pattern: /^\/api\/v1\/products\/?$/, module: productsRoute, params: () => ({}) },
+  {
+    pattern: /^\/api\/trpc\/([^/]+)$/,
+    module: trpcRoute,
+    params: (m) => ({ trpc: decodeURIComponent(m[1] ?? "") }),
+  },
+  {
+    pattern: /^\/api\/(.+?)\/?$/,
+    module: catchAllRoute,
+    params: (m) => ({ slug: (m[1] ?? "").split("/").map(decodeURIComponent) }),
+  },
+];
+
+export interface Harness {
+  testDb: TestDatabase;
+  db: Db;
+  root: TestUser;
+  alice: TestUser;
+  bob: TestUser;
+  addUser(username: string, isSuperuser?: boolean): Promise<TestUser>;
+  call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
+  /** Inserts an export row directly (any status, any created_date), as the worker would leave it. */
+  insertExport(owner: TestUser, values?: Partial<ExportInsert>): Promise<schema.ExportRow>;
+  insertExports(owner: TestUser, values: Partial<ExportInsert>[]): Promise<schema.ExportRow[]>;
+  findExport(id: string): Promise<schema.ExportRow | undefined>;
+  countExports(owner?: TestUser): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type ExportInsert = typeof schema.exports.$inferInsert;
+
+const webHolder = globalThis as { __exportsDatabase?: Database };
+
+export async function startHarness(): Promise<Harness> {
+  const testDb = await createTestDatabase();
+  // The route modules reach the database through getDb(), which reads DATABASE_URL (once, through env())
+  // and keeps its pool on globalThis: point it at this file's database before any request.
+  if (webHolder.__exportsDatabase) await webHolder.__exportsDatabase.close();
+  webHolder.__exportsDatabase = undefined;
+  process.env.DATABASE_URL = testDb.url;
+  if (env().DATABASE_URL !== testDb.url) {
+    throw new Error(
+      "env() was read before the harness set DATABASE_URL; the routes would use another database",
+    );
+  }
+  const { db } = testDb;
+
+  async function addUser(username: string, isSuperuser = false): Promise<TestUser> {
+    const u = await createUser(db, { username, isSuperuser });
+    return {
+      id: u.id,
+      username: u.username,
+      token: u.token,
+      actor: { id: u.id, username: u.username, isSuperuser: u.is_superuser },
+    };
+  }
+
+  const root = await addUser("root", true);
+  const alice = await addUser("alice");
+  const bob = await addUser("bob");
+
+  async function call(method: string, path: string, options: CallOptions = {}): Promise<CallResult> {
+    const url = new URL(path, BASE_URL);
+    const route = ROUTES.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).find((x) => x.m);
+    if (!route?.m) throw new Error(`no route file serves ${url.pathname}`);
+    const handler = route.r.module[method.toUpperCase()] as RouteHandler | undefined;
+    if (typeof handler !== "function") throw new Error(`${url.pathname} exports no ${method} handler`);
+
+    const headers = new Headers();
+    if (options.token !== undefined && options.token !== null)
+      headers.set("Authorization", `Token ${options.token}`);
+    let body: BodyInit | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers.set("Content-Type", "application/json");
+    }
+    for (const [k, v] of Object.entries(options.headers ?? {})) headers.set(k, v);
+    const init: RequestInit & { duplex?: "half" } = { method: method.toUpperCase(), headers, body };
+    if (body instanceof ReadableStream) init.duplex = "half";
+    const req = new Request(url, init);
+
+    const res = await handler(req, { params: Promise.resolve(route.r.params(route.m)) });
+    const text = await res.text();
+    expect(res.headers.get("content-type"), `${method} ${path} → ${res.status} content type`).toMatch(
+      /^application\/json\b/,
+    );
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new Error(`${method} ${path} → ${res.status}: body is not JSON: ${text.slice(0, 200)}`);
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  }
+
+  async function insertExports(owner: TestUser, values: Partial<ExportInsert>[]) {
+    if (values.length === 0) return [];
+    return db
+      .insert(schema.exports)
+      .values(
+        values.map((v) => ({
+          requestPath: "/api/v1/products/",
+          viewset: "ProductViewSet",
+          actionName: "export_products",
+          ...v,
+          requestedBy: owner.id,
+        })),
+      )
+      .returning();
+  }
+
+  async function insertExport(owner: TestUser, values: Partial<ExportInsert> = {}) {
+    const [row] = await insertExports(owner, [values]);
+    if (!row) throw new Error("insert returned no row");
+    return row;
+  }
+
+  async function findExport(id: string) {
+    return db.query.exports.findFirst({ where: (t, { eq }) => eq(t.id, id) });
+  }
+
+  async function countExports(owner?: TestUser) {
+    const rows = await db.query.exports.findMany({
+      columns: { id: true },
+      where: owner ? (t, { eq }) => eq(t.requestedBy, owner.id) : undefined,
+    });
+    return rows.length;
+  }
+
+  async function close() {
+    await webHolder.__exportsDatabase?.close();
+    webHolder.__exportsDatabase = undefined;
+    await testDb.destroy();
+  }
+
+  return {
+    testDb,
+    db,
+    root,
+    alice,
+    bob,
+    addUser,
+    call,
+    insertExport,
+    insertExports,
+    findExport,
+    countExports,
+    close,
+  };
+}
+
+/** Every status an export can have. */
+export const ALL_STATUSES: readonly ExportStatus[] = [
+  "waiting",
+  "waiting_next_page",
+  "processing",
+  "completed",
+  "failed",
+  "cancelled",
+  "preparing_file_creation",
+];
+
+/** Parses an RFC 8288 `Link` header into rel → URL. */
+export function parseLinks(header: string | null): Record<string, URL> {
+  const out: Record<string, URL> = {};
+  for (const part of (header ?? "").split(/,\s*(?=<)/)) {
+    const m = /^<([^>]*)>\s*;\s*rel="([^"]+)"$/.exec(part.trim());
+    if (m?.[1] !== undefined && m[2]) out[m[2]] = new URL(m[1], BASE_URL);
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { type ExportRow, exports } from "../db/schema";
+import { RUNNABLE_STATUSES } from "../exports/states";
+
+const now = sql`now()`;
+const leaseUntil = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
+
+/**
+ * Claims one export for `owner`: a runnable one (waiting, waiting_next_page, or preparing_file_creation
+ * without a lease), or one whose holder's lease expired (a dead worker). The least recently touched goes
+ * first, so exports interleave page by page. `FOR UPDATE SKIP LOCKED` lets any number of workers claim at
+ * once without blocking or taking the same export.
+ */
+export async function claimNext(db: Db, owner: string, leaseMs: number): Promise<ExportRow | null> {
+  const notDeferred = or(isNull(exports.notBefore), lte(exports.notBefore, now));
+  const leaseFree = or(isNull(exports.leaseExpiresAt), lt(exports.leaseExpiresAt, now));
+  const candidate = db
+    .select({ id: exports.id })
+    .from(exports)
+    .where(
+      and(
+        inArray(exports.status, [...RUNNABLE_STATUSES, "processing", "preparing_file_creation"]),
+        notDeferred,
+        or(inArray(exports.status, RUNNABLE_STATUSES), leaseFree),
+      ),
+    )
+    .orderBy(asc(exports.modifiedDate))
+    .limit(1)
+    .for("update", { skipLocked: true });
+  const [row] = await db
+    .update(exports)
+    .set({
+      status: sql`case when ${exports.status} = 'preparing_file_creation' then ${exports.status} else 'processing'::export_status end`,
+      leaseOwner: owner,
+      leaseExpiresAt: leaseUntil(leaseMs),
+    })
+    .where(inArray(exports.id, candidate))
+    .returning();
+  return row ?? null;
+}
+
+/** Extends a held lease; false when the export is no longer ours (cancelled, or reclaimed). */
+export async function extendLease(db: Db, id: string, owner: string, leaseMs: number): Promise<boolean> {
+  const rows = await db
+    .update(exports)
+    .set({ leaseExpiresAt: leaseUntil(leaseMs), modifiedDate: sql`${exports.modifiedDate}` })
+    .where(
+      and(
+        eq(exports.id, id),
+        eq(exports.leaseOwner, owner),
+        inArray(exports.status, ["processing", "preparing_file_creation"]),
+      ),
+    )
+    .returning({ id: exports.id });
+  return rows.length > 0;
+}

@@ -1,0 +1,13 @@
+import type { ExportFormat } from "../../db/schema";
+import { csvWriter } from "./csv";
+import { jsonWriter } from "./json";
+import type { FormatWriter } from "./types";
+import { xlsxWriter } from "./xlsx";
+
+export type { FormatWriter } from "./types";
+
+const WRITERS: Record<ExportFormat, FormatWriter> = { csv: csvWriter, xls: xlsxWriter, json: jsonWriter };
+
+export function writerFor(format: ExportFormat): FormatWriter {
+  return WRITERS[format];
+}

@@ -1,0 +1,102 @@
+import { and, eq, sql } from "drizzle-orm";
+import { type ExportRow, exports } from "../db/schema";
+import { asDomainError } from "../errors";
+import { keys } from "../storage";
+import { claimNext, extendLease } from "./claim";
+import { notifyRunnable } from "./notify";
+import { assembleExport, processPage, type StepDeps, type StepOutcome, startExport } from "./steps";
+
+/** A short, useful error message for error_message (never a stack trace). */
+export function describeError(err: unknown): string {
+  const domain = asDomainError(err);
+  if (domain) return domain.detail;
+  const e = err as { code?: string; message?: string; syscall?: string; path?: string };
+  const code = e?.code ? `${e.code}: ` : "";
+  if (e?.code === "ENOSPC") return "Could not write the export file: the storage is full (ENOSPC).";
+  if (e?.code === "EACCES" || e?.code === "EPERM")
+    return `Could not write the export file: permission denied (${e.code}).`;
+  return `${code}${e?.message ?? String(err)}`.slice(0, 2000);
+}
+
+/**
+ * A step failed. The export goes back to be retried after a backoff (doubling), or, after the last attempt,
+ * ends `failed` with the error, and its parts are removed. All guarded: a cancel in between wins.
+ */
+async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string, err: unknown) {
+  const message = describeError(err);
+  const attempts = row.attempts + 1;
+  const final = attempts >= deps.config.maxAttempts;
+  const delay = deps.config.backoffMs * 2 ** (attempts - 1);
+  const back =
+    row.status === "preparing_file_creation"
+      ? "preparing_file_creation"
+      : row.page > 1
+        ? "waiting_next_page"
+        : "waiting";
+  const updated = await deps.db
+    .update(exports)
+    .set({
+      status: final ? "failed" : back,
+      attempts,
+      errorMessage: final ? message : null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      notBefore: final ? null : sql`now() + ${delay} * interval '1 millisecond'`,
+      uploadedParts: final ? [] : exports.uploadedParts,
+      finishedAt: final ? sql`now()` : null,
+    })
+    .where(and(eq(exports.id, row.id), eq(exports.leaseOwner, owner), eq(exports.status, row.status)))
+    .returning({ id: exports.id });
+  if (final && updated.length > 0) {
+    await deps.storage.removePrefix(keys.partsPrefix(row.id)).catch(() => {});
+    await deps.storage.removePrefix(keys.resultPrefix(row.id)).catch(() => {});
+  }
+  return { final, message };
+}
+
+export interface RunResult {
+  exportId: string;
+  outcome: StepOutcome | "retry" | "failed";
+  error?: string;
+}
+
+/**
+ * Claims one export and does one step of it (start + first page, a page, or the assembly) while a heartbeat
+ * keeps the lease. Returns null when nothing was runnable.
+ */
+export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult | null> {
+  const row = await claimNext(deps.db, owner, deps.config.leaseMs);
+  if (!row) return null;
+  const controller = new AbortController();
+  const heartbeat = setInterval(
+    () => {
+      extendLease(deps.db, row.id, owner, deps.config.leaseMs)
+        .then((ok) => {
+          if (!ok) controller.abort();
+        })
+        .catch(() => {});
+    },
+    Math.max(100, Math.floor(deps.config.leaseMs / 3)),
+  );
+  try {
+    let outcome: StepOutcome;
+    if (row.status === "preparing_file_creation") {
+      outcome = await assembleExport(deps, row, owner, controller.signal);
+    } else if (row.maxInstanceId === null) {
+      outcome = await startExport(deps, row, owner);
+      if (outcome === "started") {
+        const [fresh] = await deps.db.select().from(exports).where(eq(exports.id, row.id));
+        outcome = fresh ? await processPage(deps, fresh, owner, controller.signal) : "lost";
+      }
+    } else {
+      outcome = await processPage(deps, row, owner, controller.signal);
+    }
+    if (outcome === "page") await notifyRunnable(deps.db, row.id);
+    return { exportId: row.id, outcome };
+  } catch (err) {
+    const { final, message } = await releaseAfterFailure(deps, row, owner, err);
+    return { exportId: row.id, outcome: final ? "failed" : "retry", error: message };
+  } finally {
+    clearInterval(heartbeat);
+  }
+}

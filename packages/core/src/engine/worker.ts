@@ -1,0 +1,107 @@
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import pg from "pg";
+import { RUNNABLE_CHANNEL } from "./config";
+import { type RunResult, runOnce } from "./runner";
+import type { StepDeps } from "./steps";
+
+export interface WorkerOptions extends StepDeps {
+  /** Connection string for the LISTEN connection (a dedicated client, outside the pool). */
+  databaseUrl: string;
+  /** Poll interval when no notification arrives (the fallback). */
+  pollMs?: number;
+  log?: (line: string) => void;
+  onStep?: (result: RunResult) => void;
+}
+
+/**
+ * A worker: claims a step, runs it, and repeats; when idle it sleeps until a NOTIFY on the runnable
+ * channel or the poll interval. Any number may run against one database. stop() finishes (or releases)
+ * the step in hand before returning, so SIGTERM loses nothing.
+ */
+export class ExportWorker {
+  readonly id = `${os.hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private listener: pg.Client | null = null;
+  private loop: Promise<void> | null = null;
+  private claims = 0;
+
+  constructor(private readonly options: WorkerOptions) {}
+
+  private log(line: string) {
+    this.options.log?.(`[worker ${this.id}] ${line}`);
+  }
+
+  async start(): Promise<void> {
+    await this.listen();
+    this.loop = this.run();
+  }
+
+  private async listen() {
+    if (this.stopping) return;
+    const client = new pg.Client({
+      connectionString: this.options.databaseUrl,
+      application_name: "exports-worker-listen",
+    });
+    client.on("notification", () => this.wake?.());
+    const reconnect = () => {
+      if (this.listener !== client) return;
+      this.listener = null;
+      setTimeout(() => this.listen().catch(() => {}), 1000).unref();
+    };
+    client.on("error", reconnect);
+    client.on("end", reconnect);
+    try {
+      await client.connect();
+      await client.query(`listen ${RUNNABLE_CHANNEL}`);
+      this.listener = client;
+    } catch (err) {
+      this.log(`listen failed (${(err as Error).message}); polling until it reconnects`);
+      client.end().catch(() => {});
+      setTimeout(() => this.listen().catch(() => {}), 1000).unref();
+    }
+  }
+
+  private sleep(ms: number) {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    }).finally(() => {
+      this.wake = null;
+    });
+  }
+
+  private async run() {
+    const pollMs = this.options.pollMs ?? 1000;
+    while (!this.stopping) {
+      try {
+        // Each claim is a fresh owner token, so a worker's own stale claim can never be confused with a new one.
+        const owner = `${this.id}:${++this.claims}`;
+        const result = await runOnce(this.options, owner);
+        if (result) {
+          this.options.onStep?.(result);
+          if (result.error) this.log(`export ${result.exportId}: ${result.outcome}: ${result.error}`);
+          continue;
+        }
+      } catch (err) {
+        this.log(`error: ${(err as Error).message}`);
+      }
+      if (!this.stopping) await this.sleep(pollMs);
+    }
+  }
+
+  /** Stops claiming; resolves once the step in hand is finished and committed (or released). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => {});
+  }
+}

@@ -1,0 +1,21 @@
+import path from "node:path";
+import type { Env } from "../env";
+import { LocalStorage } from "./local";
+import type { Storage } from "./types";
+
+export { LocalStorage } from "./local";
+export type { PendingFile, Storage } from "./types";
+
+export function storageFromEnv(env: Env): Storage {
+  return new LocalStorage(path.resolve(env.STORAGE_DIR ?? path.join(env.DATA_DIR, "storage")));
+}
+
+/** Key layout, in one place. */
+export const keys = {
+  partsPrefix: (exportId: string) => `parts/${exportId}`,
+  part: (exportId: string, page: number, claim: string) =>
+    `parts/${exportId}/${String(page).padStart(6, "0")}-${claim}.part`,
+  resultPrefix: (exportId: string) => `results/${exportId}`,
+  result: (exportId: string, filename: string) => `results/${exportId}/${filename}`,
+  upload: (id: string, filename: string) => `uploads/${id}/${filename}`,
+};

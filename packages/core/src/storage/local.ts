@@ -1,0 +1,84 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+import { finished } from "node:stream/promises";
+import type { PendingFile, Storage } from "./types";
+
+/** A key may name a file below the root and nothing else. */
+function safeKey(key: string): string {
+  const normal = path.posix.normalize(key);
+  if (normal.startsWith("/") || normal.startsWith("..") || normal.includes("\0") || normal !== key) {
+    throw new Error(`invalid storage key: ${key}`);
+  }
+  return normal;
+}
+
+export class LocalStorage implements Storage {
+  constructor(readonly root: string) {}
+
+  private file(key: string) {
+    return path.join(this.root, safeKey(key));
+  }
+
+  async create(key: string): Promise<PendingFile> {
+    const target = this.file(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
+    const stream = createWriteStream(temp, { flags: "wx" });
+    // An error before commit/abort (disk full) is reported by commit(); keep it from being unhandled.
+    let failure: Error | null = null;
+    stream.on("error", (err) => {
+      failure = err;
+    });
+    return {
+      stream,
+      async commit() {
+        if (!stream.writableEnded) stream.end();
+        await finished(stream).catch((err) => {
+          failure ??= err;
+        });
+        if (failure) {
+          await unlink(temp).catch(() => {});
+          throw failure;
+        }
+        await rename(temp, target);
+        return (await stat(target)).size;
+      },
+      async abort() {
+        stream.destroy();
+        await unlink(temp).catch(() => {});
+      },
+    };
+  }
+
+  read(key: string) {
+    return createReadStream(this.file(key));
+  }
+
+  async size(key: string) {
+    try {
+      return (await stat(this.file(key))).size;
+    } catch {
+      return null;
+    }
+  }
+
+  async remove(key: string) {
+    await rm(this.file(key), { force: true });
+  }
+
+  async removePrefix(prefix: string) {
+    await rm(this.file(prefix.replace(/\/+$/, "")), { recursive: true, force: true });
+  }
+
+  async list(prefix: string) {
+    const dir = this.file(prefix.replace(/\/+$/, ""));
+    try {
+      const names = await readdir(dir);
+      return names.filter((n) => !n.endsWith(".tmp")).map((n) => `${prefix.replace(/\/+$/, "")}/${n}`);
+    } catch {
+      return [];
+    }
+  }
+}

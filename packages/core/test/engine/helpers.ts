@@ -1,0 +1,85 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { buffer } from "node:stream/consumers";
+import { parse as parseCsv } from "csv-parse/sync";
+import { eq } from "drizzle-orm";
+import ExcelJS from "exceljs";
+import type { Actor } from "../../src/auth/actor";
+import type { Db } from "../../src/db/client";
+import { type ExportRow, exports } from "../../src/db/schema";
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/engine/config";
+import { headerLabels, jsonValue, textValue } from "../../src/engine/formats/cells";
+import { runOnce } from "../../src/engine/runner";
+import type { StepDeps } from "../../src/engine/steps";
+import { resolveRequestPath } from "../../src/resources/request-path";
+import { fieldsByName } from "../../src/resources/serialize";
+import { listResource } from "../../src/resources/service";
+import { LocalStorage } from "../../src/storage";
+
+export function tempStorage() {
+  return new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-engine-")));
+}
+
+export function engineDeps(db: Db, storage: LocalStorage, config: Partial<EngineConfig> = {}): StepDeps {
+  return { db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, backoffMs: 10, ...config } };
+}
+
+/** Runs steps (as one worker would) until nothing is runnable; returns how many steps ran. */
+export async function drain(deps: StepDeps, owner = "test-worker", limit = 10_000): Promise<number> {
+  let steps = 0;
+  for (; steps < limit; steps++) {
+    const result = await runOnce(deps, `${owner}:${steps}`);
+    if (!result) break;
+  }
+  return steps;
+}
+
+export async function exportRow(db: Db, id: string): Promise<ExportRow> {
+  const [row] = await db.select().from(exports).where(eq(exports.id, id));
+  if (!row) throw new Error(`no export ${id}`);
+  return row;
+}
+
+/**
+ * What the export must contain: every record its request_path lists, across all pages (fetched through
+ * the list service page by page, as a client would), in id order, with the export's columns.
+ */
+export async function expectedRows(db: Db, row: ExportRow, actor: Actor) {
+  void actor;
+  const { resource, params } = resolveRequestPath(row.requestPath);
+  const fields = fieldsByName(resource, row.columns ?? resource.defaultFields);
+  const records: Record<string, unknown>[] = [];
+  for (let page = 1; ; page++) {
+    const result = await listResource(db, resource, { ...params, limit: "1000", page: String(page) });
+    records.push(...result.items);
+    if (result.items.length < 1000) break;
+  }
+  return { fields, records };
+}
+
+/** The file's rows as text cells (CSV), for comparison. */
+export async function readResult(storage: LocalStorage, row: ExportRow): Promise<Buffer> {
+  if (!row.resultKey) throw new Error("no result");
+  return buffer(storage.read(row.resultKey));
+}
+
+export function parseCsvFile(data: Buffer): string[][] {
+  const text = data.toString("utf8");
+  if (!text.startsWith("\uFEFF")) throw new Error("CSV has no BOM");
+  return parseCsv(text.slice(1), { relax_column_count: false }) as string[][];
+}
+
+export async function parseXlsxFile(data: Buffer): Promise<unknown[][]> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(data as unknown as ArrayBuffer);
+  const rows: unknown[][] = [];
+  workbook.eachSheet((sheet) => {
+    sheet.eachRow((r) => {
+      rows.push((r.values as unknown[]).slice(1));
+    });
+  });
+  return rows;
+}
+
+export { headerLabels, jsonValue, textValue };

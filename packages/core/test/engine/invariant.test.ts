@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Actor } from "../../src/auth/actor";
+import { createUser } from "../../src/auth/users";
+import type { ExportFormat } from "../../src/db/schema";
+import { createExport } from "../../src/exports/service";
+import { seedProducts } from "../../src/seed/products";
+import { createTestDatabase, type TestDatabase } from "../../src/testing";
+import {
+  drain,
+  engineDeps,
+  expectedRows,
+  exportRow,
+  headerLabels,
+  jsonValue,
+  parseCsvFile,
+  parseXlsxFile,
+  readResult,
+  tempStorage,
+  textValue,
+} from "./helpers";
+
+let t: TestDatabase;
+let alice: Actor;
+const storage = tempStorage();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const u = await createUser(t.db, { username: "alice" });
+  alice = { id: u.id, username: u.username, isSuperuser: false };
+  await seedProducts(t.db, 2345);
+});
+
+afterAll(async () => {
+  await t?.destroy();
+});
+
+const CASES: Array<{ path: string; fields?: string[] }> = [
+  { path: "/api/v1/products/" },
+  { path: "/api/v1/products/?is_active=true", fields: ["sku", "name", "price", "created_date"] },
+  {
+    path: "/api/v1/products/?price__gte=500&price__lt=700&currency__in=TRY,EUR",
+    fields: ["id", "price", "currency"],
+  },
+  {
+    path: "/api/v1/products/?name__icontains=istanbul",
+    fields: ["name", "attributes", "is_active", "stock"],
+  },
+  { path: "/api/v1/products/?id__gt=2300&limit=5&page=2", fields: ["id", "sku"] },
+  { path: "/api/v1/products/?created_date__date=2025-01-02", fields: ["modified_date", "name"] },
+  { path: "/api/v1/products/?stock__lt=0" },
+];
+const FORMATS: ExportFormat[] = ["csv", "json", "xls"];
+
+/**
+ * The invariant (SPEC §3): a completed export holds exactly the records its request_path lists, across all
+ * pages, in id order, with the requested fields, nothing lost or doubled, read back with a real parser.
+ */
+describe.each(FORMATS)("%s exports equal the listed records", (format) => {
+  it.each(CASES)("$path", async ({ path, fields }) => {
+    const deps = engineDeps(t.db, storage, { pageSize: 97 });
+    const created = await createExport(t.db, alice, {
+      request_path: path,
+      request_fields: fields ?? [],
+      format_type: format,
+      language: format === "xls" ? "tr" : "en",
+    });
+    await drain(deps);
+    const row = await exportRow(t.db, created.id);
+    expect(row.status).toBe("completed");
+    expect(row.resultFile).toBe(`/api/v1/exports/${row.id}/download/`);
+    expect(row.uploadedParts).toEqual([]);
+    const { fields: cols, records } = await expectedRows(t.db, row, alice);
+    expect(row.totalCount).toBe(records.length);
+    expect(row.collectedCount).toBe(records.length);
+    expect(row.failCount).toBe(0);
+    const data = await readResult(storage, row);
+    if (format === "csv") {
+      const [header, ...body] = parseCsvFile(data);
+      expect(header).toEqual(headerLabels(cols, row.language));
+      expect(body).toEqual(records.map((r) => cols.map((f) => textValue(f.type, r[f.name]))));
+    } else if (format === "json") {
+      const parsed = JSON.parse(data.toString("utf8"));
+      expect(parsed).toEqual(
+        records.map((r) => Object.fromEntries(cols.map((f) => [f.name, jsonValue(f.type, r[f.name])]))),
+      );
+    } else {
+      const [header, ...body] = await parseXlsxFile(data);
+      expect(header).toEqual(headerLabels(cols, row.language));
+      const expected = records.map((r) =>
+        cols.map((f) => {
+          const v = r[f.name];
+          if (v === null || v === undefined) return undefined;
+          if (f.type === "integer" || f.type === "decimal") return Number(v);
+          if (f.type === "datetime") return new Date(String(v));
+          if (f.type === "boolean") return v;
+          return textValue(f.type, v);
+        }),
+      );
+      expect(body).toEqual(expected);
+    }
+    expect(await storage.list(`parts/${row.id}`)).toEqual([]);
+  });
+});

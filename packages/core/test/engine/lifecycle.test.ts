@@ -1,0 +1,240 @@
+import { chmod, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Actor } from "../../src/auth/actor";
+import { createUser } from "../../src/auth/users";
+import { exports, products } from "../../src/db/schema";
+import { claimNext } from "../../src/engine/claim";
+import { writerFor } from "../../src/engine/formats";
+import { runOnce } from "../../src/engine/runner";
+import { cancelExport, createExport } from "../../src/exports/service";
+import { productsResource } from "../../src/resources/products";
+import { seedProducts } from "../../src/seed/products";
+import { createTestDatabase, type TestDatabase } from "../../src/testing";
+import { drain, engineDeps, exportRow, parseCsvFile, readResult, tempStorage } from "./helpers";
+
+let t: TestDatabase;
+let alice: Actor;
+let admin: Actor;
+const storage = tempStorage();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const a = await createUser(t.db, { username: "alice" });
+  const s = await createUser(t.db, { username: "root", isSuperuser: true });
+  alice = { id: a.id, username: a.username, isSuperuser: false };
+  admin = { id: s.id, username: s.username, isSuperuser: true };
+  await seedProducts(t.db, 1000);
+});
+
+afterAll(async () => {
+  await t?.destroy();
+});
+
+const newExport = (extra: Record<string, unknown> = {}) =>
+  createExport(t.db, alice, { request_path: "/api/v1/products/", request_fields: ["id", "sku"], ...extra });
+
+describe("the state machine", () => {
+  it("moves waiting → processing → waiting_next_page … → preparing_file_creation → completed, with progress", async () => {
+    const deps = engineDeps(t.db, storage, { pageSize: 300 });
+    const e = await newExport();
+    const seen: Array<[string, number, number, number]> = [];
+    for (;;) {
+      const r = await runOnce(deps, `w:${seen.length}`);
+      if (!r) break;
+      const row = await exportRow(t.db, e.id);
+      seen.push([row.status, row.page, row.collectedCount, row.uploadedParts.length]);
+    }
+    expect(seen).toEqual([
+      ["waiting_next_page", 2, 300, 1],
+      ["waiting_next_page", 3, 600, 2],
+      ["waiting_next_page", 4, 900, 3],
+      ["preparing_file_creation", 5, 1000, 4],
+      ["completed", 5, 1000, 0],
+    ]);
+    const row = await exportRow(t.db, e.id);
+    expect(row.totalCount).toBe(1000);
+    expect(row.lastInstanceId).toBe(1000);
+  });
+
+  it("fixes the point in time at start: rows inserted later are not exported", async () => {
+    const deps = engineDeps(t.db, storage, { pageSize: 400 });
+    const e = await newExport();
+    await runOnce(deps, "w1"); // start + first page
+    await t.db.insert(products).values({ sku: "LATE-1", name: "Late", price: "1.00" });
+    await drain(deps);
+    const row = await exportRow(t.db, e.id);
+    expect(row.status).toBe("completed");
+    expect(row.totalCount).toBe(1000);
+    const rows = parseCsvFile(await readResult(storage, row));
+    expect(rows).toHaveLength(1001);
+    expect(rows.some((r) => r[1] === "LATE-1")).toBe(false);
+    await t.db.delete(products).where(eq(products.sku, "LATE-1"));
+  });
+
+  it("an empty selection completes with a header-only file", async () => {
+    const deps = engineDeps(t.db, storage);
+    const e = await newExport({ request_path: "/api/v1/products/?stock__lt=0" });
+    await drain(deps);
+    const row = await exportRow(t.db, e.id);
+    expect(row.status).toBe("completed");
+    expect(row.totalCount).toBe(0);
+    expect(parseCsvFile(await readResult(storage, row))).toEqual([["ID", "SKU"]]);
+  });
+});
+
+describe("cancel", () => {
+  it("mid-export stops within one page, removes the parts and never produces a result", async () => {
+    const deps = engineDeps(t.db, storage, { pageSize: 100 });
+    const e = await newExport();
+    await runOnce(deps, "w1");
+    await runOnce(deps, "w2");
+    expect((await storage.list(`parts/${e.id}`)).length).toBe(2);
+    await cancelExport(t.db, admin, e.id, { storage });
+    expect(await storage.list(`parts/${e.id}`)).toEqual([]);
+    expect(await runOnce(deps, "w3")).toBeNull();
+    const row = await exportRow(t.db, e.id);
+    expect(row.status).toBe("cancelled");
+    expect(row.resultFile).toBeNull();
+    expect(row.collectedCount).toBe(200);
+  });
+
+  it("while a page is in hand: the worker's guarded update matches nothing and the page is thrown away", async () => {
+    const deps = engineDeps(t.db, storage, { pageSize: 100 });
+    const e = await newExport();
+    await runOnce(deps, "w1");
+    // A worker claims the next page; the cancel lands before it commits.
+    const claimed = await claimNext(t.db, "slow-worker", 30_000);
+    expect(claimed?.id).toBe(e.id);
+    await cancelExport(t.db, admin, e.id, { storage });
+    const { processPage } = await import("../../src/engine/steps");
+    const outcome = await processPage(
+      deps,
+      claimed ?? (await exportRow(t.db, e.id)),
+      "slow-worker",
+      new AbortController().signal,
+    );
+    expect(outcome).toBe("lost");
+    const row = await exportRow(t.db, e.id);
+    expect(row.status).toBe("cancelled");
+    expect(row.collectedCount).toBe(100);
+    expect(await storage.list(`parts/${e.id}`)).toEqual([]);
+  });
+
+  it("racing the assembly: exactly one terminal state; cancelled leaves no file, completed keeps it", async () => {
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const deps = engineDeps(t.db, storage, { pageSize: 1000 });
+      const e = await newExport();
+      await runOnce(deps, `a${i}`); // the only page → preparing_file_creation
+      const [, cancel] = await Promise.allSettled([
+        runOnce(deps, `b${i}`),
+        cancelExport(t.db, admin, e.id, { storage }),
+      ]);
+      const row = await exportRow(t.db, e.id);
+      outcomes.add(row.status);
+      expect(["completed", "cancelled"]).toContain(row.status);
+      const results = await storage.list(`results/${e.id}`);
+      if (row.status === "cancelled") {
+        expect(cancel.status).toBe("fulfilled");
+        expect(row.resultFile).toBeNull();
+        expect(results).toEqual([]);
+      } else {
+        expect(cancel.status).toBe("rejected");
+        expect(results).toHaveLength(1);
+      }
+      expect(await storage.list(`parts/${e.id}`)).toEqual([]);
+    }
+    expect(outcomes.size).toBeGreaterThan(0);
+  });
+});
+
+describe("concurrency", () => {
+  it("concurrent claims of one runnable export: exactly one wins", async () => {
+    await drain(engineDeps(t.db, storage));
+    const e = await newExport();
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => claimNext(t.db, `c${i}`, 60_000)));
+    expect(claims.filter((c) => c?.id === e.id)).toHaveLength(1);
+    await t.db
+      .update(exports)
+      .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
+      .where(eq(exports.id, e.id));
+    await drain(engineDeps(t.db, storage));
+  });
+
+  it("a stale worker whose lease expired cannot commit the page another worker redid", async () => {
+    const deps = engineDeps(t.db, storage, { pageSize: 100 });
+    const e = await newExport();
+    await runOnce(deps, "w1");
+    const stale = await claimNext(t.db, "stale", 1);
+    expect(stale?.id).toBe(e.id);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await runOnce(deps, "fresh"))?.outcome).toBe("page");
+    const { processPage } = await import("../../src/engine/steps");
+    expect(
+      await processPage(deps, stale ?? (await exportRow(t.db, e.id)), "stale", new AbortController().signal),
+    ).toBe("lost");
+    await drain(deps);
+    const row = await exportRow(t.db, e.id);
+    const rows = parseCsvFile(await readResult(storage, row)).slice(1);
+    expect(rows).toHaveLength(1000);
+    expect(new Set(rows.map((r) => r[0])).size).toBe(1000);
+  });
+
+  it("two worker loops over several exports produce identical, exact files", async () => {
+    const deps = engineDeps(t.db, storage, { pageSize: 50 });
+    const ids = await Promise.all([1, 2, 3].map(() => newExport()));
+    const loop = async (name: string) => {
+      for (let i = 0; (await runOnce(deps, `${name}:${i}`)) !== null; i++);
+    };
+    await Promise.all([loop("A"), loop("B")]);
+    const files = await Promise.all(ids.map(async (e) => readResult(storage, await exportRow(t.db, e.id))));
+    for (const f of files) expect(f.equals(files[0] as Buffer)).toBe(true);
+    expect(parseCsvFile(files[0] as Buffer)).toHaveLength(1001);
+  });
+});
+
+describe("failures", () => {
+  it("a row that cannot be serialised is skipped and counted, not fatal", () => {
+    const fields = productsResource.fields.filter((f) => f.name === "id" || f.name === "attributes");
+    for (const format of ["csv", "json", "xls"] as const) {
+      const encoded = writerFor(format).encodePage(fields, [
+        { id: 1, attributes: { a: 1 } },
+        { id: 2, attributes: { big: 10n } },
+        { id: 3, attributes: {} },
+      ]);
+      expect(encoded).toMatchObject({ written: 2, failed: 1 });
+    }
+  });
+
+  it("a storage that cannot be written retries, then fails with a clear message and no parts", async () => {
+    const root = path.join(storage.root, "..", `readonly-${Date.now()}`);
+    await mkdir(path.join(root, "parts"), { recursive: true });
+    await chmod(path.join(root, "parts"), 0o500);
+    const { LocalStorage } = await import("../../src/storage");
+    const broken = new LocalStorage(root);
+    const deps = engineDeps(t.db, broken, { maxAttempts: 3, backoffMs: 1 });
+    const e = await newExport();
+    // Root ignores permissions; fall back to a path that cannot be a folder.
+    if (process.getuid?.() === 0) {
+      await chmod(path.join(root, "parts"), 0o700);
+      const { writeFile } = await import("node:fs/promises");
+      await writeFile(path.join(root, "parts", e.id), "not a folder");
+    }
+    const outcomes: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await runOnce(deps, `f${i}`);
+      if (r) outcomes.push(r.outcome);
+      else await new Promise((res) => setTimeout(res, 20));
+      const row = await exportRow(t.db, e.id);
+      if (row.status === "failed") break;
+    }
+    const row = await exportRow(t.db, e.id);
+    expect(row.status).toBe("failed");
+    expect(outcomes).toEqual(["retry", "retry", "failed"]);
+    expect(row.errorMessage).toMatch(/E(NOTDIR|ACCES|EXIST)/);
+    expect(row.resultFile).toBeNull();
+    expect(row.uploadedParts).toEqual([]);
+  });
+});
