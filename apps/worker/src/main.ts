@@ -1,7 +1,7 @@
-import { createDatabase, EnvError, env as readEnv } from "@exports/core";
+import { createDatabase, type Database, EnvError, env as readEnv } from "@exports/core";
 import {
-  engineConfigFromEnv,
   ExportWorker,
+  engineConfigFromEnv,
   migrateDatabase,
   resolveDatabaseUrl,
   storageFromEnv,
@@ -9,8 +9,30 @@ import {
 
 /**
  * `pnpm worker`: one export worker. Run as many as you like against one database; each claims one step at
- * a time. SIGTERM/SIGINT finish (or release) the step in hand, then exit.
+ * a time. SIGTERM/SIGINT finish (or release) the step in hand, then exit 0.
  */
+const log = (line: string) => console.log(line);
+
+let worker: ExportWorker | null = null;
+let database: Database | null = null;
+let stopEmbedded: (() => Promise<void>) | null = null;
+let stopping = false;
+
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log(`[worker] ${signal}: finishing the step in hand`);
+  await worker?.stop();
+  await database?.close();
+  await stopEmbedded?.();
+  log("[worker] stopped");
+  process.exit(0);
+}
+
+// Installed before anything else, so a signal during start-up is handled too.
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+
 async function main() {
   let env: ReturnType<typeof readEnv>;
   try {
@@ -22,13 +44,13 @@ async function main() {
     }
     throw err;
   }
-  const log = (line: string) => console.log(line);
   const { url, embedded } = await resolveDatabaseUrl(env, (l) => {
     if (env.LOG_LEVEL === "debug") log(l);
   });
+  if (embedded?.owned) stopEmbedded = () => embedded.stop();
   await migrateDatabase(url);
-  const database = createDatabase(url, { max: 3, name: "exports-worker" });
-  const worker = new ExportWorker({
+  database = createDatabase(url, { max: 3, name: "exports-worker" });
+  worker = new ExportWorker({
     db: database.db,
     storage: storageFromEnv(env),
     config: engineConfigFromEnv(env),
@@ -36,21 +58,9 @@ async function main() {
     pollMs: env.WORKER_POLL_MS,
     log,
   });
+  if (stopping) return;
   await worker.start();
   log(`[worker] ${worker.id} ready (page size ${env.EXPORT_PAGE_SIZE})`);
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`[worker] ${signal}: finishing the step in hand`);
-    await worker.stop();
-    await database.close();
-    if (embedded?.owned) await embedded.stop();
-    log("[worker] stopped");
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
 main().catch((err) => {

