@@ -1,7 +1,8 @@
-import { createDatabase, type Database, EnvError, env as readEnv } from "@exports/core";
+import { createDatabase, type Database, type Env, EnvError } from "@exports/core";
 import {
   ExportWorker,
   engineConfigFromEnv,
+  loadProcessEnv,
   migrateDatabase,
   resolveDatabaseUrl,
   storageFromEnv,
@@ -34,9 +35,9 @@ process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 
 async function main() {
-  let env: ReturnType<typeof readEnv>;
+  let env: Env;
   try {
-    env = readEnv();
+    env = loadProcessEnv();
   } catch (err) {
     if (err instanceof EnvError) {
       console.error(err.message);

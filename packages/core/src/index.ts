@@ -13,9 +13,22 @@ export { EXPORT_FORMATS, EXPORT_STATUSES, type ExportFormat, type ExportStatus }
 export { databaseUrlFromEnv } from "./db/urls";
 export { type Env, EnvError, env, parseEnv } from "./env";
 export * from "./errors";
+export { type ExportDownload, openDownload } from "./exports/download";
+export {
+  type FilterFile,
+  MAX_FILTER_FILE_BYTES,
+  MAX_FILTER_IDENTIFIERS,
+  parseFilterFile,
+} from "./exports/filter-file";
 export { exportFilterSpec } from "./exports/filters";
 export * from "./exports/schemas";
-export { cancelExport, createExport, getExport, listExports } from "./exports/service";
+export {
+  type CreateExportOptions,
+  cancelExport,
+  createExport,
+  getExport,
+  listExports,
+} from "./exports/service";
 export { ACTIVE_STATUSES, isActive, RUNNABLE_STATUSES, TERMINAL_STATUSES } from "./exports/states";
 export { paramsToRecord } from "./filters/grammar";
 export { DEFAULT_LIMIT, MAX_LIMIT, type Page } from "./filters/pagination";
@@ -23,4 +36,5 @@ export { isUuid } from "./filters/values";
 export { RESOURCES, resourceByKey, resourceByPath } from "./resources/registry";
 export { getResource, listResource } from "./resources/service";
 export { LANGUAGES, type Language, type Resource, type ResourceField } from "./resources/types";
+export { keys, LocalStorage, type PendingFile, type Storage, storageFromEnv } from "./storage";
 export { parseInput, zodFieldErrors } from "./validation";

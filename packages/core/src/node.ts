@@ -6,4 +6,8 @@ export { resolveDatabaseUrl } from "./db/resolve";
 export { DEFAULT_ENGINE_CONFIG, type EngineConfig, engineConfigFromEnv } from "./engine/config";
 export { runOnce } from "./engine/runner";
 export { ExportWorker } from "./engine/worker";
+export { loadProcessEnv, REPO_ROOT } from "./process-env";
+// Demo data (deterministic, generated in PostgreSQL), for the CLI's `seed` and for tests.
+export { seedOrders } from "./seed/orders";
+export { seedProducts } from "./seed/products";
 export { keys, LocalStorage, type Storage, storageFromEnv } from "./storage";

@@ -1,5 +1,4 @@
-import { env } from "@exports/core";
-import { type Storage, storageFromEnv } from "@exports/core/node";
+import { env, type Storage, storageFromEnv } from "@exports/core";
 
 const holder = globalThis as { __exportsStorage?: Storage };
 

@@ -1,3 +1,4 @@
+import type { Storage } from "@exports/core";
 import {
   type Actor,
   asDomainError,
@@ -7,7 +8,6 @@ import {
   ERROR_TABLE,
   zodFieldErrors,
 } from "@exports/core";
-import type { Storage } from "@exports/core/node";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 

@@ -1,0 +1,57 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ChildSpec, Supervised } from "./children";
+
+/** apps/web, next to this package (apps/cli/src/launcher → ../../../web). */
+export const WEB_DIR = fileURLToPath(new URL("../../../web/", import.meta.url));
+
+export class LaunchError extends Error {
+  override name = "LaunchError";
+}
+
+export interface WebApp {
+  dir: string;
+  /** The `next` binary installed for apps/web. */
+  next: string;
+}
+
+const APP_DIRS = ["app", "src/app", "pages", "src/pages"];
+
+/** Finds the Next.js app and its `next` binary, or says clearly what is missing. */
+export function locateWebApp(dir: string = WEB_DIR): WebApp {
+  const next = path.join(dir, "node_modules", ".bin", "next");
+  if (!existsSync(path.join(dir, "package.json"))) throw new LaunchError(`no web app at ${dir}`);
+  if (!APP_DIRS.some((d) => existsSync(path.join(dir, d)))) {
+    throw new LaunchError(
+      `${dir} has no Next.js app yet (none of ${APP_DIRS.map((d) => `${d}/`).join(", ")})`,
+    );
+  }
+  if (!existsSync(next)) throw new LaunchError(`${next} is missing; run \`pnpm install\` first`);
+  return { dir, next };
+}
+
+/** True when `next build` has produced a production build (`next start` needs one). */
+export function hasProductionBuild(web: WebApp): boolean {
+  return existsSync(path.join(web.dir, ".next", "BUILD_ID"));
+}
+
+export function buildSpec(web: WebApp, env: NodeJS.ProcessEnv): ChildSpec {
+  return { name: "next build", command: web.next, args: ["build"], cwd: web.dir, env };
+}
+
+export function webProcess(
+  web: WebApp,
+  env: NodeJS.ProcessEnv,
+  options: { dev: boolean; port: number },
+): Supervised {
+  const mode = options.dev ? "dev" : "start";
+  return {
+    name: "web",
+    command: web.next,
+    args: [mode, "-p", String(options.port)],
+    cwd: web.dir,
+    env,
+    essential: true,
+  };
+}

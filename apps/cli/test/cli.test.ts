@@ -1,0 +1,132 @@
+import { authenticateHeader, verifyCredentials } from "@exports/core";
+import { createTestDatabase, type TestDatabase } from "@exports/core/testing";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { expectExit, expectOneLineError, jsonLine, runCli } from "./run";
+
+let tdb: TestDatabase;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await tdb?.destroy();
+});
+
+const cli = (...args: string[]) => runCli(tdb.url, args);
+
+describe.concurrent("users:create", () => {
+  it("prints one JSON line with a 40-hex token that authenticates", async ({ expect }) => {
+    const run = await cli("users:create", "--username", "alice", "--superuser");
+    expectExit(run, 0);
+    const out = jsonLine(run);
+    expect(Object.keys(out).sort()).toEqual(["id", "is_superuser", "token", "username"]);
+    expect(out).toMatchObject({ username: "alice", is_superuser: true });
+    expect(out.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(out.token).toMatch(/^[0-9a-f]{40}$/);
+    const actor = await authenticateHeader(tdb.db, `Token ${out.token}`);
+    expect(actor).toEqual({ id: out.id, username: "alice", isSuperuser: true });
+  });
+
+  it("creates a plain user by default, with a password the dashboard accepts", async ({ expect }) => {
+    const run = await cli("users:create", "--username", "bob", "--password", "correct horse");
+    expectExit(run, 0);
+    expect(jsonLine(run)).toMatchObject({ username: "bob", is_superuser: false });
+    expect(await verifyCredentials(tdb.db, "bob", "correct horse")).toMatchObject({ username: "bob" });
+  });
+
+  it("refuses a taken username: exit 1, one line, no stack", async ({ expect }) => {
+    await cli("users:create", "--username", "dup");
+    const run = await cli("users:create", "--username", "dup");
+    expectExit(run, 1);
+    expect(expectOneLineError(run)).toBe("error: username: A user with that username already exists.");
+  });
+
+  it("reports core's validation (a short password) as a failure", async ({ expect }) => {
+    const run = await cli("users:create", "--username", "carol", "--password", "short");
+    expectExit(run, 1);
+    expect(expectOneLineError(run)).toContain("password: Ensure this field has at least 8 characters.");
+  });
+});
+
+describe.concurrent("tokens:create", () => {
+  it("issues another token for the user", async ({ expect }) => {
+    const created = jsonLine(await cli("users:create", "--username", "dave"));
+    const run = await cli("tokens:create", "--username", "dave");
+    expectExit(run, 0);
+    const out = jsonLine(run);
+    expect(out).toEqual({ username: "dave", token: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(out.token).not.toBe(created.token);
+    expect(await authenticateHeader(tdb.db, `Token ${out.token}`)).toMatchObject({ username: "dave" });
+  });
+
+  it("fails for an unknown user", async ({ expect }) => {
+    const run = await cli("tokens:create", "--username", "nobody");
+    expectExit(run, 1);
+    expect(expectOneLineError(run)).toBe('error: No user named "nobody".');
+  });
+});
+
+describe.concurrent("db:migrate", () => {
+  it("applies migrations (idempotently) and says where", async ({ expect }) => {
+    const run = await cli("db:migrate");
+    expectExit(run, 0);
+    expect(jsonLine(run)).toEqual({ migrated: true, database: expect.stringContaining(tdb.name) });
+  });
+});
+
+describe.concurrent("usage errors exit 2 with one line", () => {
+  it.for<[string[], string]>([
+    // The brief's cases; the option parser's other errors are covered in args.test.ts.
+    [["frobnicate"], "unknown command 'frobnicate'"],
+    [["users:create"], "missing --username NAME"],
+    [["users:create", "--username"], "option '--username' needs a value"],
+    [["seed", "--products", "abc"], "--products must be a positive integer, got 'abc'"],
+    [["seed", "--orders", "5"], "unknown option '--orders' for 'seed'"],
+  ])("%j", async ([args, message], { expect }) => {
+    const run = await cli(...args);
+    expectExit(run, 2);
+    expect(expectOneLineError(run)).toContain(message);
+  });
+
+  it("prints the program's usage on stderr when no command is given", async ({ expect }) => {
+    const run = await cli();
+    expectExit(run, 2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("usage: pnpm cli <command>");
+  });
+});
+
+describe.concurrent("help", () => {
+  it.for([["help"], ["--", "--help"]])("%j lists the commands on stdout", async (args, { expect }) => {
+    const run = await cli(...args);
+    expectExit(run, 0);
+    for (const name of ["users:create", "tokens:create", "seed", "db:migrate"])
+      expect(run.stdout).toContain(name);
+  });
+
+  it.for([
+    ["help", "seed"],
+    ["seed", "--help"],
+  ])("%j shows a command's options", async (args, { expect }) => {
+    const run = await cli(...args);
+    expectExit(run, 0);
+    expect(run.stdout).toContain("usage: pnpm cli seed [--products N]");
+    expect(run.stdout).toContain("--products N");
+  });
+});
+
+describe.concurrent("failures before the command runs", () => {
+  it("names a bad environment variable (exit 1)", async ({ expect }) => {
+    const run = await runCli("mysql://nope", ["db:migrate"]);
+    expectExit(run, 1);
+    expect(run.stderr).toContain("DATABASE_URL: must start with postgres:// or postgresql://");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("reports an unreachable database in one line (exit 1)", async ({ expect }) => {
+    const run = await runCli("postgres://postgres@127.0.0.1:1/nothing", ["users:create", "--username", "x"]);
+    expectExit(run, 1);
+    expect(expectOneLineError(run)).toContain("ECONNREFUSED");
+  });
+});

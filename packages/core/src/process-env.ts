@@ -1,0 +1,24 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { env as coreEnv, type Env } from "./env";
+
+/** The repository root (packages/core/src → ../../..). Valid for processes run from source (CLI, worker). */
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/**
+ * The validated environment with DATA_DIR and STORAGE_DIR made absolute, for the processes that own local
+ * state (launcher, CLI, worker). pnpm runs scripts inside each package's folder, so a relative folder would
+ * differ per process; instead an unset DATA_DIR is `<repo>/.data` (one data folder for `pnpm start`,
+ * `pnpm cli`, `pnpm worker` and what they spawn) and a relative one is taken from the folder the command was
+ * typed in (pnpm's INIT_CWD). Throws EnvError for a bad value.
+ */
+export function loadProcessEnv(): Env {
+  const parsed = coreEnv();
+  const base = process.env.INIT_CWD || process.cwd();
+  const dataDir = process.env.DATA_DIR ? path.resolve(base, parsed.DATA_DIR) : path.join(REPO_ROOT, ".data");
+  return {
+    ...parsed,
+    DATA_DIR: dataDir,
+    STORAGE_DIR: parsed.STORAGE_DIR ? path.resolve(base, parsed.STORAGE_DIR) : undefined,
+  };
+}
