@@ -2,14 +2,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
-import {
-  type Actor,
-  cancelExport,
-  createExport,
-  createUser,
-  type Db,
-  LocalStorage,
-} from "@exports/core";
+import { type Actor, cancelExport, createExport, createUser, type Db, LocalStorage } from "@exports/core";
 import { createTestDatabase, seedProducts, type TestDatabase } from "@exports/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type WorkerProcess, waitFor } from "./processes";
