@@ -13,7 +13,9 @@ export default defineConfig({
   timeout: 60_000,
   workers: 2,
   retries: 0,
-  reporter: process.env.CI ? [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]] : "list",
+  reporter: process.env.CI
+    ? [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]]
+    : "list",
   use: {
     baseURL,
     extraHTTPHeaders: { Accept: "application/json" },

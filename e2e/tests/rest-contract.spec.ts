@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, test } from "@playwright/test";
+import { type APIRequestContext, expect, test } from "@playwright/test";
 import { type CreatedUser, createUser } from "../support/cli";
 
 /**
@@ -30,7 +30,12 @@ test("an owner creates, lists and retrieves an export; nobody else sees it", asy
     language: "tr",
   });
   expect(created.status).toBe(201);
-  expect(created.body).toMatchObject({ status: "waiting", format_type: "xls", language: "tr", requested_by: alice.id });
+  expect(created.body).toMatchObject({
+    status: "waiting",
+    format_type: "xls",
+    language: "tr",
+    requested_by: alice.id,
+  });
 
   for (const path of [`/api/v1/exports/${created.body.id}/`, `/api/v1/exports/${created.body.id}`]) {
     const res = await request.get(path, { headers: auth(alice), maxRedirects: 0 });
@@ -38,7 +43,10 @@ test("an owner creates, lists and retrieves an export; nobody else sees it", asy
     expect((await res.json()).id).toBe(created.body.id);
   }
 
-  const list = await request.get("/api/v1/exports/?status=pending", { headers: auth(alice), maxRedirects: 0 });
+  const list = await request.get("/api/v1/exports/?status=pending", {
+    headers: auth(alice),
+    maxRedirects: 0,
+  });
   expect(list.status()).toBe(200);
   expect(Number(list.headers()["x-total-count"])).toBeGreaterThanOrEqual(1);
   expect(list.headers().link).toContain('rel="first"');
@@ -79,7 +87,9 @@ test("errors are JSON with the contract's status codes", async ({ request }) => 
   expect(none.headers()["www-authenticate"]).toBe("Token");
   expect(await none.json()).toEqual({ detail: "Authentication credentials were not provided." });
 
-  const bad = await request.get("/api/v1/exports/", { headers: { Authorization: `Token ${"0".repeat(40)}` } });
+  const bad = await request.get("/api/v1/exports/", {
+    headers: { Authorization: `Token ${"0".repeat(40)}` },
+  });
   expect(bad.status()).toBe(401);
   expect(await bad.json()).toEqual({ detail: "Invalid token." });
 
@@ -101,7 +111,10 @@ test("errors are JSON with the contract's status codes", async ({ request }) => 
   expect(badCreate.status).toBe(400);
   expect(Object.keys(badCreate.body).sort()).toEqual(["format_type", "request_path"]);
 
-  const unknownField = await createExport(request, alice, { request_path: "/api/v1/products/", request_fields: ["colour"] });
+  const unknownField = await createExport(request, alice, {
+    request_path: "/api/v1/products/",
+    request_fields: ["colour"],
+  });
   expect(unknownField.status).toBe(400);
   expect(unknownField.body.request_fields[0]).toContain("colour");
 

@@ -1,5 +1,5 @@
 import type { Db } from "@exports/core";
-import { seedProducts } from "@exports/core/node";
+import { seedOrders, seedProducts } from "@exports/core/node";
 
 export interface Seeder {
   /** Plural noun, for messages ("products"). */
@@ -14,6 +14,7 @@ export interface Seeder {
  */
 export const SEEDERS = {
   products: { noun: "products", seed: seedProducts },
+  orders: { noun: "orders", seed: seedOrders },
 } satisfies Record<string, Seeder>;
 
 export type SeedKey = keyof typeof SEEDERS;

@@ -82,7 +82,8 @@ describe.concurrent("usage errors exit 2 with one line", () => {
     [["users:create"], "missing --username NAME"],
     [["users:create", "--username"], "option '--username' needs a value"],
     [["seed", "--products", "abc"], "--products must be a positive integer, got 'abc'"],
-    [["seed", "--orders", "5"], "unknown option '--orders' for 'seed'"],
+    [["seed", "--customers", "5"], "unknown option '--customers' for 'seed'"],
+    [["seed", "--orders", "0"], "--orders must be a positive integer"],
   ])("%j", async ([args, message], { expect }) => {
     const run = await cli(...args);
     expectExit(run, 2);

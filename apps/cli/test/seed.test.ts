@@ -46,3 +46,13 @@ describe("seed --products", () => {
     expect(twice).toEqual(single);
   });
 });
+
+describe("seed --orders", () => {
+  it("inserts orders alongside products in one call", async () => {
+    const run = await runCli(b.url, ["seed", "--orders", "500", "--products", "10"]);
+    expectExit(run, 0);
+    expect(jsonLine(run)).toEqual({ products: 10, orders: 500 });
+    const count = await b.pool.query("select count(*)::int as n, min(number), max(number) from orders");
+    expect(count.rows[0]).toMatchObject({ n: 500 });
+  });
+});

@@ -806,23 +806,39 @@ describe("create (SPEC §3)", () => {
     ["a blank request_path", { request_path: "" }, { request_path: ["This field may not be blank."] }],
     [
       "an unknown resource path",
-      { request_path: "/api/v1/orders/" },
-      { request_path: ['Unknown resource path "/api/v1/orders/". Exportable lists: /api/v1/products/.'] },
+      { request_path: "/api/v1/customers/" },
+      {
+        request_path: [
+          'Unknown resource path "/api/v1/customers/". Exportable lists: /api/v1/products/, /api/v1/orders/.',
+        ],
+      },
     ],
     [
       "a URL",
       { request_path: "https://evil.example/api/v1/products/" },
-      { request_path: ["Enter the API path of an exportable list (/api/v1/products/), not a URL."] },
+      {
+        request_path: [
+          "Enter the API path of an exportable list (/api/v1/products/, /api/v1/orders/), not a URL.",
+        ],
+      },
     ],
     [
       "a protocol-relative URL",
       { request_path: "//evil.example/api/v1/products/" },
-      { request_path: ["Enter the API path of an exportable list (/api/v1/products/), not a URL."] },
+      {
+        request_path: [
+          "Enter the API path of an exportable list (/api/v1/products/, /api/v1/orders/), not a URL.",
+        ],
+      },
     ],
     [
       "a dot-dot path",
       { request_path: "/api/v1/products/../exports/" },
-      { request_path: ["Enter the API path of an exportable list (/api/v1/products/), not a URL."] },
+      {
+        request_path: [
+          "Enter the API path of an exportable list (/api/v1/products/, /api/v1/orders/), not a URL.",
+        ],
+      },
     ],
     [
       "a bad filter value",
@@ -861,9 +877,11 @@ describe("create (SPEC §3)", () => {
     ],
     [
       "several problems at once",
-      { request_path: "/api/v1/orders/", format_type: "pdf", language: "xx" },
+      { request_path: "/api/v1/customers/", format_type: "pdf", language: "xx" },
       {
-        request_path: ['Unknown resource path "/api/v1/orders/". Exportable lists: /api/v1/products/.'],
+        request_path: [
+          'Unknown resource path "/api/v1/customers/". Exportable lists: /api/v1/products/, /api/v1/orders/.',
+        ],
         format_type: ['"pdf" is not a valid choice.'],
         language: ['"xx" is not a valid choice.'],
       },
@@ -1194,7 +1212,7 @@ describe("other paths and methods", () => {
   it.each([
     ["GET", "/api/v1/nothing/"],
     ["GET", "/api/v2/exports/"],
-    ["POST", "/api/v1/orders/"],
+    ["POST", "/api/v1/customers/"],
     ["DELETE", "/api/whatever"],
   ])("%s %s → 404 JSON", async (method, path) => {
     const res = await api(method, path, { token: h.root.token });
@@ -1219,6 +1237,7 @@ describe("other paths and methods", () => {
     ["POST", `/api/v1/exports/${MISSING_UUID}/`, "GET, OPTIONS"],
     ["GET", `/api/v1/exports/${MISSING_UUID}/set_cancel/`, "POST, OPTIONS"],
     ["POST", "/api/v1/products/", "GET, OPTIONS"],
+    ["DELETE", "/api/v1/orders/", "GET, OPTIONS"],
   ])("%s %s → 405 with Allow: %s", async (method, path, allow) => {
     const res = await api(method, path, { token: h.root.token, ...(method === "GET" ? {} : { body: {} }) });
     expect(res.status).toBe(405);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { RESOURCES } from "@exports/core";
 import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 
@@ -171,7 +172,8 @@ export function givenOperation(method: string, pathname: string): GivenOperation
 
 /**
  * Checks any response of the REST door: a given operation's documented status against its schema; an
- * undocumented error status as a JSON error body; and the operations we add (create, products) by shape.
+ * undocumented error status as a JSON error body; and the operations we add (create, the exportable
+ * resources' lists) by shape.
  */
 export function assertContract(
   method: string,
@@ -206,7 +208,7 @@ export function assertContract(
     assertExportRecord(res.body, what);
     return;
   }
-  if (method.toUpperCase() === "GET" && p === "/api/v1/products/") {
+  if (method.toUpperCase() === "GET" && RESOURCES.some((r) => r.path === p)) {
     if (!Array.isArray(res.body) || !res.body.every(isObject))
       throw new Error(`${what}: not an array of records`);
     return;

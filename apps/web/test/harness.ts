@@ -11,9 +11,11 @@ import { createTestDatabase, type TestDatabase } from "@exports/core/testing";
 import { expect } from "vitest";
 import * as catchAllRoute from "~/app/api/[...slug]/route";
 import * as trpcRoute from "~/app/api/trpc/[trpc]/route";
+import * as downloadRoute from "~/app/api/v1/exports/[id]/download/route";
 import * as exportRoute from "~/app/api/v1/exports/[id]/route";
 import * as setCancelRoute from "~/app/api/v1/exports/[id]/set_cancel/route";
 import * as exportsRoute from "~/app/api/v1/exports/route";
+import * as ordersRoute from "~/app/api/v1/orders/route";
 import * as productsRoute from "~/app/api/v1/products/route";
 
 /**
@@ -64,11 +66,17 @@ const ROUTES: {
     params: (m) => ({ id: decodeURIComponent(m[1] ?? "") }),
   },
   {
+    pattern: /^\/api\/v1\/exports\/([^/]+)\/download\/?$/,
+    module: downloadRoute,
+    params: (m) => ({ id: decodeURIComponent(m[1] ?? "") }),
+  },
+  {
     pattern: /^\/api\/v1\/exports\/([^/]+)\/?$/,
     module: exportRoute,
     params: (m) => ({ id: decodeURIComponent(m[1] ?? "") }),
   },
   { pattern: /^\/api\/v1\/products\/?$/, module: productsRoute, params: () => ({}) },
+  { pattern: /^\/api\/v1\/orders\/?$/, module: ordersRoute, params: () => ({}) },
   {
     pattern: /^\/api\/trpc\/([^/]+)$/,
     module: trpcRoute,
@@ -89,6 +97,8 @@ export interface Harness {
   bob: TestUser;
   addUser(username: string, isSuperuser?: boolean): Promise<TestUser>;
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
+  /** As call, but the route's Response as it is (a download's body is not JSON). */
+  send(method: string, path: string, options?: CallOptions): Promise<Response>;
   /** Inserts an export row directly (any status, any created_date), as the worker would leave it. */
   insertExport(owner: TestUser, values?: Partial<ExportInsert>): Promise<schema.ExportRow>;
   insertExports(owner: TestUser, values: Partial<ExportInsert>[]): Promise<schema.ExportRow[]>;
@@ -129,7 +139,7 @@ export async function startHarness(): Promise<Harness> {
   const alice = await addUser("alice");
   const bob = await addUser("bob");
 
-  async function call(method: string, path: string, options: CallOptions = {}): Promise<CallResult> {
+  async function send(method: string, path: string, options: CallOptions = {}): Promise<Response> {
     const url = new URL(path, BASE_URL);
     const route = ROUTES.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).find((x) => x.m);
     if (!route?.m) throw new Error(`no route file serves ${url.pathname}`);
@@ -150,7 +160,11 @@ export async function startHarness(): Promise<Harness> {
     if (body instanceof ReadableStream) init.duplex = "half";
     const req = new Request(url, init);
 
-    const res = await handler(req, { params: Promise.resolve(route.r.params(route.m)) });
+    return handler(req, { params: Promise.resolve(route.r.params(route.m)) });
+  }
+
+  async function call(method: string, path: string, options: CallOptions = {}): Promise<CallResult> {
+    const res = await send(method, path, options);
     const text = await res.text();
     expect(res.headers.get("content-type"), `${method} ${path} → ${res.status} content type`).toMatch(
       /^application\/json\b/,
@@ -212,6 +226,7 @@ export async function startHarness(): Promise<Harness> {
     bob,
     addUser,
     call,
+    send,
     insertExport,
     insertExports,
     findExport,

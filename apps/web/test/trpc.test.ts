@@ -11,11 +11,11 @@ import {
   type ExportDto,
   getExport,
   getResource,
+  LocalStorage,
   listExports,
   listResource,
   unauthenticated,
 } from "@exports/core";
-import { LocalStorage } from "@exports/core";
 import { seedProducts } from "@exports/core/testing";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -112,7 +112,7 @@ describe("resolveRequestPath: rejected", () => {
 
   it("refuses an unknown path, naming the exportable lists", () => {
     expect(rejection("/api/v1/users/")).toEqual([
-      'Unknown resource path "/api/v1/users/". Exportable lists: /api/v1/products/.',
+      'Unknown resource path "/api/v1/users/". Exportable lists: /api/v1/products/, /api/v1/orders/.',
     ]);
     rejection("/api/v1/products/extra/");
     rejection("/api/v1/exports/");

@@ -80,4 +80,14 @@ describe("seedProducts", () => {
       expect.objectContaining(expected(300_002)),
     ]);
   });
+
+  it("widens the sku past 8 digits and numbers past 2^31 (bigint), instead of truncating or overflowing", async () => {
+    await other.db.insert(products).values({ sku: sku(99_999_999), name: "placeholder", price: "1.00" });
+    await seedProducts(other.db, 1);
+    expect((await all(other.db)).at(-1)).toMatchObject(expected(100_000_000));
+    expect((await all(other.db)).at(-1)?.sku).toBe("SKU-100000000");
+    await other.db.insert(products).values({ sku: "SKU-3000000000", name: "placeholder", price: "1.00" });
+    await seedProducts(other.db, 1);
+    expect((await all(other.db)).at(-1)).toMatchObject(expected(3_000_000_001));
+  });
 });

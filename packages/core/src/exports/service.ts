@@ -1,7 +1,8 @@
-import { and, count, eq, inArray, type SQL } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { and, count, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
 import type { Db } from "../db/client";
-import { type ExportRow, exports } from "../db/schema";
+import { type ExportRow, exportFilterKeys, exports } from "../db/schema";
 import { notifyRunnable } from "../engine/notify";
 import { conflict, DomainError, FieldErrorCollector, forbidden, notFound } from "../errors";
 import { compileFilters } from "../filters/grammar";
@@ -11,6 +12,13 @@ import { resolveRequestPath } from "../resources/request-path";
 import type { Resource } from "../resources/types";
 import { keys, type Storage } from "../storage";
 import { parseInput, zodFieldErrors } from "../validation";
+import {
+  checkFilterFile,
+  decodeFilterFile,
+  type FilterFile,
+  type ParsedFilterFile,
+  safeFileName,
+} from "./filter-file";
 import { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./filters";
 import { createExportInput, type ExportDto, listQueryInput } from "./schemas";
 import { toExportDto } from "./serialize";
@@ -23,10 +31,11 @@ function visibleTo(actor: Actor): SQL | undefined {
 
 /**
  * Validates everything before answering, so a client sees every problem at once: the body's shape
- * (shared zod schema), the request path (a registered list with valid filters) and the fields (known to
- * that list, no repeats).
+ * (shared zod schema), the request path (a registered list with valid filters), the fields (known to
+ * that list, no repeats) and the filter file (its content, read by the resource's key fields; without a
+ * resource, at least its size and encoding).
  */
-function validateCreate(input: unknown) {
+function validateCreate(input: unknown, filterFile?: FilterFile) {
   const errors = new FieldErrorCollector();
   const parsed = createExportInput.safeParse(input);
   if (!parsed.success) {
@@ -57,28 +66,98 @@ function validateCreate(input: unknown) {
       seen.add(field);
     }
   }
+  let filter: ParsedFilterFile | undefined;
+  if (filterFile && resource) {
+    const check = checkFilterFile(resource, filterFile.content);
+    if (check.ok) filter = check.value;
+    else for (const m of check.errors) errors.add("filter_file", m);
+  } else if (filterFile) {
+    // Without a resource there are no key fields to read the file by; its size and encoding still count.
+    const check = decodeFilterFile(filterFile.content);
+    if (!check.ok) for (const m of check.errors) errors.add("filter_file", m);
+  }
   errors.throwIfAny();
   if (!parsed.success || !resource) throw new Error("validated input without a resource");
-  return { data: parsed.data, resource };
+  if (filterFile && !filter) throw new Error("validated input without its filter file");
+  return { data: parsed.data, resource, filter };
 }
 
-export async function createExport(db: Db, actor: Actor, input: unknown): Promise<ExportDto> {
-  const { data, resource } = validateCreate(input);
-  const [row] = await db
-    .insert(exports)
-    .values({
-      requestPath: data.request_path.trim(),
-      requestFields: data.request_fields,
-      formatType: data.format_type,
-      language: data.language,
-      actionName: data.action_name ?? `export_${resource.key}`,
-      viewset: resource.viewset,
-      requestedBy: actor.id,
-    })
-    .returning();
-  if (!row) throw new Error("insert returned no row");
-  await notifyRunnable(db, row.id);
-  return toExportDto(row);
+/** Identifiers per INSERT: one array parameter each (`unnest`), so a million take a few statements. */
+const FILTER_KEYS_CHUNK = 50_000;
+
+export interface CreateExportOptions {
+  /** The uploaded filter file (multipart `filter_file`): restricts the export to the records it names. */
+  filterFile?: FilterFile;
+  /** Where the filter file is kept; required with a filter file. */
+  storage?: Storage;
+}
+
+/**
+ * Creates an export (SPEC §3): everything is validated first (all problems at once), then the export and
+ * its filter file's identifiers are inserted in one transaction, and workers are notified.
+ *
+ * With a filter file, the original is stored first, under the export's id (generated here), and the
+ * transaction then inserts the row with `filter_file` already pointing at it: the export is never visible
+ * half made, and if the transaction fails the stored file is removed, so a refused or failed create leaves
+ * nothing behind (no row, no identifiers, no file).
+ */
+export async function createExport(
+  db: Db,
+  actor: Actor,
+  input: unknown,
+  options: CreateExportOptions = {},
+): Promise<ExportDto> {
+  const { data, resource, filter } = validateCreate(input, options.filterFile);
+  const values = {
+    requestPath: data.request_path.trim(),
+    requestFields: data.request_fields,
+    formatType: data.format_type,
+    language: data.language,
+    actionName: data.action_name ?? `export_${resource.key}`,
+    viewset: resource.viewset,
+    requestedBy: actor.id,
+  };
+  if (!filter || !options.filterFile) {
+    const [row] = await db.insert(exports).values(values).returning();
+    if (!row) throw new Error("insert returned no row");
+    await notifyRunnable(db, row.id);
+    return toExportDto(row);
+  }
+
+  const storage = options.storage;
+  if (!storage) throw new Error("createExport: a filter file needs a storage");
+  const id = randomUUID();
+  const uploadKey = keys.upload(id, safeFileName(options.filterFile.name));
+  const file = await storage.create(uploadKey);
+  try {
+    file.stream.write(options.filterFile.content);
+    await file.commit();
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+  try {
+    const row = await db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(exports)
+        .values({ ...values, id, filterFile: uploadKey, filterKeyField: filter.keyField })
+        .returning();
+      if (!inserted) throw new Error("insert returned no row");
+      for (let i = 0; i < filter.identifiers.length; i += FILTER_KEYS_CHUNK) {
+        const chunk = filter.identifiers.slice(i, i + FILTER_KEYS_CHUNK);
+        await tx.execute(
+          sql`insert into ${exportFilterKeys} (export_id, value) select ${id}, unnest(${sql.param(chunk)}::text[])`,
+        );
+      }
+      // Delivered when the transaction commits.
+      await notifyRunnable(tx, inserted.id);
+      return inserted;
+    });
+    return toExportDto(row);
+  } catch (err) {
+    await storage.removePrefix(keys.uploadPrefix(id)).catch(() => {});
+    throw err;
+  }
 }
 
 export async function listExports(db: Db, actor: Actor, query: unknown): Promise<Page<ExportDto>> {
@@ -108,7 +187,8 @@ export async function listExports(db: Db, actor: Actor, query: unknown): Promise
   };
 }
 
-async function findVisible(db: Db, actor: Actor, id: string): Promise<ExportRow> {
+/** An export the actor may see (SPEC §2.1, §2.8): a non-UUID or another user's export is not found. */
+export async function findVisible(db: Db, actor: Actor, id: string): Promise<ExportRow> {
   // SPEC §2.1: a path id that is not a UUID is simply not found.
   if (!isUuid(id)) throw notFound();
   const rows = await db

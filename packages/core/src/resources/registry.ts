@@ -1,8 +1,9 @@
+import { ordersResource } from "./orders";
 import { productsResource } from "./products";
 import type { Resource } from "./types";
 
 /** Every exportable resource. An export's `request_path` must name one of these paths. */
-export const RESOURCES: readonly Resource[] = [productsResource];
+export const RESOURCES: readonly Resource[] = [productsResource, ordersResource];
 
 export function resourceByKey(key: string): Resource | undefined {
   return RESOURCES.find((r) => r.key === key);

@@ -15,7 +15,7 @@ export async function seedProducts(
   onProgress?: (done: number) => void,
 ): Promise<number> {
   const start = await db.execute<{ n: number }>(
-    sql`select coalesce(max(substring(sku from 5)::int), 0) as n from products where sku ~ '^SKU-[0-9]+$'`,
+    sql`select coalesce(max(substring(sku from 5)::bigint), 0) as n from products where sku ~ '^SKU-[0-9]{1,15}$'`,
   );
   let from = Number(start.rows[0]?.n ?? 0) + 1;
   const last = from + count - 1;
@@ -24,7 +24,7 @@ export async function seedProducts(
     await db.execute(sql`
       insert into products (sku, name, price, currency, stock, is_active, attributes, created_date, modified_date)
       select
-        'SKU-' || lpad(i::text, 8, '0'),
+        'SKU-' || lpad(i::text, greatest(8, length(i::text)), '0'),
         case
           when i % 1000 = 0 then '=HYPERLINK("http://example.invalid","Product ' || i || '")'
           when i % 997 = 0 then 'Çay bardağı, "İnce belli" ' || i || E'\nİstanbul'
@@ -38,7 +38,7 @@ export async function seedProducts(
         jsonb_build_object('color', (array['blue', 'red', 'green'])[1 + i % 3], 'size', (array['S', 'M', 'L', 'XL'])[1 + i % 4]),
         timestamptz '2025-01-01 00:00:00+00' + i * interval '1 minute',
         timestamptz '2025-01-01 00:00:00+00' + i * interval '1 minute'
-      from generate_series(${from}::int, ${to}::int) as i
+      from generate_series(${from}::bigint, ${to}::bigint) as i
     `);
     onProgress?.(to - (last - count));
     from = to + 1;

@@ -17,5 +17,6 @@ export const keys = {
     `parts/${exportId}/${String(page).padStart(6, "0")}-${claim}.part`,
   resultPrefix: (exportId: string) => `results/${exportId}`,
   result: (exportId: string, filename: string) => `results/${exportId}/${filename}`,
-  upload: (id: string, filename: string) => `uploads/${id}/${filename}`,
+  uploadPrefix: (exportId: string) => `uploads/${exportId}`,
+  upload: (exportId: string, filename: string) => `uploads/${exportId}/${filename}`,
 };

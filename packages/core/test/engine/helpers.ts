@@ -51,7 +51,9 @@ export async function expectedRows(db: Db, row: ExportRow, actor: Actor) {
   const fields = fieldsByName(resource, row.columns ?? resource.defaultFields);
   const records: Record<string, unknown>[] = [];
   for (let page = 1; ; page++) {
-    const result = await listResource(db, resource, { ...params, limit: "1000", page: String(page) });
+    // An export ignores the path's ordering: it reads in id order.
+    const pageParams = { ...params, ordering: "id", limit: "1000", page: String(page) };
+    const result = await listResource(db, resource, pageParams);
     records.push(...result.items);
     if (result.items.length < 1000) break;
   }

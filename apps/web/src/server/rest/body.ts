@@ -7,13 +7,11 @@ export async function readJsonObject(
   req: Request,
   maxBytes = MAX_JSON_BODY_BYTES,
 ): Promise<Record<string, unknown>> {
-  const type = (req.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const type = mediaType(req);
   if (type !== "application/json") {
     throw new DomainError("UNSUPPORTED_MEDIA_TYPE", `Unsupported media type "${type || "none"}" in request.`);
   }
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const text = await readLimited(req, maxBytes);
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(await readLimited(req, maxBytes));
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -29,12 +27,23 @@ export async function readJsonObject(
   return value as Record<string, unknown>;
 }
 
+/** The request's media type, lower-cased, without parameters ("" when absent). */
+export function mediaType(req: Request): string {
+  return (req.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
 function tooLarge(maxBytes: number) {
   return new DomainError("PAYLOAD_TOO_LARGE", `Request body is larger than ${maxBytes} bytes.`);
 }
 
-async function readLimited(req: Request, maxBytes: number): Promise<string> {
-  if (!req.body) return "";
+/**
+ * Reads the whole body, at most `maxBytes` (413 otherwise: at once for a declared Content-Length, else as
+ * soon as the stream passes the limit, without reading the rest).
+ */
+export async function readLimited(req: Request, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (!req.body) return Buffer.alloc(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -48,5 +57,5 @@ async function readLimited(req: Request, maxBytes: number): Promise<string> {
     }
     chunks.push(value);
   }
-  return new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
+  return Buffer.concat(chunks);
 }

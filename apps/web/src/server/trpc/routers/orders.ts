@@ -1,0 +1,3 @@
+import { resourceRouter } from "./resource";
+
+export const ordersRouter = resourceRouter("orders");

@@ -1,0 +1,45 @@
+import path from "node:path";
+import type { Readable } from "node:stream";
+import type { Actor } from "../auth/actor";
+import type { Db } from "../db/client";
+import { writerFor } from "../engine/formats";
+import { conflict, DomainError } from "../errors";
+import type { Storage } from "../storage";
+import { findVisible } from "./service";
+
+export interface ExportDownload {
+  /** The result file's bytes. */
+  stream: Readable;
+  /** Its size in bytes (Content-Length). */
+  size: number;
+  /** A readable file name: the result's own, e.g. `products-export-20250101-120000-1a2b3c4d.csv`. */
+  filename: string;
+  contentType: string;
+}
+
+export const gone = () => new DomainError("GONE", "The export file is no longer available.");
+
+/**
+ * `GET /api/v1/exports/{id}/download/` (SPEC §3): the result file of a completed export, to its owner or a
+ * superuser (the same visibility as retrieve: anyone else's export, or a non-UUID id, is not found). An
+ * export that is not completed is a conflict; a completed export whose file has gone from storage
+ * (removed after its retention, lost) is GONE.
+ */
+export async function openDownload(
+  db: Db,
+  storage: Storage,
+  actor: Actor,
+  id: string,
+): Promise<ExportDownload> {
+  const row = await findVisible(db, actor, id);
+  if (row.status !== "completed") throw conflict(`Export is not completed (status: ${row.status}).`);
+  if (!row.resultKey) throw gone();
+  const size = await storage.size(row.resultKey);
+  if (size === null) throw gone();
+  return {
+    stream: storage.read(row.resultKey),
+    size,
+    filename: path.posix.basename(row.resultKey),
+    contentType: writerFor(row.formatType).contentType,
+  };
+}

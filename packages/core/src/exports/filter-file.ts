@@ -1,0 +1,345 @@
+import { parse as parseCsv } from "csv-parse/sync";
+import { invalid } from "../errors";
+import type { Resource, ResourceField } from "../resources/types";
+
+/**
+ * An export's filter file (SPEC §3): the identifiers of the records to export, either
+ *
+ * - **CSV with a header**: the first line names one of the resource's key fields (`filterFileKeys`, e.g.
+ *   `sku` or `id`, case-insensitive, trimmed) as a column; that column's values are taken, every other
+ *   column is ignored. Delimiter `,`, `;` (as Excel writes CSV in many locales) or a tab.
+ * - **one identifier per line**: anything else with a single column. The identifiers are then values of the
+ *   resource's *first* key field (`filterFileKeys[0]`, e.g. `sku`): a bare list is what people paste from a
+ *   spreadsheet column, and the human-facing code (a SKU, an order number) is what they have at hand, not
+ *   our database ids. To send ids, name the column: a first line `id`.
+ *
+ * A first line with several columns, none of them a key field, is clearly CSV with the wrong header: 400,
+ * rather than taking whole lines (`a,b`) as identifiers that would silently match nothing.
+ *
+ * Blank lines and empty cells are skipped; values are trimmed; duplicates are dropped (first one kept);
+ * integer keys are stored in canonical form (`007` → `7`). Every problem is an INVALID error under
+ * `filter_file`.
+ */
+
+export const MAX_FILTER_FILE_BYTES = 10 * 1024 * 1024;
+export const MAX_FILTER_IDENTIFIERS = 1_000_000;
+/** Longer than any key we have (a SKU is ≤ 64); also keeps a line from becoming a giant index entry. */
+export const MAX_IDENTIFIER_LENGTH = 255;
+/** Per-line problems reported, at most (then "… and N more"). */
+const MAX_LINE_ERRORS = 10;
+const DELIMITERS = [",", ";", "\t"] as const;
+/** A first line longer than this is no header (and, as an identifier, too long anyway). */
+const MAX_HEADER_LENGTH = 64 * 1024;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+export interface FilterFile {
+  /** The uploaded file's name as the client sent it (only used, sanitised, for the storage key). */
+  name: string;
+  content: Uint8Array;
+}
+
+export interface ParsedFilterFile {
+  /** The resource field the identifiers are values of (exports.filter_key_field). */
+  keyField: string;
+  mode: "csv" | "lines";
+  /** Distinct identifiers, in the order first seen. */
+  identifiers: string[];
+}
+
+export type FilterFileCheck<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+
+/**
+ * The checks that need no resource: size, text encoding, binary content. Returns the text (BOM stripped,
+ * line endings untouched).
+ */
+export function decodeFilterFile(content: Uint8Array): FilterFileCheck<string> {
+  if (content.byteLength > MAX_FILTER_FILE_BYTES) {
+    return {
+      ok: false,
+      errors: [
+        `The filter file is too large (${megabytes(content.byteLength)}); the limit is ${megabytes(MAX_FILTER_FILE_BYTES)}.`,
+      ],
+    };
+  }
+  if (content.byteLength === 0) return { ok: false, errors: ["The submitted file is empty."] };
+  let text: string;
+  try {
+    // fatal: invalid UTF-8 is refused, not replaced; a leading BOM is stripped (ignoreBOM: false).
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(content);
+  } catch {
+    return { ok: false, errors: ["The filter file is not UTF-8 text. Upload a .txt or .csv file in UTF-8."] };
+  }
+  if (text.includes("\u0000")) {
+    return {
+      ok: false,
+      errors: ["The filter file contains NUL bytes (a binary file?). Upload a .txt or .csv file."],
+    };
+  }
+  return { ok: true, value: text };
+}
+
+/** Splits on CRLF, LF or a lone CR. */
+function lines(text: string): string[] {
+  return text.split(/\r\n|\n|\r/);
+}
+
+function parseHeader(line: string, delimiter: string): string[] | null {
+  if (line.length > MAX_HEADER_LENGTH) return null;
+  try {
+    const records = parseCsv(line, { delimiter, relax_column_count: true }) as string[][];
+    return records[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+
+/** Line breaks (CRLF, LF or CR) in text[from, to). */
+function countLineBreaks(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === LF || (c === CR && text.charCodeAt(i + 1) !== LF)) n++;
+  }
+  return n;
+}
+
+/**
+ * Reads one column of every record after the header (the first non-blank record) of RFC 4180 CSV: quoted
+ * fields with doubled quotes and line breaks, CRLF/LF/CR records, ragged rows. `onValue` gets the cell (or
+ * undefined for a short row) and the line the record starts on; returning false stops the scan. Returns the
+ * problem with malformed CSV, or null.
+ *
+ * The header line is parsed with csv-parse (see detectHeader); the body is scanned here, in one linear pass,
+ * because csv-parse takes seconds on a 10 MB file with a million records and this runs in a request.
+ */
+function scanCsvColumn(
+  text: string,
+  delimiter: string,
+  column: number,
+  onValue: (value: string | undefined, line: number) => boolean,
+): string | null {
+  const delim = delimiter.charCodeAt(0);
+  const n = text.length;
+  let i = 0;
+  let line = 1;
+  let headerSeen = false;
+  while (i < n) {
+    const recordLine = line;
+    let col = 0;
+    let taken: string | undefined;
+    // A record of one unquoted, whitespace-only value is a blank line: skipped, never the header.
+    let blank = true;
+    for (;;) {
+      let value: string;
+      if (text.charCodeAt(i) === QUOTE) {
+        blank = false;
+        const parts: string[] = [];
+        let start = i + 1;
+        for (;;) {
+          const q = text.indexOf('"', start);
+          if (q === -1) return `a quoted value opened on line ${line} is never closed.`;
+          line += countLineBreaks(text, start, q);
+          if (text.charCodeAt(q + 1) === QUOTE) {
+            parts.push(text.slice(start, q + 1));
+            start = q + 2;
+            continue;
+          }
+          parts.push(text.slice(start, q));
+          i = q + 1;
+          break;
+        }
+        value = parts.join("");
+        const c = text.charCodeAt(i);
+        if (i < n && c !== delim && c !== LF && c !== CR) {
+          return `line ${line}: unexpected character after a closing quote.`;
+        }
+      } else {
+        let j = i;
+        while (j < n) {
+          const c = text.charCodeAt(j);
+          if (c === delim || c === LF || c === CR) break;
+          j++;
+        }
+        value = text.slice(i, j);
+        if (value.trim() !== "") blank = false;
+        i = j;
+      }
+      if (col === column) taken = value;
+      col++;
+      if (i < n && text.charCodeAt(i) === delim) {
+        blank = false;
+        i++;
+        continue;
+      }
+      // End of the record: skip its line break.
+      if (i < n) {
+        i += text.charCodeAt(i) === CR && text.charCodeAt(i + 1) === LF ? 2 : 1;
+        line++;
+      }
+      break;
+    }
+    if (blank) continue;
+    if (!headerSeen) {
+      headerSeen = true;
+      continue;
+    }
+    if (!onValue(taken, recordLine)) return null;
+  }
+  return null;
+}
+
+interface HeaderChoice {
+  delimiter: string;
+  keyField: string;
+  column: number;
+}
+
+/** The first line as a CSV header naming a key field, trying each delimiter; null for a bare list. */
+function detectHeader(resource: Resource, firstLine: string): HeaderChoice | null | "no-key-column" {
+  let several = false;
+  for (const delimiter of DELIMITERS) {
+    const header = parseHeader(firstLine, delimiter);
+    if (!header) continue;
+    const names = header.map((h) => h.trim().toLowerCase());
+    if (names.length > 1) several = true;
+    // The resource's order decides when a header names several keys (sku before id).
+    for (const key of resource.filterFileKeys) {
+      const column = names.indexOf(key.toLowerCase());
+      if (column !== -1) return { delimiter, keyField: key, column };
+    }
+  }
+  return several ? "no-key-column" : null;
+}
+
+function keyFieldOf(resource: Resource, name: string): ResourceField {
+  const field = resource.fields.find((f) => f.name === name);
+  if (!field) throw new Error(`resource ${resource.key}: unknown filter key field ${name}`);
+  if (field.type !== "integer" && field.type !== "text") {
+    throw new Error(`resource ${resource.key}: filter key field ${name} must be integer or text`);
+  }
+  return field;
+}
+
+/**
+ * One identifier → its stored form, or the problem with it. Integer keys must be 32-bit integers (the
+ * engine compares `value::int`).
+ */
+function normalise(field: ResourceField, value: string): { value: string } | { error: string } {
+  if (value.length > MAX_IDENTIFIER_LENGTH) {
+    return { error: `the value is longer than ${MAX_IDENTIFIER_LENGTH} characters.` };
+  }
+  if (field.type === "integer") {
+    if (!/^[+-]?\d+$/.test(value)) {
+      return { error: `"${value.slice(0, 50)}" is not a valid ${field.name} (a whole number).` };
+    }
+    const n = Number(value);
+    if (n < INT32_MIN || n > INT32_MAX) {
+      return { error: `${value.slice(0, 50)} is out of range for ${field.name}.` };
+    }
+    return { value: String(n === 0 ? 0 : n) };
+  }
+  return { value };
+}
+
+/**
+ * Parses a filter file for a resource (see the module comment). Returns every problem found, up to a
+ * limit, rather than the first.
+ */
+export function checkFilterFile(resource: Resource, content: Uint8Array): FilterFileCheck<ParsedFilterFile> {
+  const decoded = decodeFilterFile(content);
+  if (!decoded.ok) return decoded;
+  const text = decoded.value;
+  const all = lines(text);
+  const firstIndex = all.findIndex((l) => l.trim() !== "");
+  if (firstIndex === -1) {
+    return { ok: false, errors: ["The filter file contains no identifiers."] };
+  }
+  const header = detectHeader(resource, all[firstIndex] ?? "");
+  if (header === "no-key-column") {
+    const names = resource.filterFileKeys.join(" or ");
+    return {
+      ok: false,
+      errors: [
+        `The filter file has no column named ${names}. Name the key column in the first line, or upload one identifier per line.`,
+      ],
+    };
+  }
+
+  const keyField = keyFieldOf(resource, header ? header.keyField : (resource.filterFileKeys[0] ?? ""));
+  const seen = new Set<string>();
+  const errors: string[] = [];
+  let badLines = 0;
+  let tooMany = false;
+  const take = (raw: string | undefined, line: number) => {
+    const value = (raw ?? "").trim();
+    if (value === "") return;
+    const result = normalise(keyField, value);
+    if ("error" in result) {
+      badLines++;
+      if (errors.length < MAX_LINE_ERRORS) errors.push(`Line ${line}: ${result.error}`);
+      return;
+    }
+    if (seen.has(result.value)) return;
+    if (seen.size >= MAX_FILTER_IDENTIFIERS) {
+      tooMany = true;
+      return;
+    }
+    seen.add(result.value);
+  };
+
+  if (header) {
+    const problem = scanCsvColumn(text, header.delimiter, header.column, (value, line) => {
+      take(value, line);
+      return !tooMany;
+    });
+    if (problem) return { ok: false, errors: [`The filter file is not valid CSV: ${problem}`] };
+  } else {
+    for (let i = firstIndex; i < all.length && !tooMany; i++) take(all[i], i + 1);
+  }
+
+  if (badLines > errors.length) errors.push(`… and ${badLines - errors.length} more lines with errors.`);
+  if (tooMany) {
+    errors.unshift(
+      `The filter file has more than ${MAX_FILTER_IDENTIFIERS.toLocaleString("en-US")} identifiers; split it into several exports.`,
+    );
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  if (seen.size === 0) return { ok: false, errors: ["The filter file contains no identifiers."] };
+  return {
+    ok: true,
+    value: { keyField: keyField.name, mode: header ? "csv" : "lines", identifiers: [...seen] },
+  };
+}
+
+/** As checkFilterFile, throwing the domain's INVALID error `{"filter_file": [...]}`. */
+export function parseFilterFile(resource: Resource, content: Uint8Array): ParsedFilterFile {
+  const result = checkFilterFile(resource, content);
+  if (!result.ok) throw invalid({ filter_file: result.errors });
+  return result.value;
+}
+
+/** A file name safe as the last segment of a storage key: [A-Za-z0-9._-], at most 100 characters. */
+export function safeFileName(name: string): string {
+  const base = name.split(/[/\\]/).pop() ?? "";
+  let safe = base
+    // Latin letters keep their base letter (Ürün → Urun): decompose, drop the combining marks.
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^A-Za-z0-9._-]+/g, "_")
+    .replace(/_+/g, "_")
+    // No hidden files, no "." or ".." segments.
+    .replace(/^[._-]+/, "");
+  if (safe.length > 100) {
+    const dot = safe.lastIndexOf(".");
+    const ext = dot > 0 && safe.length - dot <= 10 ? safe.slice(dot) : "";
+    safe = safe.slice(0, 100 - ext.length) + ext;
+  }
+  return safe || "filter.txt";
+}

@@ -1,0 +1,86 @@
+import { ORDER_STATUSES, orders } from "../db/schema";
+import { defineResource } from "./define";
+
+export const ordersResource = defineResource({
+  key: "orders",
+  path: "/api/v1/orders/",
+  viewset: "OrderViewSet",
+  table: orders,
+  idColumn: orders.id,
+  fields: [
+    {
+      name: "id",
+      labels: { en: "ID", tr: "ID" },
+      column: orders.id,
+      type: "integer",
+      filter: { kind: "integer" },
+    },
+    {
+      name: "number",
+      labels: { en: "Order Number", tr: "Sipariş No" },
+      column: orders.number,
+      type: "text",
+      filter: { kind: "text" },
+    },
+    {
+      name: "customer_email",
+      labels: { en: "Customer Email", tr: "Müşteri E-postası" },
+      column: orders.customerEmail,
+      type: "text",
+      filter: { kind: "text" },
+    },
+    {
+      name: "status",
+      labels: { en: "Status", tr: "Durum" },
+      column: orders.status,
+      type: "text",
+      filter: { kind: "choice", lookups: ["exact", "in"], choices: ORDER_STATUSES },
+    },
+    {
+      name: "amount",
+      labels: { en: "Amount", tr: "Tutar" },
+      column: orders.amount,
+      type: "decimal",
+      filter: { kind: "decimal" },
+    },
+    {
+      name: "currency",
+      labels: { en: "Currency", tr: "Para Birimi" },
+      column: orders.currency,
+      type: "text",
+      filter: { kind: "text", lookups: ["exact", "in"] },
+    },
+    {
+      name: "item_count",
+      labels: { en: "Item Count", tr: "Ürün Adedi" },
+      column: orders.itemCount,
+      type: "integer",
+      filter: { kind: "integer" },
+    },
+    {
+      name: "created_date",
+      labels: { en: "Created", tr: "Oluşturulma Tarihi" },
+      column: orders.createdDate,
+      type: "datetime",
+      filter: { kind: "datetime" },
+    },
+    {
+      name: "modified_date",
+      labels: { en: "Modified", tr: "Güncellenme Tarihi" },
+      column: orders.modifiedDate,
+      type: "datetime",
+      filter: { kind: "datetime" },
+    },
+  ],
+  defaultFields: [
+    "id",
+    "number",
+    "customer_email",
+    "status",
+    "amount",
+    "currency",
+    "item_count",
+    "created_date",
+  ],
+  filterFileKeys: ["number", "id"],
+});

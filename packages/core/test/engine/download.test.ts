@@ -1,0 +1,93 @@
+import { buffer } from "node:stream/consumers";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Actor } from "../../src/auth/actor";
+import { createUser } from "../../src/auth/users";
+import { exports } from "../../src/db/schema";
+import { DomainError } from "../../src/errors";
+import { openDownload } from "../../src/exports/download";
+import { createExport } from "../../src/exports/service";
+import { seedProducts } from "../../src/seed/products";
+import { createTestDatabase, type TestDatabase } from "../../src/testing";
+import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
+
+let t: TestDatabase;
+let alice: Actor;
+let bob: Actor;
+let root: Actor;
+const storage = tempStorage();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const user = async (username: string, isSuperuser = false): Promise<Actor> => {
+    const u = await createUser(t.db, { username, isSuperuser });
+    return { id: u.id, username: u.username, isSuperuser };
+  };
+  alice = await user("alice");
+  bob = await user("bob");
+  root = await user("root", true);
+  await seedProducts(t.db, 50);
+});
+
+afterAll(async () => {
+  await t?.destroy();
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<[string, Record<string, unknown>]> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(DomainError);
+    return [(err as DomainError).code, (err as DomainError).body()];
+  }
+  throw new Error("expected a DomainError");
+}
+
+describe("openDownload", () => {
+  it("opens a completed export's file for its owner and a superuser, with size, name and type", async () => {
+    const created = await createExport(t.db, alice, {
+      request_path: "/api/v1/products/",
+      format_type: "json",
+    });
+    await drain(engineDeps(t.db, storage));
+    const row = await exportRow(t.db, created.id);
+    for (const actor of [alice, root]) {
+      const d = await openDownload(t.db, storage, actor, created.id);
+      const bytes = await buffer(d.stream);
+      expect(bytes.length).toBe(d.size);
+      expect(bytes.equals(await buffer(storage.read(row.resultKey ?? "")))).toBe(true);
+      expect(d.filename).toBe(row.resultKey?.split("/").pop());
+      expect(d.filename).toMatch(/^products-export-\d{8}-\d{6}-[0-9a-f]{8}\.json$/);
+      expect(d.contentType).toBe("application/json; charset=utf-8");
+    }
+    expect(await codeOf(openDownload(t.db, storage, bob, created.id))).toEqual([
+      "NOT_FOUND",
+      { detail: "Not found." },
+    ]);
+    expect(await codeOf(openDownload(t.db, storage, root, "nope"))).toEqual([
+      "NOT_FOUND",
+      { detail: "Not found." },
+    ]);
+  });
+
+  it("is a conflict before completion and GONE when the file has been removed", async () => {
+    const created = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=5" });
+    expect(await codeOf(openDownload(t.db, storage, alice, created.id))).toEqual([
+      "CONFLICT",
+      { detail: "Export is not completed (status: waiting)." },
+    ]);
+    await t.db.update(exports).set({ status: "processing" }).where(eq(exports.id, created.id));
+    expect((await codeOf(openDownload(t.db, storage, alice, created.id)))[1]).toEqual({
+      detail: "Export is not completed (status: processing).",
+    });
+    await t.db.update(exports).set({ status: "waiting" }).where(eq(exports.id, created.id));
+    await drain(engineDeps(t.db, storage));
+    const row = await exportRow(t.db, created.id);
+    expect(row.status).toBe("completed");
+    await storage.remove(row.resultKey ?? "");
+    expect(await codeOf(openDownload(t.db, storage, alice, created.id))).toEqual([
+      "GONE",
+      { detail: "The export file is no longer available." },
+    ]);
+  });
+});
