@@ -18,6 +18,7 @@ else
   unset DATABASE_URL
   export DATA_DIR="$data_dir" EMBEDDED_PG_PORT=55439
 fi
-export PORT="$port" BOOTSTRAP_DEMO_USER=0
+# Small pages so exports take several steps (progress, cancel between pages) even on small data.
+export PORT="$port" BOOTSTRAP_DEMO_USER=0 EXPORT_PAGE_SIZE="${EXPORT_PAGE_SIZE:-500}"
 cd ..
 exec pnpm start
