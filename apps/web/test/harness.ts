@@ -1,3 +1,4 @@
+import type { Storage } from "@exports/core";
 import {
   type Actor,
   createUser,
@@ -6,6 +7,7 @@ import {
   type ExportStatus,
   env,
   schema,
+  unauthenticated,
 } from "@exports/core";
 import { createTestDatabase, type TestDatabase } from "@exports/core/testing";
 import { expect } from "vitest";
@@ -15,8 +17,10 @@ import * as downloadRoute from "~/app/api/v1/exports/[id]/download/route";
 import * as exportRoute from "~/app/api/v1/exports/[id]/route";
 import * as setCancelRoute from "~/app/api/v1/exports/[id]/set_cancel/route";
 import * as exportsRoute from "~/app/api/v1/exports/route";
+import * as openapiRoute from "~/app/api/v1/openapi.json/route";
 import * as ordersRoute from "~/app/api/v1/orders/route";
 import * as productsRoute from "~/app/api/v1/products/route";
+import type { TRPCContext } from "~/server/trpc/init";
 
 /**
  * Drives the real route modules of the App Router with real `Request`s, against a database of this test
@@ -77,6 +81,7 @@ const ROUTES: {
   },
   { pattern: /^\/api\/v1\/products\/?$/, module: productsRoute, params: () => ({}) },
   { pattern: /^\/api\/v1\/orders\/?$/, module: ordersRoute, params: () => ({}) },
+  { pattern: /^\/api\/v1\/openapi\.json$/, module: openapiRoute, params: () => ({}) },
   {
     pattern: /^\/api\/trpc\/([^/]+)$/,
     module: trpcRoute,
@@ -254,4 +259,30 @@ export function parseLinks(header: string | null): Record<string, URL> {
     if (m?.[1] !== undefined && m[2]) out[m[2]] = new URL(m[1], BASE_URL);
   }
   return out;
+}
+
+/**
+ * A tRPC context for `createCaller`, as a token-authenticated request of `actor` would have it (`null`:
+ * anonymous, every protected procedure answers UNAUTHENTICATED). Cookies written go nowhere unless
+ * `overrides.setCookie` collects them.
+ */
+export function callerContext(
+  db: Db,
+  storage: Storage,
+  actor: Actor | null,
+  overrides: Partial<TRPCContext> = {},
+): TRPCContext {
+  return {
+    db,
+    storage,
+    authenticate: async () => {
+      if (!actor) throw unauthenticated();
+      return { via: "token", actor };
+    },
+    csrfHeader: null,
+    sessionSecret: null,
+    client: { ip: null, userAgent: null, secure: false },
+    setCookie: () => {},
+    ...overrides,
+  };
 }

@@ -26,6 +26,8 @@ export class DomainError extends Error {
     readonly detail: string,
     /** Field → messages, for validation errors (the REST body is then this object). */
     readonly fields?: FieldErrors,
+    /** Seconds after which a refused request may be repeated (the `Retry-After` header of a 429 or 503). */
+    readonly retryAfter?: number,
   ) {
     super(fields ? `${detail} ${JSON.stringify(fields)}` : detail);
     this.name = "DomainError";
@@ -45,6 +47,8 @@ export const unauthenticated = (detail = "Authentication credentials were not pr
 export const conflict = (detail: string) => new DomainError("CONFLICT", detail);
 export const invalid = (fields: FieldErrors) => new DomainError("INVALID", "Invalid input.", fields);
 export const invalidDetail = (detail: string) => new DomainError("INVALID", detail);
+export const tooManyRequests = (detail: string, retryAfterSeconds: number) =>
+  new DomainError("TOO_MANY_REQUESTS", detail, undefined, Math.max(1, Math.ceil(retryAfterSeconds)));
 
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;

@@ -15,7 +15,8 @@ export function errorResponse(err: unknown): Response {
   }
   const headers: Record<string, string> = {};
   if (domain.code === "UNAUTHENTICATED") headers["WWW-Authenticate"] = "Token";
-  if (domain.code === "UNAVAILABLE") headers["Retry-After"] = "5";
+  if (domain.retryAfter !== undefined) headers["Retry-After"] = String(domain.retryAfter);
+  else if (domain.code === "UNAVAILABLE") headers["Retry-After"] = "5";
   return json(domain.body(), ERROR_TABLE[domain.code].http, headers);
 }
 

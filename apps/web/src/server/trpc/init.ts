@@ -1,35 +1,74 @@
 import type { Storage } from "@exports/core";
 import {
-  type Actor,
   asDomainError,
-  authenticateHeader,
+  assertCsrfToken,
   type Db,
   type DomainError,
   ERROR_TABLE,
+  SESSION_EXPIRED,
   zodFieldErrors,
 } from "@exports/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
+import { CSRF_HEADER, clearSessionCookies, type SetCookie } from "../auth/cookies";
+import {
+  authenticateRequest,
+  type ClientInfo,
+  clientInfo,
+  type RequestAuth,
+  sessionSecretOf,
+} from "../auth/request";
 
 /**
- * The context is request-free: a database handle and a way to find the actor. The HTTP adapter builds it
- * from headers; tests build it directly (`createCaller({ db, authenticate: async () => actor })`).
+ * The context is request-free: a database handle, a way to find the actor, and the few facts of the HTTP
+ * request the auth procedures need (as plain values, and cookie-writing as a function). The HTTP adapter
+ * builds it from the request; tests build it directly (`createCaller({ ..., authenticate: async () =>
+ * ({ via: "token", actor }) })`) and stub `setCookie`.
  */
 export interface TRPCContext {
   db: Db;
   storage: Storage;
-  /** Resolves the acting user, or throws the domain's UNAUTHENTICATED error. */
-  authenticate: () => Promise<Actor>;
+  /** Resolves the caller (token or session cookie), or throws the domain's UNAUTHENTICATED error. */
+  authenticate: () => Promise<RequestAuth>;
+  /** The request's `x-csrf-token` header, or null. */
+  csrfHeader: string | null;
+  /** The session secret in the request's cookie, or null. */
+  sessionSecret: string | null;
+  client: ClientInfo;
+  /** Adds a `Set-Cookie` to the response. */
+  setCookie: SetCookie;
 }
 
-export function createContextFromHeaders(db: Db, storage: Storage, headers: Headers): TRPCContext {
-  let actor: Promise<Actor> | undefined;
+export interface RequestContextOptions {
+  /** The request URL (its scheme decides `Secure` when no proxy says X-Forwarded-Proto). */
+  url?: string;
+  /** Where cookies go: the fetch adapter's `resHeaders`. Without it (a server-side caller) none are set. */
+  setCookie?: SetCookie;
+}
+
+export function createContextFromHeaders(
+  db: Db,
+  storage: Storage,
+  headers: Headers,
+  options: RequestContextOptions = {},
+): TRPCContext {
+  const client = clientInfo(headers, options.url);
+  const setCookie: SetCookie = options.setCookie ?? (() => {});
+  let auth: Promise<RequestAuth> | undefined;
   return {
     db,
     storage,
+    csrfHeader: headers.get(CSRF_HEADER),
+    sessionSecret: sessionSecretOf(headers),
+    client,
+    setCookie,
     authenticate: () => {
-      actor ??= authenticateHeader(db, headers.get("authorization"));
-      return actor;
+      auth ??= authenticateRequest(db, headers, { allowSession: true }).catch((err: unknown) => {
+        // A session cookie that no longer works is removed, so the browser stops sending it.
+        if (asDomainError(err)?.detail === SESSION_EXPIRED) clearSessionCookies(setCookie, client.secure);
+        throw err;
+      });
+      return auth;
     },
   };
 }
@@ -54,6 +93,8 @@ const t = initTRPC.context<TRPCContext>().create({
         stack: undefined,
         fieldErrors: fieldErrors ?? null,
         domainCode: domain?.code ?? null,
+        /** Seconds to wait before trying again (a 429 or 503), also sent as the `Retry-After` header. */
+        retryAfter: domain?.retryAfter ?? null,
       },
     };
   },
@@ -73,7 +114,20 @@ export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(domainErrors);
 
-export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const actor = await ctx.authenticate();
-  return next({ ctx: { ...ctx, actor } });
-});
+/**
+ * Authenticated (401 first), then CSRF: a mutation authenticated by the session cookie must carry the
+ * session's CSRF token in `x-csrf-token` (the dashboard reads it from the `exports_csrf` cookie, which
+ * another site cannot read), or it is FORBIDDEN "CSRF token missing or invalid.". A token-authenticated
+ * request needs none: a cross-site page cannot make a browser send an `Authorization` header. Queries (and
+ * subscriptions) change nothing and need none.
+ */
+export const protectedProcedure = publicProcedure
+  .use(async ({ ctx, next }) => {
+    const auth = await ctx.authenticate();
+    return next({ ctx: { ...ctx, auth, actor: auth.actor } });
+  })
+  .use(async function csrfCheck({ ctx, type, next }) {
+    if (type === "mutation" && ctx.auth.via === "session")
+      assertCsrfToken(ctx.auth.csrfToken, ctx.csrfHeader);
+    return next();
+  });

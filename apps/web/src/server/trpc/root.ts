@@ -1,12 +1,16 @@
 import { createCallerFactory, createTRPCRouter } from "./init";
+import { authRouter } from "./routers/auth";
 import { exportsRouter } from "./routers/exports";
 import { ordersRouter } from "./routers/orders";
 import { productsRouter } from "./routers/products";
+import { resourcesRouter } from "./routers/resources";
 
 export const appRouter = createTRPCRouter({
+  auth: authRouter,
   exports: exportsRouter,
   products: productsRouter,
   orders: ordersRouter,
+  resources: resourcesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,101 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { loginThrottle } from "../db/schema";
+import { tooManyRequests } from "../errors";
+
+/**
+ * Sign-in brute force is slowed per username AND per client address: each counts the attempts made within a
+ * fixed window (from the first one); past the limit, sign-in answers 429 until the window ends, without
+ * looking at the password. Per username stops guessing one account's password from many addresses; per
+ * address stops one client trying one password on many accounts (and spraying usernames).
+ *
+ * An attempt is counted BEFORE the password is checked, in one atomic upsert, so that N concurrent attempts
+ * cannot all pass the check and then all fail: the limit holds under concurrency. A successful sign-in then
+ * gives its attempt back: the username's count is reset (whoever knows the password needs no guessing) and
+ * the address's count goes down by one (an office behind one address is not locked out by its colleagues'
+ * successful sign-ins, but failures keep counting).
+ *
+ * The window does not slide: hammering a locked username or address does not extend its lock, so an attacker
+ * can keep another person's account locked for at most one window at a time (the unavoidable price of a
+ * per-username limit; it is a lock of minutes, not a permanent one).
+ */
+export interface ThrottleConfig {
+  maxFailuresPerUser: number;
+  maxFailuresPerAddress: number;
+  windowSeconds: number;
+}
+
+export interface AttemptKeys {
+  username: string;
+  /** The client address as the door sees it; null when unknown (then only the username is counted). */
+  ip?: string | null;
+}
+
+/** Usernames are compared case-insensitively here, so `Alice` and `alice` share one count. */
+function usernameKey(username: string): string {
+  return username.normalize("NFKC").toLowerCase().slice(0, 200);
+}
+
+function addressKey(ip: string | null | undefined): string | null {
+  const key = ip?.trim().toLowerCase().slice(0, 64);
+  return key ? key : null;
+}
+
+/** "Too many failed sign-ins. Try again in 42 seconds." (minutes from two minutes on). */
+export function tooManySignInsMessage(retryAfterSeconds: number): string {
+  const s = Math.max(1, Math.ceil(retryAfterSeconds));
+  if (s < 120) return `Too many failed sign-ins. Try again in ${s} second${s === 1 ? "" : "s"}.`;
+  return `Too many failed sign-ins. Try again in ${Math.ceil(s / 60)} minutes.`;
+}
+
+/**
+ * Counts one sign-in attempt for the username and the address; throws TOO_MANY_REQUESTS (with the seconds
+ * until the window ends as its Retry-After) when either is over its limit.
+ */
+export async function reserveSignInAttempt(db: Db, keys: AttemptKeys, config: ThrottleConfig): Promise<void> {
+  const window = sql`(${config.windowSeconds}::int * interval '1 second')`;
+  const entries: { scope: "username" | "address"; key: string; limit: number }[] = [
+    { scope: "username", key: usernameKey(keys.username), limit: config.maxFailuresPerUser },
+  ];
+  const address = addressKey(keys.ip);
+  if (address) entries.push({ scope: "address", key: address, limit: config.maxFailuresPerAddress });
+
+  // Windows that have ended count nothing any more: sweep them, so that rows for made-up usernames and
+  // addresses do not accumulate.
+  await db.delete(loginThrottle).where(sql`${loginThrottle.windowStartedAt} <= now() - ${window}`);
+
+  const result = await db.execute<{ scope: string; attempts: number; retry_after: number }>(sql`
+    insert into login_throttle as t (scope, key, attempts, window_started_at)
+    values ${sql.join(
+      entries.map((e) => sql`(${e.scope}, ${e.key}, 1, now())`),
+      sql`, `,
+    )}
+    on conflict (scope, key) do update set
+      attempts = case when t.window_started_at <= now() - ${window} then 1 else t.attempts + 1 end,
+      window_started_at = case when t.window_started_at <= now() - ${window} then now() else t.window_started_at end
+    returning scope, attempts, extract(epoch from (window_started_at + ${window} - now()))::float8 as retry_after`);
+
+  let retryAfter = 0;
+  for (const row of result.rows) {
+    const entry = entries.find((e) => e.scope === row.scope);
+    if (entry && row.attempts > entry.limit) retryAfter = Math.max(retryAfter, row.retry_after);
+  }
+  if (retryAfter > 0) {
+    const seconds = Math.max(1, Math.ceil(retryAfter));
+    throw tooManyRequests(tooManySignInsMessage(seconds), seconds);
+  }
+}
+
+/** A successful sign-in gives its attempt back: the username's count is reset, the address's lowered by one. */
+export async function settleSuccessfulSignIn(db: Db, keys: AttemptKeys): Promise<void> {
+  await db
+    .delete(loginThrottle)
+    .where(and(eq(loginThrottle.scope, "username"), eq(loginThrottle.key, usernameKey(keys.username))));
+  const address = addressKey(keys.ip);
+  if (address) {
+    await db
+      .update(loginThrottle)
+      .set({ attempts: sql`greatest(${loginThrottle.attempts} - 1, 0)` })
+      .where(and(eq(loginThrottle.scope, "address"), eq(loginThrottle.key, address)));
+  }
+}
