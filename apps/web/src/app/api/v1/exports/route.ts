@@ -1,4 +1,4 @@
-import { createExport, listExports, paramsToRecord } from "@exports/core";
+import { createExportWithOutcome, listExports, paramsToRecord } from "@exports/core";
 import { readJsonObject } from "~/server/rest/body";
 import { authed } from "~/server/rest/handler";
 import { isMultipart, readMultipartCreate } from "~/server/rest/multipart";
@@ -18,11 +18,19 @@ export const GET = authed(async ({ db, actor, url }) =>
  * restricts the export to the records it names.
  */
 export const POST = authed(async ({ db, actor, req }) => {
-  if (isMultipart(req)) {
-    const { input, filterFile } = await readMultipartCreate(req);
-    return json(await createExport(db, actor, input, { filterFile, storage: getStorage() }), 201);
-  }
-  return json(await createExport(db, actor, await readJsonObject(req)), 201);
+  const idempotencyKey = req.headers.get("idempotency-key") ?? undefined;
+  const { input, filterFile } = isMultipart(req)
+    ? await readMultipartCreate(req)
+    : { input: await readJsonObject(req), filterFile: undefined };
+  const result = await createExportWithOutcome(db, actor, input, {
+    filterFile,
+    storage: getStorage(),
+    idempotencyKey,
+  });
+  // A repeat under the same Idempotency-Key answers as the first request did; an identical export already
+  // in flight is returned (200) instead of a second one being started.
+  if (result.outcome === "replayed") return json(result.export, 201, { "Idempotent-Replayed": "true" });
+  return json(result.export, result.outcome === "created" ? 201 : 200);
 });
 
 const { PUT, PATCH, DELETE } = methodsNotAllowed(["GET", "POST"]);

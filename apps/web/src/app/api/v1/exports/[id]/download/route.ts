@@ -18,23 +18,27 @@ function contentDisposition(filename: string): string {
 
 /**
  * GET /api/v1/exports/{id}/download/ — the result file of a completed export, streamed (SPEC §3); owner or
- * superuser. Errors (404, 409 not completed, 410 file gone) are JSON like every other.
+ * superuser. Errors (404, 409 not completed, 410 file gone) are JSON like every other. Besides the token, the
+ * dashboard's session cookie is accepted, so that its "Download" link (`result_file`) works in a browser.
  */
-export const GET = authed<{ id: string }>(async ({ db, actor, params, req }) => {
-  const download = await openDownload(db, getStorage(), actor, params.id);
-  // The client going away stops the file read.
-  req.signal?.addEventListener("abort", () => download.stream.destroy(), { once: true });
-  return new Response(Readable.toWeb(download.stream) as ReadableStream<Uint8Array>, {
-    status: 200,
-    headers: {
-      "Content-Type": download.contentType,
-      "Content-Length": String(download.size),
-      "Content-Disposition": contentDisposition(download.filename),
-      "Cache-Control": "private, no-store",
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
-});
+export const GET = authed<{ id: string }>(
+  async ({ db, actor, params, req }) => {
+    const download = await openDownload(db, getStorage(), actor, params.id);
+    // The client going away stops the file read.
+    req.signal?.addEventListener("abort", () => download.stream.destroy(), { once: true });
+    return new Response(Readable.toWeb(download.stream) as ReadableStream<Uint8Array>, {
+      status: 200,
+      headers: {
+        "Content-Type": download.contentType,
+        "Content-Length": String(download.size),
+        "Content-Disposition": contentDisposition(download.filename),
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+      },
+    });
+  },
+  { allowSession: true },
+);
 
 const { PUT, PATCH, DELETE, POST } = methodsNotAllowed(["GET"]);
 
