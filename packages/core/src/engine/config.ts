@@ -14,7 +14,7 @@ export interface EngineConfig {
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
-  pageSize: 5000,
+  pageSize: 100_000,
   leaseMs: 30_000,
   maxAttempts: 5,
   backoffMs: 1000,

@@ -83,15 +83,16 @@ export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult 
     if (row.status === "preparing_file_creation") {
       outcome = await assembleExport(deps, row, owner, controller.signal);
     } else if (row.maxInstanceId === null) {
-      outcome = await startExport(deps, row, owner);
-      if (outcome === "started") {
-        const [fresh] = await deps.db.select().from(exports).where(eq(exports.id, row.id));
-        outcome = fresh ? await processPage(deps, fresh, owner, controller.signal) : "lost";
-      }
+      const started = await startExport(deps, row, owner);
+      if (!started) outcome = "lost";
+      else if (started.status === "preparing_file_creation") {
+        // Nothing matched: the next step assembles the header-only file.
+        await notifyRunnable(deps.db, row.id);
+        outcome = "page";
+      } else outcome = await processPage(deps, started, owner, controller.signal);
     } else {
       outcome = await processPage(deps, row, owner, controller.signal);
     }
-    if (outcome === "page") await notifyRunnable(deps.db, row.id);
     return { exportId: row.id, outcome };
   } catch (err) {
     const { final, message } = await releaseAfterFailure(deps, row, owner, err);

@@ -1,11 +1,16 @@
-import { and, asc, count, eq, gt, lte, max, sql } from "drizzle-orm";
+import { pipeline } from "node:stream/promises";
+import { and, asc, count, eq, gt, lte, max, type SQL, sql } from "drizzle-orm";
+import type pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 import type { Db } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
 import { selection } from "../resources/serialize";
 import { keys, type Storage } from "../storage";
-import type { EngineConfig } from "./config";
+import { type EngineConfig, RUNNABLE_CHANNEL } from "./config";
+import { CopyRowEncoder, copyProjection, inlineQuery, UnsupportedCopy } from "./copy";
 import { writerFor } from "./formats";
-import { exportScope } from "./scope";
+import { write } from "./formats/io";
+import { type ExportScope, exportScope } from "./scope";
 
 export interface StepDeps {
   db: Db;
@@ -14,7 +19,7 @@ export interface StepDeps {
 }
 
 /** What a step did: `lost` = the export stopped being ours (cancelled or reclaimed); its work was dropped. */
-export type StepOutcome = "started" | "page" | "completed" | "lost";
+export type StepOutcome = "page" | "completed" | "lost";
 
 /** The guard every engine write carries: still ours, still in the state we claimed it in. */
 function held(row: ExportRow, owner: string) {
@@ -34,7 +39,7 @@ async function dropIfCancelled(deps: StepDeps, id: string) {
  * First step: fix the point in time. The highest matching id bounds every later page (rows inserted
  * after this are not exported) and total_count is the number of records below it; the columns are fixed.
  */
-export async function startExport(deps: StepDeps, row: ExportRow, owner: string): Promise<StepOutcome> {
+export async function startExport(deps: StepDeps, row: ExportRow, owner: string): Promise<ExportRow | null> {
   const scope = exportScope(row);
   const id = scope.resource.idColumn;
   const [stats] = await deps.db
@@ -43,7 +48,7 @@ export async function startExport(deps: StepDeps, row: ExportRow, owner: string)
     .where(scope.where);
   const maxId = Number(stats?.maxId ?? 0);
   const total = stats?.total ?? 0;
-  const updated = await deps.db
+  const [updated] = await deps.db
     .update(exports)
     .set({
       columns: scope.fields.map((f) => f.name),
@@ -57,19 +62,125 @@ export async function startExport(deps: StepDeps, row: ExportRow, owner: string)
         : {}),
     })
     .where(held(row, owner))
-    .returning({ id: exports.id });
-  if (updated.length === 0) {
+    .returning();
+  if (!updated) {
     await dropIfCancelled(deps, row.id);
-    return "lost";
+    return null;
   }
-  return "started";
+  return updated;
+}
+
+interface PageRead {
+  /** Rows read (written + failed). */
+  rows: number;
+  written: number;
+  failed: number;
+  lastId: number | null;
+  /** The committed part, or null when no row was written. */
+  partKey: string | null;
+}
+
+/** The pool behind `db`: COPY needs a client of its own for the length of the stream. */
+function poolOf(db: Db): pg.Pool {
+  return (db as unknown as { $client: pg.Pool }).$client;
 }
 
 /**
- * One page: keyset read (`id > last_instance_id AND id <= max ORDER BY id LIMIT page_size`), written as one
- * part, then ONE guarded update records the part and advances page, last_instance_id and the counts. If the
- * update matches nothing (cancelled, or the lease was lost to another worker), the part is thrown away; a
- * redone page writes a new part and only the committed one is ever listed, so no row is written twice.
+ * Streams one page into a part: `COPY (keyset SELECT of the raw values, and the id) TO STDOUT` → the format's
+ * row encoder → the part file. Returns null when a column has no exact COPY form (the caller then reads the
+ * page row by row).
+ */
+async function copyPageIntoPart(
+  deps: StepDeps,
+  row: ExportRow,
+  scope: ExportScope,
+  keyset: SQL,
+  partKey: string,
+): Promise<PageRead | null> {
+  const writer = writerFor(row.formatType);
+  const projections = scope.fields.map((f) => copyProjection(f, writer.datetime, writer.booleans));
+  if (projections.some((p) => p === null)) return null;
+  const idColumn = scope.resource.idColumn;
+  let text: string;
+  try {
+    text = inlineQuery(
+      sql`select ${sql.join([...(projections as SQL[]), sql`${idColumn}`], sql`, `)} from ${scope.resource.table} where ${keyset} order by ${idColumn} limit ${deps.config.pageSize}`,
+    );
+  } catch (err) {
+    if (err instanceof UnsupportedCopy) return null;
+    throw err;
+  }
+  const encoder = new CopyRowEncoder(
+    scope.fields.length + 1,
+    writer.rowEncoder(scope.fields, row.collectedCount),
+  );
+  const file = await deps.storage.create(partKey);
+  const client = await poolOf(deps.db).connect();
+  let failure: Error | undefined;
+  try {
+    await pipeline(client.query(copyTo(`COPY (${text}) TO STDOUT WITH (FORMAT csv)`)), encoder, file.stream);
+  } catch (err) {
+    failure = err as Error;
+  } finally {
+    // A COPY broken off mid-stream leaves the connection unusable: it is closed, not returned to the pool.
+    client.release(failure);
+  }
+  if (failure) {
+    await file.abort();
+    throw failure;
+  }
+  if (encoder.written === 0) {
+    await file.abort();
+  } else {
+    await file.commit();
+  }
+  return {
+    rows: encoder.rows,
+    written: encoder.written,
+    failed: encoder.failed,
+    lastId: encoder.lastId,
+    partKey: encoder.written > 0 ? partKey : null,
+  };
+}
+
+/** The same page read as JS rows and encoded by the format's `encodePage` (same bytes, slower). */
+async function readPageIntoPart(
+  deps: StepDeps,
+  row: ExportRow,
+  scope: ExportScope,
+  keyset: SQL,
+  partKey: string,
+): Promise<PageRead> {
+  const idColumn = scope.resource.idColumn;
+  const rows = (await deps.db
+    .select({ ...selection(scope.fields), __id: idColumn })
+    .from(scope.resource.table)
+    .where(keyset)
+    .orderBy(asc(idColumn))
+    .limit(deps.config.pageSize)) as Array<Record<string, unknown> & { __id: number }>;
+  const encoded = writerFor(row.formatType).encodePage(scope.fields, rows, row.collectedCount);
+  let key: string | null = null;
+  if (encoded.written > 0) {
+    const file = await deps.storage.create(partKey);
+    await write(file.stream, encoded.data);
+    await file.commit();
+    key = partKey;
+  }
+  return {
+    rows: rows.length,
+    written: encoded.written,
+    failed: encoded.failed,
+    lastId: rows.at(-1)?.__id ?? null,
+    partKey: key,
+  };
+}
+
+/**
+ * One page: keyset read (`id > last_instance_id AND id <= max ORDER BY id LIMIT page_size`) streamed with COPY
+ * into one part, then ONE guarded statement records the part, advances page, last_instance_id and the counts,
+ * releases the export and wakes idle workers (NOTIFY, delivered on commit). If the update matches nothing
+ * (cancelled, or the lease was lost to another worker), the part is thrown away; a redone page writes a new
+ * part and only the committed one is ever listed, so no row is written twice.
  */
 export async function processPage(
   deps: StepDeps,
@@ -79,40 +190,27 @@ export async function processPage(
 ): Promise<StepOutcome> {
   const scope = exportScope(row);
   const idColumn = scope.resource.idColumn;
-  const rows = (await deps.db
-    .select({ ...selection(scope.fields), __id: idColumn })
-    .from(scope.resource.table)
-    .where(and(scope.where, gt(idColumn, row.lastInstanceId), lte(idColumn, row.maxInstanceId ?? 0)))
-    .orderBy(asc(idColumn))
-    .limit(deps.config.pageSize)) as Array<Record<string, unknown> & { __id: number }>;
-  if (signal.aborted) return "lost";
-  const more = rows.length === deps.config.pageSize;
-  let partKey: string | null = null;
-  let written = 0;
-  let failed = 0;
-  if (rows.length > 0) {
-    const encoded = writerFor(row.formatType).encodePage(scope.fields, rows);
-    written = encoded.written;
-    failed = encoded.failed;
-    partKey = keys.part(row.id, row.page, owner.slice(-8));
-    const file = await deps.storage.create(partKey);
-    file.stream.write(encoded.data);
-    await file.commit();
-  }
+  const keyset = and(scope.where, gt(idColumn, row.lastInstanceId), lte(idColumn, row.maxInstanceId ?? 0));
+  if (!keyset) throw new Error("no keyset condition");
+  const partKey = keys.part(row.id, row.page, owner.slice(-8));
+  const read =
+    (await copyPageIntoPart(deps, row, scope, keyset, partKey)) ??
+    (await readPageIntoPart(deps, row, scope, keyset, partKey));
   if (signal.aborted) {
-    if (partKey) await deps.storage.remove(partKey);
+    if (read.partKey) await deps.storage.remove(read.partKey);
     return "lost";
   }
-  const lastId = rows.at(-1)?.__id ?? row.lastInstanceId;
-  const updated = await deps.db
+  // A full page may have been the last: past the point-in-time bound there is nothing more to read.
+  const more = read.rows === deps.config.pageSize && (read.lastId ?? 0) < (row.maxInstanceId ?? 0);
+  const update = deps.db
     .update(exports)
     .set({
-      page: partKey ? sql`${exports.page} + 1` : exports.page,
-      lastInstanceId: lastId,
-      collectedCount: sql`${exports.collectedCount} + ${written}`,
-      failCount: sql`${exports.failCount} + ${failed}`,
-      uploadedParts: partKey
-        ? sql`array_append(${exports.uploadedParts}, ${partKey})`
+      page: read.partKey ? sql`${exports.page} + 1` : exports.page,
+      lastInstanceId: read.lastId ?? row.lastInstanceId,
+      collectedCount: sql`${exports.collectedCount} + ${read.written}`,
+      failCount: sql`${exports.failCount} + ${read.failed}`,
+      uploadedParts: read.partKey
+        ? sql`array_append(${exports.uploadedParts}, ${read.partKey})`
         : exports.uploadedParts,
       status: more ? "waiting_next_page" : "preparing_file_creation",
       leaseOwner: null,
@@ -122,8 +220,12 @@ export async function processPage(
     })
     .where(and(held(row, owner), eq(exports.page, row.page)))
     .returning({ id: exports.id });
-  if (updated.length === 0) {
-    if (partKey) await deps.storage.remove(partKey);
+  // The update and the wake-up in one statement (one round trip).
+  const committed = await deps.db.execute<{ id: string }>(
+    sql`with done as (${update.getSQL()}) select id, pg_notify(${RUNNABLE_CHANNEL}, id::text) from done`,
+  );
+  if (committed.rows.length === 0) {
+    if (read.partKey) await deps.storage.remove(read.partKey);
     await dropIfCancelled(deps, row.id);
     return "lost";
   }
@@ -154,11 +256,15 @@ export async function assembleExport(
   const scope = exportScope(row);
   const writer = writerFor(row.formatType);
   const resultKey = keys.result(row.id, resultFilename(row, scope.resource.key, writer.extension));
+  const sizes = await Promise.all(row.uploadedParts.map((key) => deps.storage.size(key)));
   const file = await deps.storage.create(resultKey);
   try {
     await writer.assemble(file.stream, {
       fields: scope.fields,
       language: row.language,
+      partsBytes: sizes.every((n) => n !== null)
+        ? sizes.reduce((a: number, n) => a + (n ?? 0), 0)
+        : undefined,
       parts: async function* () {
         for (const key of row.uploadedParts) {
           if (signal.aborted) throw new Error("export was taken away while assembling");

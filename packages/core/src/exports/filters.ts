@@ -1,4 +1,4 @@
-import { asc, desc } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { EXPORT_FORMATS, EXPORT_STATUSES, exports } from "../db/schema";
 import type { FilterSpec } from "../filters/grammar";
 import { ACTIVE_STATUSES } from "./states";
@@ -17,8 +17,14 @@ export const exportFilterSpec: FilterSpec = {
   created_date: { column: exports.createdDate, kind: "datetime" },
 };
 
+/**
+ * The list's orderings, spelled exactly as the list indexes are built (`created_date DESC NULLS LAST, id DESC
+ * NULLS LAST`, alone and after `requested_by`): PostgreSQL's plain `DESC` means NULLS FIRST, which those
+ * indexes cannot serve, so a plain `ORDER BY created_date DESC` read and sorted the whole table on every
+ * request. Both columns are NOT NULL, so the order is the same; ascending is the indexes read backwards.
+ */
 export const exportOrderings = {
-  "-created_date": [desc(exports.createdDate), desc(exports.id)],
-  created_date: [asc(exports.createdDate), asc(exports.id)],
+  "-created_date": [sql`${exports.createdDate} desc nulls last`, sql`${exports.id} desc nulls last`],
+  created_date: [sql`${exports.createdDate} asc nulls first`, sql`${exports.id} asc nulls first`],
 };
 export const DEFAULT_EXPORT_ORDERING = "-created_date";

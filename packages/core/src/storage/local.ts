@@ -25,7 +25,7 @@ export class LocalStorage implements Storage {
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    const stream = createWriteStream(temp, { flags: "wx" });
+    const stream = createWriteStream(temp, { flags: "wx", highWaterMark: 1 << 20 });
     // An error before commit/abort (disk full) is reported by commit(); keep it from being unhandled.
     let failure: Error | null = null;
     stream.on("error", (err) => {
@@ -53,7 +53,8 @@ export class LocalStorage implements Storage {
   }
 
   read(key: string) {
-    return createReadStream(this.file(key));
+    // Large reads: assembling a file copies every part through here.
+    return createReadStream(this.file(key), { highWaterMark: 1 << 20 });
   }
 
   async size(key: string) {
@@ -69,7 +70,14 @@ export class LocalStorage implements Storage {
   }
 
   async removePrefix(prefix: string) {
-    await rm(this.file(prefix.replace(/\/+$/, "")), { recursive: true, force: true });
+    // A file created in the folder while it is being removed (a worker finishing a part) makes rmdir fail
+    // with ENOTEMPTY: Node retries that (maxRetries) until the folder is really gone.
+    await rm(this.file(prefix.replace(/\/+$/, "")), {
+      recursive: true,
+      force: true,
+      maxRetries: 10,
+      retryDelay: 10,
+    });
   }
 
   async list(prefix: string) {

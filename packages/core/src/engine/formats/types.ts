@@ -1,6 +1,9 @@
 import type { Readable, Writable } from "node:stream";
 import type { ExportFormat } from "../../db/schema";
 import type { ResourceField } from "../../resources/types";
+import { CopyRowEncoder, copyLines } from "../copy";
+import type { ByteWriter, RowFields } from "./bytes";
+import { type DatetimeForm, rawValue } from "./cells";
 
 export interface EncodedPage {
   data: string;
@@ -15,14 +18,43 @@ export interface AssembleInput {
   language: string;
   /** The parts' contents, in page order. */
   parts: () => AsyncIterable<Readable>;
+  /** The parts' total size in bytes, when known (an XLSX sheet then knows whether it needs ZIP64). */
+  partsBytes?: number;
 }
 
-/** One export format: how a page becomes a part, and how parts become the file. */
+/**
+ * One row, as the fields of PostgreSQL's COPY CSV output (see `RowFields`: raw values — digits, `t`/`f`, text,
+ * JSON text, ISO or serial date-times), → the row's bytes in a part, written to `out`. Throws for a row that
+ * cannot be serialised (what it wrote is then dropped).
+ */
+export type RowEncoder = (row: RowFields, out: ByteWriter) => void;
+
+/**
+ * One export format: how a row becomes part of a page's part, and how parts become the file. Pages are
+ * read with COPY and their raw values go through `rowEncoder`; `encodePage` encodes rows read as JS values
+ * through the same encoder, so both give the same bytes.
+ */
 export interface FormatWriter {
   format: ExportFormat;
   extension: string;
   contentType: string;
-  encodePage(fields: readonly ResourceField[], rows: readonly Record<string, unknown>[]): EncodedPage;
+  /** How date-times reach the row encoder. */
+  datetime: DatetimeForm;
+  /**
+   * Booleans as COPY reads them: `t`/`f` (PostgreSQL's own), or the words `true`/`false` (computed in SQL, so
+   * that a CSV or JSON row can be copied as it is). Row encoders accept both.
+   */
+  booleans: "tf" | "words";
+  /**
+   * A row encoder for one page. `firstRow` is the 0-based index, in the whole export, of the page's first
+   * row (XLSX numbers its rows); the encoder counts from there, one per row it encodes.
+   */
+  rowEncoder(fields: readonly ResourceField[], firstRow: number): RowEncoder;
+  encodePage(
+    fields: readonly ResourceField[],
+    rows: readonly Record<string, unknown>[],
+    firstRow?: number,
+  ): EncodedPage;
   assemble(out: Writable, input: AssembleInput): Promise<void>;
 }
 
@@ -41,4 +73,29 @@ export function encodeRows<T>(
     }
   }
   return { encoded: out, failed };
+}
+
+/**
+ * `encodePage` for any format: JS values → raw values → the bytes COPY would print → the same row encoder the
+ * COPY path uses, so both paths give the same bytes. A row whose values cannot be serialised (a BigInt inside
+ * JSON, an invalid date) is skipped before it takes a row number.
+ */
+export function encodePageWith(
+  writer: Pick<FormatWriter, "datetime" | "rowEncoder">,
+  fields: readonly ResourceField[],
+  rows: readonly Record<string, unknown>[],
+  firstRow = 0,
+): EncodedPage {
+  const { encoded: raw, failed } = encodeRows(rows, (row) => {
+    const values = fields.map((f) => rawValue(f.type, row[f.name], writer.datetime));
+    // Validate the whole row before it is counted: JSON cells must parse back.
+    for (let i = 0; i < fields.length; i++) {
+      const v = values[i];
+      if (fields[i]?.type === "json" && v !== null && v !== undefined) JSON.parse(v);
+    }
+    return values;
+  });
+  const encoder = new CopyRowEncoder(fields.length + 1, writer.rowEncoder(fields, firstRow));
+  const data = encoder.encodeAll(copyLines(raw)).toString("utf8");
+  return { data, written: encoder.written, failed: failed + encoder.failed };
 }

@@ -1,71 +1,330 @@
-import { createInterface } from "node:readline";
-import ExcelJS from "exceljs";
-import { headerLabels, jsonValue, textValue, typedValue } from "./cells";
-import { encodeRows, type FormatWriter } from "./types";
+import type { Readable } from "node:stream";
+import type { ResourceField } from "../../resources/types";
+import { ascii, type ByteWriter, fieldText, isFormulaByte } from "./bytes";
+import { compactJson, headerLabels } from "./cells";
+import { end } from "./io";
+import { encodePageWith, type FormatWriter } from "./types";
+import { ZipWriter } from "./zip";
 
 /** Excel's limit of rows per sheet, header included. */
 export const XLSX_MAX_ROWS = 1_048_576;
+/** Data rows per sheet (the header takes one). */
+const SHEET_ROWS = XLSX_MAX_ROWS - 1;
+
+/** Style ids in styles.xml: 1 = date-time cells, 2 = the bold header. */
+const DATE_STYLE = 1;
+const HEADER_STYLE = 2;
+
+const NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+const NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+const NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships";
+const XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
+
+/** A, B, …, Z, AA, … */
+export function columnName(index: number): string {
+  let n = index + 1;
+  let name = "";
+  while (n > 0) {
+    const r = (n - 1) % 26;
+    name = String.fromCharCode(65 + r) + name;
+    n = Math.floor((n - 1) / 26);
+  }
+  return name;
+}
+
+// Characters XML 1.0 cannot carry are dropped (as exceljs does); CR and LF become character references, so a
+// row stays on one line of its part and a CR survives XML's line-end normalisation.
+const XML_ESCAPES: Record<number, string> = { 38: "&amp;", 60: "&lt;", 62: "&gt;", 13: "&#13;", 10: "&#10;" };
+
+/** Text escaped for XML content (used for the header; rows are escaped byte by byte by `xmlString`). */
+export function xmlText(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const escaped = XML_ESCAPES[c];
+    if (escaped) out += escaped;
+    else if (c >= 32 ? c !== 127 : c === 9) out += text[i];
+  }
+  return out;
+}
+
+/** XML white space (space, tab, LF, CR) at either end: kept with xml:space="preserve". */
+function xmlEdgeSpace(text: string): boolean {
+  const a = text.charCodeAt(0);
+  const b = text.charCodeAt(text.length - 1);
+  return a === 32 || a === 9 || a === 10 || a === 13 || b === 32 || b === 9 || b === 10 || b === 13;
+}
+
+function inlineString(ref: string, text: string, style = ""): string {
+  const space = xmlEdgeSpace(text) ? ' xml:space="preserve"' : "";
+  return `<c r="${ref}"${style} t="inlineStr"><is><t${space}>${xmlText(text)}</t></is></c>`;
+}
+
+const ROW_OPEN = ascii('<row r="');
+const TAG_END = ascii('">');
+const ROW_CLOSE = ascii("</row>\n");
+const NUMBER_OPEN = ascii('"><v>');
+const DATE_OPEN = ascii(`" s="${DATE_STYLE}"><v>`);
+const VALUE_CLOSE = ascii("</v></c>");
+const BOOL_TRUE = ascii('" t="b"><v>1</v></c>');
+const BOOL_FALSE = ascii('" t="b"><v>0</v></c>');
+const STRING_OPEN = ascii('" t="inlineStr"><is><t>');
+const STRING_OPEN_PRESERVE = ascii('" t="inlineStr"><is><t xml:space="preserve">');
+const STRING_CLOSE = ascii("</t></is></c>");
+
+const isXmlSpace = (b: number | undefined) => b === 32 || b === 9 || b === 10 || b === 13;
 
 /**
- * An Excel workbook (.xlsx) written by exceljs's streaming writer: rows are committed as they come, so
- * memory stays constant. Parts are JSON lines of API-shaped values; numbers and dates become typed cells.
- * A new sheet starts every 1,048,576 rows.
+ * The rest of an inline-string cell (after `<c r="A2`), its text escaped byte by byte as `xmlText` does.
+ * `doubled`: the field was quoted by COPY (each quote inside doubled). `neutral`: prefix the apostrophe.
+ */
+function xmlString(src: Buffer, s: number, e: number, doubled: boolean, neutral: boolean, out: ByteWriter) {
+  const preserve = (!neutral && isXmlSpace(src[s])) || (e > s && isXmlSpace(src[e - 1]));
+  out.ascii(preserve ? STRING_OPEN_PRESERVE : STRING_OPEN);
+  out.ensure((e - s) * 5 + 1);
+  const buf = out.buf;
+  let p = out.pos;
+  if (neutral) buf[p++] = 39;
+  for (let k = s; k < e; k++) {
+    const b = src[k] as number;
+    if (b > 62 ? b !== 127 : b >= 32 && b !== 38 && b !== 60 && b !== 62) {
+      buf[p++] = b;
+      if (b === 34 && doubled) k++;
+    } else if (b === 38) {
+      buf.write("&amp;", p, "latin1");
+      p += 5;
+    } else if (b === 60) {
+      buf.write("&lt;", p, "latin1");
+      p += 4;
+    } else if (b === 62) {
+      buf.write("&gt;", p, "latin1");
+      p += 4;
+    } else if (b === 13) {
+      buf.write("&#13;", p, "latin1");
+      p += 5;
+    } else if (b === 10) {
+      buf.write("&#10;", p, "latin1");
+      p += 5;
+    }
+    // Other control characters (and DEL) cannot be carried by XML 1.0: dropped.
+  }
+  out.pos = p;
+  out.ascii(STRING_CLOSE);
+}
+
+function sheetHead(fields: readonly ResourceField[], labels: string[]) {
+  const cols = fields
+    .map((f, i) => {
+      const width = Math.min(40, Math.max(10, (labels[i] ?? "").length + 2));
+      const style = f.type === "datetime" ? ` style="${DATE_STYLE}"` : "";
+      return `<col min="${i + 1}" max="${i + 1}" width="${width}" customWidth="1"${style}/>`;
+    })
+    .join("");
+  const header = labels.map((l, i) => inlineString(`${columnName(i)}1`, l, ` s="${HEADER_STYLE}"`)).join("");
+  return (
+    `${XML_DECL}<worksheet xmlns="${NS_MAIN}" xmlns:r="${NS_REL}">` +
+    `${cols ? `<cols>${cols}</cols>` : ""}<sheetData>\n<row r="1">${header}</row>\n`
+  );
+}
+const SHEET_TAIL = "</sheetData></worksheet>";
+
+const STYLES =
+  `${XML_DECL}<styleSheet xmlns="${NS_MAIN}">` +
+  '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>' +
+  '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>' +
+  '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>' +
+  '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>' +
+  '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>' +
+  '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>' +
+  '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>' +
+  '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
+  '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>' +
+  '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>' +
+  "</styleSheet>";
+
+function packageParts(sheets: number): Array<[string, string]> {
+  const ids = Array.from({ length: sheets }, (_, i) => i + 1);
+  const sheetName = (n: number) => (n === 1 ? "Export" : `Export ${n}`);
+  return [
+    [
+      "[Content_Types].xml",
+      `${XML_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>' +
+        '<Default Extension="xml" ContentType="application/xml"/>' +
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>' +
+        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>' +
+        ids
+          .map(
+            (n) =>
+              `<Override PartName="/xl/worksheets/sheet${n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`,
+          )
+          .join("") +
+        "</Types>",
+    ],
+    [
+      "_rels/.rels",
+      `${XML_DECL}<Relationships xmlns="${NS_PKG_REL}">` +
+        `<Relationship Id="rId1" Type="${NS_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
+    ],
+    [
+      "xl/workbook.xml",
+      `${XML_DECL}<workbook xmlns="${NS_MAIN}" xmlns:r="${NS_REL}"><bookViews><workbookView/></bookViews><sheets>` +
+        ids.map((n) => `<sheet name="${sheetName(n)}" sheetId="${n}" r:id="rId${n}"/>`).join("") +
+        "</sheets></workbook>",
+    ],
+    [
+      "xl/_rels/workbook.xml.rels",
+      `${XML_DECL}<Relationships xmlns="${NS_PKG_REL}">` +
+        ids
+          .map(
+            (n) =>
+              `<Relationship Id="rId${n}" Type="${NS_REL}/worksheet" Target="worksheets/sheet${n}.xml"/>`,
+          )
+          .join("") +
+        `<Relationship Id="rId${sheets + 1}" Type="${NS_REL}/styles" Target="styles.xml"/></Relationships>`,
+    ],
+    ["xl/styles.xml", STYLES],
+  ];
+}
+
+/** The parts' bytes as one sequence of chunks that a sheet can stop reading at a row boundary. */
+class RowCursor {
+  private pending: Buffer | null = null;
+  private readonly chunks: AsyncIterator<Buffer>;
+
+  constructor(parts: AsyncIterable<Readable>) {
+    this.chunks = (async function* () {
+      for await (const part of parts) for await (const chunk of part) yield chunk as Buffer;
+    })();
+  }
+
+  private async next(): Promise<Buffer | null> {
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = null;
+      return p;
+    }
+    const r = await this.chunks.next();
+    return r.done ? null : r.value;
+  }
+
+  async atEnd(): Promise<boolean> {
+    const chunk = await this.next();
+    if (chunk) this.pending = chunk;
+    return chunk === null;
+  }
+
+  /** Up to `rows` rows (lines), as chunks. */
+  async *take(rows: number): AsyncGenerator<Buffer> {
+    let left = rows;
+    while (left > 0) {
+      const chunk = await this.next();
+      if (!chunk) return;
+      let at = 0;
+      while (left > 0) {
+        const nl = chunk.indexOf(10, at);
+        if (nl === -1) break;
+        at = nl + 1;
+        left--;
+      }
+      if (left === 0 && at < chunk.length) {
+        this.pending = chunk.subarray(at);
+        yield chunk.subarray(0, at);
+        return;
+      }
+      yield chunk;
+    }
+  }
+}
+
+/**
+ * An Excel workbook (.xlsx), written here as its XML parts in a streamed ZIP: every row a line of a page's
+ * part (numbered `<row r>` and cell references), typed cells — numbers, booleans, date-times (serial days
+ * with a date format), inline strings (neutralised text). The assembly deflates the parts into worksheets,
+ * a new sheet every 1,048,576 rows, so memory stays constant whatever the size.
  */
 export const xlsxWriter: FormatWriter = {
   format: "xls",
   extension: "xlsx",
   contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-  encodePage(fields, rows) {
-    const { encoded, failed } = encodeRows(rows, (row) =>
-      JSON.stringify(
-        fields.map((f) =>
-          f.type === "json" ? textValue("json", row[f.name]) : jsonValue(f.type, row[f.name]),
-        ),
-      ),
-    );
-    return { data: encoded.length ? `${encoded.join("\n")}\n` : "", written: encoded.length, failed };
-  },
-  async assemble(out, { fields, language, parts }) {
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
-      stream: out,
-      useStyles: true,
-      useSharedStrings: false,
-    });
-    const labels = headerLabels(fields, language);
-    let sheetNo = 0;
-    let sheet: ExcelJS.Worksheet | undefined;
-    let rowsInSheet = 0;
-    const newSheet = () => {
-      sheet?.commit();
-      sheetNo++;
-      sheet = workbook.addWorksheet(sheetNo === 1 ? "Export" : `Export ${sheetNo}`);
-      sheet.columns = fields.map((f, i) => ({
-        header: labels[i],
-        key: f.name,
-        width: Math.min(40, Math.max(10, (labels[i] ?? "").length + 2)),
-        style: f.type === "datetime" ? { numFmt: "yyyy-mm-dd hh:mm:ss" } : {},
-      }));
-      sheet.getRow(1).font = { bold: true };
-      sheet.getRow(1).commit();
-      rowsInSheet = 1;
-    };
-    newSheet();
-    for await (const part of parts()) {
-      for await (const line of createInterface({ input: part, crlfDelay: Number.POSITIVE_INFINITY })) {
-        if (line === "") continue;
-        if (rowsInSheet >= XLSX_MAX_ROWS) newSheet();
-        const values = JSON.parse(line) as unknown[];
-        // Text was neutralised when the part was written; the rest becomes typed cells.
-        const cells = fields.map((f, i) =>
-          f.type === "text" || f.type === "json"
-            ? ((values[i] as string | null) ?? null)
-            : typedValue(f.type, values[i]),
-        );
-        sheet?.addRow(cells).commit();
-        rowsInSheet++;
+  booleans: "tf",
+  datetime: "serial",
+  rowEncoder(fields, firstRow) {
+    const types = fields.map((f) => f.type);
+    const cellOpen = fields.map((_, i) => ascii(`<c r="${columnName(i)}`));
+    const count = types.length;
+    let index = firstRow;
+    return (row, out) => {
+      const { src, start, end, quoted } = row;
+      const r = ascii(String((index % SHEET_ROWS) + 2));
+      out.ascii(ROW_OPEN);
+      out.ascii(r);
+      out.ascii(TAG_END);
+      for (let i = 0; i < count; i++) {
+        const s = start[i] as number;
+        const e = end[i] as number;
+        if (quoted[i] === 0 && s === e) continue; // NULL: no cell
+        out.ascii(cellOpen[i] as Uint8Array);
+        out.ascii(r);
+        switch (types[i]) {
+          case "integer":
+          case "decimal": {
+            // Digits with an optional sign and point; NaN and ±Infinity stay text.
+            const last = src[e - 1] as number;
+            if (last >= 48 && last <= 57) {
+              out.ascii(NUMBER_OPEN);
+              out.range(src, s, e);
+              out.ascii(VALUE_CLOSE);
+            } else xmlString(src, s, e, quoted[i] === 1, false, out);
+            break;
+          }
+          case "boolean":
+            out.ascii(src[s] === 116 ? BOOL_TRUE : BOOL_FALSE);
+            break;
+          case "datetime":
+            out.ascii(DATE_OPEN);
+            out.range(src, s, e);
+            out.ascii(VALUE_CLOSE);
+            break;
+          case "json": {
+            const json = compactJson(fieldText(row, i));
+            const text = isFormulaByte(json.charCodeAt(0)) ? `'${json}` : json;
+            const bytes = Buffer.from(text, "utf8");
+            xmlString(bytes, 0, bytes.length, false, false, out);
+            break;
+          }
+          default:
+            xmlString(src, s, e, quoted[i] === 1, isFormulaByte(src[s]), out);
+        }
       }
-    }
-    sheet?.commit();
-    await workbook.commit();
+      out.ascii(ROW_CLOSE);
+      index++;
+    };
+  },
+  encodePage(fields, rows, firstRow) {
+    return encodePageWith(xlsxWriter, fields, rows, firstRow);
+  },
+  async assemble(out, { fields, language, parts, partsBytes }) {
+    const zip = new ZipWriter(out);
+    const head = sheetHead(fields, headerLabels(fields, language));
+    const cursor = new RowCursor(parts());
+    let sheets = 0;
+    do {
+      sheets++;
+      const bound =
+        partsBytes === undefined ? undefined : partsBytes + Buffer.byteLength(head) + SHEET_TAIL.length;
+      await zip.add(
+        `xl/worksheets/sheet${sheets}.xml`,
+        (async function* () {
+          yield head;
+          yield* cursor.take(SHEET_ROWS);
+          yield SHEET_TAIL;
+        })(),
+        bound,
+      );
+    } while (!(await cursor.atEnd()));
+    for (const [name, text] of packageParts(sheets)) await zip.addText(name, text);
+    await zip.finish();
+    await end(out);
   },
 };

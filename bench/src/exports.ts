@@ -1,0 +1,107 @@
+import { createWriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import { type Actor, createExport, type ExportFormat, getResource } from "@exports/core";
+import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
+import type { BenchDatabase } from "./database";
+import { sleep } from "./processes";
+
+export interface ExportTiming {
+  id: string;
+  format: ExportFormat;
+  /** created_date → finished_at, both PostgreSQL's clock (ms). */
+  ms: number;
+  rows: number;
+  pages: number;
+  bytes: number | null;
+  status: string;
+}
+
+/** The columns of the products resource's default export, as SQL column names. */
+export function defaultProductColumns(): string[] {
+  const resource = getResource("products");
+  return resource.defaultFields.map((name) => {
+    const field = resource.fields.find((f) => f.name === name);
+    if (!field) throw new Error(`no field ${name}`);
+    return field.column.name;
+  });
+}
+
+/** The baseline: PostgreSQL's own COPY of the same columns, in id order, streamed to a file. */
+export async function copyBaseline(url: string, file: string): Promise<{ ms: number; bytes: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const columns = defaultProductColumns().map((c) => pg.escapeIdentifier(c));
+    const t = performance.now();
+    await pipeline(
+      client.query(
+        copyTo(`COPY (SELECT ${columns.join(", ")} FROM products ORDER BY id) TO STDOUT WITH CSV`),
+      ),
+      createWriteStream(file),
+    );
+    const ms = performance.now() - t;
+    return { ms, bytes: (await stat(file)).size };
+  } finally {
+    await client.end();
+  }
+}
+
+export async function exportStatus(db: BenchDatabase, id: string) {
+  const { rows } = await db.database.pool.query<{
+    status: string;
+    collected_count: number;
+    page: number;
+    ms: number | null;
+    started_ms: number | null;
+    result_key: string | null;
+  }>(
+    `select status, collected_count, page, result_key,
+       (extract(epoch from finished_at - created_date) * 1000)::float8 as ms,
+       (extract(epoch from started_at - created_date) * 1000)::float8 as started_ms
+     from exports where id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`no export ${id}`);
+  return row;
+}
+
+/** Waits until an export is finished (completed, failed or cancelled). */
+export async function waitFinished(db: BenchDatabase, id: string, timeoutMs: number, everyMs = 10) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await exportStatus(db, id);
+    if (["completed", "failed", "cancelled"].includes(row.status)) return row;
+    if (Date.now() > deadline)
+      throw new Error(`export ${id} did not finish in ${timeoutMs} ms (${row.status})`);
+    await sleep(everyMs);
+  }
+}
+
+export async function runExport(
+  db: BenchDatabase,
+  actor: Actor,
+  format: ExportFormat,
+  requestPath: string,
+  storageDir: string,
+  timeoutMs = 600_000,
+): Promise<ExportTiming> {
+  const created = await createExport(db.database.db, actor, {
+    request_path: requestPath,
+    format_type: format,
+  });
+  const done = await waitFinished(db, created.id, timeoutMs);
+  if (done.status !== "completed") throw new Error(`export ${created.id} ended ${done.status}`);
+  const bytes = done.result_key ? (await stat(`${storageDir}/${done.result_key}`)).size : null;
+  return {
+    id: created.id,
+    format,
+    ms: done.ms ?? Number.NaN,
+    rows: done.collected_count,
+    pages: done.page - 1,
+    bytes,
+    status: done.status,
+  };
+}

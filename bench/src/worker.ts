@@ -1,0 +1,32 @@
+import { type Child, RssSampler, startProcess, WORKER_DIR } from "./processes";
+
+export interface BenchWorker {
+  process: Child;
+  rss: RssSampler;
+  stop(): Promise<void>;
+}
+
+/** A real worker process (`pnpm worker`: node with tsx, src/main.ts) on the bench database, its RSS sampled. */
+export async function startWorker(env: Record<string, string>): Promise<BenchWorker> {
+  const process = await startProcess(
+    "worker",
+    globalThis.process.execPath,
+    ["--import", "tsx", "src/main.ts"],
+    {
+      cwd: WORKER_DIR,
+      env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000", ...env },
+      ready: /ready/,
+    },
+  );
+  const pid = process.child.pid;
+  if (!pid) throw new Error("worker has no pid");
+  const rss = new RssSampler(pid, 50).start();
+  return {
+    process,
+    rss,
+    async stop() {
+      rss.stop();
+      await process.stop();
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * Byte-level building blocks of the row encoders: rows arrive as PostgreSQL's COPY CSV bytes and are written
+ * out as bytes, without turning every cell into a JS string (UTF-8 passes through untouched: every byte that
+ * matters here is ASCII, and no byte of a multi-byte character is).
+ */
+
+/** One row's fields as ranges of `src`. */
+export interface RowFields {
+  src: Buffer;
+  /** Content start and end of each column (inside the quotes of a quoted field). */
+  start: Int32Array;
+  end: Int32Array;
+  /** 1: the field was quoted (its content may hold `""` for a quote, commas, CR, LF); 0: it was not. */
+  quoted: Uint8Array;
+  /** No field of the row was quoted: no value holds a quote, comma, CR or LF, and none is an empty string. */
+  plain: boolean;
+}
+
+/** NULL is an unquoted empty field; an empty string is quoted (`""`). */
+export function isNull(row: RowFields, i: number): boolean {
+  return row.quoted[i] === 0 && row.start[i] === row.end[i];
+}
+
+/** A field's value as a JS string (quotes undoubled): for the rare cells that need real parsing. */
+export function fieldText(row: RowFields, i: number): string {
+  const text = row.src.toString("utf8", row.start[i], row.end[i]);
+  return row.quoted[i] ? text.replaceAll('""', '"') : text;
+}
+
+/** A growable output buffer. */
+export class ByteWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(size = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  ensure(n: number) {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + 1024));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  byte(b: number) {
+    if (this.pos >= this.buf.length) this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** Bytes that are known ASCII (tags, digits, keys): copied one by one. */
+  ascii(bytes: Uint8Array) {
+    const n = bytes.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = bytes[i] as number;
+    this.pos = p;
+  }
+
+  range(src: Buffer, start: number, end: number) {
+    const n = end - start;
+    this.ensure(n);
+    // Rows and cells are short: a plain loop beats Buffer#copy's per-call cost below a few hundred bytes.
+    if (n > 256) src.copy(this.buf, this.pos, start, end);
+    else {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = start; i < end; i++) buf[p++] = src[i] as number;
+    }
+    this.pos += n;
+  }
+
+  string(text: string) {
+    const n = Buffer.byteLength(text);
+    this.ensure(n);
+    this.pos += this.buf.write(text, this.pos, "utf8");
+  }
+
+  /** Takes what was written (a copy-free view) and starts over with a fresh buffer. */
+  take(nextSize = 1 << 16): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(nextSize);
+    this.pos = 0;
+    return out;
+  }
+}
+
+export const ascii = (text: string) => Uint8Array.from(Buffer.from(text, "latin1"));
+
+/** The formula characters (`=` `+` `-` `@` tab CR) by byte. */
+export function isFormulaByte(b: number | undefined): boolean {
+  return b === 61 || b === 43 || b === 45 || b === 64 || b === 9 || b === 13;
+}
+
+/** The first byte of a field's value (undefined when empty). */
+export function firstByte(row: RowFields, i: number): number | undefined {
+  const s = row.start[i] as number;
+  return s < (row.end[i] as number) ? row.src[s] : undefined;
+}
+
+const isAsciiSpace = (b: number | undefined) => b === 32 || (b !== undefined && b >= 9 && b <= 13);
+
+/** Whether the UTF-8 bytes at `at` start a character that `/\s/` matches beyond ASCII. */
+function unicodeSpaceAt(src: Buffer, at: number, end: number): boolean {
+  const b0 = src[at];
+  if (b0 === 0xc2) return at + 1 < end && src[at + 1] === 0xa0;
+  if (at + 2 >= end) return false;
+  const b1 = src[at + 1];
+  const b2 = src[at + 2];
+  switch (b0) {
+    case 0xe1:
+      return b1 === 0x9a && b2 === 0x80;
+    case 0xe2:
+      return (
+        (b1 === 0x80 &&
+          b2 !== undefined &&
+          ((b2 >= 0x80 && b2 <= 0x8a) || b2 === 0xa8 || b2 === 0xa9 || b2 === 0xaf)) ||
+        (b1 === 0x81 && b2 === 0x9f)
+      );
+    case 0xe3:
+      return b1 === 0x80 && b2 === 0x80;
+    case 0xef:
+      return b1 === 0xbb && b2 === 0xbf;
+    default:
+      return false;
+  }
+}
+
+/** `/^\s/` on the field's text (its bytes from `s`). */
+export function startsWithSpace(src: Buffer, s: number, e: number): boolean {
+  const b = src[s];
+  if (b === undefined || s >= e) return false;
+  if (b < 0x80) return isAsciiSpace(b);
+  return unicodeSpaceAt(src, s, e);
+}
+
+/** `/\s$/` on the field's text (its bytes up to `e`). */
+export function endsWithSpace(src: Buffer, s: number, e: number): boolean {
+  if (e <= s) return false;
+  const b = src[e - 1] as number;
+  if (b < 0x80) return isAsciiSpace(b);
+  if (e - s >= 2 && src[e - 2] === 0xc2) return b === 0xa0;
+  return e - s >= 3 && unicodeSpaceAt(src, e - 3, e);
+}

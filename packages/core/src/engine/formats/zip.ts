@@ -1,0 +1,186 @@
+import type { Writable } from "node:stream";
+import { crc32, createDeflateRaw } from "node:zlib";
+import { write } from "./io";
+
+/** Above this, sizes and offsets do not fit the classic 32-bit fields: ZIP64 records carry them. */
+const MAX32 = 0xffff_ffff;
+
+interface Entry {
+  name: Buffer;
+  crc: number;
+  compressed: number;
+  size: number;
+  offset: number;
+  zip64: boolean;
+}
+
+/** DOS date and time of `date` (local fields, as zip tools show them). */
+function dosDateTime(date: Date): { time: number; date: number } {
+  const year = Math.max(1980, date.getFullYear());
+  return {
+    time: (date.getHours() << 11) | (date.getMinutes() << 5) | Math.floor(date.getSeconds() / 2),
+    date: ((year - 1980) << 9) | ((date.getMonth() + 1) << 5) | date.getDate(),
+  };
+}
+
+/**
+ * A streaming ZIP writer (deflate, sizes in data descriptors after each entry), enough for an Office Open
+ * XML package: entries are written one after another straight into `out`, nothing is held but the central
+ * directory. An entry whose size may pass 4 GiB, or an archive whose central directory starts past it, uses
+ * ZIP64 records.
+ */
+export class ZipWriter {
+  private readonly entries: Entry[] = [];
+  private offset = 0;
+  private readonly stamp = dosDateTime(new Date());
+
+  constructor(
+    private readonly out: Writable,
+    private readonly level = 1,
+  ) {}
+
+  private async put(data: Buffer | string) {
+    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    this.offset += buf.length;
+    await write(this.out, buf);
+  }
+
+  /**
+   * Adds one deflated entry from `source` (strings or buffers). `sizeBound` is an upper bound of its
+   * uncompressed size when known: past 4 GiB (or unknown) the entry is written as ZIP64.
+   */
+  async add(name: string, source: AsyncIterable<Buffer | string>, sizeBound?: number): Promise<void> {
+    const nameBuf = Buffer.from(name, "utf8");
+    const zip64 = sizeBound === undefined || sizeBound > MAX32 - 0x10_0000 || this.offset > MAX32;
+    const entry: Entry = { name: nameBuf, crc: 0, compressed: 0, size: 0, offset: this.offset, zip64 };
+    const extra = zip64 ? Buffer.alloc(20) : Buffer.alloc(0);
+    if (zip64) {
+      extra.writeUInt16LE(0x0001, 0);
+      extra.writeUInt16LE(16, 2); // original and compressed size, known only in the data descriptor
+    }
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(zip64 ? 45 : 20, 4);
+    header.writeUInt16LE(0x0808, 6); // sizes in a data descriptor; UTF-8 names
+    header.writeUInt16LE(8, 8); // deflate
+    header.writeUInt16LE(this.stamp.time, 10);
+    header.writeUInt16LE(this.stamp.date, 12);
+    // crc and sizes stay 0 here: they follow in the data descriptor.
+    if (zip64) {
+      header.writeUInt32LE(MAX32, 18);
+      header.writeUInt32LE(MAX32, 22);
+    }
+    header.writeUInt16LE(nameBuf.length, 26);
+    header.writeUInt16LE(extra.length, 28);
+    await this.put(Buffer.concat([header, nameBuf, extra]));
+
+    const deflate = createDeflateRaw({ level: this.level, chunkSize: 256 * 1024 });
+    const drained = (async () => {
+      for await (const chunk of deflate) {
+        entry.compressed += (chunk as Buffer).length;
+        await this.put(chunk as Buffer);
+      }
+    })();
+    try {
+      for await (const piece of source) {
+        const buf = typeof piece === "string" ? Buffer.from(piece, "utf8") : piece;
+        if (buf.length === 0) continue;
+        entry.crc = crc32(buf, entry.crc);
+        entry.size += buf.length;
+        if (!deflate.write(buf)) await new Promise<void>((resolve) => deflate.once("drain", resolve));
+      }
+      deflate.end();
+      await drained;
+    } catch (err) {
+      deflate.destroy();
+      await drained.catch(() => {});
+      throw err;
+    }
+    if (!zip64 && (entry.size > MAX32 || entry.compressed > MAX32)) {
+      throw new Error(`zip entry ${name} is larger than its size bound`);
+    }
+    const descriptor = Buffer.alloc(zip64 ? 24 : 16);
+    descriptor.writeUInt32LE(0x08074b50, 0);
+    descriptor.writeUInt32LE(entry.crc, 4);
+    if (zip64) {
+      descriptor.writeBigUInt64LE(BigInt(entry.compressed), 8);
+      descriptor.writeBigUInt64LE(BigInt(entry.size), 16);
+    } else {
+      descriptor.writeUInt32LE(entry.compressed, 8);
+      descriptor.writeUInt32LE(entry.size, 12);
+    }
+    await this.put(descriptor);
+    this.entries.push(entry);
+  }
+
+  /** Adds a small entry held in memory. */
+  async addText(name: string, text: string): Promise<void> {
+    await this.add(
+      name,
+      (async function* () {
+        yield text;
+      })(),
+      Buffer.byteLength(text),
+    );
+  }
+
+  /** Writes the central directory; the caller ends `out`. */
+  async finish(): Promise<void> {
+    const start = this.offset;
+    for (const e of this.entries) {
+      const big = e.zip64 || e.offset > MAX32;
+      const fields: bigint[] = [];
+      if (big) fields.push(BigInt(e.size), BigInt(e.compressed), BigInt(e.offset));
+      const extra = Buffer.alloc(fields.length ? 4 + fields.length * 8 : 0);
+      if (fields.length) {
+        extra.writeUInt16LE(0x0001, 0);
+        extra.writeUInt16LE(fields.length * 8, 2);
+        fields.forEach((v, i) => {
+          extra.writeBigUInt64LE(v, 4 + i * 8);
+        });
+      }
+      const h = Buffer.alloc(46);
+      h.writeUInt32LE(0x02014b50, 0);
+      h.writeUInt16LE(big ? 45 : 20, 4); // made by (MS-DOS attributes)
+      h.writeUInt16LE(big ? 45 : 20, 6);
+      h.writeUInt16LE(0x0808, 8);
+      h.writeUInt16LE(8, 10);
+      h.writeUInt16LE(this.stamp.time, 12);
+      h.writeUInt16LE(this.stamp.date, 14);
+      h.writeUInt32LE(e.crc, 16);
+      h.writeUInt32LE(big ? MAX32 : e.compressed, 20);
+      h.writeUInt32LE(big ? MAX32 : e.size, 24);
+      h.writeUInt16LE(e.name.length, 28);
+      h.writeUInt16LE(extra.length, 30);
+      h.writeUInt32LE(big ? MAX32 : e.offset, 42);
+      await this.put(Buffer.concat([h, e.name, extra]));
+    }
+    const size = this.offset - start;
+    const count = this.entries.length;
+    const zip64 = start > MAX32 || size > MAX32 || count > 0xffff;
+    if (zip64) {
+      const eocd64At = this.offset;
+      const r = Buffer.alloc(56);
+      r.writeUInt32LE(0x06064b50, 0);
+      r.writeBigUInt64LE(44n, 4);
+      r.writeUInt16LE(45, 12);
+      r.writeUInt16LE(45, 14);
+      r.writeBigUInt64LE(BigInt(count), 24);
+      r.writeBigUInt64LE(BigInt(count), 32);
+      r.writeBigUInt64LE(BigInt(size), 40);
+      r.writeBigUInt64LE(BigInt(start), 48);
+      const locator = Buffer.alloc(20);
+      locator.writeUInt32LE(0x07064b50, 0);
+      locator.writeBigUInt64LE(BigInt(eocd64At), 8);
+      locator.writeUInt32LE(1, 16);
+      await this.put(Buffer.concat([r, locator]));
+    }
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(Math.min(count, 0xffff), 8);
+    end.writeUInt16LE(Math.min(count, 0xffff), 10);
+    end.writeUInt32LE(Math.min(size, MAX32), 12);
+    end.writeUInt32LE(Math.min(start, MAX32), 16);
+    await this.put(end);
+  }
+}
