@@ -427,7 +427,7 @@ describe("created_date lookups (SPEC §2.4) and ordering", () => {
   it("round-trips a created_date read from a response (stored at now())", async () => {
     const creator = await h.addUser("roundtrip");
     for (let i = 0; i < 5; i++) {
-      await post("/api/v1/exports/", creator, { body: { request_path: "/api/v1/products/" } });
+      await post("/api/v1/exports/", creator, { body: { request_path: `/api/v1/products/?id__gt=${i}` } });
     }
     const list = await get("/api/v1/exports/", creator);
     expect(items(list)).toHaveLength(5);
@@ -508,8 +508,11 @@ describe("retrieve (SPEC §2.1, §2.8)", () => {
   let mine: ExportDto;
 
   beforeAll(async () => {
-    mine = (await post("/api/v1/exports/", h.alice, { body: { request_path: "/api/v1/products/" } }))
-      .body as ExportDto;
+    mine = (
+      await post("/api/v1/exports/", h.alice, {
+        body: { request_path: "/api/v1/products/", action_name: "mine" },
+      })
+    ).body as ExportDto;
   });
 
   it("answers the owner with the record (as the list shows it)", async () => {
@@ -941,7 +944,7 @@ describe("create (SPEC §3)", () => {
 
   it("accepts application/json with a charset", async () => {
     const res = await post("/api/v1/exports/", creator, {
-      rawBody: JSON.stringify({ request_path: "/api/v1/products/" }),
+      rawBody: JSON.stringify({ request_path: "/api/v1/products/", action_name: "charset" }),
       headers: { "Content-Type": "application/json; charset=utf-8" },
     });
     expect(res.status).toBe(201);
@@ -949,7 +952,7 @@ describe("create (SPEC §3)", () => {
 
   const LIMIT = 1024 * 1024;
   const padded = (size: number) => {
-    const json = JSON.stringify({ request_path: "/api/v1/products/" });
+    const json = JSON.stringify({ request_path: "/api/v1/products/", action_name: "padded" });
     return json + " ".repeat(size - json.length);
   };
 

@@ -204,7 +204,8 @@ export function assertContract(
   }
   const p = pathname.endsWith("/") ? pathname : `${pathname}/`;
   if (method.toUpperCase() === "POST" && p === "/api/v1/exports/") {
-    if (res.status !== 201) throw new Error(`${what}: create answers 201`);
+    // 201 for a new export (or an Idempotency-Key replay); 200 for the identical export already in flight.
+    if (res.status !== 201 && res.status !== 200) throw new Error(`${what}: create answers 201 or 200`);
     assertExportRecord(res.body, what);
     return;
   }

@@ -11,6 +11,7 @@ import { assertContract, assertExportRecord } from "./contract";
 import {
   type CallOptions,
   type CallResult,
+  callerContext,
   type Harness,
   parseLinks,
   startHarness,
@@ -253,8 +254,7 @@ describe("GET /api/v1/orders/", () => {
 
 describe("orders.list (tRPC)", () => {
   const storage = new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-orders-trpc-")));
-  const callerFor = (user: TestUser) =>
-    createCaller({ db: h.db, storage, authenticate: async () => user.actor });
+  const callerFor = (user: TestUser) => createCaller(callerContext(h.db, storage, user.actor));
 
   it.each<Record<string, string | number>>([
     {},

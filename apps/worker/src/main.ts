@@ -57,6 +57,7 @@ async function main() {
     config: engineConfigFromEnv(env),
     databaseUrl: url,
     pollMs: env.WORKER_POLL_MS,
+    sweepMs: env.RETENTION_SWEEP_SECONDS * 1000,
     log,
   });
   if (stopping) return;

@@ -28,15 +28,35 @@ export const envSchema = z.object({
   BOOTSTRAP_DEMO_USER: z.enum(["0", "1"]).default("1"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Records per page: each page is one part and one transaction. */
-  EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
   /** How long a worker's claim lasts without a heartbeat before another worker may take the export. */
   EXPORT_LEASE_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
   /** Attempts at one step (transient errors retry with doubling backoff) before the export fails. */
   EXPORT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   /** Days a result file is kept. */
   EXPORT_RETENTION_DAYS: z.coerce.number().min(0.0001).max(3650).default(7),
+  /** How often a worker deletes expired result files and orphaned parts. */
+  RETENTION_SWEEP_SECONDS: z.coerce.number().min(1).max(86_400).default(60),
   /** How often an idle worker looks for work when no notification arrives. */
   WORKER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /** Unfinished exports one user may have at once; a create beyond that answers 429 with Retry-After. */
+  MAX_ACTIVE_EXPORTS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /** Hours a dashboard session lasts without use; each use extends it (sliding expiry). */
+  SESSION_TTL_HOURS: z.coerce.number().min(0.001).max(8760).default(12),
+  /** Hours after sign-in when a session ends however active it is (absolute maximum). */
+  SESSION_MAX_AGE_HOURS: z.coerce.number().min(0.001).max(8760).default(168),
+  /** Failed sign-ins allowed per username within LOGIN_THROTTLE_WINDOW_SECONDS; then 429 until it ends. */
+  LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).max(10_000).default(5),
+  /** Failed sign-ins allowed per client address within LOGIN_THROTTLE_WINDOW_SECONDS. */
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** The window failed sign-ins are counted in, from the first failure. */
+  LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /**
+   * Reverse proxies in front of the web app that append to X-Forwarded-For: the client address is the
+   * NUM_PROXIES-th entry from the right (0: the last entry, which `next start` fills with the socket's
+   * address when the client sent none).
+   */
+  NUM_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type Env = z.infer<typeof envSchema>;

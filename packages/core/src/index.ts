@@ -1,6 +1,26 @@
 // The Export domain: one service layer behind every door (REST, tRPC, worker, CLI).
 export type { Actor } from "./auth/actor";
 export {
+  assertCsrfToken,
+  authenticateSession,
+  CSRF_INVALID,
+  csrfTokenMatches,
+  INVALID_CREDENTIALS,
+  isSessionSecret,
+  SESSION_EXPIRED,
+  type Session,
+  type SessionConfig,
+  type SignInInput,
+  type SignInRequest,
+  type SignInResult,
+  sessionConfigFromEnv,
+  signIn,
+  signInInput,
+  signOut,
+} from "./auth/sessions";
+export { type ThrottleConfig, tooManySignInsMessage } from "./auth/throttle";
+export { parseAuthorization } from "./auth/tokens";
+export {
   authenticateHeader,
   countUsers,
   createTokenForUsername,
@@ -26,13 +46,21 @@ export {
   type CreateExportOptions,
   cancelExport,
   createExport,
+  createExportWithOutcome,
   getExport,
   listExports,
 } from "./exports/service";
 export { ACTIVE_STATUSES, isActive, RUNNABLE_STATUSES, TERMINAL_STATUSES } from "./exports/states";
-export { paramsToRecord } from "./filters/grammar";
+export { DEFAULT_LOOKUPS, type FilterKind, type Lookup, paramsToRecord } from "./filters/grammar";
 export { DEFAULT_LIMIT, MAX_LIMIT, type Page } from "./filters/pagination";
 export { isUuid } from "./filters/values";
+export {
+  describeResource,
+  describeResources,
+  type FieldDescription,
+  type FilterDescription,
+  type ResourceDescription,
+} from "./resources/describe";
 export { RESOURCES, resourceByKey, resourceByPath } from "./resources/registry";
 export { getResource, listResource } from "./resources/service";
 export { LANGUAGES, type Language, type Resource, type ResourceField } from "./resources/types";

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import pg from "pg";
 import { RUNNABLE_CHANNEL } from "./config";
+import { sweepStorage } from "./retention";
 import { type RunResult, runOnce } from "./runner";
 import type { StepDeps } from "./steps";
 
@@ -10,6 +11,8 @@ export interface WorkerOptions extends StepDeps {
   databaseUrl: string;
   /** Poll interval when no notification arrives (the fallback). */
   pollMs?: number;
+  /** How often this worker runs the retention sweep (expired results, orphaned parts); 0 = never. */
+  sweepMs?: number;
   log?: (line: string) => void;
   onStep?: (result: RunResult) => void;
 }
@@ -26,6 +29,7 @@ export class ExportWorker {
   private listener: pg.Client | null = null;
   private loop: Promise<void> | null = null;
   private claims = 0;
+  private lastSweep = 0;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -76,10 +80,27 @@ export class ExportWorker {
     });
   }
 
+  /**
+   * Retention housekeeping, at most every sweepMs. Several workers sweeping at once is harmless: each expired
+   * row is cleared by one UPDATE, and removing files is idempotent.
+   */
+  private async maybeSweep() {
+    const sweepMs = this.options.sweepMs ?? 60_000;
+    if (sweepMs <= 0 || Date.now() - this.lastSweep < sweepMs) return;
+    this.lastSweep = Date.now();
+    const swept = await sweepStorage(this.options.db, this.options.storage);
+    if (swept.expiredResults || swept.orphanedParts) {
+      this.log(
+        `swept ${swept.expiredResults} expired result(s), ${swept.orphanedParts} orphaned part folder(s)`,
+      );
+    }
+  }
+
   private async run() {
     const pollMs = this.options.pollMs ?? 1000;
     while (!this.stopping) {
       try {
+        await this.maybeSweep();
         // Each claim is a fresh owner token, so a worker's own stale claim can never be confused with a new one.
         const owner = `${this.id}:${++this.claims}`;
         const result = await runOnce(this.options, owner);

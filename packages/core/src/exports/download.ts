@@ -33,6 +33,9 @@ export async function openDownload(
 ): Promise<ExportDownload> {
   const row = await findVisible(db, actor, id);
   if (row.status !== "completed") throw conflict(`Export is not completed (status: ${row.status}).`);
+  if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) {
+    throw new DomainError("GONE", `The export file expired on ${row.expiresAt.toISOString()}.`);
+  }
   if (!row.resultKey) throw gone();
   const size = await storage.size(row.resultKey);
   if (size === null) throw gone();

@@ -4,6 +4,7 @@ import type { Actor } from "../auth/actor";
 import type { Db } from "../db/client";
 import { type ExportRow, exportFilterKeys, exports } from "../db/schema";
 import { notifyRunnable } from "../engine/notify";
+import { env } from "../env";
 import { conflict, DomainError, FieldErrorCollector, forbidden, notFound } from "../errors";
 import { compileFilters } from "../filters/grammar";
 import { PAGINATION_PARAMS, type Page, parsePageRequest } from "../filters/pagination";
@@ -12,6 +13,7 @@ import { resolveRequestPath } from "../resources/request-path";
 import type { Resource } from "../resources/types";
 import { keys, type Storage } from "../storage";
 import { parseInput, zodFieldErrors } from "../validation";
+import { admit, type CreateOutcome, checkIdempotencyKey, requestFingerprint } from "./admission";
 import {
   checkFilterFile,
   decodeFilterFile,
@@ -90,6 +92,10 @@ export interface CreateExportOptions {
   filterFile?: FilterFile;
   /** Where the filter file is kept; required with a filter file. */
   storage?: Storage;
+  /** The request's `Idempotency-Key` header. */
+  idempotencyKey?: string;
+  /** Limit of unfinished exports per user (default MAX_ACTIVE_EXPORTS_PER_USER). */
+  maxActivePerUser?: number;
 }
 
 /**
@@ -107,7 +113,18 @@ export async function createExport(
   input: unknown,
   options: CreateExportOptions = {},
 ): Promise<ExportDto> {
+  return (await createExportWithOutcome(db, actor, input, options)).export;
+}
+
+/** createExport, also telling whether the export was created, replayed (Idempotency-Key) or in flight. */
+export async function createExportWithOutcome(
+  db: Db,
+  actor: Actor,
+  input: unknown,
+  options: CreateExportOptions = {},
+): Promise<{ export: ExportDto; outcome: CreateOutcome }> {
   const { data, resource, filter } = validateCreate(input, options.filterFile);
+  const idempotencyKey = checkIdempotencyKey(options.idempotencyKey);
   const values = {
     requestPath: data.request_path.trim(),
     requestFields: data.request_fields,
@@ -117,33 +134,49 @@ export async function createExport(
     viewset: resource.viewset,
     requestedBy: actor.id,
   };
-  if (!filter || !options.filterFile) {
-    const [row] = await db.insert(exports).values(values).returning();
-    if (!row) throw new Error("insert returned no row");
-    await notifyRunnable(db, row.id);
-    return toExportDto(row);
-  }
-
-  const storage = options.storage;
-  if (!storage) throw new Error("createExport: a filter file needs a storage");
+  const fingerprint = requestFingerprint({
+    ...values,
+    filterFile: filter ? options.filterFile?.content : undefined,
+  });
+  const admission = {
+    fingerprint,
+    idempotencyKey,
+    maxActive: options.maxActivePerUser ?? env().MAX_ACTIVE_EXPORTS_PER_USER,
+  };
   const id = randomUUID();
-  const uploadKey = keys.upload(id, safeFileName(options.filterFile.name));
-  const file = await storage.create(uploadKey);
-  try {
-    file.stream.write(options.filterFile.content);
-    await file.commit();
-  } catch (err) {
-    await file.abort();
-    throw err;
+  let uploadKey: string | null = null;
+  if (filter && options.filterFile) {
+    const storage = options.storage;
+    if (!storage) throw new Error("createExport: a filter file needs a storage");
+    uploadKey = keys.upload(id, safeFileName(options.filterFile.name));
+    const file = await storage.create(uploadKey);
+    try {
+      file.stream.write(options.filterFile.content);
+      await file.commit();
+    } catch (err) {
+      await file.abort();
+      throw err;
+    }
   }
+  const removeUpload = async () => {
+    if (uploadKey) await options.storage?.removePrefix(keys.uploadPrefix(id)).catch(() => {});
+  };
   try {
-    const row = await db.transaction(async (tx) => {
+    const result = await db.transaction(async (tx) => {
+      const existing = await admit(tx, actor, admission);
+      if (existing) return existing;
       const [inserted] = await tx
         .insert(exports)
-        .values({ ...values, id, filterFile: uploadKey, filterKeyField: filter.keyField })
+        .values({
+          ...values,
+          id,
+          idempotencyKey,
+          requestFingerprint: fingerprint,
+          ...(filter && uploadKey ? { filterFile: uploadKey, filterKeyField: filter.keyField } : {}),
+        })
         .returning();
       if (!inserted) throw new Error("insert returned no row");
-      for (let i = 0; i < filter.identifiers.length; i += FILTER_KEYS_CHUNK) {
+      for (let i = 0; filter && i < filter.identifiers.length; i += FILTER_KEYS_CHUNK) {
         const chunk = filter.identifiers.slice(i, i + FILTER_KEYS_CHUNK);
         await tx.execute(
           sql`insert into ${exportFilterKeys} (export_id, value) select ${id}, unnest(${sql.param(chunk)}::text[])`,
@@ -151,11 +184,12 @@ export async function createExport(
       }
       // Delivered when the transaction commits.
       await notifyRunnable(tx, inserted.id);
-      return inserted;
+      return { row: inserted, outcome: "created" as const };
     });
-    return toExportDto(row);
+    if (result.outcome !== "created") await removeUpload();
+    return { export: toExportDto(result.row), outcome: result.outcome };
   } catch (err) {
-    await storage.removePrefix(keys.uploadPrefix(id)).catch(() => {});
+    await removeUpload();
     throw err;
   }
 }
@@ -229,7 +263,11 @@ export async function cancelExport(
     .returning();
   if (cancelled) {
     // A worker holding a page finds its guarded update matching nothing and throws the page away too.
-    await deps.storage?.removePrefix(keys.partsPrefix(cancelled.id));
+    // The cancel has happened; removing the files is best effort here (a worker that loses its page and the
+    // retention sweep remove whatever is left), never a reason to report the cancel as failed.
+    await deps.storage?.removePrefix(keys.partsPrefix(cancelled.id)).catch((err: Error) => {
+      console.error(`[exports] cancel ${cancelled.id}: could not remove parts yet: ${err.message}`);
+    });
     return toExportDto(cancelled);
   }
   const row = await findVisible(db, actor, id);

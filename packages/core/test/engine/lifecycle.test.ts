@@ -32,8 +32,15 @@ afterAll(async () => {
   await t?.destroy();
 });
 
+// Each export a distinct request (its own action name): identical ones in flight would be one export.
+let serial = 0;
 const newExport = (extra: Record<string, unknown> = {}) =>
-  createExport(t.db, alice, { request_path: "/api/v1/products/", request_fields: ["id", "sku"], ...extra });
+  createExport(t.db, alice, {
+    request_path: "/api/v1/products/",
+    request_fields: ["id", "sku"],
+    action_name: `export ${serial++}`,
+    ...extra,
+  });
 
 describe("the state machine", () => {
   it("moves waiting → processing → waiting_next_page … → preparing_file_creation → completed, with progress", async () => {
@@ -122,22 +129,24 @@ describe("cancel", () => {
     expect(await storage.list(`parts/${e.id}`)).toEqual([]);
   });
 
-  it("racing the assembly: exactly one terminal state; cancelled leaves no file, completed keeps it", async () => {
+  it("100 races of set_cancel against the last page and the assembly: exactly one terminal state each", async () => {
     const outcomes = new Set<string>();
-    for (let i = 0; i < 10; i++) {
-      const deps = engineDeps(t.db, storage, { pageSize: 1000 });
+    for (let i = 0; i < 100; i++) {
+      // Even rounds race the last page (two pages of 600), odd rounds race the assembly.
+      const deps = engineDeps(t.db, storage, { pageSize: i % 2 === 0 ? 600 : 1000 });
       const e = await newExport();
-      await runOnce(deps, `a${i}`); // the only page → preparing_file_creation
+      await runOnce(deps, `a${i}`); // start + first page
       const [, cancel] = await Promise.allSettled([
         runOnce(deps, `b${i}`),
         cancelExport(t.db, admin, e.id, { storage }),
       ]);
+      await drain(deps, `c${i}`);
       const row = await exportRow(t.db, e.id);
       outcomes.add(row.status);
       expect(["completed", "cancelled"]).toContain(row.status);
       const results = await storage.list(`results/${e.id}`);
       if (row.status === "cancelled") {
-        expect(cancel.status).toBe("fulfilled");
+        expect(cancel.status, cancel.status === "rejected" ? String(cancel.reason) : "").toBe("fulfilled");
         expect(row.resultFile).toBeNull();
         expect(results).toEqual([]);
       } else {

@@ -7,6 +7,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
   varchar,
 } from "drizzle-orm/pg-core";
@@ -76,12 +77,19 @@ export const exports = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true, precision: 3 }),
     /** When the result file expires (retention). */
     expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }),
+    /** The client's `Idempotency-Key` for the create request, unique per user. */
+    idempotencyKey: varchar("idempotency_key", { length: 255 }),
+    /** SHA-256 of what the export would produce (path, fields, format, language, filter file). */
+    requestFingerprint: varchar("request_fingerprint", { length: 64 }),
   },
   (t) => [
     // The list: a user's own exports, newest first; and everyone's, newest first (superusers).
     index("exports_requested_by_created_idx").on(t.requestedBy, t.createdDate.desc(), t.id.desc()),
     index("exports_created_idx").on(t.createdDate.desc(), t.id.desc()),
     index("exports_status_idx").on(t.status),
+    uniqueIndex("exports_idempotency_idx")
+      .on(t.requestedBy, t.idempotencyKey)
+      .where(sql`idempotency_key is not null`),
     // The workers' claim query: unfinished exports, the least recently touched first (fair interleaving).
     index("exports_claim_idx")
       .on(t.modifiedDate)

@@ -1,4 +1,5 @@
 export * from "./exports";
 export * from "./orders";
 export * from "./products";
+export * from "./sessions";
 export * from "./users";

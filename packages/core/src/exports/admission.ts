@@ -1,0 +1,103 @@
+import { createHash } from "node:crypto";
+import { and, count, eq, inArray, sql } from "drizzle-orm";
+import type { Actor } from "../auth/actor";
+import type { Tx } from "../db/client";
+import { type ExportRow, exports } from "../db/schema";
+import { conflict, DomainError, tooManyRequests } from "../errors";
+import { ACTIVE_STATUSES } from "./states";
+
+/**
+ * Abuse limits on creating exports (issue 6 §9), decided in one transaction per user (an advisory lock
+ * keyed by the user serialises a user's concurrent creates, so two requests cannot both slip under a
+ * limit):
+ * - a repeat of a create with the same `Idempotency-Key` returns the first export (a different request
+ *   under the same key is a 409);
+ * - an identical export (same fingerprint) still in flight for the same user is returned instead of a
+ *   second one being started;
+ * - at most `maxActive` unfinished exports per user; beyond that 429 with Retry-After.
+ */
+export type CreateOutcome = "created" | "replayed" | "in_flight";
+
+export const IDEMPOTENCY_KEY_MAX = 255;
+const LOCK_NAMESPACE = 7_349_113;
+/** How long a client over the limit is told to wait: about one export's pages. */
+const RETRY_AFTER_SECONDS = 30;
+
+export function checkIdempotencyKey(key: string | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  if (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new DomainError(
+      "INVALID",
+      `The Idempotency-Key header must be 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters.`,
+    );
+  }
+  return key;
+}
+
+/** The request as its user made it (what it exports, how, under which name): same fingerprint, same export. */
+export function requestFingerprint(parts: {
+  actionName: string;
+  requestPath: string;
+  requestFields: readonly string[];
+  formatType: string;
+  language: string;
+  filterFile?: Uint8Array;
+}): string {
+  const file = parts.filterFile ? createHash("sha256").update(parts.filterFile).digest("hex") : null;
+  return createHash("sha256")
+    .update(
+      JSON.stringify([
+        parts.actionName,
+        parts.requestPath,
+        parts.requestFields,
+        parts.formatType,
+        parts.language,
+        file,
+      ]),
+    )
+    .digest("hex");
+}
+
+export interface AdmissionRequest {
+  fingerprint: string;
+  idempotencyKey?: string;
+  maxActive: number;
+}
+
+/** Returns an existing export to answer with, or null when a new one may be created (inside `tx`). */
+export async function admit(
+  tx: Tx,
+  actor: Actor,
+  request: AdmissionRequest,
+): Promise<{ row: ExportRow; outcome: Exclude<CreateOutcome, "created"> } | null> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${actor.id}))`);
+  if (request.idempotencyKey) {
+    const [previous] = await tx
+      .select()
+      .from(exports)
+      .where(and(eq(exports.requestedBy, actor.id), eq(exports.idempotencyKey, request.idempotencyKey)))
+      .limit(1);
+    if (previous) {
+      if (previous.requestFingerprint !== request.fingerprint) {
+        throw conflict("This Idempotency-Key was already used with a different request.");
+      }
+      return { row: previous, outcome: "replayed" };
+    }
+  }
+  const mine = and(eq(exports.requestedBy, actor.id), inArray(exports.status, ACTIVE_STATUSES));
+  const [same] = await tx
+    .select()
+    .from(exports)
+    .where(and(mine, eq(exports.requestFingerprint, request.fingerprint)))
+    .limit(1);
+  if (same) return { row: same, outcome: "in_flight" };
+  const [active] = await tx.select({ n: count() }).from(exports).where(mine);
+  if ((active?.n ?? 0) >= request.maxActive) {
+    throw tooManyRequests(
+      `You already have ${active?.n} exports in progress (the limit is ${request.maxActive}). ` +
+        "Wait for one to finish, or cancel one, before starting another.",
+      RETRY_AFTER_SECONDS,
+    );
+  }
+  return null;
+}

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Actor } from "../src/auth/actor";
+import { createUser } from "../src/auth/users";
+import { DomainError } from "../src/errors";
+import { cancelExport, createExportWithOutcome } from "../src/exports/service";
+import { createTestDatabase, type TestDatabase } from "../src/testing";
+
+let t: TestDatabase;
+let admin: Actor;
+let n = 0;
+
+async function newUser(): Promise<Actor> {
+  const u = await createUser(t.db, { username: `u${n++}` });
+  return { id: u.id, username: u.username, isSuperuser: false };
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const r = await createUser(t.db, { username: "root", isSuperuser: true });
+  admin = { id: r.id, username: r.username, isSuperuser: true };
+});
+
+afterAll(async () => {
+  await t?.destroy();
+});
+
+const request = (i: number) => ({ request_path: `/api/v1/products/?id__gt=${i}` });
+
+async function refusal(p: Promise<unknown>): Promise<DomainError> {
+  const err = await p.then(
+    () => null,
+    (e) => e,
+  );
+  if (!(err instanceof DomainError)) throw new Error(`expected a DomainError, got ${err}`);
+  return err;
+}
+
+describe("active exports per user", () => {
+  it("refuses the one past the limit with 429 and Retry-After, and allows it again once one is cancelled", async () => {
+    const u = await newUser();
+    const created = [];
+    for (let i = 0; i < 3; i++)
+      created.push(await createExportWithOutcome(t.db, u, request(i), { maxActivePerUser: 3 }));
+    const err = await refusal(createExportWithOutcome(t.db, u, request(3), { maxActivePerUser: 3 }));
+    expect(err.code).toBe("TOO_MANY_REQUESTS");
+    expect(err.retryAfter).toBe(30);
+    expect(err.detail).toBe(
+      "You already have 3 exports in progress (the limit is 3). Wait for one to finish, or cancel one, before starting another.",
+    );
+    // Another user is not affected.
+    expect(
+      (await createExportWithOutcome(t.db, await newUser(), request(3), { maxActivePerUser: 3 })).outcome,
+    ).toBe("created");
+    await cancelExport(t.db, admin, created[0]?.export.id ?? "");
+    expect((await createExportWithOutcome(t.db, u, request(3), { maxActivePerUser: 3 })).outcome).toBe(
+      "created",
+    );
+  });
+
+  it("holds under concurrent creates: exactly the limit get through", async () => {
+    const u = await newUser();
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        createExportWithOutcome(t.db, u, request(100 + i), { maxActivePerUser: 4 }),
+      ),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(refused).toHaveLength(6);
+    for (const r of refused) expect((r.reason as DomainError).code).toBe("TOO_MANY_REQUESTS");
+  });
+});
+
+describe("an identical export in flight", () => {
+  it("is returned instead of starting a second one; once finished, a new one starts", async () => {
+    const u = await newUser();
+    const first = await createExportWithOutcome(t.db, u, { ...request(1), format_type: "json" });
+    const again = await createExportWithOutcome(t.db, u, { ...request(1), format_type: "json" });
+    expect(again.outcome).toBe("in_flight");
+    expect(again.export.id).toBe(first.export.id);
+    // Differing in anything that changes the file is another export.
+    const other = await createExportWithOutcome(t.db, u, { ...request(1), format_type: "csv" });
+    expect(other.outcome).toBe("created");
+    // Someone else's identical request is theirs.
+    expect(
+      (await createExportWithOutcome(t.db, await newUser(), { ...request(1), format_type: "json" })).outcome,
+    ).toBe("created");
+    await cancelExport(t.db, admin, first.export.id);
+    const after = await createExportWithOutcome(t.db, u, { ...request(1), format_type: "json" });
+    expect(after.outcome).toBe("created");
+    expect(after.export.id).not.toBe(first.export.id);
+  });
+});
+
+describe("Idempotency-Key", () => {
+  it("returns the first result for a repeat, even after the export finished", async () => {
+    const u = await newUser();
+    const first = await createExportWithOutcome(t.db, u, request(7), { idempotencyKey: "order-123" });
+    expect(first.outcome).toBe("created");
+    await cancelExport(t.db, admin, first.export.id);
+    const repeat = await createExportWithOutcome(t.db, u, request(7), { idempotencyKey: "order-123" });
+    expect(repeat.outcome).toBe("replayed");
+    expect(repeat.export.id).toBe(first.export.id);
+    // The key is the user's own: another user's same key is a new export.
+    const other = await createExportWithOutcome(t.db, await newUser(), request(7), {
+      idempotencyKey: "order-123",
+    });
+    expect(other.outcome).toBe("created");
+  });
+
+  it("refuses the same key with a different request, and a malformed key", async () => {
+    const u = await newUser();
+    await createExportWithOutcome(t.db, u, request(8), { idempotencyKey: "k-1" });
+    const conflict = await refusal(createExportWithOutcome(t.db, u, request(9), { idempotencyKey: "k-1" }));
+    expect(conflict.code).toBe("CONFLICT");
+    expect(conflict.detail).toBe("This Idempotency-Key was already used with a different request.");
+    for (const bad of ["", "x".repeat(256), "has space", "ünïcode"]) {
+      expect(
+        (await refusal(createExportWithOutcome(t.db, u, request(10), { idempotencyKey: bad }))).code,
+      ).toBe("INVALID");
+    }
+  });
+
+  it("concurrent repeats of one key create one export", async () => {
+    const u = await newUser();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        createExportWithOutcome(t.db, u, request(11), { idempotencyKey: "same" }),
+      ),
+    );
+    expect(new Set(results.map((r) => r.export.id)).size).toBe(1);
+    expect(results.filter((r) => r.outcome === "created")).toHaveLength(1);
+  });
+});
