@@ -62,7 +62,7 @@ describe("the database drops every connection mid-export", () => {
       request_fields: ["id", "sku", "price"],
     };
     const reference = await createExport(t.db, alice, request);
-    await worker();
+    const w = await worker();
     const done = await waitFor(
       "reference",
       async () => (await row(t.db, reference.id)).status === "completed",
@@ -77,7 +77,12 @@ describe("the database drops every connection mid-export", () => {
         async () => (await row(t.db, e.id)).collectedCount >= (i + 1) * 1000,
         60_000,
         5,
-      );
+      ).catch(async (err: Error) => {
+        const r = await row(t.db, e.id);
+        throw new Error(
+          `${err.message}; export ${JSON.stringify(r)}; worker said:\n${w.output().slice(-4000)}`,
+        );
+      });
       terminated += await terminateOthers();
     }
     expect(terminated).toBeGreaterThan(0);
@@ -89,7 +94,12 @@ describe("the database drops every connection mid-export", () => {
         return r.status === "completed" ? r : null;
       },
       60_000,
-    );
+    ).catch(async (err: Error) => {
+      const r = await row(t.db, e.id);
+      throw new Error(
+        `${err.message}; export ${JSON.stringify(r)}; worker said:\n${w.output().slice(-4000)}`,
+      );
+    });
     expect(final.collectedCount).toBe(final.totalCount);
     const [a, b] = await Promise.all(
       [reference.id, e.id].map(async (id) => buffer(storage.read((await row(t.db, id)).resultKey ?? ""))),

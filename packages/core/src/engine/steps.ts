@@ -117,11 +117,21 @@ async function copyPageIntoPart(
   const file = await deps.storage.create(partKey);
   const client = await poolOf(deps.db).connect();
   let failure: Error | undefined;
+  const copy = client.query(copyTo(`COPY (${text}) TO STDOUT WITH (FORMAT csv)`));
+  // A connection that dies mid-COPY (server restart, pg_terminate_backend) is reported as an 'error' event on
+  // the checked-out client, which nobody else listens to: without this the process would crash. The COPY
+  // stream is failed instead, and the step retries.
+  const onClientError = (err: Error) => {
+    failure ??= err;
+    copy.destroy(err);
+  };
+  client.on("error", onClientError);
   try {
-    await pipeline(client.query(copyTo(`COPY (${text}) TO STDOUT WITH (FORMAT csv)`)), encoder, file.stream);
+    await pipeline(copy, encoder, file.stream);
   } catch (err) {
-    failure = err as Error;
+    failure ??= err as Error;
   } finally {
+    client.off("error", onClientError);
     // A COPY broken off mid-stream leaves the connection unusable: it is closed, not returned to the pool.
     client.release(failure);
   }
