@@ -58,9 +58,15 @@ export function isDomainError(err: unknown): err is DomainError {
 export class FieldErrorCollector {
   readonly errors: FieldErrors = {};
   add(field: string, message: string) {
-    const list = this.errors[field] ?? [];
+    // Own properties only: a field named like an Object.prototype member ("valueOf") is just a name.
+    const list = Object.hasOwn(this.errors, field) ? (this.errors[field] as string[]) : [];
     list.push(message);
-    this.errors[field] = list;
+    Object.defineProperty(this.errors, field, {
+      value: list,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   get empty() {
     return Object.keys(this.errors).length === 0;

@@ -12,9 +12,9 @@ export function zodFieldErrors(error: z.ZodError): FieldErrors {
     const message = rest.length
       ? `Item ${rest.map((p) => (typeof p === "number" ? p + 1 : String(p))).join(".")}: ${issue.message}`
       : issue.message;
-    const list = out[key] ?? [];
+    const list = Object.hasOwn(out, key) ? (out[key] as string[]) : [];
     if (!list.includes(message)) list.push(message);
-    out[key] = list;
+    Object.defineProperty(out, key, { value: list, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -106,7 +106,7 @@ function parseScalar(field: FilterField, raw: string): unknown {
     case "choice": {
       const choices = field.choices ?? [];
       if (choices.includes(raw)) return [raw];
-      const alias = field.aliases?.[raw];
+      const alias = field.aliases && Object.hasOwn(field.aliases, raw) ? field.aliases[raw] : undefined;
       if (alias) return alias;
       throw new ValueError(`Select a valid choice. ${raw} is not one of the available choices.`);
     }
@@ -207,6 +207,8 @@ export function compileFilters(
 /** URLSearchParams → a flat record; a repeated parameter keeps its last value (as Django's QueryDict.get). */
 export function paramsToRecord(params: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of params) out[k] = v;
+  // defineProperty, not assignment: a parameter named `__proto__` is a parameter, not the prototype.
+  for (const [k, v] of params)
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 }
