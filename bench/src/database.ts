@@ -2,34 +2,21 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createDatabase, createUser, type Database } from "@exports/core";
-import { ensureEmbeddedPostgres, migrateDatabase, seedProducts } from "@exports/core/node";
+import {
+  canConnect,
+  ensureEmbeddedPostgres,
+  LOCAL_ADMIN_URL,
+  migrateDatabase,
+  seedProducts,
+  withDatabase,
+} from "@exports/core/node";
 import pg from "pg";
-
-const LOCAL = "postgres://postgres@127.0.0.1:5432/postgres";
 
 export interface BenchDatabase {
   url: string;
   name: string;
   database: Database;
   drop(): Promise<void>;
-}
-
-async function reachable(url: string) {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
-  c.on("error", () => {});
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function withDatabase(url: string, database: string) {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 /**
@@ -40,7 +27,7 @@ export async function createBenchDatabase(log: (line: string) => void): Promise<
   let adminUrl = "";
   let stopEmbedded: (() => Promise<void>) | null = null;
   if (process.env.DATABASE_URL) adminUrl = withDatabase(process.env.DATABASE_URL, "postgres");
-  else if (await reachable(LOCAL)) adminUrl = LOCAL;
+  else if (await canConnect(LOCAL_ADMIN_URL)) adminUrl = LOCAL_ADMIN_URL;
   else {
     log("no PostgreSQL on 127.0.0.1:5432: starting an embedded one");
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "exports-bench-pg-"));

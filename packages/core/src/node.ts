@@ -2,7 +2,9 @@
 // bundle never imports this entry.
 export { createDatabaseIfMissing, ensureEmbeddedPostgres } from "./db/embedded";
 export { migrateDatabase, migrationsFolder } from "./db/migrate";
+export { canConnect } from "./db/reachable";
 export { resolveDatabaseUrl } from "./db/resolve";
+export { LOCAL_ADMIN_URL, withDatabase } from "./db/urls";
 export { DEFAULT_ENGINE_CONFIG, type EngineConfig, engineConfigFromEnv } from "./engine/config";
 export { runOnce } from "./engine/runner";
 export { ExportWorker } from "./engine/worker";

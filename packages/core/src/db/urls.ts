@@ -12,3 +12,13 @@ export function embeddedUrl(port: number, database = EMBEDDED_DATABASE): string 
 export function databaseUrlFromEnv(env: Env): string {
   return env.DATABASE_URL ?? embeddedUrl(env.EMBEDDED_PG_PORT);
 }
+
+/** The same server's URL for another database (`postgres://…/name`). */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** The local server this machine usually has (trust auth); tests and the bench try it when no URL is given. */
+export const LOCAL_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
 import { createDatabase, type Database } from "../db/client";
+import { withDatabase } from "../db/urls";
 // Brings global-setup's `declare module "vitest"` (the types of inject()) into any program that compiles this
 // file, such as another package's tests.
 import type {} from "./global-setup";
@@ -11,12 +12,6 @@ export interface TestDatabase extends Database {
   name: string;
   /** Closes the pool and drops the database. */
   destroy(): Promise<void>;
-}
-
-function withDatabase(url: string, database: string) {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 /** A fresh, migrated database of its own (a copy of the run's template), on the real server. */

@@ -6,32 +6,14 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { type EmbeddedServer, ensureEmbeddedPostgres } from "../db/embedded";
 import { migrateDatabase } from "../db/migrate";
+import { canConnect } from "../db/reachable";
+import { LOCAL_ADMIN_URL, withDatabase } from "../db/urls";
 
 declare module "vitest" {
   export interface ProvidedContext {
     adminUrl: string;
     templateDb: string;
   }
-}
-
-const LOCAL = "postgres://postgres@127.0.0.1:5432/postgres";
-
-async function reachable(url: string) {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
-  c.on("error", () => {});
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function withDatabase(url: string, database: string) {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 /**
@@ -43,7 +25,7 @@ export default async function setup(project: TestProject) {
   let embedded: EmbeddedServer | null = null;
   let adminUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || "";
   if (!adminUrl) {
-    if (await reachable(LOCAL)) adminUrl = LOCAL;
+    if (await canConnect(LOCAL_ADMIN_URL)) adminUrl = LOCAL_ADMIN_URL;
     else {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), "exports-test-pg-"));
       embedded = await ensureEmbeddedPostgres({
