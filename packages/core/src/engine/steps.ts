@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { and, asc, count, eq, gt, lte, max, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
@@ -9,7 +10,6 @@ import { keys, type Storage } from "../storage";
 import { type EngineConfig, RUNNABLE_CHANNEL } from "./config";
 import { CopyRowEncoder, copyProjection, inlineQuery, UnsupportedCopy } from "./copy";
 import { writerFor } from "./formats";
-import { write } from "./formats/io";
 import { type ExportScope, exportScope } from "./scope";
 
 export interface StepDeps {
@@ -95,6 +95,7 @@ async function copyPageIntoPart(
   row: ExportRow,
   scope: ExportScope,
   keyset: SQL,
+  limit: number,
   partKey: string,
 ): Promise<PageRead | null> {
   const writer = writerFor(row.formatType);
@@ -104,7 +105,7 @@ async function copyPageIntoPart(
   let text: string;
   try {
     text = inlineQuery(
-      sql`select ${sql.join([...(projections as SQL[]), sql`${idColumn}`], sql`, `)} from ${scope.resource.table} where ${keyset} order by ${idColumn} limit ${deps.config.pageSize}`,
+      sql`select ${sql.join([...(projections as SQL[]), sql`${idColumn}`], sql`, `)} from ${scope.resource.table} where ${keyset} order by ${idColumn} limit ${limit}`,
     );
   } catch (err) {
     if (err instanceof UnsupportedCopy) return null;
@@ -127,7 +128,7 @@ async function copyPageIntoPart(
   };
   client.on("error", onClientError);
   try {
-    await pipeline(copy, encoder, file.stream);
+    await pipeline([copy, encoder, ...(writer.partStages?.(row.collectedCount) ?? []), file.stream]);
   } catch (err) {
     failure ??= err as Error;
   } finally {
@@ -159,6 +160,7 @@ async function readPageIntoPart(
   row: ExportRow,
   scope: ExportScope,
   keyset: SQL,
+  limit: number,
   partKey: string,
 ): Promise<PageRead> {
   const idColumn = scope.resource.idColumn;
@@ -167,12 +169,22 @@ async function readPageIntoPart(
     .from(scope.resource.table)
     .where(keyset)
     .orderBy(asc(idColumn))
-    .limit(deps.config.pageSize)) as Array<Record<string, unknown> & { __id: number }>;
-  const encoded = writerFor(row.formatType).encodePage(scope.fields, rows, row.collectedCount);
+    .limit(limit)) as Array<Record<string, unknown> & { __id: number }>;
+  const writer = writerFor(row.formatType);
+  const encoded = writer.encodePage(scope.fields, rows, row.collectedCount);
   let key: string | null = null;
   if (encoded.written > 0) {
     const file = await deps.storage.create(partKey);
-    await write(file.stream, encoded.data);
+    try {
+      await pipeline([
+        Readable.from([Buffer.from(encoded.data, "utf8")]),
+        ...(writer.partStages?.(row.collectedCount) ?? []),
+        file.stream,
+      ]);
+    } catch (err) {
+      await file.abort();
+      throw err;
+    }
     await file.commit();
     key = partKey;
   }
@@ -203,15 +215,17 @@ export async function processPage(
   const keyset = and(scope.where, gt(idColumn, row.lastInstanceId), lte(idColumn, row.maxInstanceId ?? 0));
   if (!keyset) throw new Error("no keyset condition");
   const partKey = keys.part(row.id, row.page, owner.slice(-8));
+  const pageSize = deps.config.pageSize;
+  const limit = writerFor(row.formatType).pageLimit?.(row.collectedCount, pageSize) ?? pageSize;
   const read =
-    (await copyPageIntoPart(deps, row, scope, keyset, partKey)) ??
-    (await readPageIntoPart(deps, row, scope, keyset, partKey));
+    (await copyPageIntoPart(deps, row, scope, keyset, limit, partKey)) ??
+    (await readPageIntoPart(deps, row, scope, keyset, limit, partKey));
   if (signal.aborted) {
     if (read.partKey) await deps.storage.remove(read.partKey);
     return "lost";
   }
   // A full page may have been the last: past the point-in-time bound there is nothing more to read.
-  const more = read.rows === deps.config.pageSize && (read.lastId ?? 0) < (row.maxInstanceId ?? 0);
+  const more = read.rows === limit && (read.lastId ?? 0) < (row.maxInstanceId ?? 0);
   const update = deps.db
     .update(exports)
     .set({
@@ -278,7 +292,13 @@ export async function assembleExport(
       parts: async function* () {
         for (const key of row.uploadedParts) {
           if (signal.aborted) throw new Error("export was taken away while assembling");
-          yield deps.storage.read(key);
+          yield {
+            read: (range?: { start: number; end: number }) => {
+              if (signal.aborted) throw new Error("export was taken away while assembling");
+              return deps.storage.read(key, range);
+            },
+            size: () => deps.storage.size(key),
+          };
         }
       },
     });

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { PendingFile, Storage } from "./types";
 
@@ -52,9 +53,13 @@ export class LocalStorage implements Storage {
     };
   }
 
-  read(key: string) {
+  read(key: string, range?: { start: number; end: number }) {
     // Large reads: assembling a file copies every part through here.
-    return createReadStream(this.file(key), { highWaterMark: 1 << 20 });
+    if (range && range.end <= range.start) return Readable.from([]);
+    return createReadStream(this.file(key), {
+      highWaterMark: 1 << 20,
+      ...(range ? { start: range.start, end: range.end - 1 } : {}),
+    });
   }
 
   async size(key: string) {

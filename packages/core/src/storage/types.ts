@@ -16,7 +16,8 @@ export interface PendingFile {
  */
 export interface Storage {
   create(key: string): Promise<PendingFile>;
-  read(key: string): Readable;
+  /** The file's bytes, or those from `range.start` up to `range.end` (exclusive). */
+  read(key: string, range?: { start: number; end: number }): Readable;
   size(key: string): Promise<number | null>;
   remove(key: string): Promise<void>;
   /** Removes every key under a prefix (a folder). */

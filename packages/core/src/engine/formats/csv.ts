@@ -98,7 +98,7 @@ export const csvWriter: FormatWriter = {
   async assemble(out, { fields, language, parts }) {
     await write(out, "\uFEFF");
     await write(out, stringify([headerLabels(fields, language)], OPTIONS));
-    for await (const part of parts()) await copyInto(part, out);
+    for await (const part of parts()) await copyInto(part.read(), out);
     await end(out);
   },
 };

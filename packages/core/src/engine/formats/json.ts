@@ -1,8 +1,8 @@
-import type { Readable, Writable } from "node:stream";
+import type { Writable } from "node:stream";
 import { ascii, type ByteWriter, fieldText, isFormulaByte } from "./bytes";
 import { compactJson } from "./cells";
 import { end, write } from "./io";
-import { encodePageWith, type FormatWriter } from "./types";
+import { encodePageWith, type FormatWriter, type PartFile } from "./types";
 
 const ROW_END = ",\n";
 const ROW_END_BYTES = ascii(`}${ROW_END}`);
@@ -54,11 +54,11 @@ function jsonString(src: Buffer, s: number, e: number, doubled: boolean, neutral
  * Copies the parts in order behind an opening "[\n", holding back the last `ROW_END` of the whole stream (the
  * last row's separator) so the array ends without a trailing comma. Returns whether any row was copied.
  */
-async function copyRows(parts: AsyncIterable<Readable>, out: Writable): Promise<boolean> {
+async function copyRows(parts: AsyncIterable<PartFile>, out: Writable): Promise<boolean> {
   let held = Buffer.alloc(0);
   let started = false;
   for await (const part of parts) {
-    for await (const chunk of part) {
+    for await (const chunk of part.read()) {
       const data = chunk as Buffer;
       if (data.length === 0) continue;
       if (!started) {

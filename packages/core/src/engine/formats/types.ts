@@ -1,4 +1,4 @@
-import type { Readable, Writable } from "node:stream";
+import type { Readable, Transform, Writable } from "node:stream";
 import type { ExportFormat } from "../../db/schema";
 import type { ResourceField } from "../../resources/types";
 import { CopyRowEncoder, copyLines } from "../copy";
@@ -13,11 +13,19 @@ export interface EncodedPage {
   failed: number;
 }
 
+/** A committed part, read by the assembly. */
+export interface PartFile {
+  /** Its bytes, or those from `range.start` up to `range.end` (exclusive). */
+  read(range?: { start: number; end: number }): Readable;
+  /** Its size in bytes (null when it cannot be told). */
+  size(): Promise<number | null>;
+}
+
 export interface AssembleInput {
   fields: readonly ResourceField[];
   language: string;
-  /** The parts' contents, in page order. */
-  parts: () => AsyncIterable<Readable>;
+  /** The parts, in page order. */
+  parts: () => AsyncIterable<PartFile>;
   /** The parts' total size in bytes, when known (an XLSX sheet then knows whether it needs ZIP64). */
   partsBytes?: number;
 }
@@ -50,6 +58,13 @@ export interface FormatWriter {
    * row (XLSX numbers its rows); the encoder counts from there, one per row it encodes.
    */
   rowEncoder(fields: readonly ResourceField[], firstRow: number): RowEncoder;
+  /**
+   * Where a page's encoded bytes go on their way into its part (e.g. a deflate segment); none: the part is
+   * the encoded bytes. `firstRow` as for `rowEncoder`.
+   */
+  partStages?(firstRow: number): Transform[];
+  /** How many rows a page starting at `firstRow` may read, at most `pageSize` (e.g. up to a sheet's end). */
+  pageLimit?(firstRow: number, pageSize: number): number;
   encodePage(
     fields: readonly ResourceField[],
     rows: readonly Record<string, unknown>[],

@@ -1,9 +1,18 @@
 import type { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import type { ResourceField } from "../../resources/types";
 import { ascii, type ByteWriter, fieldText, isFormulaByte } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
+import { crc32Combine } from "./crc32";
 import { end } from "./io";
-import { encodePageWith, type FormatWriter } from "./types";
+import {
+  decodeTrailer,
+  deflateText,
+  SEGMENT_TRAILER_BYTES,
+  type SegmentInfo,
+  segmentStages,
+} from "./segment";
+import { encodePageWith, type FormatWriter, type PartFile } from "./types";
 import { ZipWriter } from "./zip";
 
 /** Excel's limit of rows per sheet, header included. */
@@ -237,94 +246,195 @@ class RowCursor {
   }
 }
 
+/** A part's segment and where it came from. */
+interface Segment extends SegmentInfo {
+  file: PartFile;
+}
+
+/** Each part's trailer, or null when a part has none (written by an earlier version: raw XML rows). */
+async function readSegments(parts: AsyncIterable<PartFile>): Promise<Segment[] | null> {
+  const segments: Segment[] = [];
+  let legacy = false;
+  for await (const file of parts) {
+    const size = await file.size();
+    if (size === null) throw new Error("a part of the export is missing");
+    const trailer =
+      size >= SEGMENT_TRAILER_BYTES
+        ? decodeTrailer(await buffer(file.read({ start: size - SEGMENT_TRAILER_BYTES, end: size })))
+        : null;
+    if (!trailer) legacy = true;
+    else if (trailer.compressed + SEGMENT_TRAILER_BYTES !== size) throw new Error("a part is truncated");
+    else segments.push({ ...trailer, file });
+  }
+  if (legacy) {
+    if (segments.length > 0) throw new Error("parts of two versions in one export");
+    return null;
+  }
+  return segments;
+}
+
 /**
  * An Excel workbook (.xlsx), written here as its XML parts in a streamed ZIP: every row a line of a page's
  * part (numbered `<row r>` and cell references), typed cells — numbers, booleans, date-times (serial days
- * with a date format), inline strings (neutralised text). The assembly deflates the parts into worksheets,
- * a new sheet every 1,048,576 rows, so memory stays constant whatever the size.
+ * with a date format), inline strings (neutralised text), a new sheet every `sheetRows` data rows (Excel's
+ * limit by default). A page never crosses a sheet's end, and deflates its rows into its part as a segment
+ * (see `segment.ts`); the assembly joins each sheet's segments between its deflated head and tail, so
+ * memory stays constant whatever the size and the assembly only copies compressed bytes.
  */
-export const xlsxWriter: FormatWriter = {
-  format: "xls",
-  extension: "xlsx",
-  contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-  booleans: "tf",
-  datetime: "serial",
-  rowEncoder(fields, firstRow) {
-    const types = fields.map((f) => f.type);
-    const cellOpen = fields.map((_, i) => ascii(`<c r="${columnName(i)}`));
-    const count = types.length;
-    let index = firstRow;
-    return (row, out) => {
-      const { src, start, end, quoted } = row;
-      const r = ascii(String((index % SHEET_ROWS) + 2));
-      out.ascii(ROW_OPEN);
-      out.ascii(r);
-      out.ascii(TAG_END);
-      for (let i = 0; i < count; i++) {
-        const s = start[i] as number;
-        const e = end[i] as number;
-        if (quoted[i] === 0 && s === e) continue; // NULL: no cell
-        out.ascii(cellOpen[i] as Uint8Array);
+export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
+  const writer: FormatWriter = {
+    format: "xls",
+    extension: "xlsx",
+    contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    booleans: "tf",
+    datetime: "serial",
+    rowEncoder(fields, firstRow) {
+      const types = fields.map((f) => f.type);
+      const cellOpen = fields.map((_, i) => ascii(`<c r="${columnName(i)}`));
+      const count = types.length;
+      let index = firstRow;
+      return (row, out) => {
+        const { src, start, end, quoted } = row;
+        const r = ascii(String((index % sheetRows) + 2));
+        out.ascii(ROW_OPEN);
         out.ascii(r);
-        switch (types[i]) {
-          case "integer":
-          case "decimal": {
-            // Digits with an optional sign and point; NaN and ±Infinity stay text.
-            const last = src[e - 1] as number;
-            if (last >= 48 && last <= 57) {
-              out.ascii(NUMBER_OPEN);
+        out.ascii(TAG_END);
+        for (let i = 0; i < count; i++) {
+          const s = start[i] as number;
+          const e = end[i] as number;
+          if (quoted[i] === 0 && s === e) continue; // NULL: no cell
+          out.ascii(cellOpen[i] as Uint8Array);
+          out.ascii(r);
+          switch (types[i]) {
+            case "integer":
+            case "decimal": {
+              // Digits with an optional sign and point; NaN and ±Infinity stay text.
+              const last = src[e - 1] as number;
+              if (last >= 48 && last <= 57) {
+                out.ascii(NUMBER_OPEN);
+                out.range(src, s, e);
+                out.ascii(VALUE_CLOSE);
+              } else xmlString(src, s, e, quoted[i] === 1, false, out);
+              break;
+            }
+            case "boolean":
+              out.ascii(src[s] === 116 ? BOOL_TRUE : BOOL_FALSE);
+              break;
+            case "datetime":
+              out.ascii(DATE_OPEN);
               out.range(src, s, e);
               out.ascii(VALUE_CLOSE);
-            } else xmlString(src, s, e, quoted[i] === 1, false, out);
-            break;
+              break;
+            case "json": {
+              const json = compactJson(fieldText(row, i));
+              const text = isFormulaByte(json.charCodeAt(0)) ? `'${json}` : json;
+              const bytes = Buffer.from(text, "utf8");
+              xmlString(bytes, 0, bytes.length, false, false, out);
+              break;
+            }
+            default:
+              xmlString(src, s, e, quoted[i] === 1, isFormulaByte(src[s]), out);
           }
-          case "boolean":
-            out.ascii(src[s] === 116 ? BOOL_TRUE : BOOL_FALSE);
-            break;
-          case "datetime":
-            out.ascii(DATE_OPEN);
-            out.range(src, s, e);
-            out.ascii(VALUE_CLOSE);
-            break;
-          case "json": {
-            const json = compactJson(fieldText(row, i));
-            const text = isFormulaByte(json.charCodeAt(0)) ? `'${json}` : json;
-            const bytes = Buffer.from(text, "utf8");
-            xmlString(bytes, 0, bytes.length, false, false, out);
-            break;
-          }
-          default:
-            xmlString(src, s, e, quoted[i] === 1, isFormulaByte(src[s]), out);
+        }
+        out.ascii(ROW_CLOSE);
+        index++;
+      };
+    },
+    partStages(firstRow) {
+      return segmentStages(Math.floor(firstRow / sheetRows));
+    },
+    pageLimit(firstRow, pageSize) {
+      return Math.min(pageSize, sheetRows - (firstRow % sheetRows));
+    },
+    encodePage(fields, rows, firstRow) {
+      return encodePageWith(writer, fields, rows, firstRow);
+    },
+    async assemble(out, { fields, language, parts, partsBytes }) {
+      const zip = new ZipWriter(out);
+      const head = sheetHead(fields, headerLabels(fields, language));
+      const segments = await readSegments(parts());
+      let sheets = 0;
+      if (segments === null) {
+        sheets = await addLegacySheets(zip, head, parts(), sheetRows, partsBytes);
+      } else {
+        // Parts come in page order: their sheets must run 0, 0, …, 1, 1, … without a gap.
+        let previous = 0;
+        for (const s of segments) {
+          if (s.sheet !== previous && s.sheet !== previous + 1) throw new Error("parts out of sheet order");
+          previous = s.sheet;
+        }
+        sheets = previous + 1;
+        for (let sheet = 0; sheet < sheets; sheet++) {
+          await addSheet(
+            zip,
+            sheet + 1,
+            head,
+            segments.filter((s) => s.sheet === sheet),
+          );
         }
       }
-      out.ascii(ROW_CLOSE);
-      index++;
-    };
-  },
-  encodePage(fields, rows, firstRow) {
-    return encodePageWith(xlsxWriter, fields, rows, firstRow);
-  },
-  async assemble(out, { fields, language, parts, partsBytes }) {
-    const zip = new ZipWriter(out);
-    const head = sheetHead(fields, headerLabels(fields, language));
-    const cursor = new RowCursor(parts());
-    let sheets = 0;
-    do {
-      sheets++;
-      const bound =
-        partsBytes === undefined ? undefined : partsBytes + Buffer.byteLength(head) + SHEET_TAIL.length;
-      await zip.add(
-        `xl/worksheets/sheet${sheets}.xml`,
-        (async function* () {
-          yield head;
-          yield* cursor.take(SHEET_ROWS);
-          yield SHEET_TAIL;
-        })(),
-        bound,
-      );
-    } while (!(await cursor.atEnd()));
-    for (const [name, text] of packageParts(sheets)) await zip.addText(name, text);
-    await zip.finish();
-    await end(out);
-  },
-};
+      for (const [name, text] of packageParts(sheets)) await zip.addText(name, text);
+      await zip.finish();
+      await end(out);
+    },
+  };
+  return writer;
+}
+
+export const xlsxWriter = createXlsxWriter();
+
+/** One worksheet: its head, the rows' segments, its tail, as one deflate stream with the joined CRC-32. */
+async function addSheet(zip: ZipWriter, n: number, head: string, segments: Segment[]) {
+  const first = deflateText(head, false);
+  const last = deflateText(SHEET_TAIL, true);
+  let crc = first.crc;
+  let size = first.size;
+  for (const s of segments) {
+    crc = crc32Combine(crc, s.crc, s.size);
+    size += s.size;
+  }
+  crc = crc32Combine(crc, last.crc, last.size);
+  size += last.size;
+  await zip.addDeflated(
+    `xl/worksheets/sheet${n}.xml`,
+    { crc, size },
+    (async function* () {
+      yield first.data;
+      for (const s of segments) {
+        for await (const chunk of s.file.read({ start: 0, end: s.compressed })) yield chunk as Buffer;
+      }
+      yield last.data;
+    })(),
+  );
+}
+
+/** Parts of raw XML rows (an export begun by an earlier version): deflated here, split into sheets. */
+async function addLegacySheets(
+  zip: ZipWriter,
+  head: string,
+  parts: AsyncIterable<PartFile>,
+  sheetRows: number,
+  partsBytes: number | undefined,
+): Promise<number> {
+  const cursor = new RowCursor(
+    (async function* () {
+      for await (const part of parts) yield part.read();
+    })(),
+  );
+  let sheets = 0;
+  do {
+    sheets++;
+    const bound =
+      partsBytes === undefined ? undefined : partsBytes + Buffer.byteLength(head) + SHEET_TAIL.length;
+    await zip.add(
+      `xl/worksheets/sheet${sheets}.xml`,
+      (async function* () {
+        yield head;
+        yield* cursor.take(sheetRows);
+        yield SHEET_TAIL;
+      })(),
+      bound,
+    );
+  } while (!(await cursor.atEnd()));
+  return sheets;
+}

@@ -45,13 +45,9 @@ export class ZipWriter {
     await write(this.out, buf);
   }
 
-  /**
-   * Adds one deflated entry from `source` (strings or buffers). `sizeBound` is an upper bound of its
-   * uncompressed size when known: past 4 GiB (or unknown) the entry is written as ZIP64.
-   */
-  async add(name: string, source: AsyncIterable<Buffer | string>, sizeBound?: number): Promise<void> {
+  /** Writes an entry's local header (sizes and CRC follow in its data descriptor); returns the entry. */
+  private async open(name: string, zip64: boolean): Promise<Entry> {
     const nameBuf = Buffer.from(name, "utf8");
-    const zip64 = sizeBound === undefined || sizeBound > MAX32 - 0x10_0000 || this.offset > MAX32;
     const entry: Entry = { name: nameBuf, crc: 0, compressed: 0, size: 0, offset: this.offset, zip64 };
     const extra = zip64 ? Buffer.alloc(20) : Buffer.alloc(0);
     if (zip64) {
@@ -73,7 +69,38 @@ export class ZipWriter {
     header.writeUInt16LE(nameBuf.length, 26);
     header.writeUInt16LE(extra.length, 28);
     await this.put(Buffer.concat([header, nameBuf, extra]));
+    return entry;
+  }
 
+  /** Writes the entry's data descriptor and records it for the central directory. */
+  private async close(entry: Entry): Promise<void> {
+    if (!entry.zip64 && (entry.size > MAX32 || entry.compressed > MAX32)) {
+      throw new Error(`zip entry ${entry.name.toString("utf8")} is larger than its size bound`);
+    }
+    const descriptor = Buffer.alloc(entry.zip64 ? 24 : 16);
+    descriptor.writeUInt32LE(0x08074b50, 0);
+    descriptor.writeUInt32LE(entry.crc, 4);
+    if (entry.zip64) {
+      descriptor.writeBigUInt64LE(BigInt(entry.compressed), 8);
+      descriptor.writeBigUInt64LE(BigInt(entry.size), 16);
+    } else {
+      descriptor.writeUInt32LE(entry.compressed, 8);
+      descriptor.writeUInt32LE(entry.size, 12);
+    }
+    await this.put(descriptor);
+    this.entries.push(entry);
+  }
+
+  private needsZip64(sizeBound: number | undefined): boolean {
+    return sizeBound === undefined || sizeBound > MAX32 - 0x10_0000 || this.offset > MAX32;
+  }
+
+  /**
+   * Adds one deflated entry from `source` (strings or buffers). `sizeBound` is an upper bound of its
+   * uncompressed size when known: past 4 GiB (or unknown) the entry is written as ZIP64.
+   */
+  async add(name: string, source: AsyncIterable<Buffer | string>, sizeBound?: number): Promise<void> {
+    const entry = await this.open(name, this.needsZip64(sizeBound));
     const deflate = createDeflateRaw({ level: this.level, chunkSize: 256 * 1024 });
     const drained = (async () => {
       for await (const chunk of deflate) {
@@ -96,21 +123,26 @@ export class ZipWriter {
       await drained.catch(() => {});
       throw err;
     }
-    if (!zip64 && (entry.size > MAX32 || entry.compressed > MAX32)) {
-      throw new Error(`zip entry ${name} is larger than its size bound`);
+    await this.close(entry);
+  }
+
+  /**
+   * Adds an entry already deflated: `compressed` is one complete raw deflate stream (e.g. joined segments,
+   * the last one finished) of `size` uncompressed bytes whose CRC-32 is `crc`.
+   */
+  async addDeflated(
+    name: string,
+    { crc, size }: { crc: number; size: number },
+    compressed: AsyncIterable<Buffer>,
+  ): Promise<void> {
+    const entry = await this.open(name, this.needsZip64(size));
+    for await (const chunk of compressed) {
+      entry.compressed += chunk.length;
+      await this.put(chunk);
     }
-    const descriptor = Buffer.alloc(zip64 ? 24 : 16);
-    descriptor.writeUInt32LE(0x08074b50, 0);
-    descriptor.writeUInt32LE(entry.crc, 4);
-    if (zip64) {
-      descriptor.writeBigUInt64LE(BigInt(entry.compressed), 8);
-      descriptor.writeBigUInt64LE(BigInt(entry.size), 16);
-    } else {
-      descriptor.writeUInt32LE(entry.compressed, 8);
-      descriptor.writeUInt32LE(entry.size, 12);
-    }
-    await this.put(descriptor);
-    this.entries.push(entry);
+    entry.crc = crc >>> 0;
+    entry.size = size;
+    await this.close(entry);
   }
 
   /** Adds a small entry held in memory. */

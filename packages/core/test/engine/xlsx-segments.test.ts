@@ -1,0 +1,218 @@
+import { randomBytes } from "node:crypto";
+import { PassThrough, Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
+import { pipeline } from "node:stream/promises";
+import { crc32, inflateRawSync } from "node:zlib";
+import ExcelJS from "exceljs";
+import { describe, expect, it } from "vitest";
+import { crc32Combine } from "../../src/engine/formats/crc32";
+import {
+  decodeTrailer,
+  deflateText,
+  SEGMENT_TRAILER_BYTES,
+  segmentStages,
+} from "../../src/engine/formats/segment";
+import type { PartFile } from "../../src/engine/formats/types";
+import { createXlsxWriter } from "../../src/engine/formats/xlsx";
+import { productsResource } from "../../src/resources/products";
+import { fieldsByName } from "../../src/resources/serialize";
+
+/** Bytes through a page's part stages, as a part file holds them. */
+async function segmentOf(data: Buffer, sheet: number): Promise<Buffer> {
+  const out = new PassThrough();
+  const [collected] = await Promise.all([
+    buffer(out),
+    pipeline([Readable.from([data]), ...segmentStages(sheet), out]),
+  ]);
+  return collected;
+}
+
+function memoryPart(data: Buffer): PartFile {
+  return {
+    read: (range) => Readable.from([range ? data.subarray(range.start, range.end) : data]),
+    size: async () => data.length,
+  };
+}
+
+/** Each entry of a (non-ZIP64) zip, inflated, by name: read from its central directory. */
+function unzip(zip: Buffer): Map<string, Buffer> {
+  const entries = new Map<string, Buffer>();
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  let p = zip.readUInt32LE(eocd + 16);
+  const count = zip.readUInt16LE(eocd + 10);
+  for (let i = 0; i < count; i++) {
+    const crc = zip.readUInt32LE(p + 16);
+    const compressed = zip.readUInt32LE(p + 20);
+    const size = zip.readUInt32LE(p + 24);
+    const nameLength = zip.readUInt16LE(p + 28);
+    const extraLength = zip.readUInt16LE(p + 30);
+    const commentLength = zip.readUInt16LE(p + 32);
+    const offset = zip.readUInt32LE(p + 42);
+    const name = zip.toString("utf8", p + 46, p + 46 + nameLength);
+    const start = offset + 30 + zip.readUInt16LE(offset + 26) + zip.readUInt16LE(offset + 28);
+    const data = inflateRawSync(zip.subarray(start, start + compressed));
+    expect(data.length, name).toBe(size);
+    expect(crc32(data), name).toBe(crc);
+    entries.set(name, data);
+    p += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+describe("crc32Combine", () => {
+  it("gives zlib's CRC-32 of the joined bytes", () => {
+    for (const [a, b] of [
+      [0, 0],
+      [0, 7],
+      [5, 0],
+      [1, 1],
+      [100, 3],
+      [4096, 70_001],
+      [3, 1 << 20],
+    ] as const) {
+      const x = randomBytes(a);
+      const y = randomBytes(b);
+      expect(crc32Combine(crc32(x), crc32(y), b)).toBe(crc32(Buffer.concat([x, y])));
+    }
+  });
+
+  it("joins many pieces in order", () => {
+    const pieces = Array.from({ length: 20 }, (_, i) => randomBytes(i * 37 + 1));
+    let crc = 0;
+    for (const piece of pieces) crc = crc32Combine(crc, crc32(piece), piece.length);
+    expect(crc).toBe(crc32(Buffer.concat(pieces)));
+  });
+});
+
+describe("deflate segments", () => {
+  it("from separate compressors, sync-flushed and joined before a finished last one, inflate to the whole text", async () => {
+    const texts = ["<row>a</row>\n".repeat(5000), randomBytes(50_000).toString("base64"), "x", "<row/>\n"];
+    const parts = await Promise.all(texts.map((t) => segmentOf(Buffer.from(t), 0)));
+    const head = deflateText("<head>", false);
+    const tail = deflateText("</tail>", true);
+    let crc = head.crc;
+    const joined: Buffer[] = [head.data];
+    parts.forEach((part, i) => {
+      const info = decodeTrailer(part.subarray(part.length - SEGMENT_TRAILER_BYTES));
+      if (!info) throw new Error("no trailer");
+      const text = Buffer.from(texts[i] ?? "");
+      expect(info).toEqual({
+        sheet: 0,
+        crc: crc32(text),
+        size: text.length,
+        compressed: part.length - SEGMENT_TRAILER_BYTES,
+      });
+      crc = crc32Combine(crc, info.crc, info.size);
+      joined.push(part.subarray(0, info.compressed));
+    });
+    crc = crc32Combine(crc, tail.crc, tail.size);
+    joined.push(tail.data);
+    const whole = `<head>${texts.join("")}</tail>`;
+    const inflated = inflateRawSync(Buffer.concat(joined));
+    expect(inflated.toString()).toBe(whole);
+    expect(crc).toBe(crc32(Buffer.from(whole)));
+  });
+
+  it("a part without a trailer is not taken for one", () => {
+    expect(decodeTrailer(Buffer.from("</row>\n".repeat(4)))).toBeNull();
+  });
+});
+
+describe("an XLSX export split into sheets", () => {
+  const SHEET_ROWS = 5;
+  const writer = createXlsxWriter(SHEET_ROWS);
+  const fields = fieldsByName(productsResource, ["id", "sku", "name", "price", "is_active", "created_date"]);
+  const records = Array.from({ length: 13 }, (_, i) => ({
+    id: i + 1,
+    sku: `SKU-${i + 1}`,
+    name: i === 3 ? "=cmd|' /C calc'!A0" : ` Lamp & "shade" ${i + 1}`,
+    price: (i * 1.25).toFixed(2),
+    is_active: i % 2 === 0,
+    created_date: new Date(Date.UTC(2024, 0, 1 + i, 12, 30)),
+  }));
+
+  /** Pages as the engine cuts them: at most `pageSize` rows, never across a sheet's end. */
+  function pages(pageSize: number) {
+    const out: Array<{ first: number; rows: typeof records }> = [];
+    let at = 0;
+    while (at < records.length) {
+      const limit = writer.pageLimit?.(at, pageSize) ?? pageSize;
+      out.push({ first: at, rows: records.slice(at, at + limit) });
+      at += limit;
+    }
+    return out;
+  }
+
+  async function assemble(parts: Buffer[]) {
+    const out = new PassThrough();
+    const [file] = await Promise.all([
+      buffer(out),
+      writer.assemble(out, {
+        fields,
+        language: "en",
+        parts: async function* () {
+          for (const p of parts) yield memoryPart(p);
+        },
+        partsBytes: parts.reduce((n, p) => n + p.length, 0),
+      }),
+    ]);
+    return file;
+  }
+
+  it("pages stop at a sheet's end; sheets hold 5, 5 and 3 rows, each with the header, read back by exceljs", async () => {
+    const cut = pages(4);
+    expect(cut.map((p) => p.rows.length)).toEqual([4, 1, 4, 1, 3]);
+    const parts = await Promise.all(
+      cut.map(async ({ first, rows }) => {
+        const page = writer.encodePage(fields, rows, first);
+        return segmentOf(Buffer.from(page.data), Math.floor(first / SHEET_ROWS));
+      }),
+    );
+    const file = await assemble(parts);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(file as unknown as ArrayBuffer);
+    const sheets: unknown[][][] = [];
+    workbook.eachSheet((sheet) => {
+      const rows: unknown[][] = [];
+      sheet.eachRow((r) => {
+        rows.push((r.values as unknown[]).slice(1));
+      });
+      sheets.push(rows);
+    });
+    expect(sheets.map((s) => s.length)).toEqual([6, 6, 4]);
+    const body = sheets.flatMap(([header, ...rows]) => {
+      expect(header).toEqual(["ID", "SKU", "Name", "Price", "Active", "Created"]);
+      return rows;
+    });
+    expect(body).toEqual(
+      records.map((r) => [
+        r.id,
+        r.sku,
+        r.name.startsWith("=") ? `'${r.name}` : r.name,
+        Number(r.price),
+        r.is_active,
+        r.created_date,
+      ]),
+    );
+  });
+
+  it("the worksheets' XML is what the earlier assembly wrote from raw parts (which it still reads)", async () => {
+    const cut = pages(4);
+    const raw = cut.map(({ first, rows }) => Buffer.from(writer.encodePage(fields, rows, first).data));
+    const segmented = await Promise.all(
+      raw.map((data, i) => segmentOf(data, Math.floor((cut[i]?.first ?? 0) / SHEET_ROWS))),
+    );
+    const legacy = unzip(await assemble(raw));
+    const joined = unzip(await assemble(segmented));
+    expect([...joined.keys()]).toEqual([...legacy.keys()]);
+    expect(joined.has("xl/worksheets/sheet3.xml")).toBe(true);
+    for (const [name, data] of joined)
+      expect(data.equals(legacy.get(name) ?? Buffer.alloc(0)), name).toBe(true);
+  });
+
+  it("an export without rows is one sheet with the header", async () => {
+    const entries = unzip(await assemble([]));
+    expect(entries.get("xl/worksheets/sheet1.xml")?.toString()).toContain('<sheetData>\n<row r="1">');
+    expect(entries.has("xl/worksheets/sheet2.xml")).toBe(false);
+  });
+});
