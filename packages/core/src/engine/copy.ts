@@ -1,4 +1,3 @@
-import { Transform, type TransformCallback } from "node:stream";
 import { type SQL, sql } from "drizzle-orm";
 import { type AnyPgColumn, PgDialect } from "drizzle-orm/pg-core";
 import pg from "pg";
@@ -122,24 +121,69 @@ export function copyProjection(
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Parses PostgreSQL's COPY CSV output (`,` between fields, `"` quotes with `""` inside, NULL an unquoted empty
- * field, `\n` after each row) into rows of `columns` fields, byte ranges of the input, and encodes each row
- * into the output bytes. The last column is the row's id (not written; the page's keyset cursor). A row the
- * encoder refuses is skipped and counted.
+ * Parses one row of PostgreSQL's COPY CSV output (`,` between fields, `"` quotes with `""` inside, NULL an
+ * unquoted empty field, `\n` after the row) starting at `p`, into `row` (byte ranges of `src`). Returns the
+ * index after the row's `\n`, or -1 when the row does not end before `len` (the rest has not arrived yet).
  */
-export class CopyRowEncoder extends Transform {
+export function parseRow(src: Buffer, p: number, len: number, row: RowFields): number {
+  const { start, end, quoted } = row;
+  const n = start.length;
+  let q = p;
+  let plain = true;
+  for (let i = 0; i < n; i++) {
+    if (q >= len) return -1;
+    if (src[q] === 34) {
+      plain = false;
+      let k = q + 1;
+      for (;;) {
+        k = src.indexOf(34, k);
+        if (k === -1 || k + 1 >= len) return -1;
+        if (src[k + 1] === 34) {
+          k += 2;
+          continue;
+        }
+        break;
+      }
+      start[i] = q + 1;
+      end[i] = k;
+      quoted[i] = 1;
+      q = k + 1;
+    } else {
+      let k = q;
+      while (k < len) {
+        const c = src[k];
+        if (c === 44 || c === 10) break;
+        k++;
+      }
+      if (k >= len) return -1;
+      start[i] = q;
+      end[i] = k;
+      quoted[i] = 0;
+      q = k;
+    }
+    if (src[q] !== (i === n - 1 ? 10 : 44)) throw new Error("unexpected COPY output");
+    q++;
+  }
+  row.src = src;
+  row.plain = plain;
+  return q;
+}
+
+/**
+ * A page's rows as they are parsed: each is encoded by the format's row encoder (a row it refuses is
+ * skipped and counted); the last column is the row's id (not written; the page's keyset cursor).
+ */
+export class PageRows {
   rows = 0;
   written = 0;
   failed = 0;
   lastId: number | null = null;
-  private carry: Buffer | null = null;
-  private readonly row: RowFields;
+  readonly row: RowFields;
 
   constructor(
-    private readonly columns: number,
+    columns: number,
     private readonly encode: RowEncoder,
   ) {
-    super({ readableHighWaterMark: 256 * 1024 });
     this.row = {
       src: EMPTY,
       start: new Int32Array(columns),
@@ -149,105 +193,41 @@ export class CopyRowEncoder extends Transform {
     };
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
-    try {
-      let data = chunk;
-      if (this.carry) {
-        // Finish the carried row with the head of this chunk, without copying the whole chunk.
-        const nl = chunk.indexOf(10);
-        if (nl !== -1) {
-          const head = this.process(chunk.subarray(0, nl + 1));
-          if (head.length > 0) this.push(Buffer.from(head));
-          data = chunk.subarray(nl + 1);
-        }
-      }
-      const out = this.process(data);
-      if (out.length > 0) this.push(out);
-      callback();
-    } catch (err) {
-      callback(err as Error);
-    }
-  }
-
-  override _flush(callback: TransformCallback) {
-    if (this.carry && this.carry.length > 0) callback(new Error("COPY output ended inside a row"));
-    else callback();
-  }
-
-  /** Encodes a whole COPY output at once (the row-by-row path); throws if it ends inside a row. */
-  encodeAll(data: Buffer): Buffer {
-    const out = this.process(data);
-    if (this.carry && this.carry.length > 0) throw new Error("COPY output ended inside a row");
-    return out;
-  }
-
-  /** Encodes every complete row of the carried bytes and `chunk`; keeps an incomplete last row. */
-  private process(chunk: Buffer): Buffer {
-    const src = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = null;
-    const out = new ByteWriter(Math.max(1 << 16, src.length * 2));
-    const len = src.length;
-    const n = this.columns;
+  /** Encodes the row `parseRow` just parsed into `out`. */
+  add(out: ByteWriter) {
     const row = this.row;
-    const { start, end, quoted } = row;
-    row.src = src;
-    let p = 0;
-    rows: while (p < len) {
-      let q = p;
-      let plain = true;
-      for (let i = 0; i < n; i++) {
-        if (q >= len) break rows;
-        if (src[q] === 34) {
-          plain = false;
-          let k = q + 1;
-          for (;;) {
-            k = src.indexOf(34, k);
-            if (k === -1 || k + 1 >= len) break rows; // the rest has not arrived yet
-            if (src[k + 1] === 34) {
-              k += 2;
-              continue;
-            }
-            break;
-          }
-          start[i] = q + 1;
-          end[i] = k;
-          quoted[i] = 1;
-          q = k + 1;
-        } else {
-          let k = q;
-          while (k < len) {
-            const c = src[k];
-            if (c === 44 || c === 10) break;
-            k++;
-          }
-          if (k >= len) break rows;
-          start[i] = q;
-          end[i] = k;
-          quoted[i] = 0;
-          q = k;
-        }
-        if (src[q] !== (i === n - 1 ? 10 : 44)) throw new Error("unexpected COPY output");
-        q++;
-      }
-      row.plain = plain;
-      this.rows++;
-      let id = 0;
-      for (let k = start[n - 1] as number; k < (end[n - 1] as number); k++)
-        id = id * 10 + ((src[k] as number) - 48);
-      this.lastId = id;
-      const mark = out.pos;
-      try {
-        this.encode(row, out);
-        this.written++;
-      } catch {
-        out.pos = mark;
-        this.failed++;
-      }
-      p = q;
+    const { src, start, end } = row;
+    const last = start.length - 1;
+    this.rows++;
+    let id = 0;
+    for (let k = start[last] as number; k < (end[last] as number); k++)
+      id = id * 10 + ((src[k] as number) - 48);
+    this.lastId = id;
+    // Relative to the unflushed start: the encoder may move the bytes to a larger buffer.
+    const mark = out.pos - out.start;
+    try {
+      this.encode(row, out);
+      this.written++;
+    } catch {
+      out.pos = out.start + mark;
+      this.failed++;
     }
-    if (p < len) this.carry = Buffer.from(src.subarray(p));
-    row.src = EMPTY;
-    return out.buf.subarray(0, out.pos);
+  }
+}
+
+/** Encodes COPY CSV text (rows of `columns` fields, the id last) in one go (the row-by-row path). */
+export class CopyRowEncoder extends PageRows {
+  encodeAll(data: Buffer): Buffer {
+    const out = new ByteWriter(Math.max(1 << 16, data.length * 2));
+    let p = 0;
+    while (p < data.length) {
+      const next = parseRow(data, p, data.length, this.row);
+      if (next === -1) throw new Error("COPY output ended inside a row");
+      this.add(out);
+      p = next;
+    }
+    this.row.src = EMPTY;
+    return out.flush();
   }
 }
 

@@ -2,13 +2,13 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { and, asc, count, eq, gt, lte, max, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import type { Db } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
 import { selection } from "../resources/serialize";
 import { keys, type Storage } from "../storage";
 import { type EngineConfig, RUNNABLE_CHANNEL } from "./config";
-import { CopyRowEncoder, copyProjection, inlineQuery, UnsupportedCopy } from "./copy";
+import { copyProjection, inlineQuery, UnsupportedCopy } from "./copy";
+import { CopyRows } from "./copy-rows";
 import { writerFor } from "./formats";
 import { type ExportScope, exportScope } from "./scope";
 
@@ -111,14 +111,17 @@ async function copyPageIntoPart(
     if (err instanceof UnsupportedCopy) return null;
     throw err;
   }
-  const encoder = new CopyRowEncoder(
-    scope.fields.length + 1,
-    writer.rowEncoder(scope.fields, row.collectedCount),
-  );
   const file = await deps.storage.create(partKey);
   const client = await poolOf(deps.db).connect();
   let failure: Error | undefined;
-  const copy = client.query(copyTo(`COPY (${text}) TO STDOUT WITH (FORMAT csv)`));
+  const copy = client.query(
+    new CopyRows(
+      `COPY (${text}) TO STDOUT WITH (FORMAT csv)`,
+      scope.fields.length + 1,
+      writer.rowEncoder(scope.fields, row.collectedCount),
+    ),
+  );
+  const encoder = copy.page;
   // A connection that dies mid-COPY (server restart, pg_terminate_backend) is reported as an 'error' event on
   // the checked-out client, which nobody else listens to: without this the process would crash. The COPY
   // stream is failed instead, and the step retries.
@@ -128,7 +131,7 @@ async function copyPageIntoPart(
   };
   client.on("error", onClientError);
   try {
-    await pipeline([copy, encoder, ...(writer.partStages?.(row.collectedCount) ?? []), file.stream]);
+    await pipeline([copy, ...(writer.partStages?.(row.collectedCount) ?? []), file.stream]);
   } catch (err) {
     failure ??= err as Error;
   } finally {

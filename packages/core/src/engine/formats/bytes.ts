@@ -27,20 +27,36 @@ export function fieldText(row: RowFields, i: number): string {
   return row.quoted[i] ? text.replaceAll('""', '"') : text;
 }
 
-/** A growable output buffer. */
+/**
+ * A growable output buffer. `flush()` hands out what was written since the last flush (a view, never
+ * written again) and goes on in the rest of the same buffer, so a stream can push large chunks without a
+ * copy or an allocation each.
+ */
 export class ByteWriter {
   buf: Buffer;
   pos = 0;
+  /** Where the bytes not flushed yet start. */
+  start = 0;
 
-  constructor(size = 1 << 16) {
+  constructor(private readonly size = 1 << 16) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
   ensure(n: number) {
     if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + 1024));
-    this.buf.copy(next, 0, 0, this.pos);
+    const held = this.pos - this.start;
+    const next = Buffer.allocUnsafe(Math.max(this.size, (held + n) * 2));
+    this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
+    this.start = 0;
+    this.pos = held;
+  }
+
+  /** The bytes written since the last flush. */
+  flush(): Buffer {
+    const out = this.buf.subarray(this.start, this.pos);
+    this.start = this.pos;
+    return out;
   }
 
   byte(b: number) {
@@ -75,14 +91,6 @@ export class ByteWriter {
     const n = Buffer.byteLength(text);
     this.ensure(n);
     this.pos += this.buf.write(text, this.pos, "utf8");
-  }
-
-  /** Takes what was written (a copy-free view) and starts over with a fresh buffer. */
-  take(nextSize = 1 << 16): Buffer {
-    const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(nextSize);
-    this.pos = 0;
-    return out;
   }
 }
 
