@@ -94,6 +94,22 @@ export class ByteWriter {
   }
 }
 
+/**
+ * Copies `bytes` (the first `n` of them) into `buf` at `p` and returns the position after them: for encoders
+ * that ensure a row's room once and then write with local variables. The room must be there.
+ */
+export function put(buf: Buffer, p: number, bytes: Uint8Array, n = bytes.length): number {
+  for (let i = 0; i < n; i++) buf[p + i] = bytes[i] as number;
+  return p + n;
+}
+
+/** Copies `src[s..e)` into `buf` at `p`; returns the position after it. The room must be there. */
+export function putRange(buf: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  let q = p;
+  for (let k = s; k < e; k++) buf[q++] = src[k] as number;
+  return q;
+}
+
 export const ascii = (text: string) => Uint8Array.from(Buffer.from(text, "latin1"));
 
 /** The formula characters (`=` `+` `-` `@` tab CR) by byte. */

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import type { ResourceField } from "../../resources/types";
-import { ascii, type ByteWriter, fieldText, isFormulaByte } from "./bytes";
+import type { ResourceField, ValueType } from "../../resources/types";
+import { ascii, fieldText, isFormulaByte, put, putRange, type RowFields } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
 import { crc32Combine } from "./crc32";
 import { end } from "./io";
@@ -81,44 +81,64 @@ const STRING_OPEN = ascii('" t="inlineStr"><is><t>');
 const STRING_OPEN_PRESERVE = ascii('" t="inlineStr"><is><t xml:space="preserve">');
 const STRING_CLOSE = ascii("</t></is></c>");
 
+/** Cell kinds by value type, as numbers (a cheaper switch per cell). */
+const TEXT = 0;
+const NUMBER = 1;
+const BOOLEAN = 2;
+const DATETIME = 3;
+const JSON_TEXT = 4;
+const KIND: Record<ValueType, number> = {
+  text: TEXT,
+  integer: NUMBER,
+  decimal: NUMBER,
+  boolean: BOOLEAN,
+  datetime: DATETIME,
+  json: JSON_TEXT,
+};
+
 const isXmlSpace = (b: number | undefined) => b === 32 || b === 9 || b === 10 || b === 13;
 
+const AMP = ascii("&amp;");
+const LT = ascii("&lt;");
+const GT = ascii("&gt;");
+const CR = ascii("&#13;");
+const LF = ascii("&#10;");
+
+/** Most bytes one source byte becomes in `xmlCell` (`&amp;`, `&#13;`). */
+const XML_GROWTH = 5;
+/** Room for a cell's markup besides its text (`<c r="XFD1048576" t="inlineStr"><is><t xml:space…`, `'`). */
+const CELL_MARKUP = 96;
+
 /**
- * The rest of an inline-string cell (after `<c r="A2`), its text escaped byte by byte as `xmlText` does.
- * `doubled`: the field was quoted by COPY (each quote inside doubled). `neutral`: prefix the apostrophe.
+ * The rest of an inline-string cell (after `<c r="A2`) written into `buf` at `p`, its text escaped byte by
+ * byte as `xmlText` does; returns the position after it. `doubled`: the field was quoted by COPY (each quote
+ * inside doubled). `neutral`: prefix the apostrophe. Room: `CELL_MARKUP + (e - s) * XML_GROWTH`.
  */
-function xmlString(src: Buffer, s: number, e: number, doubled: boolean, neutral: boolean, out: ByteWriter) {
+function xmlCell(
+  buf: Buffer,
+  at: number,
+  src: Buffer,
+  s: number,
+  e: number,
+  doubled: boolean,
+  neutral: boolean,
+) {
   const preserve = (!neutral && isXmlSpace(src[s])) || (e > s && isXmlSpace(src[e - 1]));
-  out.ascii(preserve ? STRING_OPEN_PRESERVE : STRING_OPEN);
-  out.ensure((e - s) * 5 + 1);
-  const buf = out.buf;
-  let p = out.pos;
+  let p = put(buf, at, preserve ? STRING_OPEN_PRESERVE : STRING_OPEN);
   if (neutral) buf[p++] = 39;
   for (let k = s; k < e; k++) {
     const b = src[k] as number;
     if (b > 62 ? b !== 127 : b >= 32 && b !== 38 && b !== 60 && b !== 62) {
       buf[p++] = b;
       if (b === 34 && doubled) k++;
-    } else if (b === 38) {
-      buf.write("&amp;", p, "latin1");
-      p += 5;
-    } else if (b === 60) {
-      buf.write("&lt;", p, "latin1");
-      p += 4;
-    } else if (b === 62) {
-      buf.write("&gt;", p, "latin1");
-      p += 4;
-    } else if (b === 13) {
-      buf.write("&#13;", p, "latin1");
-      p += 5;
-    } else if (b === 10) {
-      buf.write("&#10;", p, "latin1");
-      p += 5;
-    }
+    } else if (b === 38) p = put(buf, p, AMP);
+    else if (b === 60) p = put(buf, p, LT);
+    else if (b === 62) p = put(buf, p, GT);
+    else if (b === 13) p = put(buf, p, CR);
+    else if (b === 10) p = put(buf, p, LF);
     // Other control characters (and DEL) cannot be carried by XML 1.0: dropped.
   }
-  out.pos = p;
-  out.ascii(STRING_CLOSE);
+  return put(buf, p, STRING_CLOSE);
 }
 
 function sheetHead(fields: readonly ResourceField[], labels: string[]) {
@@ -289,54 +309,69 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
     booleans: "tf",
     datetime: "serial",
     rowEncoder(fields, firstRow) {
-      const types = fields.map((f) => f.type);
+      const kinds = Uint8Array.from(fields, (f) => KIND[f.type]);
       const cellOpen = fields.map((_, i) => ascii(`<c r="${columnName(i)}`));
-      const count = types.length;
+      const count = kinds.length;
+      // The row number's digits, written once per row and once per cell.
+      const r = new Uint8Array(16);
       let index = firstRow;
+      // Room for a row: its markup, and every source byte of its fields escaped at worst.
+      const room = (row: RowFields) =>
+        64 + count * CELL_MARKUP + ((row.end[count - 1] ?? 0) - (row.start[0] ?? 0)) * XML_GROWTH;
       return (row, out) => {
         const { src, start, end, quoted } = row;
-        const r = ascii(String((index % sheetRows) + 2));
-        out.ascii(ROW_OPEN);
-        out.ascii(r);
-        out.ascii(TAG_END);
+        let n = (index % sheetRows) + 2;
+        let digits = 0;
+        for (let m = n; m > 0; m = Math.floor(m / 10)) digits++;
+        for (let k = digits - 1; k >= 0; k--) {
+          r[k] = 48 + (n % 10);
+          n = Math.floor(n / 10);
+        }
+        out.ensure(room(row));
+        let buf = out.buf;
+        let p = put(buf, out.pos, ROW_OPEN);
+        p = put(buf, p, r, digits);
+        p = put(buf, p, TAG_END);
         for (let i = 0; i < count; i++) {
           const s = start[i] as number;
           const e = end[i] as number;
           if (quoted[i] === 0 && s === e) continue; // NULL: no cell
-          out.ascii(cellOpen[i] as Uint8Array);
-          out.ascii(r);
-          switch (types[i]) {
-            case "integer":
-            case "decimal": {
+          p = put(buf, p, cellOpen[i] as Uint8Array);
+          p = put(buf, p, r, digits);
+          switch (kinds[i]) {
+            case NUMBER: {
               // Digits with an optional sign and point; NaN and ±Infinity stay text.
               const last = src[e - 1] as number;
               if (last >= 48 && last <= 57) {
-                out.ascii(NUMBER_OPEN);
-                out.range(src, s, e);
-                out.ascii(VALUE_CLOSE);
-              } else xmlString(src, s, e, quoted[i] === 1, false, out);
+                p = put(buf, p, NUMBER_OPEN);
+                p = putRange(buf, p, src, s, e);
+                p = put(buf, p, VALUE_CLOSE);
+              } else p = xmlCell(buf, p, src, s, e, quoted[i] === 1, false);
               break;
             }
-            case "boolean":
-              out.ascii(src[s] === 116 ? BOOL_TRUE : BOOL_FALSE);
+            case BOOLEAN:
+              p = put(buf, p, src[s] === 116 ? BOOL_TRUE : BOOL_FALSE);
               break;
-            case "datetime":
-              out.ascii(DATE_OPEN);
-              out.range(src, s, e);
-              out.ascii(VALUE_CLOSE);
+            case DATETIME:
+              p = put(buf, p, DATE_OPEN);
+              p = putRange(buf, p, src, s, e);
+              p = put(buf, p, VALUE_CLOSE);
               break;
-            case "json": {
+            case JSON_TEXT: {
+              // Compacted JSON can be longer than its source: room of its own, then the row's again.
               const json = compactJson(fieldText(row, i));
-              const text = isFormulaByte(json.charCodeAt(0)) ? `'${json}` : json;
-              const bytes = Buffer.from(text, "utf8");
-              xmlString(bytes, 0, bytes.length, false, false, out);
+              const text = Buffer.from(isFormulaByte(json.charCodeAt(0)) ? `'${json}` : json, "utf8");
+              out.pos = p;
+              out.ensure(CELL_MARKUP + text.length * XML_GROWTH + room(row));
+              buf = out.buf;
+              p = xmlCell(buf, out.pos, text, 0, text.length, false, false);
               break;
             }
             default:
-              xmlString(src, s, e, quoted[i] === 1, isFormulaByte(src[s]), out);
+              p = xmlCell(buf, p, src, s, e, quoted[i] === 1, isFormulaByte(src[s]));
           }
         }
-        out.ascii(ROW_CLOSE);
+        out.pos = put(buf, p, ROW_CLOSE);
         index++;
       };
     },
