@@ -37,27 +37,27 @@ async function dropIfCancelled(deps: StepDeps, id: string) {
 
 /**
  * First step: fix the point in time. The highest matching id bounds every later page (rows inserted
- * after this are not exported) and total_count is the number of records below it; the columns are fixed.
+ * after this are not exported); the columns are fixed. total_count, the number of records up to that id,
+ * is counted while the first page is read (see `countPending`): a full count costs a scan of its own.
  */
 export async function startExport(deps: StepDeps, row: ExportRow, owner: string): Promise<ExportRow | null> {
   const scope = exportScope(row);
   const id = scope.resource.idColumn;
   const [stats] = await deps.db
-    .select({ maxId: max(id), total: count() })
+    .select({ maxId: max(id) })
     .from(scope.resource.table)
     .where(scope.where);
   const maxId = Number(stats?.maxId ?? 0);
-  const total = stats?.total ?? 0;
   const [updated] = await deps.db
     .update(exports)
     .set({
       columns: scope.fields.map((f) => f.name),
       maxInstanceId: maxId,
-      totalCount: total,
+      totalCount: 0,
       startedAt: sql`now()`,
       leaseExpiresAt: sql`${exports.leaseExpiresAt}`,
       // Nothing to read: straight to assembling an empty file (header only).
-      ...(total === 0
+      ...(maxId === 0
         ? { status: "preparing_file_creation" as const, leaseOwner: null, leaseExpiresAt: null }
         : {}),
     })
@@ -68,6 +68,23 @@ export async function startExport(deps: StepDeps, row: ExportRow, owner: string)
     return null;
   }
   return updated;
+}
+
+/**
+ * Whether total_count is still to be counted: a started export with matching records (its max id > 0)
+ * whose count no page has recorded yet (the first page, or its retry after a crash).
+ */
+function countPending(row: ExportRow): boolean {
+  return row.totalCount === 0 && (row.maxInstanceId ?? 0) > 0;
+}
+
+/** The number of records the export captures: matching, up to its max id. */
+async function countRecords(deps: StepDeps, scope: ExportScope, maxId: number): Promise<number> {
+  const [stats] = await deps.db
+    .select({ total: count() })
+    .from(scope.resource.table)
+    .where(and(scope.where, lte(scope.resource.idColumn, maxId)));
+  return stats?.total ?? 0;
 }
 
 interface PageRead {
@@ -218,6 +235,9 @@ export async function processPage(
   const keyset = and(scope.where, gt(idColumn, row.lastInstanceId), lte(idColumn, row.maxInstanceId ?? 0));
   if (!keyset) throw new Error("no keyset condition");
   const partKey = keys.part(row.id, row.page, owner.slice(-8));
+  // The count runs on a connection of its own while the page streams (PostgreSQL does both at once).
+  const counting = countPending(row) ? countRecords(deps, scope, row.maxInstanceId ?? 0) : null;
+  counting?.catch(() => {}); // awaited below; a page that fails first must not leave it unhandled
   const pageSize = deps.config.pageSize;
   const limit = writerFor(row.formatType).pageLimit?.(row.collectedCount, pageSize) ?? pageSize;
   const read =
@@ -227,6 +247,7 @@ export async function processPage(
     if (read.partKey) await deps.storage.remove(read.partKey);
     return "lost";
   }
+  const total = counting ? await counting : null;
   // A full page may have been the last: past the point-in-time bound there is nothing more to read.
   const more = read.rows === limit && (read.lastId ?? 0) < (row.maxInstanceId ?? 0);
   const update = deps.db
@@ -236,6 +257,7 @@ export async function processPage(
       lastInstanceId: read.lastId ?? row.lastInstanceId,
       collectedCount: sql`${exports.collectedCount} + ${read.written}`,
       failCount: sql`${exports.failCount} + ${read.failed}`,
+      ...(total === null ? {} : { totalCount: total }),
       uploadedParts: read.partKey
         ? sql`array_append(${exports.uploadedParts}, ${read.partKey})`
         : exports.uploadedParts,

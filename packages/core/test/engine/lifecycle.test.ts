@@ -8,6 +8,7 @@ import { exports, products } from "../../src/db/schema";
 import { claimNext } from "../../src/engine/claim";
 import { writerFor } from "../../src/engine/formats";
 import { runOnce } from "../../src/engine/runner";
+import { startExport } from "../../src/engine/steps";
 import { cancelExport, createExport } from "../../src/exports/service";
 import { productsResource } from "../../src/resources/products";
 import { seedProducts } from "../../src/seed/products";
@@ -78,6 +79,30 @@ describe("the state machine", () => {
     expect(rows).toHaveLength(1001);
     expect(rows.some((r) => r[1] === "LATE-1")).toBe(false);
     await t.db.delete(products).where(eq(products.sku, "LATE-1"));
+  });
+
+  it("counts total_count while the first page is read, up to the start's max id; a crash before that page commits leaves the count to its retry", async () => {
+    const deps = engineDeps(t.db, storage, { pageSize: 400, leaseMs: 60_000 });
+    const e = await newExport();
+    const claimed = await claimNext(t.db, "crashing", 60_000);
+    expect(claimed?.id).toBe(e.id);
+    if (!claimed) return;
+    const started = await startExport(deps, claimed, "crashing");
+    expect(started).toMatchObject({ maxInstanceId: 1000, totalCount: 0, status: "processing" });
+    // The worker dies here (before its first page commits); a row arrives; the lease runs out.
+    await t.db.insert(products).values({ sku: "LATE-2", name: "Late", price: "1.00" });
+    await t.db
+      .update(exports)
+      .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
+      .where(eq(exports.id, e.id));
+    await runOnce(deps, "w2");
+    const afterPage = await exportRow(t.db, e.id);
+    expect(afterPage).toMatchObject({ totalCount: 1000, collectedCount: 400, page: 2 });
+    await drain(deps);
+    const row = await exportRow(t.db, e.id);
+    expect(row).toMatchObject({ status: "completed", totalCount: 1000, collectedCount: 1000 });
+    expect(parseCsvFile(await readResult(storage, row))).toHaveLength(1001);
+    await t.db.delete(products).where(eq(products.sku, "LATE-2"));
   });
 
   it("an empty selection completes with a header-only file", async () => {
