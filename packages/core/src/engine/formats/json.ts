@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
-import { ascii, type ByteWriter, fieldText, isFormulaByte } from "./bytes";
+import type { ValueType } from "../../resources/types";
+import { ascii, fieldText, isFormulaByte, put, putRange, type RowFields } from "./bytes";
 import { compactJson } from "./cells";
 import { end, write } from "./io";
 import { encodePageWith, type FormatWriter, type PartFile } from "./types";
@@ -11,15 +12,40 @@ const TRUE = ascii("true");
 const FALSE = ascii("false");
 const HEX = "0123456789abcdef";
 
+/** Value kinds by type, as numbers (a cheaper switch per value). */
+const TEXT = 0;
+const NUMBER = 1;
+const BOOLEAN = 2;
+const QUOTED = 3;
+const JSON_TEXT = 4;
+const KIND: Record<ValueType, number> = {
+  text: TEXT,
+  integer: NUMBER,
+  decimal: QUOTED,
+  boolean: BOOLEAN,
+  datetime: QUOTED,
+  json: JSON_TEXT,
+};
+
+/** Most bytes one source byte becomes in `jsonString` (`\u00XX`). */
+const JSON_GROWTH = 6;
+
 /**
- * A text field as a JSON string, byte by byte, escaped as JSON.stringify escapes it (quote, backslash, control
- * characters; \b \t \n \f \r short forms, else \u00XX). UTF-8 passes through. `doubled`: the field was quoted
- * by COPY, so each quote inside is doubled. `neutral`: prefix the apostrophe of formula neutralisation.
+ * A text field as a JSON string, byte by byte, written into `buf` at `at` (room: `(e - s) * JSON_GROWTH + 3`),
+ * escaped as JSON.stringify escapes it (quote, backslash, control characters; \b \t \n \f \r short forms,
+ * else \u00XX). UTF-8 passes through. `doubled`: the field was quoted by COPY, so each quote inside is doubled.
+ * `neutral`: prefix the apostrophe of formula neutralisation. Returns the position after it.
  */
-function jsonString(src: Buffer, s: number, e: number, doubled: boolean, neutral: boolean, out: ByteWriter) {
-  out.ensure((e - s) * 6 + 3);
-  const buf = out.buf;
-  let p = out.pos;
+function jsonString(
+  buf: Buffer,
+  at: number,
+  src: Buffer,
+  s: number,
+  e: number,
+  doubled: boolean,
+  neutral: boolean,
+) {
+  let p = at;
   buf[p++] = 34;
   if (neutral) buf[p++] = 39;
   for (let k = s; k < e; k++) {
@@ -47,7 +73,7 @@ function jsonString(src: Buffer, s: number, e: number, doubled: boolean, neutral
     }
   }
   buf[p++] = 34;
-  out.pos = p;
+  return p;
 }
 
 /**
@@ -93,41 +119,53 @@ export const jsonWriter: FormatWriter = {
   booleans: "words",
   datetime: "iso",
   rowEncoder(fields) {
-    const types = fields.map((f) => f.type);
+    const kinds = Uint8Array.from(fields, (f) => KIND[f.type]);
     const keys = fields.map((f, i) => ascii(`${i === 0 ? "{" : ","}${JSON.stringify(f.name)}:`));
-    const count = types.length;
+    const count = kinds.length;
+    // Room for a row: keys, a value's quotes or null, the row's end, and every source byte escaped at worst.
+    const fixed = keys.reduce((n, k) => n + k.length + 8, 8);
+    const room = (row: RowFields) => fixed + ((row.end[count - 1] ?? 0) - (row.start[0] ?? 0)) * JSON_GROWTH;
     return (row, out) => {
       const { src, start, end, quoted } = row;
-      if (count === 0) out.byte(123);
+      out.ensure(room(row));
+      let buf = out.buf;
+      let p = out.pos;
+      if (count === 0) buf[p++] = 123;
       for (let i = 0; i < count; i++) {
-        out.ascii(keys[i] as Uint8Array);
+        p = put(buf, p, keys[i] as Uint8Array);
         const s = start[i] as number;
         const e = end[i] as number;
         if (quoted[i] === 0 && s === e) {
-          out.ascii(NULL);
+          p = put(buf, p, NULL);
           continue;
         }
-        switch (types[i]) {
-          case "integer":
-            out.range(src, s, e);
+        switch (kinds[i]) {
+          case NUMBER:
+            p = putRange(buf, p, src, s, e);
             break;
-          case "boolean":
-            out.ascii(src[s] === 116 ? TRUE : FALSE);
+          case BOOLEAN:
+            p = put(buf, p, src[s] === 116 ? TRUE : FALSE);
             break;
-          case "text":
-            jsonString(src, s, e, quoted[i] === 1, isFormulaByte(src[s]), out);
+          case TEXT:
+            p = jsonString(buf, p, src, s, e, quoted[i] === 1, isFormulaByte(src[s]));
             break;
-          case "json":
+          case JSON_TEXT: {
+            // Compacted JSON can be longer than its source: written by the writer, then the row's room again.
+            out.pos = p;
             out.string(compactJson(fieldText(row, i)));
+            out.ensure(room(row));
+            buf = out.buf;
+            p = out.pos;
             break;
+          }
           default:
             // Decimals as strings (as the API shows them), ISO date-times: digits, signs, letters.
-            out.byte(34);
-            out.range(src, s, e);
-            out.byte(34);
+            buf[p++] = 34;
+            p = putRange(buf, p, src, s, e);
+            buf[p++] = 34;
         }
       }
-      out.ascii(ROW_END_BYTES);
+      out.pos = put(buf, p, ROW_END_BYTES);
     };
   },
   encodePage(fields, rows, firstRow) {
