@@ -43,9 +43,10 @@ export class CopyRows extends Readable implements pg.Submittable {
     private readonly text: string,
     columns: number,
     encode: RowEncoder,
+    idColumn = columns - 1,
   ) {
     super({ highWaterMark: 1 << 20 });
-    this.page = new PageRows(columns, encode);
+    this.page = new PageRows(columns, encode, idColumn);
   }
 
   /** Called by node-postgres when the query's turn comes (`pg.Submittable`). */

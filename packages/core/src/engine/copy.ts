@@ -171,7 +171,8 @@ export function parseRow(src: Buffer, p: number, len: number, row: RowFields): n
 
 /**
  * A page's rows as they are parsed: each is encoded by the format's row encoder (a row it refuses is
- * skipped and counted); the last column is the row's id (not written; the page's keyset cursor).
+ * skipped and counted). Column `idColumn` (by default the last, then not a field: not written) is the row's
+ * id, the page's keyset cursor.
  */
 export class PageRows {
   rows = 0;
@@ -183,6 +184,7 @@ export class PageRows {
   constructor(
     columns: number,
     private readonly encode: RowEncoder,
+    private readonly idColumn = columns - 1,
   ) {
     this.row = {
       src: EMPTY,
@@ -197,11 +199,10 @@ export class PageRows {
   add(out: ByteWriter) {
     const row = this.row;
     const { src, start, end } = row;
-    const last = start.length - 1;
+    const at = this.idColumn;
     this.rows++;
     let id = 0;
-    for (let k = start[last] as number; k < (end[last] as number); k++)
-      id = id * 10 + ((src[k] as number) - 48);
+    for (let k = start[at] as number; k < (end[at] as number); k++) id = id * 10 + ((src[k] as number) - 48);
     this.lastId = id;
     // Relative to the unflushed start: the encoder may move the bytes to a larger buffer.
     const mark = out.pos - out.start;

@@ -119,10 +119,14 @@ async function copyPageIntoPart(
   const projections = scope.fields.map((f) => copyProjection(f, writer.datetime, writer.booleans));
   if (projections.some((p) => p === null)) return null;
   const idColumn = scope.resource.idColumn;
+  // The page's cursor is the last row's id: a selected id field (printed as its digits) is read as it, else
+  // the id is one more column at the end.
+  const idField = scope.fields.findIndex((f) => f.column === idColumn && f.type === "integer");
+  const columns = idField === -1 ? [...(projections as SQL[]), sql`${idColumn}`] : (projections as SQL[]);
   let text: string;
   try {
     text = inlineQuery(
-      sql`select ${sql.join([...(projections as SQL[]), sql`${idColumn}`], sql`, `)} from ${scope.resource.table} where ${keyset} order by ${idColumn} limit ${limit}`,
+      sql`select ${sql.join(columns, sql`, `)} from ${scope.resource.table} where ${keyset} order by ${idColumn} limit ${limit}`,
     );
   } catch (err) {
     if (err instanceof UnsupportedCopy) return null;
@@ -134,8 +138,9 @@ async function copyPageIntoPart(
   const copy = client.query(
     new CopyRows(
       `COPY (${text}) TO STDOUT WITH (FORMAT csv)`,
-      scope.fields.length + 1,
+      columns.length,
       writer.rowEncoder(scope.fields, row.collectedCount),
+      idField === -1 ? columns.length - 1 : idField,
     ),
   );
   const encoder = copy.page;
