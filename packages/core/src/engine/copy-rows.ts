@@ -87,19 +87,46 @@ export class CopyRows extends Readable implements pg.Submittable {
   }
 
   private parse(chunk: Buffer) {
-    const data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = null;
+    let from = 0;
+    const carry = this.carry;
+    if (carry) {
+      // Complete the message carried over from the last chunk with just the head of this one (copying the
+      // whole chunk onto the carry would copy every byte once more).
+      this.carry = null;
+      const head = carry.length >= 5 ? carry : Buffer.concat([carry, chunk.subarray(0, 5 - carry.length)]);
+      if (head.length < 5) {
+        this.carry = head;
+        return;
+      }
+      const need = 1 + head.readUInt32BE(1) - carry.length;
+      if (head[0] === ERROR_RESPONSE || need > chunk.length) {
+        // An error is handed back whole; a message longer than this chunk waits for the next one.
+        this.messages(Buffer.concat([carry, chunk]), null);
+        return;
+      }
+      if (!this.messages(Buffer.concat([carry, chunk.subarray(0, need)]), chunk.subarray(need))) return;
+      from = need;
+    }
+    this.messages(from === 0 ? chunk : chunk.subarray(from), null);
+  }
+
+  /**
+   * Handles the complete messages of `data`, carries an incomplete last one over. `tail`: bytes that follow
+   * `data` on the socket (handed back with it if the COPY ends here). Returns false once the COPY ended.
+   */
+  private messages(data: Buffer, tail: Buffer | null): boolean {
     const len = data.length;
     const out = this.out;
     const page = this.page;
     const row = page.row;
+    const rest = (at: number) => (tail ? Buffer.concat([data.subarray(at), tail]) : data.subarray(at));
     let p = 0;
     while (p + 5 <= len) {
       const code = data[p];
       if (code === ERROR_RESPONSE) {
         // node-postgres parses the error (and what follows) and reports it through handleError.
-        this.handBack(data.subarray(p));
-        return;
+        this.handBack(rest(p));
+        return false;
       }
       const end = p + 1 + data.readUInt32BE(p + 1);
       if (end > len) break;
@@ -108,15 +135,16 @@ export class CopyRows extends Readable implements pg.Submittable {
         page.add(out);
       } else if (code === COPY_DONE) {
         this.pushOut(true);
-        this.handBack(data.subarray(end));
+        this.handBack(rest(end));
         this.push(null);
-        return;
+        return false;
       }
       // Other messages (CopyOutResponse, notices, parameter status) carry nothing for the page.
       p = end;
     }
     if (p < len) this.carry = Buffer.from(data.subarray(p));
     this.pushOut(false);
+    return true;
   }
 
   private pushOut(all: boolean) {
