@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import type pg from "pg";
 import { PageRows, parseRow } from "./copy";
 import { ByteWriter } from "./formats/bytes";
-import type { RowEncoder } from "./formats/types";
+import type { LineEncoder, RowEncoder } from "./formats/types";
 
 /** Protocol message codes (the first byte of each backend message). */
 const COPY_DATA = 0x64; // d
@@ -44,6 +44,7 @@ export class CopyRows extends Readable implements pg.Submittable {
     columns: number,
     encode: RowEncoder,
     idColumn = columns - 1,
+    private readonly line: LineEncoder | null = null,
   ) {
     super({ highWaterMark: 1 << 20 });
     this.page = new PageRows(columns, encode, idColumn);
@@ -119,6 +120,7 @@ export class CopyRows extends Readable implements pg.Submittable {
     const out = this.out;
     const page = this.page;
     const row = page.row;
+    const line = this.line;
     const rest = (at: number) => (tail ? Buffer.concat([data.subarray(at), tail]) : data.subarray(at));
     let p = 0;
     while (p + 5 <= len) {
@@ -131,8 +133,12 @@ export class CopyRows extends Readable implements pg.Submittable {
       const end = p + 1 + data.readUInt32BE(p + 1);
       if (end > len) break;
       if (code === COPY_DATA) {
-        if (parseRow(data, p + 5, end, row) !== end) throw new Error("a COPY message is not one row");
-        page.add(out);
+        const id = line === null ? -1 : line(data, p + 5, end, out);
+        if (id >= 0) page.added(id);
+        else {
+          if (parseRow(data, p + 5, end, row) !== end) throw new Error("a COPY message is not one row");
+          page.add(out);
+        }
       } else if (code === COPY_DONE) {
         this.pushOut(true);
         this.handBack(rest(end));

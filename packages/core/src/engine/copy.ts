@@ -195,6 +195,13 @@ export class PageRows {
     };
   }
 
+  /** Counts a row a `LineEncoder` wrote. */
+  added(id: number) {
+    this.rows++;
+    this.written++;
+    this.lastId = id;
+  }
+
   /** Encodes the row `parseRow` just parsed into `out`. */
   add(out: ByteWriter) {
     const row = this.row;

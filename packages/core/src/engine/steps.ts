@@ -132,6 +132,7 @@ async function copyPageIntoPart(
     if (err instanceof UnsupportedCopy) return null;
     throw err;
   }
+  const idColumnAt = idField === -1 ? columns.length - 1 : idField;
   const file = await deps.storage.create(partKey);
   const client = await poolOf(deps.db).connect();
   let failure: Error | undefined;
@@ -140,7 +141,8 @@ async function copyPageIntoPart(
       `COPY (${text}) TO STDOUT WITH (FORMAT csv)`,
       columns.length,
       writer.rowEncoder(scope.fields, row.collectedCount),
-      idField === -1 ? columns.length - 1 : idField,
+      idColumnAt,
+      writer.lineEncoder?.(scope.fields, columns.length, idColumnAt) ?? null,
     ),
   );
   const encoder = copy.page;

@@ -78,7 +78,7 @@ const SELECT =
   "select id, sku, name, price, case when is_active then 'true' when not is_active then 'false' end, id from products order by id";
 
 describe("CopyRows", () => {
-  it("reads COPY's protocol split at any byte into the same rows as a whole read, and hands the connection back", async () => {
+  it("reads COPY's protocol split at any byte into the same rows as a whole read (CSV's one-pass line encoder giving the bytes of the field-by-field one), and hands the connection back", async () => {
     const csv = writerFor("csv");
     const client = proxiedClient();
     await client.connect();
@@ -88,6 +88,8 @@ describe("CopyRows", () => {
           `COPY (${SELECT}) TO STDOUT WITH (FORMAT csv)`,
           fields.length + 1,
           csv.rowEncoder(fields, 0),
+          fields.length,
+          csv.lineEncoder?.(fields, fields.length + 1, fields.length) ?? null,
         ),
       );
       const out = await buffer(copy);
@@ -121,6 +123,67 @@ describe("CopyRows", () => {
       expect(after.rows[0]?.n).toBe(42);
     } finally {
       await client.end();
+    }
+  });
+
+  it("CSV's line encoder writes exactly what the field-by-field encoder writes, whatever the cells", async () => {
+    // Text cells at every edge case (formula characters, white space at either end, NBSP, quotes, commas,
+    // line breaks, empty, NULL), booleans as words and NULL, the id selected as a field or added at the end.
+    const texts = [
+      "plain",
+      "=1+1",
+      "+90",
+      "-x",
+      "@a",
+      "\tx",
+      " lead",
+      "trail ",
+      "\u00a0nb",
+      "nb\u00a0",
+      'q"uote',
+      "a,b",
+      "l\nf",
+      "c\rr",
+      "",
+      null,
+      "İstanbul",
+      "x y",
+    ];
+    const rows = texts.map(
+      (text, i) =>
+        `(${i + 1}, ${text === null ? "null" : `E'${text.replaceAll("'", "''")}'`}, ${i % 3 === 0 ? "null" : i % 2 === 0 ? "true" : "false"})`,
+    );
+    const values = `(values ${rows.join(", ")}) as v(id, name, flag)`;
+    const textField = fieldsByName(productsResource, ["id", "name", "is_active"]);
+    const csv = writerFor("csv");
+    const bool = "case when flag then 'true' when not flag then 'false' end";
+    const direct = new pg.Client({ connectionString: t.url });
+    await direct.connect();
+    try {
+      for (const [select, columns, idColumn] of [
+        [`select id, name, ${bool} from ${values} order by id`, 3, 0],
+        [`select name, ${bool}, id from ${values} order by id`, 3, 2],
+      ] as const) {
+        const fieldsHere = idColumn === 0 ? textField : textField.slice(1);
+        const read = async (withLine: boolean) => {
+          const copy = direct.query(
+            new CopyRows(
+              `COPY (${select}) TO STDOUT WITH (FORMAT csv)`,
+              columns,
+              csv.rowEncoder(fieldsHere, 0),
+              idColumn,
+              withLine ? (csv.lineEncoder?.(fieldsHere, columns, idColumn) ?? null) : null,
+            ),
+          );
+          const out = await buffer(copy);
+          return { out: out.toString("utf8"), lastId: copy.page.lastId, written: copy.page.written };
+        };
+        const general = await read(false);
+        expect(general.written).toBe(texts.length);
+        expect(await read(true)).toEqual(general);
+      }
+    } finally {
+      await direct.end();
     }
   });
 

@@ -8,6 +8,10 @@ const OPTIONS = { record_delimiter: "\r\n", quoted_match: /^\s|\s$/ } as const;
 
 const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
 const TRUE = ascii("true");
+/** Column kinds for the line encoder. */
+const LINE_TEXT = 1;
+const LINE_BOOLEAN = 2;
+const LINE_JSON = 3;
 const FALSE = ascii("false");
 
 /** A cell quoted exactly as csv-stringify quotes it with OPTIONS (RFC 4180, quotes doubled). */
@@ -90,6 +94,65 @@ export const csvWriter: FormatWriter = {
           out.byte(10);
         } else out.byte(44);
       }
+    };
+  },
+  lineEncoder(fields, columns, idColumn) {
+    const kinds = Uint8Array.from({ length: columns }, (_, i) => {
+      const type = fields[i]?.type;
+      return type === "text"
+        ? LINE_TEXT
+        : type === "boolean"
+          ? LINE_BOOLEAN
+          : type === "json"
+            ? LINE_JSON
+            : 0;
+    });
+    if (fields.length === 0 || kinds.includes(LINE_JSON)) return null;
+    const last = fields.length - 1;
+    const n = columns;
+    // COPY's line is the CSV line when no field is quoted (no quote, comma, CR or LF inside, no empty string),
+    // no text needs an apostrophe or quotes for white space at an edge, and the booleans are words: copied as
+    // it is (without the id column, when that is not a field) with CRLF, while it is scanned.
+    return (src, s, e, out) => {
+      out.ensure(e - s + 2);
+      const buf = out.buf;
+      const from = out.pos;
+      let p = from;
+      let field = 0;
+      let at = s;
+      let id = -1;
+      for (let k = s; k < e; k++) {
+        const b = src[k] as number;
+        if (b === 34) return -1;
+        if (b !== 44 && b !== 10) {
+          if (field <= last) buf[p++] = b;
+          continue;
+        }
+        // The end of field `field`: [at, k).
+        const kind = kinds[field];
+        if (kind === LINE_TEXT) {
+          if (at < k && (isFormulaByte(src[at]) || startsWithSpace(src, at, k) || endsWithSpace(src, at, k)))
+            return -1;
+        } else if (kind === LINE_BOOLEAN) {
+          if (k - at === 1) return -1;
+        }
+        if (field === idColumn) {
+          id = 0;
+          for (let d = at; d < k; d++) id = id * 10 + ((src[d] as number) - 48);
+        }
+        if (b === 10) {
+          if (field !== n - 1 || k !== e - 1) return -1;
+          break;
+        }
+        if (field < last) buf[p++] = 44;
+        field++;
+        at = k + 1;
+      }
+      if (id < 0) return -1;
+      buf[p++] = 13;
+      buf[p++] = 10;
+      out.pos = p;
+      return id;
     };
   },
   encodePage(fields, rows, firstRow) {

@@ -38,6 +38,13 @@ export interface AssembleInput {
 export type RowEncoder = (row: RowFields, out: ByteWriter) => void;
 
 /**
+ * A fast path for whole COPY lines: encodes the line `src[s..e)` (one row, its `\n` at `e - 1`) into `out` in
+ * one pass and returns the row's id, or returns -1 having written nothing when the row needs the general
+ * path (parsed into fields, then the `RowEncoder`), which gives the same bytes.
+ */
+export type LineEncoder = (src: Buffer, s: number, e: number, out: ByteWriter) => number;
+
+/**
  * One export format: how a row becomes part of a page's part, and how parts become the file. Pages are
  * read with COPY and their raw values go through `rowEncoder`; `encodePage` encodes rows read as JS values
  * through the same encoder, so both give the same bytes.
@@ -63,6 +70,11 @@ export interface FormatWriter {
    * the encoded bytes. `firstRow` as for `rowEncoder`.
    */
   partStages?(firstRow: number): Transform[];
+  /**
+   * The format's `LineEncoder` for rows of `columns` COPY columns (the fields, then the id unless `idColumn`
+   * is one of them), if it has one.
+   */
+  lineEncoder?(fields: readonly ResourceField[], columns: number, idColumn: number): LineEncoder | null;
   /** How many rows a page starting at `firstRow` may read, at most `pageSize` (e.g. up to a sheet's end). */
   pageLimit?(firstRow: number, pageSize: number): number;
   encodePage(
