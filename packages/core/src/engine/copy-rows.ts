@@ -10,7 +10,7 @@ const COPY_DATA = 0x64; // d
 const COPY_DONE = 0x63; // c
 const ERROR_RESPONSE = 0x45; // E
 
-/** Output is pushed in chunks of at least this size (fewer, larger writes), from 1 MiB buffers. */
+/** Output is pushed in chunks of at least this size (fewer, larger writes), from 4 MiB buffers. */
 const PUSH_BYTES = 1 << 20;
 const BUFFER_BYTES = 4 << 20;
 
@@ -25,8 +25,8 @@ interface Connection {
  * rows: it reads the protocol straight from the socket (as pg-copy-streams does: it takes the connection's
  * data until CopyDone, then hands the rest back to node-postgres) and parses each CopyData message — one row
  * each, as PostgreSQL sends them — in place, with no intermediate chunk per row or concatenated copy of the
- * CSV. A message that is not exactly one row fails the page. Backpressure: the socket is read only while
- * the consumer wants more.
+ * CSV; a format's `LineEncoder`, when it has one, gets each whole line first. A message that is not exactly
+ * one row fails the page. Backpressure: the socket is read only while the consumer wants more.
  */
 export class CopyRows extends Readable implements pg.Submittable {
   readonly page: PageRows;
