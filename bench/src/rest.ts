@@ -55,7 +55,8 @@ async function startBaseline(dbUrl: string): Promise<{ child: Child; port: numbe
 }
 
 async function startWeb(dbUrl: string, storageDir: string, port: number): Promise<Child> {
-  return startProcess("web", path.join(WEB_DIR, "node_modules/.bin/next"), ["start", "-p", String(port)], {
+  // As `pnpm start` runs it: apps/web/server.ts (the API door + Next.js for the pages) under node + tsx.
+  return startProcess("web", process.execPath, ["--import", "tsx", "server.ts"], {
     cwd: WEB_DIR,
     env: {
       DATABASE_URL: dbUrl,
@@ -64,7 +65,7 @@ async function startWeb(dbUrl: string, storageDir: string, port: number): Promis
       LOG_LEVEL: "warn",
       PORT: String(port),
     },
-    ready: /Ready|started server|Local:/i,
+    ready: /\[web\] ready on/,
     timeoutMs: 60_000,
   });
 }

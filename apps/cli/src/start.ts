@@ -91,7 +91,7 @@ async function launch(argv: string[]): Promise<number> {
 
   const processes = launcherProcesses(options, web, environment, env.PORT);
   log(
-    `[launcher] starting ${processes.map((p) => `${p.name} (${p.args[0]})`).join(", ")} on port ${env.PORT}`,
+    `[launcher] starting ${processes.map((p) => `${p.name} (${p.args.slice(2).join(" ")})`).join(", ")} on port ${env.PORT}`,
   );
   return supervise(children, processes);
 }

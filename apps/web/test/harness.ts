@@ -11,19 +11,12 @@ import {
 } from "@exports/core";
 import { createTestDatabase, type TestDatabase } from "@exports/core/testing";
 import { expect } from "vitest";
-import * as catchAllRoute from "~/app/api/[...slug]/route";
-import * as trpcRoute from "~/app/api/trpc/[trpc]/route";
-import * as downloadRoute from "~/app/api/v1/exports/[id]/download/route";
-import * as exportRoute from "~/app/api/v1/exports/[id]/route";
-import * as setCancelRoute from "~/app/api/v1/exports/[id]/set_cancel/route";
-import * as exportsRoute from "~/app/api/v1/exports/route";
-import * as openapiRoute from "~/app/api/v1/openapi.json/route";
-import * as ordersRoute from "~/app/api/v1/orders/route";
-import * as productsRoute from "~/app/api/v1/products/route";
+import { dispatchApi } from "~/server/http/dispatch";
 import type { TRPCContext } from "~/server/trpc/init";
 
 /**
- * Drives the real route modules of the App Router with real `Request`s, against a database of this test
+ * Drives the real API door (`dispatchApi`: the route table, every endpoint, the 405/HEAD/OPTIONS rules and the
+ * API's headers — what the web server runs for every /api request) with real `Request`s, against a database of this test
  * file's own (a copy of the run's migrated template on the real PostgreSQL).
  */
 
@@ -54,46 +47,6 @@ export interface CallResult {
   text: string;
 }
 
-type RouteHandler = (req: Request, ctx: { params: Promise<Record<string, unknown>> }) => Promise<Response>;
-type RouteModule = Record<string, unknown>;
-
-/** Which route file answers a path, as the App Router's file layout decides (most specific first). */
-const ROUTES: {
-  pattern: RegExp;
-  module: RouteModule;
-  params: (m: RegExpExecArray) => Record<string, unknown>;
-}[] = [
-  { pattern: /^\/api\/v1\/exports\/?$/, module: exportsRoute, params: () => ({}) },
-  {
-    pattern: /^\/api\/v1\/exports\/([^/]+)\/set_cancel\/?$/,
-    module: setCancelRoute,
-    params: (m) => ({ id: decodeURIComponent(m[1] ?? "") }),
-  },
-  {
-    pattern: /^\/api\/v1\/exports\/([^/]+)\/download\/?$/,
-    module: downloadRoute,
-    params: (m) => ({ id: decodeURIComponent(m[1] ?? "") }),
-  },
-  {
-    pattern: /^\/api\/v1\/exports\/([^/]+)\/?$/,
-    module: exportRoute,
-    params: (m) => ({ id: decodeURIComponent(m[1] ?? "") }),
-  },
-  { pattern: /^\/api\/v1\/products\/?$/, module: productsRoute, params: () => ({}) },
-  { pattern: /^\/api\/v1\/orders\/?$/, module: ordersRoute, params: () => ({}) },
-  { pattern: /^\/api\/v1\/openapi\.json$/, module: openapiRoute, params: () => ({}) },
-  {
-    pattern: /^\/api\/trpc\/([^/]+)$/,
-    module: trpcRoute,
-    params: (m) => ({ trpc: decodeURIComponent(m[1] ?? "") }),
-  },
-  {
-    pattern: /^\/api\/(.+?)\/?$/,
-    module: catchAllRoute,
-    params: (m) => ({ slug: (m[1] ?? "").split("/").map(decodeURIComponent) }),
-  },
-];
-
 export interface Harness {
   testDb: TestDatabase;
   db: Db;
@@ -102,7 +55,7 @@ export interface Harness {
   bob: TestUser;
   addUser(username: string, isSuperuser?: boolean): Promise<TestUser>;
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
-  /** As call, but the route's Response as it is (a download's body is not JSON). */
+  /** As call, but the door's Response as it is (a download's body is not JSON). */
   send(method: string, path: string, options?: CallOptions): Promise<Response>;
   /** Inserts an export row directly (any status, any created_date), as the worker would leave it. */
   insertExport(owner: TestUser, values?: Partial<ExportInsert>): Promise<schema.ExportRow>;
@@ -146,11 +99,6 @@ export async function startHarness(): Promise<Harness> {
 
   async function send(method: string, path: string, options: CallOptions = {}): Promise<Response> {
     const url = new URL(path, BASE_URL);
-    const route = ROUTES.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).find((x) => x.m);
-    if (!route?.m) throw new Error(`no route file serves ${url.pathname}`);
-    const handler = route.r.module[method.toUpperCase()] as RouteHandler | undefined;
-    if (typeof handler !== "function") throw new Error(`${url.pathname} exports no ${method} handler`);
-
     const headers = new Headers();
     if (options.token !== undefined && options.token !== null)
       headers.set("Authorization", `Token ${options.token}`);
@@ -165,7 +113,7 @@ export async function startHarness(): Promise<Harness> {
     if (body instanceof ReadableStream) init.duplex = "half";
     const req = new Request(url, init);
 
-    return handler(req, { params: Promise.resolve(route.r.params(route.m)) });
+    return dispatchApi(req);
   }
 
   async function call(method: string, path: string, options: CallOptions = {}): Promise<CallResult> {

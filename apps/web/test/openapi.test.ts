@@ -1,12 +1,11 @@
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import { RESOURCES } from "@exports/core";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as openapiRoute from "~/app/api/v1/openapi.json/route";
+import { API_ROUTES } from "~/server/api/routes";
 import { GIVEN_OPERATIONS, type OpenApiDocument, openApiDocument } from "~/server/openapi/build";
-import { SEED_OPENAPI_PATH, WEB_DIR } from "./contract";
+import { SEED_OPENAPI_PATH } from "./contract";
 import { type Harness, startHarness } from "./harness";
 
 // The OpenAPI document we serve: structurally valid, the given operations exactly as given, and every route
@@ -62,11 +61,11 @@ let h: Harness;
 
 beforeAll(async () => {
   doc = openApiDocument();
-  const res = await openapiRoute.GET();
+  h = await startHarness();
+  const res = await h.send("GET", "/api/v1/openapi.json", { token: null });
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toMatch(/^application\/json/);
   served = JSON.parse(await res.text()) as JsonObject;
-  h = await startHarness();
 });
 
 afterAll(async () => {
@@ -189,31 +188,14 @@ describe("the given operations are exactly as given", () => {
   });
 });
 
-/** `src/app/api/v1/exports/[id]/set_cancel` → `/api/v1/exports/{id}/set_cancel/` (a file name keeps no slash). */
-function routePaths(): string[] {
-  const root = path.join(WEB_DIR, "src/app");
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (/^route\.(ts|tsx|js)$/.test(entry.name)) {
-        const segments = path
-          .relative(root, dir)
-          .split(path.sep)
-          .map((s) => s.replace(/^\[(\w+)\]$/, "{$1}"));
-        const last = segments.at(-1) ?? "";
-        out.push(`/${segments.join("/")}${/\.\w+$/.test(last) ? "" : "/"}`);
-      }
-    }
-  };
-  walk(path.join(root, "api/v1"));
-  return out.sort();
-}
+/** The REST paths the API door serves (the route table), with their methods. */
+const restRoutes = () => API_ROUTES.filter((r) => r.path.startsWith("/api/v1/"));
 
 describe("every route is documented", () => {
-  it("has a path for every route file under src/app/api/v1", () => {
-    const routes = routePaths();
+  it("has a path for every REST route of the API door", () => {
+    const routes = restRoutes()
+      .map((r) => r.path)
+      .sort();
     expect(routes).toEqual(
       expect.arrayContaining([
         "/api/v1/exports/",
@@ -227,8 +209,19 @@ describe("every route is documented", () => {
     );
     const documented = Object.keys(served.paths as JsonObject);
     expect(routes.filter((r) => !documented.includes(r))).toEqual([]);
-    // …and documents nothing that no route file serves.
+    // …and documents nothing that no route serves.
     expect(documented.filter((d) => !routes.includes(d))).toEqual([]);
+  });
+
+  it("documents exactly the methods each route serves", () => {
+    for (const r of restRoutes()) {
+      const item = (served.paths as JsonObject)[r.path] as JsonObject;
+      const documented = Object.keys(item)
+        .filter((k) => METHODS.includes(k))
+        .map((k) => k.toUpperCase())
+        .sort();
+      expect(documented, r.path).toEqual(Object.keys(r.endpoint).sort());
+    }
   });
 
   it("documents POST /api/v1/exports/ with a JSON and a multipart body from the shared zod schema", () => {

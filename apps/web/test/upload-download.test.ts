@@ -6,6 +6,7 @@ import type { ExportDto } from "@exports/core";
 import { DEFAULT_ENGINE_CONFIG, LocalStorage, runOnce } from "@exports/core/node";
 import { seedProducts } from "@exports/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_SECURITY_HEADERS } from "~/server/http/security-headers";
 import { MAX_MULTIPART_BODY_BYTES } from "~/server/rest/multipart";
 import { assertContract } from "./contract";
 import { type CallOptions, type CallResult, type Harness, startHarness, type TestUser } from "./harness";
@@ -365,7 +366,8 @@ describe("the export restricted by its file, downloaded (GET /api/v1/exports/{id
       "content-length": String(stored.length),
       "content-disposition": `attachment; filename="${filename}"; filename*=UTF-8''${filename}`,
       "cache-control": "private, no-store",
-      "x-content-type-options": "nosniff",
+      // The API door's security headers (nosniff among them).
+      ...Object.fromEntries(API_SECURITY_HEADERS.map((e) => [e.key.toLowerCase(), e.value])),
     });
     const body = Buffer.from(await res.arrayBuffer());
     expect(body.equals(stored)).toBe(true);

@@ -31,7 +31,7 @@ export function locateWebApp(dir: string = WEB_DIR): WebApp {
   return { dir, next };
 }
 
-/** True when `next build` has produced a production build (`next start` needs one). */
+/** True when `next build` has produced a production build (the production server needs one). */
 export function hasProductionBuild(web: WebApp): boolean {
   return existsSync(path.join(web.dir, ".next", "BUILD_ID"));
 }
@@ -40,18 +40,21 @@ export function buildSpec(web: WebApp, env: NodeJS.ProcessEnv): ChildSpec {
   return { name: "next build", command: web.next, args: ["build"], cwd: web.dir, env };
 }
 
+/**
+ * The web app's server (apps/web/server.ts: the API door and Next.js on one port), run by node itself with
+ * tsx as a loader (no wrapper process), so signals reach it directly.
+ */
 export function webProcess(
   web: WebApp,
   env: NodeJS.ProcessEnv,
   options: { dev: boolean; port: number },
 ): Supervised {
-  const mode = options.dev ? "dev" : "start";
   return {
     name: "web",
-    command: web.next,
-    args: [mode, "-p", String(options.port)],
+    command: process.execPath,
+    args: ["--import", "tsx", "server.ts", ...(options.dev ? ["--dev"] : [])],
     cwd: web.dir,
-    env,
+    env: { ...env, PORT: String(options.port) },
     essential: true,
   };
 }

@@ -2,11 +2,18 @@ import { createDatabase, type Database, type Db, databaseUrlFromEnv, env } from 
 
 const holder = globalThis as { __exportsDatabase?: Database };
 
-/** The web process's one pool (kept on globalThis so dev-mode reloads do not open new ones). */
+/** The web process's one pool (kept on globalThis so that every module copy shares it). */
 export function getDb(): Db {
   holder.__exportsDatabase ??= createDatabase(databaseUrlFromEnv(env()), {
     max: env().DB_POOL_SIZE,
     name: "exports-web",
   });
   return holder.__exportsDatabase.db;
+}
+
+/** Ends the pool (shutdown); a later getDb() opens a new one. */
+export async function closeDb(): Promise<void> {
+  const database = holder.__exportsDatabase;
+  holder.__exportsDatabase = undefined;
+  await database?.close();
 }

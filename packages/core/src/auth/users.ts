@@ -1,6 +1,7 @@
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Executor } from "../db/client";
+import { preparedPerDb } from "../db/prepared";
 import { apiTokens, users } from "../db/schema";
 import { DomainError, invalid, unauthenticated } from "../errors";
 import { parseInput } from "../validation";
@@ -76,15 +77,9 @@ export async function countUsers(db: Db): Promise<number> {
 /** How often a token's `last_used_at` is written: at most once a minute, not on every request. */
 const LAST_USED_RESOLUTION = sql`now() - interval '1 minute'`;
 
-/**
- * The actor behind an `Authorization` header, or an UNAUTHENTICATED error with DRF's messages.
- */
-export async function authenticateHeader(db: Db, header: string | null | undefined): Promise<Actor> {
-  const parsed = parseAuthorization(header);
-  if (parsed.kind === "none") throw unauthenticated();
-  if (parsed.kind === "invalid") throw unauthenticated(parsed.detail);
-  const keyHash = hashTokenKey(parsed.key);
-  const rows = await db
+/** The user of a token, by the token's hash (prepared: every API request runs it). */
+const tokenLookup = preparedPerDb((db) =>
+  db
     .select({
       id: users.id,
       username: users.username,
@@ -93,8 +88,20 @@ export async function authenticateHeader(db: Db, header: string | null | undefin
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(eq(apiTokens.keyHash, keyHash))
-    .limit(1);
+    .where(eq(apiTokens.keyHash, sql.placeholder("keyHash")))
+    .limit(1)
+    .prepare("auth_token_lookup"),
+);
+
+/**
+ * The actor behind an `Authorization` header, or an UNAUTHENTICATED error with DRF's messages.
+ */
+export async function authenticateHeader(db: Db, header: string | null | undefined): Promise<Actor> {
+  const parsed = parseAuthorization(header);
+  if (parsed.kind === "none") throw unauthenticated();
+  if (parsed.kind === "invalid") throw unauthenticated(parsed.detail);
+  const keyHash = hashTokenKey(parsed.key);
+  const rows = await tokenLookup(db).execute({ keyHash });
   const row = rows[0];
   if (!row) throw unauthenticated("Invalid token.");
   if (!row.lastUsedAt || row.lastUsedAt.getTime() < Date.now() - 60_000) {

@@ -1,17 +1,16 @@
 import type { Actor, Db } from "@exports/core";
 import { authenticateRequest } from "../auth/request";
 import { getDb } from "../db";
+import type { Handler, PathParams } from "../http/route";
 import { errorResponse } from "./respond";
 
-export interface RestContext<P> {
+export interface RestContext<K extends string> {
   req: Request;
   url: URL;
   db: Db;
   actor: Actor;
-  params: P;
+  params: Readonly<Record<K, string>>;
 }
-
-type RouteContext<P> = { params: Promise<P> };
 
 export interface AuthedOptions {
   /**
@@ -24,20 +23,20 @@ export interface AuthedOptions {
 
 /**
  * A REST door: authenticate (`Authorization: Token <key>`), call the service, and map any error once.
- * Handlers only read HTTP and shape the contract's response; rules live in @exports/core.
+ * Handlers only read HTTP and shape the contract's response; rules live in @exports/core. `K` names the
+ * path parameters the handler reads (the route table in ../api/routes.ts supplies them).
  */
-export function authed<P = Record<string, never>>(
-  handler: (ctx: RestContext<P>) => Promise<Response>,
+export function authed<K extends string = never>(
+  handler: (ctx: RestContext<K>) => Promise<Response>,
   options: AuthedOptions = {},
-) {
-  return async (req: Request, route: RouteContext<P>): Promise<Response> => {
+): Handler {
+  return async (req: Request, params: PathParams): Promise<Response> => {
     try {
       const db = getDb();
       const { actor } = await authenticateRequest(db, req.headers, {
         allowSession: options.allowSession === true && (req.method === "GET" || req.method === "HEAD"),
       });
-      const params = (await route?.params) ?? ({} as P);
-      return await handler({ req, url: new URL(req.url), db, actor, params });
+      return await handler({ req, url: new URL(req.url), db, actor, params: params as Record<K, string> });
     } catch (err) {
       return errorResponse(err);
     }

@@ -1,9 +1,13 @@
 import { asDomainError, DomainError, ERROR_TABLE } from "@exports/core";
+import { StringResponse } from "../http/string-response";
 
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
+  const text = JSON.stringify(body);
   const h = new Headers(headers);
   h.set("Content-Type", "application/json");
-  return new Response(JSON.stringify(body), { status, headers: h });
+  // A known length: no chunked encoding, and a client can tell a cut-off answer.
+  h.set("Content-Length", String(Buffer.byteLength(text)));
+  return new StringResponse(text, { status, headers: h });
 }
 
 /** One mapping of every error to a JSON response (SPEC §2.10): never HTML, never a stack trace. */
@@ -20,12 +24,9 @@ export function errorResponse(err: unknown): Response {
   return json(domain.body(), ERROR_TABLE[domain.code].http, headers);
 }
 
-/** Route-file exports for the methods a path does not serve: 405 with a JSON body and `Allow`. */
-export function methodsNotAllowed(allowed: string[]) {
-  const handler = async (req: Request) => {
-    const res = errorResponse(new DomainError("METHOD_NOT_ALLOWED", `Method "${req.method}" not allowed.`));
-    res.headers.set("Allow", [...allowed, "OPTIONS"].join(", "));
-    return res;
-  };
-  return { PUT: handler, PATCH: handler, DELETE: handler, POST: handler, GET: handler };
+/** 405 with a JSON body and `Allow` (the methods the path serves). */
+export function methodNotAllowed(method: string, allow: readonly string[]): Response {
+  const res = errorResponse(new DomainError("METHOD_NOT_ALLOWED", `Method "${method}" not allowed.`));
+  res.headers.set("Allow", allow.join(", "));
+  return res;
 }

@@ -1,12 +1,11 @@
 import { asDomainError } from "@exports/core";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { serializeCookie } from "~/server/auth/cookies";
-import { getDb } from "~/server/db";
-import { getStorage } from "~/server/storage";
-import { createContextFromHeaders } from "~/server/trpc/init";
-import { appRouter } from "~/server/trpc/root";
-
-export const dynamic = "force-dynamic";
+import { serializeCookie } from "../auth/cookies";
+import { getDb } from "../db";
+import type { Endpoint } from "../http/route";
+import { getStorage } from "../storage";
+import { createContextFromHeaders } from "../trpc/init";
+import { appRouter } from "../trpc/root";
 
 const handler = (req: Request) =>
   fetchRequestHandler({
@@ -39,4 +38,5 @@ const handler = (req: Request) =>
     },
   });
 
-export { handler as GET, handler as POST };
+/** /api/trpc/{procedure} — the dashboard's tRPC API (fetch adapter). */
+export const trpcEndpoint: Endpoint = { GET: handler, POST: handler };

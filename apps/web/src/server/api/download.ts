@@ -1,10 +1,8 @@
 import { Readable } from "node:stream";
 import { openDownload } from "@exports/core";
-import { authed } from "~/server/rest/handler";
-import { methodsNotAllowed } from "~/server/rest/respond";
-import { getStorage } from "~/server/storage";
-
-export const dynamic = "force-dynamic";
+import type { Endpoint } from "../http/route";
+import { authed } from "../rest/handler";
+import { getStorage } from "../storage";
 
 /** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form (RFC 6266). */
 function contentDisposition(filename: string): string {
@@ -21,17 +19,16 @@ function contentDisposition(filename: string): string {
  * superuser. Errors (404, 409 not completed, 410 file gone) are JSON like every other. Besides the token, the
  * dashboard's session cookie is accepted, so that its "Download" link (`result_file`) works in a browser.
  */
-export const GET = authed<{ id: string }>(
-  async ({ db, actor, params, req }) => {
-    const download = await openDownload(db, getStorage(), actor, params.id);
-    // The client going away stops the file read.
-    req.signal?.addEventListener("abort", () => download.stream.destroy(), { once: true });
-    return new Response(Readable.toWeb(download.stream) as ReadableStream<Uint8Array>, {
+const download = authed<"id">(
+  async ({ db, actor, params }) => {
+    const file = await openDownload(db, getStorage(), actor, params.id);
+    // A client that goes away cancels this body (the web server's adapter), which closes the file.
+    return new Response(Readable.toWeb(file.stream) as ReadableStream<Uint8Array>, {
       status: 200,
       headers: {
-        "Content-Type": download.contentType,
-        "Content-Length": String(download.size),
-        "Content-Disposition": contentDisposition(download.filename),
+        "Content-Type": file.contentType,
+        "Content-Length": String(file.size),
+        "Content-Disposition": contentDisposition(file.filename),
         "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff",
       },
@@ -40,6 +37,5 @@ export const GET = authed<{ id: string }>(
   { allowSession: true },
 );
 
-const { PUT, PATCH, DELETE, POST } = methodsNotAllowed(["GET"]);
-
-export { DELETE, PATCH, POST, PUT };
+/** /api/v1/exports/{id}/download/ */
+export const downloadEndpoint: Endpoint = { GET: download };

@@ -1,0 +1,31 @@
+/**
+ * The web app: `node --import tsx server.ts` (production: needs `next build` first) or with `--dev`
+ * (`next dev`'s compiler and hot reload for the pages). Port: PORT (default 3000). See src/server/http.
+ */
+import { fileURLToPath } from "node:url";
+import { EnvError, env } from "@exports/core";
+import { startWebServer, type WebServer } from "./src/server/http/server";
+
+const dev = process.argv.includes("--dev");
+let web: WebServer | null = null;
+let stopping = false;
+
+// Installed first, so a signal during start-up is handled too. In-flight requests finish (at most 10 s),
+// then the pool closes.
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    setTimeout(() => process.exit(0), 10_000).unref();
+    (web?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  });
+}
+
+try {
+  const port = env().PORT;
+  web = await startWebServer({ dev, port, dir: fileURLToPath(new URL(".", import.meta.url)) });
+  console.log(`[web] ready on http://localhost:${port} (${dev ? "development" : "production"})`);
+} catch (err) {
+  console.error(`[web] ${err instanceof EnvError || err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

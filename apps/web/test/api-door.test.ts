@@ -1,0 +1,229 @@
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dispatchApi, rejectUnservable } from "~/server/http/dispatch";
+import { serveFetch } from "~/server/http/node";
+import { API_SECURITY_HEADERS } from "~/server/http/security-headers";
+import { type Harness, startHarness } from "./harness";
+
+// The API door as the web server runs it: node:http → fetch Request → dispatchApi → node response, over real
+// sockets (the web server adds only Next.js for the pages in front of this; e2e drives the whole server).
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A raw HTTP request (node's client, so any method and any Host can be sent). */
+function send(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, base), { method, headers: options.headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => {
+        body += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+async function listen(
+  handle: (req: Request) => Promise<Response>,
+): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => void serveFetch(req, res, handle, rejectUnservable));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+const close = (server: Server | undefined) =>
+  new Promise<void>((resolve) => {
+    if (!server) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+
+function expectSecurityHeaders(answer: Answer) {
+  for (const { key, value } of API_SECURITY_HEADERS)
+    expect(answer.headers[key.toLowerCase()], key).toBe(value);
+}
+
+let h: Harness;
+let door: { server: Server; base: string };
+const auth = (token: string) => ({ Authorization: `Token ${token}` });
+
+beforeAll(async () => {
+  h = await startHarness();
+  door = await listen(dispatchApi);
+});
+
+afterAll(async () => {
+  await close(door?.server);
+  await h?.close();
+});
+
+describe("the API door over HTTP", () => {
+  it("answers the given list as the route does, with X-Total-Count and the security headers", async () => {
+    await h.insertExports(h.alice, [{}, {}, {}]);
+    const answer = await send(door.base, "GET", "/api/v1/exports/?limit=2", { headers: auth(h.alice.token) });
+    expect(answer.status).toBe(200);
+    expect(answer.headers["content-type"]).toMatch(/^application\/json/);
+    expect(answer.headers["x-total-count"]).toBe("3");
+    expect((JSON.parse(answer.body) as unknown[]).length).toBe(2);
+    const direct = await h.call("GET", "/api/v1/exports/?limit=2", { token: h.alice.token });
+    expect(JSON.parse(answer.body)).toEqual(direct.body);
+    expectSecurityHeaders(answer);
+  });
+
+  it("reads a request body from the socket (create over HTTP)", async () => {
+    const body = JSON.stringify({ request_path: "/api/v1/products/", request_fields: ["id", "sku"] });
+    const answer = await send(door.base, "POST", "/api/v1/exports/", {
+      headers: { ...auth(h.bob.token), "Content-Type": "application/json" },
+      body,
+    });
+    expect(answer.status).toBe(201);
+    const created = JSON.parse(answer.body) as { id: string; status: string };
+    expect(created.status).toBe("waiting");
+    expect((await h.findExport(created.id))?.requestedBy).toBe(h.bob.id);
+  });
+
+  it("answers HEAD with GET's status and headers and no body", async () => {
+    const answer = await send(door.base, "HEAD", "/api/v1/exports/", { headers: auth(h.alice.token) });
+    expect(answer.status).toBe(200);
+    expect(answer.headers["content-type"]).toMatch(/^application\/json/);
+    expect(answer.headers["x-total-count"]).toBeDefined();
+    expect(answer.body).toBe("");
+  });
+
+  it("answers OPTIONS with 204 and the methods of the path", async () => {
+    const answer = await send(door.base, "OPTIONS", "/api/v1/exports/");
+    expect(answer.status).toBe(204);
+    expect(answer.headers.allow).toBe("GET, POST, OPTIONS");
+    expectSecurityHeaders(answer);
+  });
+
+  it.each(["PROPFIND", "TRACE", "PUT"])(
+    "answers %s on a known path with 405 JSON and Allow",
+    async (method) => {
+      const answer = await send(door.base, method, "/api/v1/exports/", { headers: auth(h.alice.token) });
+      expect(answer.status).toBe(405);
+      expect(JSON.parse(answer.body)).toEqual({ detail: `Method "${method}" not allowed.` });
+      expect(answer.headers.allow).toBe("GET, POST, OPTIONS");
+      expectSecurityHeaders(answer);
+    },
+  );
+
+  it("answers TRACE (a method fetch refuses) on an unknown path with a JSON 404", async () => {
+    const answer = await send(door.base, "TRACE", "/api/nothing/");
+    expect(answer.status).toBe(404);
+    expect(JSON.parse(answer.body)).toEqual({ detail: "Not found." });
+  });
+
+  it.each([
+    ["GET", "/api"],
+    ["GET", "/api/"],
+    ["POST", "/api/v2/exports/"],
+    ["DELETE", "/api/v1/exports/x/y/z/"],
+  ])("answers %s %s with a JSON 404", async (method, path) => {
+    const answer = await send(door.base, method, path, { headers: auth(h.alice.token) });
+    expect(answer.status).toBe(404);
+    expect(JSON.parse(answer.body)).toEqual({ detail: "Not found." });
+    expectSecurityHeaders(answer);
+  });
+
+  it("answers whatever Host the client sends", async () => {
+    const answer = await send(door.base, "GET", "/api/v1/exports/", {
+      headers: { ...auth(h.alice.token), Host: "not a host" },
+    });
+    expect(answer.status).toBe(200);
+  });
+});
+
+describe("node:http ↔ fetch", () => {
+  let echo: { server: Server; base: string } | undefined;
+  let cancelled: Promise<void> = Promise.resolve();
+  let markCancelled: () => void = () => undefined;
+
+  beforeAll(async () => {
+    echo = await listen(async (req) => {
+      const url = new URL(req.url);
+      if (url.pathname === "/endless") {
+        cancelled = new Promise((resolve) => {
+          markCancelled = resolve;
+        });
+        const chunk = new Uint8Array(64 * 1024);
+        return new Response(
+          new ReadableStream<Uint8Array>({
+            pull: (controller) => controller.enqueue(chunk),
+            cancel: () => markCancelled(),
+          }),
+        );
+      }
+      const headers = new Headers({ "Content-Type": "application/json" });
+      headers.append("Set-Cookie", "a=1; Path=/");
+      headers.append("Set-Cookie", "b=2; Path=/");
+      return new Response(
+        JSON.stringify({
+          method: req.method,
+          url: req.url,
+          forwardedFor: req.headers.get("x-forwarded-for"),
+          body: req.body ? await req.text() : null,
+        }),
+        { status: 207, headers },
+      );
+    });
+  });
+
+  afterAll(() => close(echo?.server));
+
+  it("gives the handler the method, URL, body and the socket's address as X-Forwarded-For", async () => {
+    const answer = await send(echo?.base ?? "", "PATCH", "/x/?q=1", { body: "hello" });
+    expect(answer.status).toBe(207);
+    expect(JSON.parse(answer.body)).toEqual({
+      method: "PATCH",
+      url: `${echo?.base}/x/?q=1`,
+      forwardedFor: "127.0.0.1",
+      body: "hello",
+    });
+  });
+
+  it("keeps an X-Forwarded-For the request already has (a proxy's)", async () => {
+    const answer = await send(echo?.base ?? "", "GET", "/", {
+      headers: { "X-Forwarded-For": "203.0.113.9" },
+    });
+    expect((JSON.parse(answer.body) as { forwardedFor: string }).forwardedFor).toBe("203.0.113.9");
+  });
+
+  it("sends every Set-Cookie of the answer", async () => {
+    const answer = await send(echo?.base ?? "", "GET", "/");
+    expect(answer.headers["set-cookie"]).toEqual(["a=1; Path=/", "b=2; Path=/"]);
+  });
+
+  it("cancels the answer's body when the client goes away mid-stream", async () => {
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(new URL("/endless", echo?.base), (res) => {
+        res.once("data", () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on("error", () => undefined);
+      req.once("error", reject);
+      req.end();
+    });
+    await expect(
+      Promise.race([
+        cancelled.then(() => "cancelled"),
+        new Promise((r) => setTimeout(() => r("still streaming"), 5_000)),
+      ]),
+    ).resolves.toBe("cancelled");
+  });
+});
