@@ -306,6 +306,23 @@ describe("listExports / getExport", () => {
     expect((await listExports(t.db, admin, { limit: "5000" })).limit).toBe(1000);
   });
 
+  it("answers the unfiltered list (prepared statements) exactly as a built query does", async () => {
+    // A filter every export passes sends the same request down the built path.
+    const all = { created_date__gte: "2000-01-01T00:00:00Z" };
+    // (a filter the list knows: a later bound leaves nothing)
+    expect((await listExports(t.db, admin, { created_date__gte: "2100-01-01T00:00:00Z" })).total).toBe(0);
+    for (const who of [admin, alice, bob]) {
+      for (const page of ["1", "2", "3"]) {
+        const prepared = await listExports(t.db, who, { limit: "2", page });
+        const built = await listExports(t.db, who, { limit: "2", page, ...all });
+        expect(prepared, `${who.username} page ${page}`).toEqual(built);
+      }
+      const got = await getExport(t.db, who, ids.a2 ?? "").catch(() => null);
+      const listed = (await listExports(t.db, who, all)).items.find((e) => e.id === ids.a2) ?? null;
+      expect(got, `${who.username} retrieve`).toEqual(listed);
+    }
+  });
+
   it("refuses invalid pagination with the parameter as key", async () => {
     expect(await invalidFields(listExports(t.db, alice, { limit: "0" }))).toEqual({
       limit: ["A valid positive integer is required."],

@@ -24,7 +24,7 @@ import {
 } from "./filter-file";
 import { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./filters";
 import { createExportInput, type ExportDto, listQueryInput } from "./schemas";
-import { toExportDto } from "./serialize";
+import { exportRecordColumns, toExportDto } from "./serialize";
 import { ACTIVE_STATUSES } from "./states";
 
 /** SPEC §2.8: a non-superuser sees only their own exports. */
@@ -117,6 +117,35 @@ export async function createExport(
   return (await createExportWithOutcome(db, actor, input, options)).export;
 }
 
+const ownedBy = eq(exports.requestedBy, sql.placeholder("owner"));
+const defaultOrder = exportOrderings[DEFAULT_EXPORT_ORDERING];
+/** The unfiltered list, newest first: everyone's (superusers) and a user's own; and their counts. */
+const latestExports = preparedPerDb((db) =>
+  db
+    .select(exportRecordColumns)
+    .from(exports)
+    .orderBy(...defaultOrder)
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"))
+    .prepare("exports_latest"),
+);
+const latestOwnExports = preparedPerDb((db) =>
+  db
+    .select(exportRecordColumns)
+    .from(exports)
+    .where(ownedBy)
+    .orderBy(...defaultOrder)
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"))
+    .prepare("exports_latest_own"),
+);
+const countAllExports = preparedPerDb((db) =>
+  db.select({ n: count() }).from(exports).prepare("exports_count"),
+);
+const countOwnExports = preparedPerDb((db) =>
+  db.select({ n: count() }).from(exports).where(ownedBy).prepare("exports_count_own"),
+);
+
 /** createExport, also telling whether the export was created, replayed (Idempotency-Key) or in flight. */
 export async function createExportWithOutcome(
   db: Db,
@@ -203,17 +232,37 @@ export async function listExports(db: Db, actor: Actor, query: unknown): Promise
     reserved: PAGINATION_PARAMS,
   });
   const pageRequest = parsePageRequest(params, exportOrderings, DEFAULT_EXPORT_ORDERING);
-  const condition = and(visibleTo(actor), where);
-  const [rows, totals] = await Promise.all([
-    db
-      .select()
-      .from(exports)
-      .where(condition)
-      .orderBy(...pageRequest.orderBy)
-      .limit(pageRequest.limit)
-      .offset(pageRequest.offset),
-    db.select({ n: count() }).from(exports).where(condition),
-  ]);
+  // The common request — no filter, the default order — runs prepared statements; any other is built.
+  const [rows, totals] =
+    where === undefined && pageRequest.ordering === DEFAULT_EXPORT_ORDERING
+      ? await Promise.all(
+          actor.isSuperuser
+            ? [
+                latestExports(db).execute({ limit: pageRequest.limit, offset: pageRequest.offset }),
+                countAllExports(db).execute(),
+              ]
+            : [
+                latestOwnExports(db).execute({
+                  owner: actor.id,
+                  limit: pageRequest.limit,
+                  offset: pageRequest.offset,
+                }),
+                countOwnExports(db).execute({ owner: actor.id }),
+              ],
+        )
+      : await Promise.all([
+          db
+            .select(exportRecordColumns)
+            .from(exports)
+            .where(and(visibleTo(actor), where))
+            .orderBy(...pageRequest.orderBy)
+            .limit(pageRequest.limit)
+            .offset(pageRequest.offset),
+          db
+            .select({ n: count() })
+            .from(exports)
+            .where(and(visibleTo(actor), where)),
+        ]);
   return {
     items: rows.map(toExportDto),
     total: totals[0]?.n ?? 0,
@@ -223,17 +272,17 @@ export async function listExports(db: Db, actor: Actor, query: unknown): Promise
 }
 
 /** The retrieve's queries (prepared: the given API's hottest path), for a superuser and for an owner. */
-const exportById = preparedPerDb((db) =>
+const exportRecordById = preparedPerDb((db) =>
   db
-    .select()
+    .select(exportRecordColumns)
     .from(exports)
     .where(eq(exports.id, sql.placeholder("id")))
     .limit(1)
     .prepare("export_by_id"),
 );
-const ownExportById = preparedPerDb((db) =>
+const ownExportRecordById = preparedPerDb((db) =>
   db
-    .select()
+    .select(exportRecordColumns)
     .from(exports)
     .where(and(eq(exports.id, sql.placeholder("id")), eq(exports.requestedBy, sql.placeholder("owner"))))
     .limit(1)
@@ -244,16 +293,25 @@ const ownExportById = preparedPerDb((db) =>
 export async function findVisible(db: Db, actor: Actor, id: string): Promise<ExportRow> {
   // SPEC §2.1: a path id that is not a UUID is simply not found.
   if (!isUuid(id)) throw notFound();
-  const rows = actor.isSuperuser
-    ? await exportById(db).execute({ id })
-    : await ownExportById(db).execute({ id, owner: actor.id });
+  const rows = await db
+    .select()
+    .from(exports)
+    .where(and(eq(exports.id, id), visibleTo(actor)))
+    .limit(1);
   const row = rows[0];
   if (!row) throw notFound();
   return row;
 }
 
+/** SPEC §2.1: the given retrieve (prepared, the record's columns only). */
 export async function getExport(db: Db, actor: Actor, id: string): Promise<ExportDto> {
-  return toExportDto(await findVisible(db, actor, id));
+  if (!isUuid(id)) throw notFound();
+  const rows = actor.isSuperuser
+    ? await exportRecordById(db).execute({ id })
+    : await ownExportRecordById(db).execute({ id, owner: actor.id });
+  const row = rows[0];
+  if (!row) throw notFound();
+  return toExportDto(row);
 }
 
 export interface CancelDeps {
