@@ -8,6 +8,7 @@ import { createUser } from "../src/auth/users";
 import { type ExportRow, type ExportStatus, exports } from "../src/db/schema";
 import { DomainError } from "../src/errors";
 import { exportSchema } from "../src/exports/schemas";
+import { toExportDto } from "../src/exports/serialize";
 import { cancelExport, createExport, getExport, listExports } from "../src/exports/service";
 import { ACTIVE_STATUSES } from "../src/exports/states";
 import { keys, LocalStorage } from "../src/storage";
@@ -321,6 +322,22 @@ describe("listExports / getExport", () => {
       const listed = (await listExports(t.db, who, all)).items.find((e) => e.id === ids.a2) ?? null;
       expect(got, `${who.username} retrieve`).toEqual(listed);
     }
+  });
+
+  it("writes timestamps formatted by PostgreSQL exactly as toISOString does", async () => {
+    const id = ids.b1 ?? "";
+    for (const ms of [0, 7, 70, 999]) {
+      const at = new Date(Date.UTC(2026, 0, 1, 1, 2, 3, ms));
+      await t.db.update(exports).set({ createdDate: at, modifiedDate: at }).where(eq(exports.id, id));
+      const dto = await getExport(t.db, admin, id);
+      expect(dto.created_date).toBe(at.toISOString());
+      expect(dto.modified_date).toBe(at.toISOString());
+      expect(toExportDto(await row(id))).toEqual(dto);
+    }
+    await t.db
+      .update(exports)
+      .set({ createdDate: new Date(Date.UTC(2026, 0, 1, 1)) })
+      .where(eq(exports.id, id));
   });
 
   it("refuses invalid pagination with the parameter as key", async () => {

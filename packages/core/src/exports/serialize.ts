@@ -1,5 +1,15 @@
+import { type Column, sql } from "drizzle-orm";
 import { type ExportRow, exports } from "../db/schema";
 import type { ExportDto } from "./schemas";
+
+/**
+ * A timestamp as the contract writes it (`Date#toISOString()`: UTC, milliseconds, "Z"), formatted by
+ * PostgreSQL. Timestamps are stored to the millisecond, so this is exactly what toISOString gives; and no
+ * Date is built per value (in the web process Next.js wraps the Date constructor, which made parsing and
+ * formatting the two timestamps of 100 records the largest cost of a list answer).
+ */
+const isoTimestamp = (column: Column) =>
+  sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * The columns of the contract's Export record, and nothing of the engine's bookkeeping: what the list and the
@@ -24,11 +34,19 @@ export const exportRecordColumns = {
   status: exports.status,
   uploadedParts: exports.uploadedParts,
   viewset: exports.viewset,
-  createdDate: exports.createdDate,
-  modifiedDate: exports.modifiedDate,
+  createdDate: isoTimestamp(exports.createdDate),
+  modifiedDate: isoTimestamp(exports.modifiedDate),
 };
 
-export type ExportRecordRow = Pick<ExportRow, keyof typeof exportRecordColumns>;
+type RecordColumn = Exclude<keyof typeof exportRecordColumns, "createdDate" | "modifiedDate">;
+
+/** A whole row, or the record's columns as selected above (timestamps already as text). */
+export type ExportRecordRow = Pick<ExportRow, RecordColumn> & {
+  createdDate: Date | string;
+  modifiedDate: Date | string;
+};
+
+const iso = (t: Date | string) => (typeof t === "string" ? t : t.toISOString());
 
 /** A row → the contract's Export record, every field present, field names exactly as given. */
 export function toExportDto(row: ExportRecordRow): ExportDto {
@@ -51,7 +69,7 @@ export function toExportDto(row: ExportRecordRow): ExportDto {
     status: row.status,
     uploaded_parts: row.uploadedParts,
     viewset: row.viewset,
-    created_date: row.createdDate.toISOString(),
-    modified_date: row.modifiedDate.toISOString(),
+    created_date: iso(row.createdDate),
+    modified_date: iso(row.modifiedDate),
   };
 }
