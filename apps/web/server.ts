@@ -1,12 +1,22 @@
 /**
- * The web app: `node --import tsx server.ts` (production: needs `next build` first) or with `--dev`
- * (`next dev`'s compiler and hot reload for the pages). Port: PORT (default 3000). See src/server/http.
+ * The web app. Production: `pnpm build` (next build + this file bundled to dist/server.mjs), then
+ * `node dist/server.mjs`. Development: `node --import tsx server.ts --dev` (`next dev`'s compiler and hot
+ * reload for the pages). Port: PORT (default 3000). See src/server/http.
  */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvError, env } from "@exports/core";
 import { startWebServer, type WebServer } from "./src/server/http/server";
 
 const dev = process.argv.includes("--dev");
+
+/** apps/web: this file's folder, or its parent when it runs bundled from dist/. */
+function appDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, "next.config.ts")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
 let web: WebServer | null = null;
 let stopping = false;
 
@@ -23,7 +33,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 
 try {
   const port = env().PORT;
-  web = await startWebServer({ dev, port, dir: fileURLToPath(new URL(".", import.meta.url)) });
+  web = await startWebServer({ dev, port, dir: appDir() });
   console.log(`[web] ready on http://localhost:${port} (${dev ? "development" : "production"})`);
 } catch (err) {
   console.error(`[web] ${err instanceof EnvError || err instanceof Error ? err.message : String(err)}`);

@@ -55,8 +55,8 @@ async function startBaseline(dbUrl: string): Promise<{ child: Child; port: numbe
 }
 
 async function startWeb(dbUrl: string, storageDir: string, port: number): Promise<Child> {
-  // As `pnpm start` runs it: apps/web/server.ts (the API door + Next.js for the pages) under node + tsx.
-  return startProcess("web", process.execPath, ["--import", "tsx", "server.ts"], {
+  // As `pnpm start` runs it: the bundled apps/web/server.ts (the API door + Next.js for the pages).
+  return startProcess("web", process.execPath, ["dist/server.mjs"], {
     cwd: WEB_DIR,
     env: {
       DATABASE_URL: dbUrl,
@@ -89,7 +89,8 @@ async function download(url: string, token: string, rss: RssSampler) {
 export async function runRest(o: RestOptions): Promise<void> {
   const { report, log, seeded, db } = o;
   log("\n[rest] 32 connections, GET list (limit=100) and retrieve, superuser and regular user");
-  const webBuilt = existsSync(path.join(WEB_DIR, ".next/BUILD_ID"));
+  const webBuilt =
+    existsSync(path.join(WEB_DIR, ".next/BUILD_ID")) && existsSync(path.join(WEB_DIR, "dist/server.mjs"));
   const seconds = o.scale >= 0.5 ? 10 : 3;
   const detailId = (
     await db.database.pool.query<{ id: string }>(
@@ -158,7 +159,7 @@ export async function runRest(o: RestOptions): Promise<void> {
     if (webBuilt) web = await startWeb(db.url, o.storageDir, webPort);
     else
       o.report.note(
-        "apps/web has no production build (.next/BUILD_ID): run `pnpm build` first; web figures skipped",
+        "apps/web has no production build (.next/BUILD_ID, dist/server.mjs): run `pnpm build` first; web figures skipped",
       );
     const base = `http://127.0.0.1:${baseline.port}`;
     const app = `http://127.0.0.1:${webPort}`;

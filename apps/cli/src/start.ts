@@ -13,7 +13,7 @@ import { ChildProcesses, exitCodeOf, supervise } from "./launcher/children";
 import { launcherHelp, parseLauncherArgs } from "./launcher/options";
 import { launcherProcesses } from "./launcher/processes";
 import { takeOverSignals } from "./launcher/signals";
-import { buildSpec, hasProductionBuild, locateWebApp } from "./launcher/web";
+import { buildSpecs, hasProductionBuild, locateWebApp } from "./launcher/web";
 import { EXIT, exitCodeFor, log, reportError, signalExitCode } from "./output";
 
 const children = new ChildProcesses();
@@ -76,11 +76,13 @@ async function launch(argv: string[]): Promise<number> {
   const environment = childEnv(env, database.url);
 
   if (!options.dev && !hasProductionBuild(web)) {
-    log(`[launcher] no production build in ${web.dir}/.next: running \`next build\` first`);
-    const exit = await children.run(buildSpec(web, environment));
-    if (children.stopping) return exitCodeOf(exit);
-    if (exitCodeOf(exit) !== 0)
-      throw new Error(`next build failed (${exitCodeOf(exit)}); see its output above`);
+    log(`[launcher] no production build in ${web.dir}: building it first`);
+    for (const spec of buildSpecs(web, environment)) {
+      const exit = await children.run(spec);
+      if (children.stopping) return exitCodeOf(exit);
+      if (exitCodeOf(exit) !== 0)
+        throw new Error(`${spec.name} failed (${exitCodeOf(exit)}); see its output above`);
+    }
   }
 
   if (env.BOOTSTRAP_DEMO_USER === "1") {
@@ -91,7 +93,7 @@ async function launch(argv: string[]): Promise<number> {
 
   const processes = launcherProcesses(options, web, environment, env.PORT);
   log(
-    `[launcher] starting ${processes.map((p) => `${p.name} (${p.args.slice(2).join(" ")})`).join(", ")} on port ${env.PORT}`,
+    `[launcher] starting ${processes.map((p) => `${p.name} (${p.args.filter((a) => !a.startsWith("-") && a !== "tsx").join(" ")})`).join(", ")} on port ${env.PORT}`,
   );
   return supervise(children, processes);
 }

@@ -47,6 +47,10 @@ describe("locateWebApp", () => {
     expect(hasProductionBuild(web)).toBe(false);
     mkdirSync(path.join(dir, ".next"));
     writeFileSync(path.join(dir, ".next", "BUILD_ID"), "x");
+    // Next's pages alone are not enough: the server's bundle belongs to the build too.
+    expect(hasProductionBuild(web)).toBe(false);
+    mkdirSync(path.join(dir, "dist"));
+    writeFileSync(path.join(dir, "dist", "server.mjs"), "x");
     expect(hasProductionBuild(web)).toBe(true);
   });
 });

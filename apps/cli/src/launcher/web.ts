@@ -31,18 +31,32 @@ export function locateWebApp(dir: string = WEB_DIR): WebApp {
   return { dir, next };
 }
 
-/** True when `next build` has produced a production build (the production server needs one). */
+/** The bundled web server (apps/web/scripts/build-server.mjs). */
+const SERVER_BUNDLE = path.join("dist", "server.mjs");
+
+/** True when `pnpm build` has produced a production build: Next's pages and the bundled server. */
 export function hasProductionBuild(web: WebApp): boolean {
-  return existsSync(path.join(web.dir, ".next", "BUILD_ID"));
+  return existsSync(path.join(web.dir, ".next", "BUILD_ID")) && existsSync(path.join(web.dir, SERVER_BUNDLE));
 }
 
-export function buildSpec(web: WebApp, env: NodeJS.ProcessEnv): ChildSpec {
-  return { name: "next build", command: web.next, args: ["build"], cwd: web.dir, env };
+/** What apps/web's `build` script runs, in order: Next's build of the pages, then the server's bundle. */
+export function buildSpecs(web: WebApp, env: NodeJS.ProcessEnv): ChildSpec[] {
+  return [
+    { name: "next build", command: web.next, args: ["build"], cwd: web.dir, env },
+    {
+      name: "server bundle",
+      command: process.execPath,
+      args: ["scripts/build-server.mjs"],
+      cwd: web.dir,
+      env,
+    },
+  ];
 }
 
 /**
- * The web app's server (apps/web/server.ts: the API door and Next.js on one port), run by node itself with
- * tsx as a loader (no wrapper process), so signals reach it directly.
+ * The web app's server (apps/web/server.ts: the API door and Next.js on one port), run by node itself (no
+ * wrapper process, so signals reach it directly): bundled (dist/server.mjs) in production, from source with
+ * tsx as a loader in development.
  */
 export function webProcess(
   web: WebApp,
@@ -52,7 +66,7 @@ export function webProcess(
   return {
     name: "web",
     command: process.execPath,
-    args: ["--import", "tsx", "server.ts", ...(options.dev ? ["--dev"] : [])],
+    args: options.dev ? ["--import", "tsx", "server.ts", "--dev"] : [SERVER_BUNDLE],
     cwd: web.dir,
     env: { ...env, PORT: String(options.port) },
     essential: true,
