@@ -90,7 +90,12 @@ export async function serveFetch(
     request = toFetchRequest(req);
   } catch {
     const method = (req.method ?? "").toUpperCase();
-    const pathname = new URL(req.url ?? "/", FALLBACK_ORIGIN).pathname;
+    let pathname = "/";
+    try {
+      pathname = new URL(req.url ?? "/", FALLBACK_ORIGIN).pathname;
+    } catch {
+      // an unparsable target: answered as an unknown path
+    }
     await sendFetchResponse(res, unservable(method, pathname), method);
     return;
   }
