@@ -6,12 +6,16 @@ export interface BenchWorker {
   stop(): Promise<void>;
 }
 
-/** A real worker process (`pnpm worker`: node with tsx, src/main.ts) on the bench database, its RSS sampled. */
+/**
+ * A real worker process (`pnpm worker`: node with tsx, src/main.ts) on the bench database, its RSS sampled.
+ * BENCH_WORKER_NODE_ARGS adds node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the worker).
+ */
 export async function startWorker(env: Record<string, string>): Promise<BenchWorker> {
+  const nodeArgs = (globalThis.process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
   const process = await startProcess(
     "worker",
     globalThis.process.execPath,
-    ["--import", "tsx", "src/main.ts"],
+    [...nodeArgs, "--import", "tsx", "src/main.ts"],
     {
       cwd: WORKER_DIR,
       env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000", ...env },
