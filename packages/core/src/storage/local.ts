@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
@@ -15,6 +15,23 @@ function safeKey(key: string): string {
   return normal;
 }
 
+/** Flushes a file's data, or a folder's entries, to the disk (fsync). */
+async function syncToDisk(target: string): Promise<void> {
+  const handle = await open(target, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Files under a folder. A committed file is on the disk, not only in the page cache: its data is flushed
+ * before the rename and the rename (the folder's entry) after it. The engine records a part in the database
+ * only after its commit, and marks an export completed only after its result's commit, so a power cut or a
+ * kernel crash right after either can never leave a row that the database counts but the disk lost (a killed
+ * process alone could not lose it: the page cache survives the process).
+ */
 export class LocalStorage implements Storage {
   constructor(readonly root: string) {}
 
@@ -43,7 +60,17 @@ export class LocalStorage implements Storage {
           await unlink(temp).catch(() => {});
           throw failure;
         }
+        try {
+          await syncToDisk(temp);
+        } catch (err) {
+          await unlink(temp).catch(() => {});
+          throw err;
+        }
         await rename(temp, target);
+        // Folders that cannot be opened for syncing (not on Linux, where this runs) are left to the system.
+        await syncToDisk(path.dirname(target)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== "EISDIR" && err.code !== "EPERM" && err.code !== "EINVAL") throw err;
+        });
         return (await stat(target)).size;
       },
       async abort() {
