@@ -117,33 +117,31 @@ export async function createExport(
   return (await createExportWithOutcome(db, actor, input, options)).export;
 }
 
-const ownedBy = eq(exports.requestedBy, sql.placeholder("owner"));
-const defaultOrder = exportOrderings[DEFAULT_EXPORT_ORDERING];
-/** The unfiltered list, newest first: everyone's (superusers) and a user's own; and their counts. */
-const latestExports = preparedPerDb((db) =>
+/**
+ * A prepared statement in the two shapes SPEC §2.8 visibility gives it: everyone's rows (superusers) and the
+ * owner's (`visible` is `requested_by = :owner`). Executed with `owner` always given; the first shape ignores it.
+ */
+function preparedByVisibility<T>(name: string, build: (db: Db, visible: SQL | undefined, name: string) => T) {
+  const everyone = preparedPerDb((db) => build(db, undefined, name));
+  const own = preparedPerDb((db) =>
+    build(db, eq(exports.requestedBy, sql.placeholder("owner")), `${name}_own`),
+  );
+  return (db: Db, actor: Actor) => (actor.isSuperuser ? everyone(db) : own(db));
+}
+
+/** The unfiltered list, newest first, and its count. */
+const latestExports = preparedByVisibility("exports_latest", (db, visible, name) =>
   db
     .select(exportRecordColumns)
     .from(exports)
-    .orderBy(...defaultOrder)
+    .where(visible)
+    .orderBy(...exportOrderings[DEFAULT_EXPORT_ORDERING])
     .limit(sql.placeholder("limit"))
     .offset(sql.placeholder("offset"))
-    .prepare("exports_latest"),
+    .prepare(name),
 );
-const latestOwnExports = preparedPerDb((db) =>
-  db
-    .select(exportRecordColumns)
-    .from(exports)
-    .where(ownedBy)
-    .orderBy(...defaultOrder)
-    .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))
-    .prepare("exports_latest_own"),
-);
-const countAllExports = preparedPerDb((db) =>
-  db.select({ n: count() }).from(exports).prepare("exports_count"),
-);
-const countOwnExports = preparedPerDb((db) =>
-  db.select({ n: count() }).from(exports).where(ownedBy).prepare("exports_count_own"),
+const countExports = preparedByVisibility("exports_count", (db, visible, name) =>
+  db.select({ n: count() }).from(exports).where(visible).prepare(name),
 );
 
 /** createExport, also telling whether the export was created, replayed (Idempotency-Key) or in flight. */
@@ -235,21 +233,14 @@ export async function listExports(db: Db, actor: Actor, query: unknown): Promise
   // The common request — no filter, the default order — runs prepared statements; any other is built.
   const [rows, totals] =
     where === undefined && pageRequest.ordering === DEFAULT_EXPORT_ORDERING
-      ? await Promise.all(
-          actor.isSuperuser
-            ? [
-                latestExports(db).execute({ limit: pageRequest.limit, offset: pageRequest.offset }),
-                countAllExports(db).execute(),
-              ]
-            : [
-                latestOwnExports(db).execute({
-                  owner: actor.id,
-                  limit: pageRequest.limit,
-                  offset: pageRequest.offset,
-                }),
-                countOwnExports(db).execute({ owner: actor.id }),
-              ],
-        )
+      ? await Promise.all([
+          latestExports(db, actor).execute({
+            owner: actor.id,
+            limit: pageRequest.limit,
+            offset: pageRequest.offset,
+          }),
+          countExports(db, actor).execute({ owner: actor.id }),
+        ])
       : await Promise.all([
           db
             .select(exportRecordColumns)
@@ -271,22 +262,14 @@ export async function listExports(db: Db, actor: Actor, query: unknown): Promise
   };
 }
 
-/** The retrieve's queries (prepared: the given API's hottest path), for a superuser and for an owner. */
-const exportRecordById = preparedPerDb((db) =>
+/** The retrieve (prepared: the given API's hottest path). */
+const exportRecordById = preparedByVisibility("export_by_id", (db, visible, name) =>
   db
     .select(exportRecordColumns)
     .from(exports)
-    .where(eq(exports.id, sql.placeholder("id")))
+    .where(and(eq(exports.id, sql.placeholder("id")), visible))
     .limit(1)
-    .prepare("export_by_id"),
-);
-const ownExportRecordById = preparedPerDb((db) =>
-  db
-    .select(exportRecordColumns)
-    .from(exports)
-    .where(and(eq(exports.id, sql.placeholder("id")), eq(exports.requestedBy, sql.placeholder("owner"))))
-    .limit(1)
-    .prepare("own_export_by_id"),
+    .prepare(name),
 );
 
 /** An export the actor may see (SPEC §2.1, §2.8): a non-UUID or another user's export is not found. */
@@ -306,9 +289,7 @@ export async function findVisible(db: Db, actor: Actor, id: string): Promise<Exp
 /** SPEC §2.1: the given retrieve (prepared, the record's columns only). */
 export async function getExport(db: Db, actor: Actor, id: string): Promise<ExportDto> {
   if (!isUuid(id)) throw notFound();
-  const rows = actor.isSuperuser
-    ? await exportRecordById(db).execute({ id })
-    : await ownExportRecordById(db).execute({ id, owner: actor.id });
+  const rows = await exportRecordById(db, actor).execute({ id, owner: actor.id });
   const row = rows[0];
   if (!row) throw notFound();
   return toExportDto(row);
