@@ -4,6 +4,7 @@ import {
   createUser,
   type Database,
   type Db,
+  EXPORT_STATUSES,
   type ExportStatus,
   env,
   schema,
@@ -189,15 +190,7 @@ export async function startHarness(): Promise<Harness> {
 }
 
 /** Every status an export can have. */
-export const ALL_STATUSES: readonly ExportStatus[] = [
-  "waiting",
-  "waiting_next_page",
-  "processing",
-  "completed",
-  "failed",
-  "cancelled",
-  "preparing_file_creation",
-];
+export const ALL_STATUSES: readonly ExportStatus[] = EXPORT_STATUSES;
 
 /** Parses an RFC 8288 `Link` header into rel → URL. */
 export function parseLinks(header: string | null): Record<string, URL> {

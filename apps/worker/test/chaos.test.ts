@@ -2,9 +2,15 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
-import { type Actor, createExport, createUser, type Db, LocalStorage } from "@exports/core";
+import { type Actor, createExport, type Db, LocalStorage } from "@exports/core";
 import { DEFAULT_ENGINE_CONFIG, runOnce } from "@exports/core/node";
-import { createTestDatabase, seedOrders, seedProducts, type TestDatabase } from "@exports/core/testing";
+import {
+  createActor,
+  createTestDatabase,
+  seedOrders,
+  seedProducts,
+  type TestDatabase,
+} from "@exports/core/testing";
 import ExcelJS from "exceljs";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { startWorker, type WorkerProcess, waitFor } from "./processes";
@@ -17,8 +23,7 @@ const running = new Set<WorkerProcess>();
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const a = await createUser(t.db, { username: "alice" });
-  alice = { id: a.id, username: a.username, isSuperuser: false };
+  alice = await createActor(t.db, "alice");
   await seedProducts(t.db, 6000);
   await seedOrders(t.db, 4000);
 });

@@ -2,8 +2,8 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
-import { type Actor, cancelExport, createExport, createUser, type Db, LocalStorage } from "@exports/core";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@exports/core/testing";
+import { type Actor, cancelExport, createExport, type Db, LocalStorage } from "@exports/core";
+import { createActor, createTestDatabase, seedProducts, type TestDatabase } from "@exports/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type WorkerProcess, waitFor } from "./processes";
 
@@ -17,10 +17,8 @@ const ROWS = 20_000;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const a = await createUser(t.db, { username: "alice" });
-  const r = await createUser(t.db, { username: "root", isSuperuser: true });
-  alice = { id: a.id, username: a.username, isSuperuser: false };
-  admin = { id: r.id, username: r.username, isSuperuser: true };
+  alice = await createActor(t.db, "alice");
+  admin = await createActor(t.db, "root", true);
   await seedProducts(t.db, ROWS);
 });
 

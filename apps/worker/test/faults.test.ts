@@ -2,8 +2,8 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
-import { type Actor, createExport, createUser, type Db, LocalStorage } from "@exports/core";
-import { createTestDatabase, seedProducts, type TestDatabase } from "@exports/core/testing";
+import { type Actor, createExport, type Db, LocalStorage } from "@exports/core";
+import { createActor, createTestDatabase, seedProducts, type TestDatabase } from "@exports/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type WorkerProcess, waitFor } from "./processes";
 
@@ -15,8 +15,7 @@ const running: WorkerProcess[] = [];
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const a = await createUser(t.db, { username: "alice" });
-  alice = { id: a.id, username: a.username, isSuperuser: false };
+  alice = await createActor(t.db, "alice");
   await seedProducts(t.db, 15_000);
 });
 

@@ -1,23 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../src/auth/actor";
-import { createUser } from "../src/auth/users";
 import { DomainError } from "../src/errors";
 import { cancelExport, createExportWithOutcome } from "../src/exports/service";
-import { createTestDatabase, type TestDatabase } from "../src/testing";
+import { createActor, createTestDatabase, type TestDatabase } from "../src/testing";
 
 let t: TestDatabase;
 let admin: Actor;
 let n = 0;
 
-async function newUser(): Promise<Actor> {
-  const u = await createUser(t.db, { username: `u${n++}` });
-  return { id: u.id, username: u.username, isSuperuser: false };
-}
+const newUser = (): Promise<Actor> => createActor(t.db, `u${n++}`);
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const r = await createUser(t.db, { username: "root", isSuperuser: true });
-  admin = { id: r.id, username: r.username, isSuperuser: true };
+  admin = await createActor(t.db, "root", true);
 });
 
 afterAll(async () => {

@@ -4,7 +4,6 @@ import path from "node:path";
 import { and, count, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Actor } from "../src/auth/actor";
-import { createUser } from "../src/auth/users";
 import { type ExportRow, type ExportStatus, exports } from "../src/db/schema";
 import { DomainError } from "../src/errors";
 import { exportSchema } from "../src/exports/schemas";
@@ -12,7 +11,7 @@ import { toExportDto } from "../src/exports/serialize";
 import { cancelExport, createExport, getExport, listExports } from "../src/exports/service";
 import { ACTIVE_STATUSES } from "../src/exports/states";
 import { keys, LocalStorage } from "../src/storage";
-import { createTestDatabase, type TestDatabase } from "../src/testing";
+import { createActor, createTestDatabase, type TestDatabase } from "../src/testing";
 
 const storage = new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-service-storage-")));
 
@@ -27,10 +26,8 @@ let admin: Actor;
 let alice: Actor;
 let bob: Actor;
 
-async function actor(username: string, isSuperuser = false): Promise<Actor> {
-  const u = await createUser(t.db, { username, isSuperuser });
-  return { id: u.id, username: u.username, isSuperuser: u.is_superuser };
-}
+const actor = (username: string, isSuperuser = false): Promise<Actor> =>
+  createActor(t.db, username, isSuperuser);
 
 async function domainError(promise: Promise<unknown>): Promise<DomainError> {
   try {

@@ -1,3 +1,4 @@
 export { seedOrders } from "../seed/orders";
 export { seedProducts } from "../seed/products";
+export { createActor } from "./actors";
 export { createTestDatabase, type TestDatabase } from "./database";

@@ -2,13 +2,12 @@ import { buffer } from "node:stream/consumers";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
-import { createUser } from "../../src/auth/users";
 import { exports } from "../../src/db/schema";
 import { DomainError } from "../../src/errors";
 import { openDownload } from "../../src/exports/download";
 import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
-import { createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -19,13 +18,9 @@ const storage = tempStorage();
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const user = async (username: string, isSuperuser = false): Promise<Actor> => {
-    const u = await createUser(t.db, { username, isSuperuser });
-    return { id: u.id, username: u.username, isSuperuser };
-  };
-  alice = await user("alice");
-  bob = await user("bob");
-  root = await user("root", true);
+  alice = await createActor(t.db, "alice");
+  bob = await createActor(t.db, "bob");
+  root = await createActor(t.db, "root", true);
   await seedProducts(t.db, 50);
 });
 

@@ -5,13 +5,12 @@ import { buffer } from "node:stream/consumers";
 import { and, asc, count, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
-import { createUser } from "../../src/auth/users";
 import { exportFilterKeys, exports, products } from "../../src/db/schema";
 import { DomainError } from "../../src/errors";
 import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
 import type { Storage } from "../../src/storage";
-import { createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, parseCsvFile, readResult, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -20,8 +19,7 @@ const storage = tempStorage();
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const a = await createUser(t.db, { username: "alice" });
-  alice = { id: a.id, username: a.username, isSuperuser: false };
+  alice = await createActor(t.db, "alice");
   await seedProducts(t.db, 600);
 });
 

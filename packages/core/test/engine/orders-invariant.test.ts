@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
-import { createUser } from "../../src/auth/users";
 import type { ExportFormat } from "../../src/db/schema";
 import { createExport } from "../../src/exports/service";
 import { seedOrders } from "../../src/seed/orders";
-import { createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
 import {
   drain,
   engineDeps,
@@ -22,8 +21,7 @@ const storage = tempStorage();
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const u = await createUser(t.db, { username: "alice" });
-  alice = { id: u.id, username: u.username, isSuperuser: false };
+  alice = await createActor(t.db, "alice");
   await seedOrders(t.db, 2345);
 });
 

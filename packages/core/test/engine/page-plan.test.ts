@@ -1,11 +1,11 @@
 import { and, gt, lte } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser } from "../../src/auth/users";
+import type { Actor } from "../../src/auth/actor";
 import { exportScope } from "../../src/engine/scope";
 import { copyPageQuery, PAGE_PLAN_SETTINGS } from "../../src/engine/steps";
 import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
-import { createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
 
 // A page's read on a table PostgreSQL has no statistics for (bulk-loaded, not analyzed yet): the planner
@@ -13,6 +13,7 @@ import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
 // page's plan settings it reads the id index in order and stops after the page.
 
 let t: TestDatabase;
+let root: Actor;
 const ROWS = 30_000;
 
 interface PlanNode {
@@ -25,6 +26,7 @@ const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)
 
 beforeAll(async () => {
   t = await createTestDatabase();
+  root = await createActor(t.db, "root", true);
   // No statistics, and no autovacuum to gather them while the test runs.
   await t.pool.query("alter table products set (autovacuum_enabled = off)");
   await seedProducts(t.db, ROWS);
@@ -35,14 +37,7 @@ afterAll(async () => {
 });
 
 async function firstPagePlan(settings: string | null): Promise<PlanNode[]> {
-  const root = await createUser(t.db, { username: `root${Math.random()}`, isSuperuser: true });
-  const dto = await createExport(
-    t.db,
-    { id: root.id, username: root.username, isSuperuser: true },
-    {
-      request_path: "/api/v1/products/?is_active=true",
-    },
-  );
+  const dto = await createExport(t.db, root, { request_path: "/api/v1/products/?is_active=true" });
   const row = { ...(await exportRow(t.db, dto.id)), maxInstanceId: ROWS };
   const scope = exportScope(row);
   const id = scope.resource.idColumn;
@@ -83,15 +78,10 @@ describe("a page's plan without statistics", () => {
 
   it("exports every matching record in order through those pages", async () => {
     const storage = tempStorage();
-    const root = await createUser(t.db, { username: "exporter", isSuperuser: true });
-    const dto = await createExport(
-      t.db,
-      { id: root.id, username: root.username, isSuperuser: true },
-      {
-        request_path: "/api/v1/products/?is_active=true",
-        request_fields: ["id"],
-      },
-    );
+    const dto = await createExport(t.db, root, {
+      request_path: "/api/v1/products/?is_active=true",
+      request_fields: ["id"],
+    });
     await drain(engineDeps(t.db, storage, { pageSize: 7_000 }));
     const done = await exportRow(t.db, dto.id);
     expect(done.status).toBe("completed");

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
-import { createUser } from "../../src/auth/users";
 import { exports } from "../../src/db/schema";
 import { sweepStorage } from "../../src/engine/retention";
 import { DomainError } from "../../src/errors";
@@ -10,7 +9,7 @@ import { openDownload } from "../../src/exports/download";
 import { cancelExport, createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
 import { keys } from "../../src/storage";
-import { createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -20,10 +19,8 @@ const storage = tempStorage();
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const a = await createUser(t.db, { username: "alice" });
-  const r = await createUser(t.db, { username: "root", isSuperuser: true });
-  alice = { id: a.id, username: a.username, isSuperuser: false };
-  admin = { id: r.id, username: r.username, isSuperuser: true };
+  alice = await createActor(t.db, "alice");
+  admin = await createActor(t.db, "root", true);
   await seedProducts(t.db, 300);
 });
 
