@@ -1,7 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { type Actor, createExport, type ExportFormat, getResource } from "@exports/core";
+import { type Actor, createExport, type ExportFormat, getResource, LocalStorage } from "@exports/core";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { BenchDatabase } from "./database";
@@ -94,7 +94,7 @@ export async function runExport(
   });
   const done = await waitFinished(db, created.id, timeoutMs);
   if (done.status !== "completed") throw new Error(`export ${created.id} ended ${done.status}`);
-  const bytes = done.result_key ? (await stat(`${storageDir}/${done.result_key}`)).size : null;
+  const bytes = done.result_key ? await new LocalStorage(storageDir).size(done.result_key) : null;
   return {
     id: created.id,
     format,

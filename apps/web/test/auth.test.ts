@@ -431,7 +431,7 @@ describe("createCaller with a stubbed cookie writer", () => {
 describe("the download link with the session cookie", () => {
   async function completedExport(owner: { id: string }) {
     const id = randomUUID();
-    const key = keys.result(id, "products-export.csv");
+    const key = keys.result(id, "attempt", "products-export.csv");
     const file = await storage.create(key);
     file.stream.write("\uFEFFID\r\n1\r\n");
     await file.commit();

@@ -34,7 +34,7 @@ async function waitingExport() {
 
 async function completedExport() {
   const id = randomUUID();
-  const key = keys.result(id, "products-export.csv");
+  const key = keys.result(id, "attempt", "products-export.csv");
   const file = await storage.create(key);
   file.stream.write("\uFEFFID\r\n1\r\n");
   await file.commit();

@@ -360,7 +360,7 @@ describe("the export restricted by its file, downloaded (GET /api/v1/exports/{id
     const row = await h.findExport(done.id);
     const filename = path.posix.basename(row?.resultKey ?? "");
     expect(filename).toMatch(/^products-export-\d{8}-\d{6}-[0-9a-f]{8}\.csv$/);
-    const stored = await readFile(path.join(STORAGE_DIR, row?.resultKey ?? ""));
+    const stored = Buffer.concat(await storage.read(row?.resultKey ?? "").toArray());
     expect(Object.fromEntries(res.headers)).toEqual({
       "content-type": "text/csv; charset=utf-8",
       "content-length": String(stored.length),

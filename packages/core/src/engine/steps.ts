@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { and, asc, count, eq, gt, lte, max, type SQL, sql } from "drizzle-orm";
@@ -5,11 +6,12 @@ import type pg from "pg";
 import type { Db } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
 import { selection } from "../resources/serialize";
-import { keys, type Storage } from "../storage";
+import { keys, type Segment, type Storage } from "../storage";
 import { type EngineConfig, RUNNABLE_CHANNEL } from "./config";
 import { copyProjection, inlineQuery, UnsupportedCopy } from "./copy";
 import { CopyRows } from "./copy-rows";
 import { writerFor } from "./formats";
+import type { AssembleInput } from "./formats/types";
 import { type ExportScope, exportScope } from "./scope";
 
 export interface StepDeps {
@@ -345,8 +347,9 @@ function resultFilename(row: ExportRow, resourceKey: string, extension: string) 
 export const downloadPath = (id: string) => `/api/v1/exports/${id}/download/`;
 
 /**
- * Last step: stream the parts, in page order, into the final file (a temp file renamed into place), then
- * one guarded update marks it completed. A cancel that won the race leaves no result behind.
+ * Last step: the parts, in page order, become the final file — composed where they are (CSV, JSON: the
+ * format's bytes around them, no copy) or streamed into a temp file renamed into place (XLSX) — then one
+ * guarded update marks it completed. A cancel that won the race leaves no result behind.
  */
 export async function assembleExport(
   deps: StepDeps,
@@ -356,32 +359,51 @@ export async function assembleExport(
 ): Promise<StepOutcome> {
   const scope = exportScope(row);
   const writer = writerFor(row.formatType);
-  const resultKey = keys.result(row.id, resultFilename(row, scope.resource.key, writer.extension));
+  const attempt = randomBytes(4).toString("hex");
+  const resultKey = keys.result(row.id, attempt, resultFilename(row, scope.resource.key, writer.extension));
   const sizes = await Promise.all(row.uploadedParts.map((key) => deps.storage.size(key)));
-  const file = await deps.storage.create(resultKey);
+  const input: AssembleInput = {
+    fields: scope.fields,
+    language: row.language,
+    partsBytes: sizes.every((n) => n !== null) ? sizes.reduce((a: number, n) => a + (n ?? 0), 0) : undefined,
+    parts: async function* () {
+      for (const key of row.uploadedParts) {
+        if (signal.aborted) throw new Error("export was taken away while assembling");
+        yield {
+          read: (range?: { start: number; end: number }) => {
+            if (signal.aborted) throw new Error("export was taken away while assembling");
+            return deps.storage.read(key, range);
+          },
+          size: () => deps.storage.size(key),
+        };
+      }
+    },
+  };
   try {
-    await writer.assemble(file.stream, {
-      fields: scope.fields,
-      language: row.language,
-      partsBytes: sizes.every((n) => n !== null)
-        ? sizes.reduce((a: number, n) => a + (n ?? 0), 0)
-        : undefined,
-      parts: async function* () {
-        for (const key of row.uploadedParts) {
-          if (signal.aborted) throw new Error("export was taken away while assembling");
-          yield {
-            read: (range?: { start: number; end: number }) => {
-              if (signal.aborted) throw new Error("export was taken away while assembling");
-              return deps.storage.read(key, range);
-            },
-            size: () => deps.storage.size(key),
-          };
-        }
-      },
-    });
-    await file.commit();
+    if (writer.layout) {
+      // The parts become the file where they are (composed, not copied).
+      const layout = await writer.layout(input);
+      if (signal.aborted) throw new Error("export was taken away while assembling");
+      const segments: Segment[] = layout.map((s) => {
+        if ("bytes" in s) return s;
+        const key = row.uploadedParts[s.part];
+        if (key === undefined) throw new Error(`no part ${s.part}`);
+        return { key, start: s.start, end: s.end };
+      });
+      await deps.storage.compose(resultKey, segments);
+    } else {
+      const file = await deps.storage.create(resultKey);
+      try {
+        await writer.assemble(file.stream, input);
+        await file.commit();
+      } catch (err) {
+        await file.abort();
+        throw err;
+      }
+    }
   } catch (err) {
-    await file.abort();
+    // Nothing of a failed assembly stays (its folder included); the step is retried or the export lost.
+    await deps.storage.removePrefix(keys.resultAttempt(row.id, attempt)).catch(() => {});
     if (signal.aborted) {
       await dropIfCancelled(deps, row.id);
       return "lost";
@@ -405,7 +427,7 @@ export async function assembleExport(
     .where(held(row, owner))
     .returning({ id: exports.id });
   if (updated.length === 0) {
-    await deps.storage.remove(resultKey);
+    await deps.storage.removePrefix(keys.resultAttempt(row.id, attempt));
     await dropIfCancelled(deps, row.id);
     return "lost";
   }

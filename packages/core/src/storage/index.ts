@@ -4,7 +4,7 @@ import { LocalStorage } from "./local";
 import type { Storage } from "./types";
 
 export { LocalStorage } from "./local";
-export type { PendingFile, Storage } from "./types";
+export type { PendingFile, Segment, Storage } from "./types";
 
 export function storageFromEnv(env: Env): Storage {
   return new LocalStorage(path.resolve(env.STORAGE_DIR ?? path.join(env.DATA_DIR, "storage")));
@@ -16,7 +16,10 @@ export const keys = {
   part: (exportId: string, page: number, claim: string) =>
     `parts/${exportId}/${String(page).padStart(6, "0")}-${claim}.part`,
   resultPrefix: (exportId: string) => `results/${exportId}`,
-  result: (exportId: string, filename: string) => `results/${exportId}/${filename}`,
+  /** One assembly's result: a worker that lost the export removes its own, never the one that completed it. */
+  result: (exportId: string, attempt: string, filename: string) =>
+    `results/${exportId}/${attempt}/${filename}`,
+  resultAttempt: (exportId: string, attempt: string) => `results/${exportId}/${attempt}`,
   uploadPrefix: (exportId: string) => `uploads/${exportId}`,
   upload: (exportId: string, filename: string) => `uploads/${exportId}/${filename}`,
 };

@@ -1,10 +1,21 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import {
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+} from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
-import type { PendingFile, Storage } from "./types";
+import type { PendingFile, Segment, Storage } from "./types";
 
 /** A key may name a file below the root and nothing else. */
 function safeKey(key: string): string {
@@ -24,6 +35,50 @@ async function syncToDisk(target: string): Promise<void> {
     await handle.close();
   }
 }
+
+/** Writes a small file and flushes it to the disk. */
+async function writeSynced(target: string, data: Buffer | string): Promise<void> {
+  const handle = await open(target, "wx");
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a folder's entries; folders that cannot be opened for syncing (not on Linux) are left to the system. */
+async function syncFolder(target: string): Promise<void> {
+  await syncToDisk(target).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "EISDIR" && err.code !== "EPERM" && err.code !== "EINVAL") throw err;
+  });
+}
+
+/** Replaces whatever is at `target` (a file or a composed folder) with `source`. */
+async function renameOver(source: string, target: string): Promise<void> {
+  try {
+    await rename(source, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "ENOTDIR") throw err;
+    await rm(target, { recursive: true, force: true });
+    await rename(source, target);
+  }
+}
+
+/** A composed file is a folder: its segments (numbered) and this manifest. */
+const MANIFEST = "manifest.json";
+
+interface Manifest {
+  size: number;
+  segments: Array<{ file: string; start: number; end: number }>;
+}
+
+async function readManifest(folder: string): Promise<Manifest> {
+  return JSON.parse(await readFile(path.join(folder, MANIFEST), "utf8")) as Manifest;
+}
+
+const READ_CHUNK = 1 << 20;
 
 /**
  * Files under a folder. A committed file is on the disk, not only in the page cache: its data is flushed
@@ -66,11 +121,8 @@ export class LocalStorage implements Storage {
           await unlink(temp).catch(() => {});
           throw err;
         }
-        await rename(temp, target);
-        // Folders that cannot be opened for syncing (not on Linux, where this runs) are left to the system.
-        await syncToDisk(path.dirname(target)).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== "EISDIR" && err.code !== "EPERM" && err.code !== "EINVAL") throw err;
-        });
+        await renameOver(temp, target);
+        await syncFolder(path.dirname(target));
         return (await stat(target)).size;
       },
       async abort() {
@@ -80,25 +132,116 @@ export class LocalStorage implements Storage {
     };
   }
 
+  /**
+   * A composed file is a folder holding hard links to the stored files it names (so removing those keys keeps
+   * its bytes: no copy) and files for the given bytes, each synced, plus a manifest of the order and ranges.
+   * It is built under a temporary name, synced, and renamed into place: visible whole or not at all.
+   */
+  async compose(key: string, segments: readonly Segment[]): Promise<number> {
+    const target = this.file(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
+    await mkdir(temp);
+    try {
+      const manifest: Manifest = { size: 0, segments: [] };
+      for (const [i, segment] of segments.entries()) {
+        const file = String(i).padStart(6, "0");
+        const at = path.join(temp, file);
+        let start = 0;
+        let end: number;
+        if ("bytes" in segment) {
+          await writeSynced(at, segment.bytes);
+          end = segment.bytes.length;
+        } else {
+          const source = this.file(segment.key);
+          const length = (await stat(source)).size;
+          start = segment.start ?? 0;
+          end = segment.end ?? length;
+          if (start < 0 || end > length || end < start) {
+            throw new Error(`segment ${start}–${end} is outside ${segment.key} (${length} bytes)`);
+          }
+          await link(source, at);
+        }
+        manifest.segments.push({ file, start, end });
+        manifest.size += end - start;
+      }
+      await writeSynced(path.join(temp, MANIFEST), JSON.stringify(manifest));
+      await syncToDisk(temp);
+      await renameOver(temp, target);
+      await syncFolder(path.dirname(target));
+      return manifest.size;
+    } catch (err) {
+      await rm(temp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
   read(key: string, range?: { start: number; end: number }) {
-    // Large reads: assembling a file copies every part through here.
+    // Large reads (downloads): 1 MiB chunks.
     if (range && range.end <= range.start) return Readable.from([]);
-    return createReadStream(this.file(key), {
-      highWaterMark: 1 << 20,
-      ...(range ? { start: range.start, end: range.end - 1 } : {}),
+    return Readable.from(this.chunks(this.file(key), range), {
+      objectMode: false,
+      highWaterMark: READ_CHUNK,
     });
+  }
+
+  /**
+   * A file's bytes. A composed file's segments are all opened before the first byte is read, so that a file
+   * removed meanwhile (its retention ended) is still read whole, as an open plain file is.
+   */
+  private async *chunks(file: string, range?: { start: number; end: number }): AsyncGenerator<Buffer> {
+    const info = await stat(file);
+    const pieces: Array<{ path: string; start: number; end: number }> = [];
+    if (info.isDirectory()) {
+      for (const s of (await readManifest(file)).segments) {
+        pieces.push({ path: path.join(file, s.file), start: s.start, end: s.end });
+      }
+    } else {
+      pieces.push({ path: file, start: 0, end: info.size });
+    }
+    const from = range?.start ?? 0;
+    const to = range?.end ?? Number.POSITIVE_INFINITY;
+    const handles: FileHandle[] = [];
+    try {
+      const reads: Array<{ handle: FileHandle; start: number; end: number }> = [];
+      let at = 0;
+      for (const piece of pieces) {
+        const length = piece.end - piece.start;
+        const start = Math.max(from, at);
+        const end = Math.min(to, at + length);
+        if (start < end) {
+          const handle = await open(piece.path, "r");
+          handles.push(handle);
+          reads.push({ handle, start: piece.start + (start - at), end: piece.start + (end - at) });
+        }
+        at += length;
+      }
+      for (const r of reads) {
+        const stream = r.handle.createReadStream({
+          start: r.start,
+          end: r.end - 1,
+          autoClose: false,
+          highWaterMark: READ_CHUNK,
+        });
+        for await (const chunk of stream) yield chunk as Buffer;
+      }
+    } finally {
+      await Promise.all(handles.map((h) => h.close().catch(() => {})));
+    }
   }
 
   async size(key: string) {
     try {
-      return (await stat(this.file(key))).size;
+      const file = this.file(key);
+      const info = await stat(file);
+      return info.isDirectory() ? (await readManifest(file)).size : info.size;
     } catch {
       return null;
     }
   }
 
   async remove(key: string) {
-    await rm(this.file(key), { force: true });
+    await rm(this.file(key), { force: true, recursive: true });
   }
 
   async removePrefix(prefix: string) {

@@ -10,6 +10,12 @@ export interface PendingFile {
 }
 
 /**
+ * One piece of a composed file: bytes given now (a header, a footer), or a stored file — its bytes, or those
+ * from `start` up to `end` (exclusive) — which is not copied.
+ */
+export type Segment = { bytes: Buffer } | { key: string; start?: number; end?: number };
+
+/**
  * Where parts, results and uploaded filter files live. Keys are relative paths such as
  * `parts/<export id>/3-<claim>.part`. The local folder is the single-machine default; an S3-compatible
  * store implements the same calls.
@@ -17,6 +23,14 @@ export interface PendingFile {
 export interface Storage {
   create(key: string): Promise<PendingFile>;
   /** The file's bytes, or those from `range.start` up to `range.end` (exclusive). */
+  /**
+   * Commits `key` as the concatenation of `segments`, without copying the stored files it names (the way an
+   * object store composes: GCS compose, S3 UploadPartCopy): they may be removed from their own keys afterwards
+   * and the composed file keeps their bytes. Visible all at once, on the disk, like a committed file; returns
+   * its size in bytes. A file already under `key` is replaced.
+   */
+  compose(key: string, segments: readonly Segment[]): Promise<number>;
+  /** The file's bytes, or those from `range.start` up to `range.end` (exclusive); composed or not. */
   read(key: string, range?: { start: number; end: number }): Readable;
   size(key: string): Promise<number | null>;
   remove(key: string): Promise<void>;

@@ -240,6 +240,7 @@ describe("a refused filter file stores nothing", () => {
       create: async () => {
         throw Object.assign(new Error("disk full"), { code: "ENOSPC" });
       },
+      compose: (key, segments) => storage.compose(key, segments),
       read: (key) => storage.read(key),
       size: (key) => storage.size(key),
       remove: (key) => storage.remove(key),

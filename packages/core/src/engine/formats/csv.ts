@@ -1,8 +1,9 @@
 import { stringify } from "csv-stringify/sync";
+import type { ResourceField } from "../../resources/types";
 import { ascii, endsWithSpace, fieldText, isFormulaByte, startsWithSpace } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
 import { copyInto, end, write } from "./io";
-import { encodePageWith, type FormatWriter } from "./types";
+import { encodePageWith, type FileSegment, type FormatWriter } from "./types";
 
 const OPTIONS = { record_delimiter: "\r\n", quoted_match: /^\s|\s$/ } as const;
 
@@ -17,6 +18,11 @@ const FALSE = ascii("false");
 /** A cell quoted exactly as csv-stringify quotes it with OPTIONS (RFC 4180, quotes doubled). */
 export function csvCell(text: string): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** The BOM and the header line. */
+function csvHead(fields: readonly ResourceField[], language: string): string {
+  return `\uFEFF${stringify([headerLabels(fields, language)], OPTIONS)}`;
 }
 
 /** RFC 4180 CSV (CRLF, quotes doubled), UTF-8 with a BOM so Excel reads "İstanbul" right. */
@@ -158,10 +164,14 @@ export const csvWriter: FormatWriter = {
   encodePage(fields, rows, firstRow) {
     return encodePageWith(csvWriter, fields, rows, firstRow);
   },
-  async assemble(out, { fields, language, parts }) {
-    await write(out, "\uFEFF");
-    await write(out, stringify([headerLabels(fields, language)], OPTIONS));
-    for await (const part of parts()) await copyInto(part.read(), out);
+  async assemble(out, input) {
+    await write(out, csvHead(input.fields, input.language));
+    for await (const part of input.parts()) await copyInto(part.read(), out);
     await end(out);
+  },
+  async layout(input) {
+    const segments: FileSegment[] = [{ bytes: Buffer.from(csvHead(input.fields, input.language)) }];
+    for await (const _ of input.parts()) segments.push({ part: segments.length - 1 });
+    return segments;
   },
 };

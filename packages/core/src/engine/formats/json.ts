@@ -176,4 +176,22 @@ export const jsonWriter: FormatWriter = {
     await write(out, any ? "\n]\n" : "[]\n");
     await end(out);
   },
+  async layout({ parts }) {
+    const files: PartFile[] = [];
+    for await (const part of parts()) files.push(part);
+    const last = files.at(-1);
+    if (!last) return [{ bytes: Buffer.from("[]\n") }];
+    // The same bytes as `assemble`: the parts whole, but the last row's separator.
+    const size = await last.size();
+    if (size === null || size < ROW_END.length) throw new Error("a JSON part does not end with a row");
+    const tail = Buffer.concat(await last.read({ start: size - ROW_END.length, end: size }).toArray());
+    if (tail.toString("latin1") !== ROW_END) throw new Error("a JSON part does not end with a row");
+    return [
+      { bytes: Buffer.from("[\n") },
+      ...files.map((_, i) =>
+        i === files.length - 1 ? { part: i, end: size - ROW_END.length } : { part: i },
+      ),
+      { bytes: Buffer.from("\n]\n") },
+    ];
+  },
 };

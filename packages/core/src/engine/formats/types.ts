@@ -21,6 +21,9 @@ export interface PartFile {
   size(): Promise<number | null>;
 }
 
+/** A piece of the result in `FormatWriter.layout`: bytes of the format's own, or a part (by its index). */
+export type FileSegment = { bytes: Buffer } | { part: number; start?: number; end?: number };
+
 export interface AssembleInput {
   fields: readonly ResourceField[];
   language: string;
@@ -83,6 +86,11 @@ export interface FormatWriter {
     firstRow?: number,
   ): EncodedPage;
   assemble(out: Writable, input: AssembleInput): Promise<void>;
+  /**
+   * The same file as `assemble` writes, given as the parts (or ranges of them) in order between bytes of the
+   * format's own: storage composes it without copying the parts. Formats without it are copied by `assemble`.
+   */
+  layout?(input: AssembleInput): Promise<FileSegment[]>;
 }
 
 /** Encodes rows one by one, so a row that cannot be serialised is skipped and counted, not fatal. */
