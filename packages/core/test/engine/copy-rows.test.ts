@@ -187,6 +187,110 @@ describe("CopyRows", () => {
     }
   });
 
+  it("CSV's line encoder (its one-regex scan and its byte scan) matches the field-by-field encoder on random cells", async () => {
+    // Cells built from the characters every rule looks at, anywhere in the cell: formula characters, ASCII and
+    // Unicode white space (NBSP, U+1680, U+2000, U+2028, U+202F, U+3000, U+FEFF, and U+0085 which /\s/ does not
+    // match), quotes, commas, CR/LF, one-letter t/f, multi-byte letters. Fixed seed: the same cells every run.
+    const alphabet = [
+      "a",
+      "Z",
+      "0",
+      "7",
+      "=",
+      "+",
+      "-",
+      "@",
+      "\t",
+      "\r",
+      "\n",
+      " ",
+      '"',
+      ",",
+      "t",
+      "f",
+      "İ",
+      "ş",
+      "€",
+      "😀",
+      "\u00a0",
+      "\u1680",
+      "\u2000",
+      "\u2028",
+      "\u2029",
+      "\u200a",
+      "\u202f",
+      "\u205f",
+      "\u3000",
+      "\ufeff",
+      "\u0085",
+      "\u000b",
+    ];
+    // mulberry32: integer arithmetic only (an LCG in floating point loses its low bits).
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+      return ((x ^ (x >>> 14)) >>> 0) % n;
+    };
+    const cell = () => {
+      const kind = random(10);
+      if (kind === 0) return null;
+      if (kind === 1) return "";
+      if (kind < 5) return `plain ${random(1000)} text`;
+      return Array.from({ length: 1 + random(6) }, () => alphabet[random(alphabet.length)]).join("");
+    };
+    const direct = new pg.Client({ connectionString: t.url });
+    await direct.connect();
+    try {
+      const n = 3000;
+      const names = Array.from({ length: n }, cell);
+      const skus = Array.from({ length: n }, cell);
+      const flags = Array.from({ length: n }, () => [true, false, null][random(3)] ?? null);
+      await direct.query(
+        "create temporary table random_cells (id int primary key, name text, sku text, flag boolean)",
+      );
+      await direct.query(
+        "insert into random_cells select i, n, s, f from unnest($1::text[], $2::text[], $3::boolean[]) with ordinality as u(n, s, f, i)",
+        [names, skus, flags],
+      );
+      const bool = "case when flag then 'true' when not flag then 'false' end";
+      const [id, name, sku, active] = fieldsByName(productsResource, ["id", "name", "sku", "is_active"]);
+      if (!id || !name || !sku || !active) throw new Error("products has no id, name, sku or is_active");
+      for (const [select, columns, idColumn, fieldsHere] of [
+        [`select id, name, sku, ${bool} from random_cells order by id`, 4, 0, [id, name, sku, active]],
+        [`select name, ${bool}, sku, id from random_cells order by id`, 4, 3, [name, active, sku]],
+        [`select ${bool}, name, id from random_cells order by id`, 3, 2, [active, name]],
+      ] as const) {
+        const csv = writerFor("csv");
+        const read = async (withLine: boolean) => {
+          const copy = direct.query(
+            new CopyRows(
+              `COPY (${select}) TO STDOUT WITH (FORMAT csv)`,
+              columns,
+              csv.rowEncoder(fieldsHere, 0),
+              idColumn,
+              withLine ? (csv.lineEncoder?.(fieldsHere, columns, idColumn) ?? null) : null,
+            ),
+          );
+          const out = await buffer(copy);
+          return { out: out.toString("utf8"), lastId: copy.page.lastId, written: copy.page.written };
+        };
+        const general = await read(false);
+        expect(general.written).toBe(n);
+        const line = await read(true);
+        expect(line.lastId).toBe(general.lastId);
+        expect(line.written).toBe(general.written);
+        // Line by line, so that a difference shows where it is.
+        const a = line.out.split("\r\n");
+        const b = general.out.split("\r\n");
+        for (let i = 0; i < Math.max(a.length, b.length); i++) expect(a[i], `line ${i}`).toBe(b[i]);
+      }
+    } finally {
+      await direct.end();
+    }
+  });
+
   it("fails with the server's error when the query fails mid-COPY; the connection stays usable", async () => {
     const client = proxiedClient();
     await client.connect();
