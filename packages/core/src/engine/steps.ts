@@ -380,9 +380,9 @@ export async function assembleExport(
     },
   };
   try {
-    if (writer.layout) {
-      // The parts become the file where they are (composed, not copied).
-      const layout = await writer.layout(input);
+    // The parts become the file where they are (composed, not copied), where the format can say how.
+    const layout = writer.layout ? await writer.layout(input) : null;
+    if (layout) {
       if (signal.aborted) throw new Error("export was taken away while assembling");
       const segments: Segment[] = layout.map((s) => {
         if ("bytes" in s) return s;

@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
@@ -16,6 +19,7 @@ import type { PartFile } from "../../src/engine/formats/types";
 import { createXlsxWriter } from "../../src/engine/formats/xlsx";
 import { productsResource } from "../../src/resources/products";
 import { fieldsByName } from "../../src/resources/serialize";
+import { LocalStorage } from "../../src/storage";
 
 /** Bytes through a page's part stages, as a part file holds them. */
 async function segmentOf(data: Buffer, sheet: number): Promise<Buffer> {
@@ -208,6 +212,59 @@ describe("an XLSX export split into sheets", () => {
     expect(joined.has("xl/worksheets/sheet3.xml")).toBe(true);
     for (const [name, data] of joined)
       expect(data.equals(legacy.get(name) ?? Buffer.alloc(0)), name).toBe(true);
+  });
+
+  it("its layout, composed by storage, is the assembled workbook, with the sheets' data left in the parts", async () => {
+    const cut = pages(4);
+    const parts = await Promise.all(
+      cut.map(({ first, rows }) =>
+        segmentOf(Buffer.from(writer.encodePage(fields, rows, first).data), Math.floor(first / SHEET_ROWS)),
+      ),
+    );
+    const storage = new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-xlsx-layout-")));
+    const keys = parts.map((_, i) => `parts/x/${i}`);
+    for (const [i, data] of parts.entries()) {
+      const file = await storage.create(keys[i] ?? "");
+      file.stream.end(data);
+      await file.commit();
+    }
+    const layout = await writer.layout?.({
+      fields,
+      language: "en",
+      parts: async function* () {
+        for (const key of keys)
+          yield { read: (range) => storage.read(key, range), size: () => storage.size(key) };
+      },
+    });
+    if (!layout) throw new Error("no layout");
+    const ranges = layout.flatMap((s) => ("part" in s ? [s] : []));
+    expect(ranges.map((s) => s.part)).toEqual(parts.map((_, i) => i));
+    await storage.compose(
+      "results/x.xlsx",
+      layout.map((s) => ("bytes" in s ? s : { key: keys[s.part] ?? "", start: s.start, end: s.end })),
+    );
+    const composed = Buffer.concat(await storage.read("results/x.xlsx").toArray());
+    const assembled = await assemble(parts);
+    expect(composed.length).toBe(assembled.length);
+    const [mine, theirs] = [unzip(composed), unzip(assembled)];
+    expect([...mine.keys()]).toEqual([...theirs.keys()]);
+    for (const [name, data] of mine)
+      expect(data.equals(theirs.get(name) ?? Buffer.alloc(0)), name).toBe(true);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(composed as unknown as ArrayBuffer);
+    expect(workbook.worksheets.map((w) => w.rowCount)).toEqual([6, 6, 4]);
+  });
+
+  it("parts of an earlier version (raw XML rows) have no layout: they are copied by the assembly", async () => {
+    const raw = pages(4).map(({ first, rows }) => Buffer.from(writer.encodePage(fields, rows, first).data));
+    const layout = await writer.layout?.({
+      fields,
+      language: "en",
+      parts: async function* () {
+        for (const p of raw) yield memoryPart(p);
+      },
+    });
+    expect(layout).toBeNull();
   });
 
   it("an export without rows is one sheet with the header", async () => {

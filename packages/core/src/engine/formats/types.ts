@@ -93,9 +93,10 @@ export interface FormatWriter {
   assemble(out: Writable, input: AssembleInput): Promise<void>;
   /**
    * The same file as `assemble` writes, given as the parts (or ranges of them) in order between bytes of the
-   * format's own: storage composes it without copying the parts. Formats without it are copied by `assemble`.
+   * format's own: storage composes it without copying the parts. Formats without it, or that answer null for
+   * these parts, are copied by `assemble`.
    */
-  layout?(input: AssembleInput): Promise<FileSegment[]>;
+  layout?(input: AssembleInput): Promise<FileSegment[] | null>;
 }
 
 /** Encodes rows one by one, so a row that cannot be serialised is skipped and counted, not fatal. */

@@ -13,7 +13,7 @@ import {
   segmentStages,
 } from "./segment";
 import { encodePageWith, type FormatWriter, type PartFile } from "./types";
-import { ZipWriter } from "./zip";
+import { LayoutSink, ZipWriter } from "./zip";
 
 /** Excel's limit of rows per sheet, header included. */
 export const XLSX_MAX_ROWS = 1_048_576;
@@ -266,16 +266,19 @@ class RowCursor {
   }
 }
 
-/** A part's segment and where it came from. */
+/** A part's segment and where it came from (the part and its index among the export's parts). */
 interface Segment extends SegmentInfo {
   file: PartFile;
+  index: number;
 }
 
 /** Each part's trailer, or null when a part has none (written by an earlier version: raw XML rows). */
 async function readSegments(parts: AsyncIterable<PartFile>): Promise<Segment[] | null> {
   const segments: Segment[] = [];
   let legacy = false;
+  let index = -1;
   for await (const file of parts) {
+    index++;
     const size = await file.size();
     if (size === null) throw new Error("a part of the export is missing");
     const trailer =
@@ -284,7 +287,7 @@ async function readSegments(parts: AsyncIterable<PartFile>): Promise<Segment[] |
         : null;
     if (!trailer) legacy = true;
     else if (trailer.compressed + SEGMENT_TRAILER_BYTES !== size) throw new Error("a part is truncated");
-    else segments.push({ ...trailer, file });
+    else segments.push({ ...trailer, file, index });
   }
   if (legacy) {
     if (segments.length > 0) throw new Error("parts of two versions in one export");
@@ -392,13 +395,7 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
       if (segments === null) {
         sheets = await addLegacySheets(zip, head, parts(), sheetRows, partsBytes);
       } else {
-        // Parts come in page order: their sheets must run 0, 0, …, 1, 1, … without a gap.
-        let previous = 0;
-        for (const s of segments) {
-          if (s.sheet !== previous && s.sheet !== previous + 1) throw new Error("parts out of sheet order");
-          previous = s.sheet;
-        }
-        sheets = previous + 1;
+        sheets = sheetCount(segments);
         for (let sheet = 0; sheet < sheets; sheet++) {
           await addSheet(
             zip,
@@ -412,14 +409,48 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
       await zip.finish();
       await end(out);
     },
+    async layout({ fields, language, parts }) {
+      // The same archive, its sheets' data left in the parts (no copy); parts of an earlier version are copied.
+      const segments = await readSegments(parts());
+      if (segments === null) return null;
+      const sink = new LayoutSink();
+      const zip = new ZipWriter(sink);
+      const head = sheetHead(fields, headerLabels(fields, language));
+      const sheets = sheetCount(segments);
+      for (let sheet = 0; sheet < sheets; sheet++) {
+        await addSheet(
+          zip,
+          sheet + 1,
+          head,
+          segments.filter((s) => s.sheet === sheet),
+          true,
+        );
+      }
+      for (const [name, text] of packageParts(sheets)) await zip.addText(name, text);
+      await zip.finish();
+      return sink.done();
+    },
   };
   return writer;
 }
 
 export const xlsxWriter = createXlsxWriter();
 
-/** One worksheet: its head, the rows' segments, its tail, as one deflate stream with the joined CRC-32. */
-async function addSheet(zip: ZipWriter, n: number, head: string, segments: Segment[]) {
+/** How many sheets the segments fill: parts come in page order, their sheets 0, 0, …, 1, 1, … without a gap. */
+function sheetCount(segments: Segment[]): number {
+  let previous = 0;
+  for (const s of segments) {
+    if (s.sheet !== previous && s.sheet !== previous + 1) throw new Error("parts out of sheet order");
+    previous = s.sheet;
+  }
+  return previous + 1;
+}
+
+/**
+ * One worksheet: its head, the rows' segments, its tail, as one deflate stream with the joined CRC-32. `layout`:
+ * the segments are noted as ranges of their parts (the zip writes into a `LayoutSink`), not copied.
+ */
+async function addSheet(zip: ZipWriter, n: number, head: string, segments: Segment[], layout = false) {
   const first = deflateText(head, false);
   const last = deflateText(SHEET_TAIL, true);
   let crc = first.crc;
@@ -430,8 +461,17 @@ async function addSheet(zip: ZipWriter, n: number, head: string, segments: Segme
   }
   crc = crc32Combine(crc, last.crc, last.size);
   size += last.size;
+  const name = `xl/worksheets/sheet${n}.xml`;
+  if (layout) {
+    await zip.addDeflatedParts(name, { crc, size }, [
+      first.data,
+      ...segments.map((s) => ({ part: s.index, start: 0, end: s.compressed })),
+      last.data,
+    ]);
+    return;
+  }
   await zip.addDeflated(
-    `xl/worksheets/sheet${n}.xml`,
+    name,
     { crc, size },
     (async function* () {
       yield first.data;

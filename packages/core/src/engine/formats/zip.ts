@@ -1,6 +1,36 @@
 import type { Writable } from "node:stream";
 import { crc32, createDeflateRaw } from "node:zlib";
 import { write } from "./io";
+import type { FileSegment } from "./types";
+
+/**
+ * Where a ZIP is written instead of a stream: its own bytes are kept, and entry data that are ranges of parts
+ * are only noted, so the archive becomes a layout for storage to compose (`FormatWriter.layout`).
+ */
+export class LayoutSink {
+  readonly segments: FileSegment[] = [];
+  private held: Buffer[] = [];
+
+  bytes(buf: Buffer) {
+    this.held.push(buf);
+  }
+
+  part(part: number, start: number, end: number) {
+    this.flush();
+    this.segments.push({ part, start, end });
+  }
+
+  /** The layout, once the archive is finished. */
+  done(): FileSegment[] {
+    this.flush();
+    return this.segments;
+  }
+
+  private flush() {
+    if (this.held.length > 0) this.segments.push({ bytes: Buffer.concat(this.held) });
+    this.held = [];
+  }
+}
 
 /** Above this, sizes and offsets do not fit the classic 32-bit fields: ZIP64 records carry them. */
 const MAX32 = 0xffff_ffff;
@@ -35,14 +65,15 @@ export class ZipWriter {
   private readonly stamp = dosDateTime(new Date());
 
   constructor(
-    private readonly out: Writable,
+    private readonly out: Writable | LayoutSink,
     private readonly level = 1,
   ) {}
 
   private async put(data: Buffer | string) {
     const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     this.offset += buf.length;
-    await write(this.out, buf);
+    if (this.out instanceof LayoutSink) this.out.bytes(buf);
+    else await write(this.out, buf);
   }
 
   /** Writes an entry's local header (sizes and CRC follow in its data descriptor); returns the entry. */
@@ -139,6 +170,34 @@ export class ZipWriter {
     for await (const chunk of compressed) {
       entry.compressed += chunk.length;
       await this.put(chunk);
+    }
+    entry.crc = crc >>> 0;
+    entry.size = size;
+    await this.close(entry);
+  }
+
+  /**
+   * `addDeflated` for a layout: the compressed data are bytes of its own and ranges of parts, which are noted
+   * (by index), not read. Only with a `LayoutSink`.
+   */
+  async addDeflatedParts(
+    name: string,
+    { crc, size }: { crc: number; size: number },
+    pieces: ReadonlyArray<Buffer | { part: number; start: number; end: number }>,
+  ): Promise<void> {
+    const sink = this.out;
+    if (!(sink instanceof LayoutSink)) throw new Error("addDeflatedParts writes a layout only");
+    const entry = await this.open(name, this.needsZip64(size));
+    for (const piece of pieces) {
+      if (Buffer.isBuffer(piece)) {
+        entry.compressed += piece.length;
+        await this.put(piece);
+      } else {
+        const length = piece.end - piece.start;
+        sink.part(piece.part, piece.start, piece.end);
+        entry.compressed += length;
+        this.offset += length;
+      }
     }
     entry.crc = crc >>> 0;
     entry.size = size;
