@@ -190,7 +190,8 @@ describe("CopyRows", () => {
   it("CSV's line encoder (its one-regex scan and its byte scan) matches the field-by-field encoder on random cells", async () => {
     // Cells built from the characters every rule looks at, anywhere in the cell: formula characters, ASCII and
     // Unicode white space (NBSP, U+1680, U+2000, U+2028, U+202F, U+3000, U+FEFF, and U+0085 which /\s/ does not
-    // match), quotes, commas, CR/LF, one-letter t/f, multi-byte letters. Fixed seed: the same cells every run.
+    // match), quotes, commas, CR/LF, a backslash and control characters, one-letter t/f,
+    // multi-byte letters. Fixed seed: the same cells every run.
     const alphabet = [
       "a",
       "Z",
@@ -212,6 +213,9 @@ describe("CopyRows", () => {
       "ş",
       "€",
       "😀",
+      "\\",
+      "\u0001",
+      "\u007f",
       "\u00a0",
       "\u1680",
       "\u2000",
@@ -247,44 +251,66 @@ describe("CopyRows", () => {
       const names = Array.from({ length: n }, cell);
       const skus = Array.from({ length: n }, cell);
       const flags = Array.from({ length: n }, () => [true, false, null][random(3)] ?? null);
-      await direct.query(
-        "create temporary table random_cells (id int primary key, name text, sku text, flag boolean)",
+      const prices = Array.from({ length: n }, () =>
+        random(8) === 0 ? null : `${random(3) === 0 ? "-" : ""}${random(100000)}.${random(100)}`,
       );
       await direct.query(
-        "insert into random_cells select i, n, s, f from unnest($1::text[], $2::text[], $3::boolean[]) with ordinality as u(n, s, f, i)",
-        [names, skus, flags],
+        "create temporary table random_cells (id int primary key, name text, sku text, flag boolean, price numeric(12, 2))",
+      );
+      await direct.query(
+        `insert into random_cells select i, n, s, f, p
+         from unnest($1::text[], $2::text[], $3::boolean[], $4::numeric[]) with ordinality as u(n, s, f, p, i)`,
+        [names, skus, flags, prices],
       );
       const bool = "case when flag then 'true' when not flag then 'false' end";
-      const [id, name, sku, active] = fieldsByName(productsResource, ["id", "name", "sku", "is_active"]);
-      if (!id || !name || !sku || !active) throw new Error("products has no id, name, sku or is_active");
-      for (const [select, columns, idColumn, fieldsHere] of [
-        [`select id, name, sku, ${bool} from random_cells order by id`, 4, 0, [id, name, sku, active]],
-        [`select name, ${bool}, sku, id from random_cells order by id`, 4, 3, [name, active, sku]],
-        [`select ${bool}, name, id from random_cells order by id`, 3, 2, [active, name]],
-      ] as const) {
-        const csv = writerFor("csv");
-        const read = async (withLine: boolean) => {
-          const copy = direct.query(
-            new CopyRows(
-              `COPY (${select}) TO STDOUT WITH (FORMAT csv)`,
-              columns,
-              csv.rowEncoder(fieldsHere, 0),
-              idColumn,
-              withLine ? (csv.lineEncoder?.(fieldsHere, columns, idColumn) ?? null) : null,
-            ),
-          );
-          const out = await buffer(copy);
-          return { out: out.toString("utf8"), lastId: copy.page.lastId, written: copy.page.written };
-        };
-        const general = await read(false);
-        expect(general.written).toBe(n);
-        const line = await read(true);
-        expect(line.lastId).toBe(general.lastId);
-        expect(line.written).toBe(general.written);
-        // Line by line, so that a difference shows where it is.
-        const a = line.out.split("\r\n");
-        const b = general.out.split("\r\n");
-        for (let i = 0; i < Math.max(a.length, b.length); i++) expect(a[i], `line ${i}`).toBe(b[i]);
+      const [id, name, sku, active, price] = fieldsByName(productsResource, [
+        "id",
+        "name",
+        "sku",
+        "is_active",
+        "price",
+      ]);
+      if (!id || !name || !sku || !active || !price) throw new Error("products lacks a field this test uses");
+      for (const format of ["csv"] as const) {
+        const writer = writerFor(format);
+        for (const [select, columns, idColumn, fieldsHere] of [
+          [
+            `select id, name, sku, ${bool}, price from random_cells order by id`,
+            5,
+            0,
+            [id, name, sku, active, price],
+          ],
+          [
+            `select name, ${bool}, price, sku, id from random_cells order by id`,
+            5,
+            4,
+            [name, active, price, sku],
+          ],
+          [`select ${bool}, name, id from random_cells order by id`, 3, 2, [active, name]],
+        ] as const) {
+          const read = async (withLine: boolean) => {
+            const copy = direct.query(
+              new CopyRows(
+                `COPY (${select}) TO STDOUT WITH (FORMAT csv)`,
+                columns,
+                writer.rowEncoder(fieldsHere, 0),
+                idColumn,
+                withLine ? (writer.lineEncoder?.(fieldsHere, columns, idColumn) ?? null) : null,
+              ),
+            );
+            const out = await buffer(copy);
+            return { out: out.toString("utf8"), lastId: copy.page.lastId, written: copy.page.written };
+          };
+          const general = await read(false);
+          expect(general.written).toBe(n);
+          const line = await read(true);
+          expect(line.lastId).toBe(general.lastId);
+          expect(line.written).toBe(general.written);
+          // Row by row, so that a difference shows where it is.
+          const [a, b] = [line.out.split("\r\n"), general.out.split("\r\n")];
+          for (let i = 0; i < Math.max(a.length, b.length); i++)
+            expect(a[i], `${format} row ${i}`).toBe(b[i]);
+        }
       }
     } finally {
       await direct.end();
