@@ -147,6 +147,21 @@ describe("ExportsChangeFeed", () => {
     expect(feed.generation).toBeGreaterThan(whileDown);
   });
 
+  it("is never live without the trigger that would notify it", async () => {
+    await eventually(() => feed.live, "live");
+    await other.query("alter table exports disable trigger exports_changed");
+    try {
+      await other.query("select pg_terminate_backend($1)", [feed.backendPid]);
+      await eventually(() => !feed.live, "down");
+      // Several reconnect attempts (300 ms, then doubling up to 1 s): none may go live.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(feed.live).toBe(false);
+    } finally {
+      await other.query("alter table exports enable trigger exports_changed");
+    }
+    await eventually(() => feed.live, "live once the trigger is back");
+  });
+
   it("close() stops it for good", async () => {
     const feed2 = exportsChangeFeed(t.db);
     await closeExportsChangeFeed(t.db);

@@ -3,6 +3,8 @@ import type { Db } from "../db/client";
 
 /** The channel migration 0004 notifies on every statement that changes the exports table. */
 export const EXPORTS_CHANGED_CHANNEL = "exports_changed";
+/** The trigger (migration 0004) that notifies it. */
+export const EXPORTS_CHANGED_TRIGGER = "exports_changed";
 
 export interface ExportsChangeFeedOptions {
   /** How to connect: the db's pool options (connection string, host, …) are reused as they are. */
@@ -140,6 +142,13 @@ export class ExportsChangeFeed {
     try {
       await client.connect();
       await client.query(`listen ${EXPORTS_CHANGED_CHANNEL}`);
+      // Without the trigger (a database not yet migrated to 0004, or the trigger disabled) nothing would ever be
+      // notified: such a feed must never be live, or a cache would serve stale answers for ever.
+      const trigger = await client.query(
+        "select 1 from pg_trigger where tgrelid = to_regclass('exports') and tgname = $1 and tgenabled <> 'D'",
+        [EXPORTS_CHANGED_TRIGGER],
+      );
+      if (trigger.rowCount === 0) throw new Error(`no enabled trigger ${EXPORTS_CHANGED_TRIGGER} on exports`);
       const pid = await client.query<{ pid: number }>("select pg_backend_pid() as pid");
       if (lost || this.#closed || this.#client !== client) {
         await client.end().catch(() => undefined);
