@@ -24,19 +24,19 @@ interface Load {
   errors: number;
 }
 
-async function load(url: string, token: string, seconds: number): Promise<Load> {
+async function load(url: string, token: string, seconds: number, headers: Record<string, string> = {}) {
   const result = await autocannon({
     url,
     connections: 32,
     duration: seconds,
-    headers: { authorization: `Token ${token}` },
+    headers: { authorization: `Token ${token}`, ...headers },
   });
   return {
     rps: result.requests.average,
     p99: result.latency.p99,
     p50: result.latency.p50,
     errors: result.errors + result.timeouts + result.non2xx,
-  };
+  } satisfies Load;
 }
 
 async function startBaseline(dbUrl: string): Promise<{ child: Child; port: number }> {
@@ -173,6 +173,23 @@ export async function runRest(o: RestOptions): Promise<void> {
       { name: "retrieve, superuser", path: `/api/v1/exports/${detailId}/`, token: seeded.admin.token },
       { name: "retrieve, regular user", path: `/api/v1/exports/${detailId}/`, token: seeded.alice.token },
     ];
+    // The list again with `Cache-Control: no-cache`: the app's list cache is bypassed, so every request reads
+    // the 100 rows and the count (what the list costs without the cache). No target: shown for comparison;
+    // the baseline (which has no cache) is the one measured for the same path above.
+    const uncached = [
+      {
+        name: "list ?limit=100, superuser, uncached (Cache-Control: no-cache)",
+        of: "list ?limit=100, superuser",
+        path: "/api/v1/exports/?limit=100",
+        token: seeded.admin.token,
+      },
+      {
+        name: "list ?limit=100, regular user, uncached (Cache-Control: no-cache)",
+        of: "list ?limit=100, regular user",
+        path: "/api/v1/exports/?limit=100",
+        token: seeded.alice.token,
+      },
+    ];
     if (web) {
       // Same answers: the bodies (and totals) of both servers are equal.
       let same = true;
@@ -185,6 +202,18 @@ export async function runRest(o: RestOptions): Promise<void> {
       }
       report.extra.rest_same_json = same;
       log(`  same JSON from both servers: ${same ? "yes" : "NO"}`);
+      const list = cases[0];
+      if (list) {
+        const first = await fetch(app + list.path, { headers: { authorization: `Token ${list.token}` } });
+        const again = await fetch(app + list.path, { headers: { authorization: `Token ${list.token}` } });
+        const bypass = await fetch(app + list.path, {
+          headers: { authorization: `Token ${list.token}`, "cache-control": "no-cache" },
+        });
+        await Promise.all([first.text(), again.text(), bypass.text()]);
+        log(
+          `  list cache (X-Cache): ${first.headers.get("x-cache")}, then ${again.headers.get("x-cache")}; with no-cache ${bypass.headers.get("x-cache")}`,
+        );
+      }
     }
     // b. the web process's memory while a large file downloads (vs a file a tenth of the size).
     if (web?.child.pid) {
@@ -216,9 +245,11 @@ export async function runRest(o: RestOptions): Promise<void> {
         });
       } else report.note("web download memory needs the exports section (BENCH_ONLY includes exports)");
     }
+    const baselines = new Map<string, Load>();
     for (const c of cases) {
       await load(base + c.path, c.token, 1); // warm-up
       const b = await load(base + c.path, c.token, seconds);
+      baselines.set(c.name, b);
       if (!web) {
         report.add({ section: "rest", name: `baseline ${c.name}`, value: b.rps, unit: "req/s" });
         continue;
@@ -247,6 +278,29 @@ export async function runRest(o: RestOptions): Promise<void> {
         baseline: b.p99,
         target: "≤ 50",
         pass: w.p99 <= 50,
+      });
+    }
+    for (const c of web ? uncached : []) {
+      const headers = { "cache-control": "no-cache" };
+      const b = baselines.get(c.of);
+      await load(app + c.path, c.token, 2, headers); // warm-up
+      const w = await load(app + c.path, c.token, seconds, headers);
+      log(`  ${c.name}: app ${w.rps.toFixed(0)} req/s p99 ${w.p99} ms`);
+      report.add({
+        section: "rest",
+        name: `${c.name}: req/s`,
+        value: w.rps,
+        unit: "req/s",
+        baseline: b?.rps,
+        ratio: b ? w.rps / b.rps : undefined,
+        note: w.errors ? `${w.errors} errors` : undefined,
+      });
+      report.add({
+        section: "rest",
+        name: `${c.name}: p99`,
+        value: w.p99,
+        unit: "ms",
+        baseline: b?.p99,
       });
     }
   } finally {

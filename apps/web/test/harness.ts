@@ -2,16 +2,17 @@ import type { Storage } from "@exports/core";
 import {
   type Actor,
   createUser,
-  type Database,
   type Db,
   EXPORT_STATUSES,
   type ExportStatus,
   env,
+  exportsChanged,
   schema,
   unauthenticated,
 } from "@exports/core";
 import { createTestDatabase, type TestDatabase } from "@exports/core/testing";
 import { expect } from "vitest";
+import { closeDb, getDb } from "~/server/db";
 import { dispatchApi } from "~/server/http/dispatch";
 import type { TRPCContext } from "~/server/trpc/init";
 
@@ -68,14 +69,11 @@ export interface Harness {
 
 export type ExportInsert = typeof schema.exports.$inferInsert;
 
-const webHolder = globalThis as { __exportsDatabase?: Database };
-
 export async function startHarness(): Promise<Harness> {
   const testDb = await createTestDatabase();
   // The route modules reach the database through getDb(), which reads DATABASE_URL (once, through env())
   // and keeps its pool on globalThis: point it at this file's database before any request.
-  if (webHolder.__exportsDatabase) await webHolder.__exportsDatabase.close();
-  webHolder.__exportsDatabase = undefined;
+  await closeDb();
   process.env.DATABASE_URL = testDb.url;
   if (env().DATABASE_URL !== testDb.url) {
     throw new Error(
@@ -134,7 +132,7 @@ export async function startHarness(): Promise<Harness> {
 
   async function insertExports(owner: TestUser, values: Partial<ExportInsert>[]) {
     if (values.length === 0) return [];
-    return db
+    const rows = await db
       .insert(schema.exports)
       .values(
         values.map((v) => ({
@@ -146,6 +144,10 @@ export async function startHarness(): Promise<Harness> {
         })),
       )
       .returning();
+    // Written through the test's own pool, not the web's: tell the web's list cache at once, as the write
+    // services do, instead of waiting for the trigger's notification.
+    exportsChanged(getDb());
+    return rows;
   }
 
   async function insertExport(owner: TestUser, values: Partial<ExportInsert> = {}) {
@@ -167,8 +169,7 @@ export async function startHarness(): Promise<Harness> {
   }
 
   async function close() {
-    await webHolder.__exportsDatabase?.close();
-    webHolder.__exportsDatabase = undefined;
+    await closeDb();
     await testDb.destroy();
   }
 

@@ -52,6 +52,11 @@ export const envSchema = z.object({
   /** The window failed sign-ins are counted in, from the first failure. */
   LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /**
+   * Answers of the REST exports list the web process keeps (LRU; dropped on every change to the exports
+   * table, see apps/web/src/server/rest/list-cache.ts). 0 turns the cache off.
+   */
+  LIST_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100_000).default(500),
+  /**
    * Reverse proxies in front of the web app that append to X-Forwarded-For: the client address is the
    * NUM_PROXIES-th entry from the right (0: the last entry, which `next start` fills with the socket's
    * address when the client sent none).

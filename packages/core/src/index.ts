@@ -33,6 +33,14 @@ export { EXPORT_FORMATS, EXPORT_STATUSES, type ExportFormat, type ExportStatus }
 export { databaseUrlFromEnv } from "./db/urls";
 export { type Env, EnvError, env, parseEnv } from "./env";
 export * from "./errors";
+export {
+  closeExportsChangeFeed,
+  EXPORTS_CHANGED_CHANNEL,
+  ExportsChangeFeed,
+  type ExportsChangeFeedOptions,
+  exportsChanged,
+  exportsChangeFeed,
+} from "./exports/change-feed";
 export { type ExportDownload, openDownload } from "./exports/download";
 export {
   type FilterFile,

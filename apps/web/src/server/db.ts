@@ -1,4 +1,11 @@
-import { createDatabase, type Database, type Db, databaseUrlFromEnv, env } from "@exports/core";
+import {
+  closeExportsChangeFeed,
+  createDatabase,
+  type Database,
+  type Db,
+  databaseUrlFromEnv,
+  env,
+} from "@exports/core";
 
 const holder = globalThis as { __exportsDatabase?: Database };
 
@@ -11,9 +18,10 @@ export function getDb(): Db {
   return holder.__exportsDatabase.db;
 }
 
-/** Ends the pool (shutdown); a later getDb() opens a new one. */
+/** Ends the exports change feed (the list cache's LISTEN connection) and the pool (shutdown); a later getDb() opens a new one. */
 export async function closeDb(): Promise<void> {
   const database = holder.__exportsDatabase;
   holder.__exportsDatabase = undefined;
+  if (database) await closeExportsChangeFeed(database.db);
   await database?.close();
 }

@@ -15,6 +15,7 @@ import type { Resource } from "../resources/types";
 import { keys, type Storage } from "../storage";
 import { parseInput, zodFieldErrors } from "../validation";
 import { admit, type CreateOutcome, checkIdempotencyKey, requestFingerprint } from "./admission";
+import { exportsChanged } from "./change-feed";
 import {
   checkFilterFile,
   decodeFilterFile,
@@ -215,6 +216,8 @@ export async function createExportWithOutcome(
       return { row: inserted, outcome: "created" as const };
     });
     if (result.outcome !== "created") await removeUpload();
+    // Committed: this process's cached lists are stale now, before the trigger's notification comes back.
+    else exportsChanged(db);
     return { export: toExportDto(result.row), outcome: result.outcome };
   } catch (err) {
     await removeUpload();
@@ -318,6 +321,7 @@ export async function cancelExport(
     .where(and(eq(exports.id, id), inArray(exports.status, ACTIVE_STATUSES)))
     .returning();
   if (cancelled) {
+    exportsChanged(db);
     // A worker holding a page finds its guarded update matching nothing and throws the page away too.
     // The cancel has happened; removing the files is best effort here (a worker that loses its page and the
     // retention sweep remove whatever is left), never a reason to report the cancel as failed.

@@ -2,6 +2,7 @@ import { createExportWithOutcome, listExports, paramsToRecord } from "@exports/c
 import type { Endpoint } from "../http/route";
 import { readJsonObject } from "../rest/body";
 import { authed } from "../rest/handler";
+import { cacheModeOf, listCache, listCacheKey } from "../rest/list-cache";
 import { isMultipart, readMultipartCreate } from "../rest/multipart";
 import { pageResponse } from "../rest/pagination";
 import { json } from "../rest/respond";
@@ -9,9 +10,14 @@ import { getStorage } from "../storage";
 
 /** /api/v1/exports/ */
 export const exportsEndpoint: Endpoint = {
-  /** The given list (SPEC §2.2–2.5, 2.8). */
-  GET: authed(async ({ db, actor, url }) =>
-    pageResponse(url, await listExports(db, actor, paramsToRecord(url.searchParams))),
+  /**
+   * The given list (SPEC §2.2–2.5, 2.8), answered from the list cache while the exports table has not changed
+   * (rest/list-cache.ts). Authentication still runs on every request; the cache is keyed by the actor.
+   */
+  GET: authed(async ({ db, actor, url, req }) =>
+    listCache(db).serve(listCacheKey(actor, url), cacheModeOf(req), async () =>
+      pageResponse(url, await listExports(db, actor, paramsToRecord(url.searchParams))),
+    ),
   ),
 
   /**
