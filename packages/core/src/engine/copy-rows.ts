@@ -122,7 +122,6 @@ export class CopyRows extends Readable implements pg.Submittable {
     const row = page.row;
     const line = this.line;
     const rest = (at: number) => (tail ? Buffer.concat([data.subarray(at), tail]) : data.subarray(at));
-    line?.scan?.(data);
     let p = 0;
     while (p + 5 <= len) {
       const code = data[p];
@@ -134,7 +133,7 @@ export class CopyRows extends Readable implements pg.Submittable {
       const end = p + 1 + data.readUInt32BE(p + 1);
       if (end > len) break;
       if (code === COPY_DATA) {
-        const id = line === null ? -1 : line.line(data, p + 5, end, out);
+        const id = line === null ? -1 : line(data, p + 5, end, out);
         if (id >= 0) page.added(id);
         else {
           if (parseRow(data, p + 5, end, row) !== end) throw new Error("a COPY message is not one row");

@@ -123,7 +123,7 @@ export function firstByte(row: RowFields, i: number): number | undefined {
   return s < (row.end[i] as number) ? row.src[s] : undefined;
 }
 
-export const isAsciiSpace = (b: number | undefined) => b === 32 || (b !== undefined && b >= 9 && b <= 13);
+const isAsciiSpace = (b: number | undefined) => b === 32 || (b !== undefined && b >= 9 && b <= 13);
 
 /** Whether the UTF-8 bytes at `at` start a character that `/\s/` matches beyond ASCII. */
 function unicodeSpaceAt(src: Buffer, at: number, end: number): boolean {

@@ -1,14 +1,6 @@
 import { stringify } from "csv-stringify/sync";
 import type { ResourceField } from "../../resources/types";
-import {
-  ascii,
-  type ByteWriter,
-  endsWithSpace,
-  fieldText,
-  isAsciiSpace,
-  isFormulaByte,
-  startsWithSpace,
-} from "./bytes";
+import { ascii, endsWithSpace, fieldText, isFormulaByte, startsWithSpace } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
 import { copyInto, end, write } from "./io";
 import { encodePageWith, type FileSegment, type FormatWriter } from "./types";
@@ -17,20 +9,6 @@ const OPTIONS = { record_delimiter: "\r\n", quoted_match: /^\s|\s$/ } as const;
 
 const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
 const TRUE = ascii("true");
-/**
- * White space as `/\s/` knows it beyond ASCII, as UTF-8 bytes read as latin1 (see `unicodeSpaceAt`): NBSP,
- * U+1680, U+2000–200A, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF.
- */
-const UNICODE_SPACE =
-  "\xC2\xA0|\xE1\x9A\x80|\xE2\x80[\x80-\x8A\xA8\xA9\xAF]|\xE2\x81\x9F|\xE3\x80\x80|\xEF\xBB\xBF";
-/**
- * Where a line of COPY CSV may need more than a copy: a quote; a field (after a comma) starting with a formula
- * character, white space, or being `t`/`f`; white space ending a field (before a comma or the line's end).
- */
-const SUSPECT = new RegExp(
-  `"|,(?:[=+\\-@\\t-\\r ]|${UNICODE_SPACE}|[tf](?=[,\\n]))|(?:[\\t-\\r ]|${UNICODE_SPACE})(?=[,\\n])`,
-  "g",
-);
 /** Column kinds for the line encoder. */
 const LINE_TEXT = 1;
 const LINE_BOOLEAN = 2;
@@ -141,7 +119,7 @@ export const csvWriter: FormatWriter = {
     // COPY's line is the CSV line when no field is quoted (no quote, comma, CR or LF inside, no empty string),
     // no text needs an apostrophe or quotes for white space at an edge, and the booleans are words: copied as
     // it is (without the id column, when that is not a field) with CRLF, while it is scanned.
-    const scanLine = (src: Buffer, s: number, e: number, out: ByteWriter) => {
+    return (src, s, e, out) => {
       out.ensure(e - s + 2);
       const buf = out.buf;
       const from = out.pos;
@@ -156,7 +134,7 @@ export const csvWriter: FormatWriter = {
           if (field <= last) buf[p++] = b;
           continue;
         }
-        // The end of field \`field\`: [at, k).
+        // The end of field `field`: [at, k).
         const kind = kinds[field];
         if (kind === LINE_TEXT) {
           if (at < k && (isFormulaByte(src[at]) || startsWithSpace(src, at, k) || endsWithSpace(src, at, k)))
@@ -181,63 +159,6 @@ export const csvWriter: FormatWriter = {
       buf[p++] = 10;
       out.pos = p;
       return id;
-    };
-    // Faster still: one regular expression over each buffer of messages marks every place where any field
-    // (not only text: a superset, so never a miss) could start with a quote, a formula character or white space,
-    // end with white space, or be a one-letter boolean; lines without a mark (and whose first field starts
-    // plainly) are copied in one piece. Marked lines take the scan above, which decides exactly.
-    let scanned: Buffer | null = null;
-    let marks: number[] = [];
-    let next = 0;
-    const idFirst = idColumn === 0;
-    const idExtra = idColumn === n - 1 && idColumn > last;
-    const fast = (src: Buffer, s: number, e: number, out: ByteWriter): number => {
-      // The marks before this line's header belong to earlier lines.
-      while (next < marks.length && (marks[next] as number) < s - 5) next++;
-      if (next < marks.length && (marks[next] as number) < e) return scanLine(src, s, e, out);
-      const b = src[s] as number;
-      // The first field has no comma before it: its start is looked at here (a boolean's `t`/`f` too).
-      if (
-        b === 34 ||
-        b === 44 ||
-        b === 116 ||
-        b === 102 ||
-        b >= 0x80 ||
-        isFormulaByte(b) ||
-        isAsciiSpace(b)
-      ) {
-        return scanLine(src, s, e, out);
-      }
-      let id = 0;
-      let cut = e - 1;
-      if (idFirst) {
-        let d = s;
-        for (let c = src[d] as number; c !== 44 && c !== 10; c = src[++d] as number) id = id * 10 + (c - 48);
-      } else if (idExtra) {
-        let d = e - 2;
-        for (let place = 1, c = src[d] as number; c !== 44; c = src[--d] as number, place *= 10) {
-          id += (c - 48) * place;
-        }
-        cut = d;
-      } else return scanLine(src, s, e, out);
-      out.ensure(cut - s + 2);
-      src.copy(out.buf, out.pos, s, cut);
-      let p = out.pos + cut - s;
-      out.buf[p++] = 13;
-      out.buf[p++] = 10;
-      out.pos = p;
-      return id;
-    };
-    return {
-      scan(data) {
-        scanned = data;
-        marks = [];
-        next = 0;
-        const text = data.toString("latin1");
-        SUSPECT.lastIndex = 0;
-        for (let m = SUSPECT.exec(text); m !== null; m = SUSPECT.exec(text)) marks.push(m.index);
-      },
-      line: (src, s, e, out) => (src === scanned ? fast(src, s, e, out) : scanLine(src, s, e, out)),
     };
   },
   encodePage(fields, rows, firstRow) {

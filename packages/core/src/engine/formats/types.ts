@@ -41,16 +41,11 @@ export interface AssembleInput {
 export type RowEncoder = (row: RowFields, out: ByteWriter) => void;
 
 /**
- * A fast path for whole COPY lines. `line` encodes the line `src[s..e)` (one row, its `\n` at `e - 1`) into
- * `out` and returns the row's id, or returns -1 having written nothing when the row needs the general path
- * (parsed into fields, then the `RowEncoder`), which gives the same bytes. `scan`, if there, first sees each
- * buffer of messages whose lines then come (in order, from that same buffer): it may find there in one pass
- * which lines need a closer look.
+ * A fast path for whole COPY lines: encodes the line `src[s..e)` (one row, its `\n` at `e - 1`) into `out` in
+ * one pass and returns the row's id, or returns -1 having written nothing when the row needs the general
+ * path (parsed into fields, then the `RowEncoder`), which gives the same bytes.
  */
-export interface LineEncoder {
-  scan?(data: Buffer): void;
-  line(src: Buffer, s: number, e: number, out: ByteWriter): number;
-}
+export type LineEncoder = (src: Buffer, s: number, e: number, out: ByteWriter) => number;
 
 /**
  * One export format: how a row becomes part of a page's part, and how parts become the file. Pages are
