@@ -19,7 +19,8 @@ if (!(scale > 0 && scale <= 10)) throw new Error("BENCH_SCALE must be a number i
 const only = new Set(
   (process.env.BENCH_ONLY ?? "exports,pickup,fairness,rest").split(",").map((s) => s.trim()),
 );
-const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? (scale >= 0.5 ? 3 : 2)));
+// Best of 5: on this shared 2-core machine one COPY of the same table took 0.9–2.0 s within a single run.
+const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? (scale >= 0.5 ? 5 : 2)));
 const PRODUCTS = Math.max(1000, Math.round(1_000_000 * scale));
 const SMALL = Math.max(100, Math.round(PRODUCTS / 10));
 const EXPORTS = Math.max(200, Math.round(10_000 * Math.min(1, scale * 10)));
