@@ -1,5 +1,5 @@
 import { mkdtempSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -113,6 +113,19 @@ describe("LocalStorage.compose", () => {
     await expect(storage.compose("c4/r", [{ key: "c4/p", start: 3, end: 2 }])).rejects.toThrow(/outside/);
     expect(await storage.size("c4/r")).toBeNull();
     expect((await tree()).filter((f) => f.startsWith("c4"))).toEqual(["c4", path.join("c4", "p")]);
+  });
+
+  it("links the parts it names (no copy), and copies them where hard links are not to be had", async () => {
+    await put("c6/p", "0123456789");
+    await storage.compose("c6/linked", [{ key: "c6/p", start: 2 }]);
+    expect((await stat(path.join(root, "c6/p"))).nlink).toBe(2);
+    const copying = new LocalStorage(root, { hardLinks: false });
+    await copying.compose("c6/copied", [{ bytes: Buffer.from(">") }, { key: "c6/p", start: 2 }]);
+    expect((await stat(path.join(root, "c6/p"))).nlink).toBe(2);
+    expect((await bytes(storage.read("c6/copied"))).toString()).toBe(">23456789");
+    await storage.remove("c6/p");
+    expect((await bytes(copying.read("c6/linked"))).toString()).toBe("23456789");
+    expect((await bytes(copying.read("c6/copied"))).toString()).toBe(">23456789");
   });
 
   it("refuses keys outside its folder", async () => {

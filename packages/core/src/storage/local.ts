@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import {
+  constants,
+  copyFile,
   type FileHandle,
   link,
   mkdir,
@@ -88,7 +90,30 @@ const READ_CHUNK = 1 << 20;
  * process alone could not lose it: the page cache survives the process).
  */
 export class LocalStorage implements Storage {
-  constructor(readonly root: string) {}
+  /**
+   * `hardLinks: false` composes by copying (synced) instead of linking. It is also what happens, from then on,
+   * when the folder's file system refuses a hard link (some network or FAT-like file systems do).
+   */
+  constructor(
+    readonly root: string,
+    private options: { hardLinks?: boolean } = {},
+  ) {}
+
+  /** `at` gets the bytes of `source`: a hard link where the file system allows one, else a synced copy. */
+  private async linkOrCopy(source: string, at: string): Promise<void> {
+    if (this.options.hardLinks !== false) {
+      try {
+        await link(source, at);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "EXDEV") throw err;
+        this.options = { ...this.options, hardLinks: false };
+      }
+    }
+    await copyFile(source, at, constants.COPYFILE_EXCL);
+    await syncToDisk(at);
+  }
 
   private file(key: string) {
     return path.join(this.root, safeKey(key));
@@ -134,7 +159,7 @@ export class LocalStorage implements Storage {
 
   /**
    * A composed file is a folder holding hard links to the stored files it names (so removing those keys keeps
-   * its bytes: no copy) and files for the given bytes, each synced, plus a manifest of the order and ranges.
+   * its bytes: no copy; copies where the file system has no hard links) and files for the given bytes, each synced, plus a manifest of the order and ranges.
    * It is built under a temporary name, synced, and renamed into place: visible whole or not at all.
    */
   async compose(key: string, segments: readonly Segment[]): Promise<number> {
@@ -160,7 +185,7 @@ export class LocalStorage implements Storage {
           if (start < 0 || end > length || end < start) {
             throw new Error(`segment ${start}–${end} is outside ${segment.key} (${length} bytes)`);
           }
-          await link(source, at);
+          await this.linkOrCopy(source, at);
         }
         manifest.segments.push({ file, start, end });
         manifest.size += end - start;
