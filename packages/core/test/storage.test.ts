@@ -23,6 +23,28 @@ async function tree(): Promise<string[]> {
   return (await readdir(root, { recursive: true })).sort();
 }
 
+describe("LocalStorage.create", () => {
+  it("writes a large file in order while flushing it to the disk in the background (every 8 MiB)", async () => {
+    // 20 MiB in 1 MiB chunks, each chunk's bytes telling its number: flushes happen while chunks still arrive.
+    const chunks = Array.from({ length: 20 }, (_, i) => Buffer.alloc(1 << 20, i + 1));
+    const file = await storage.create("w1/large");
+    for (const chunk of chunks) {
+      if (!file.stream.write(chunk)) await new Promise((r) => file.stream.once("drain", r));
+    }
+    expect(await file.commit()).toBe(20 << 20);
+    expect((await bytes(storage.read("w1/large"))).equals(Buffer.concat(chunks))).toBe(true);
+    expect(await storage.list("w1")).toEqual(["w1/large"]);
+  });
+
+  it("aborted, leaves nothing, even with a background flush under way", async () => {
+    const file = await storage.create("w2/aborted");
+    file.stream.write(Buffer.alloc(9 << 20, 7));
+    await file.abort();
+    expect(await storage.list("w2")).toEqual([]);
+    expect((await tree()).filter((f) => f.startsWith("w2") && f !== "w2")).toEqual([]);
+  });
+});
+
 describe("LocalStorage.compose", () => {
   it("is the concatenation of its segments, read whole or by any range, and keeps them when their keys go", async () => {
     const a = Buffer.from("alpha-0123456789");

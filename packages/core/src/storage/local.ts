@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import {
   constants,
   copyFile,
@@ -15,7 +14,7 @@ import {
   unlink,
 } from "node:fs/promises";
 import path from "node:path";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { PendingFile, Segment, Storage } from "./types";
 
@@ -65,6 +64,56 @@ async function renameOver(source: string, target: string): Promise<void> {
     if (code !== "EISDIR" && code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "ENOTDIR") throw err;
     await rm(target, { recursive: true, force: true });
     await rename(source, target);
+  }
+}
+
+/** While a file is written, its data is flushed to the disk in the background every this many bytes. */
+const SYNC_EVERY = 8 << 20;
+
+/**
+ * A file being written through its handle. Every `SYNC_EVERY` bytes the data written so far is flushed to the
+ * disk in the background (fdatasync on the threadpool), so the flush that commits it has only the tail left:
+ * the disk works while the rest of the page is still being read and encoded, instead of after it.
+ */
+class SyncingFileWriter extends Writable {
+  private unsynced = 0;
+  private syncing: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly handle: FileHandle) {
+    super({ highWaterMark: 1 << 20 });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void) {
+    this.writeAll(chunk).then(() => {
+      this.unsynced += chunk.length;
+      if (this.unsynced >= SYNC_EVERY) {
+        this.unsynced = 0;
+        // One flush at a time; its failure is reported by the next one or by the commit's.
+        this.syncing = this.syncing.then(() => this.handle.datasync());
+        this.syncing.catch(() => {});
+      }
+      done();
+    }, done);
+  }
+
+  private async writeAll(chunk: Buffer) {
+    for (let at = 0; at < chunk.length; ) {
+      const { bytesWritten } = await this.handle.write(chunk, at, chunk.length - at);
+      at += bytesWritten;
+    }
+  }
+
+  /** After the stream finished: the background flushes, then the whole file, then the handle closed. */
+  async syncAndClose() {
+    await this.syncing;
+    await this.handle.sync();
+    await this.closeQuietly();
+  }
+
+  async closeQuietly() {
+    this.closing ??= this.syncing.catch(() => {}).then(() => this.handle.close().catch(() => {}));
+    await this.closing;
   }
 }
 
@@ -123,7 +172,7 @@ export class LocalStorage implements Storage {
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    const stream = createWriteStream(temp, { flags: "wx", highWaterMark: 1 << 20 });
+    const stream = new SyncingFileWriter(await open(temp, "wx"));
     // An error before commit/abort (disk full) is reported by commit(); keep it from being unhandled.
     let failure: Error | null = null;
     stream.on("error", (err) => {
@@ -136,13 +185,11 @@ export class LocalStorage implements Storage {
         await finished(stream).catch((err) => {
           failure ??= err;
         });
-        if (failure) {
-          await unlink(temp).catch(() => {});
-          throw failure;
-        }
         try {
-          await syncToDisk(temp);
+          if (failure) throw failure;
+          await stream.syncAndClose();
         } catch (err) {
+          await stream.closeQuietly();
           await unlink(temp).catch(() => {});
           throw err;
         }
@@ -152,6 +199,7 @@ export class LocalStorage implements Storage {
       },
       async abort() {
         stream.destroy();
+        await stream.closeQuietly();
         await unlink(temp).catch(() => {});
       },
     };
