@@ -7,6 +7,7 @@ import { CopyRows } from "../../src/engine/copy-rows";
 import { writerFor } from "../../src/engine/formats";
 import { productsResource } from "../../src/resources/products";
 import { fieldsByName } from "../../src/resources/serialize";
+import type { ResourceField } from "../../src/resources/types";
 import { seedProducts } from "../../src/seed/products";
 import { createTestDatabase, type TestDatabase } from "../../src/testing";
 
@@ -76,6 +77,32 @@ function proxiedClient() {
 const fields = fieldsByName(productsResource, ["id", "sku", "name", "price", "is_active"]);
 const SELECT =
   "select id, sku, name, price, case when is_active then 'true' when not is_active then 'false' end, id from products order by id";
+
+/**
+ * A COPY of `select` read through `CopyRows` with CSV's field-by-field encoder, and (`withLine`) its one-pass
+ * line encoder in front of it: the bytes written, the last id read, the rows written.
+ */
+async function readCsvCopy(
+  client: pg.Client,
+  select: string,
+  columns: number,
+  idColumn: number,
+  fields: readonly ResourceField[],
+  withLine: boolean,
+) {
+  const csv = writerFor("csv");
+  const copy = client.query(
+    new CopyRows(
+      `COPY (${select}) TO STDOUT WITH (FORMAT csv)`,
+      columns,
+      csv.rowEncoder(fields, 0),
+      idColumn,
+      withLine ? (csv.lineEncoder?.(fields, columns, idColumn) ?? null) : null,
+    ),
+  );
+  const out = await buffer(copy);
+  return { out: out.toString("utf8"), lastId: copy.page.lastId, written: copy.page.written };
+}
 
 describe("CopyRows", () => {
   it("reads COPY's protocol split at any byte into the same rows as a whole read (CSV's one-pass line encoder giving the bytes of the field-by-field one), and hands the connection back", async () => {
@@ -155,7 +182,6 @@ describe("CopyRows", () => {
     );
     const values = `(values ${rows.join(", ")}) as v(id, name, flag)`;
     const textField = fieldsByName(productsResource, ["id", "name", "is_active"]);
-    const csv = writerFor("csv");
     const bool = "case when flag then 'true' when not flag then 'false' end";
     const direct = new pg.Client({ connectionString: t.url });
     await direct.connect();
@@ -165,19 +191,8 @@ describe("CopyRows", () => {
         [`select name, ${bool}, id from ${values} order by id`, 3, 2],
       ] as const) {
         const fieldsHere = idColumn === 0 ? textField : textField.slice(1);
-        const read = async (withLine: boolean) => {
-          const copy = direct.query(
-            new CopyRows(
-              `COPY (${select}) TO STDOUT WITH (FORMAT csv)`,
-              columns,
-              csv.rowEncoder(fieldsHere, 0),
-              idColumn,
-              withLine ? (csv.lineEncoder?.(fieldsHere, columns, idColumn) ?? null) : null,
-            ),
-          );
-          const out = await buffer(copy);
-          return { out: out.toString("utf8"), lastId: copy.page.lastId, written: copy.page.written };
-        };
+        const read = (withLine: boolean) =>
+          readCsvCopy(direct, select, columns, idColumn, fieldsHere, withLine);
         const general = await read(false);
         expect(general.written).toBe(texts.length);
         expect(await read(true)).toEqual(general);
@@ -271,46 +286,31 @@ describe("CopyRows", () => {
         "price",
       ]);
       if (!id || !name || !sku || !active || !price) throw new Error("products lacks a field this test uses");
-      for (const format of ["csv"] as const) {
-        const writer = writerFor(format);
-        for (const [select, columns, idColumn, fieldsHere] of [
-          [
-            `select id, name, sku, ${bool}, price from random_cells order by id`,
-            5,
-            0,
-            [id, name, sku, active, price],
-          ],
-          [
-            `select name, ${bool}, price, sku, id from random_cells order by id`,
-            5,
-            4,
-            [name, active, price, sku],
-          ],
-          [`select ${bool}, name, id from random_cells order by id`, 3, 2, [active, name]],
-        ] as const) {
-          const read = async (withLine: boolean) => {
-            const copy = direct.query(
-              new CopyRows(
-                `COPY (${select}) TO STDOUT WITH (FORMAT csv)`,
-                columns,
-                writer.rowEncoder(fieldsHere, 0),
-                idColumn,
-                withLine ? (writer.lineEncoder?.(fieldsHere, columns, idColumn) ?? null) : null,
-              ),
-            );
-            const out = await buffer(copy);
-            return { out: out.toString("utf8"), lastId: copy.page.lastId, written: copy.page.written };
-          };
-          const general = await read(false);
-          expect(general.written).toBe(n);
-          const line = await read(true);
-          expect(line.lastId).toBe(general.lastId);
-          expect(line.written).toBe(general.written);
-          // Row by row, so that a difference shows where it is.
-          const [a, b] = [line.out.split("\r\n"), general.out.split("\r\n")];
-          for (let i = 0; i < Math.max(a.length, b.length); i++)
-            expect(a[i], `${format} row ${i}`).toBe(b[i]);
-        }
+      for (const [select, columns, idColumn, fieldsHere] of [
+        [
+          `select id, name, sku, ${bool}, price from random_cells order by id`,
+          5,
+          0,
+          [id, name, sku, active, price],
+        ],
+        [
+          `select name, ${bool}, price, sku, id from random_cells order by id`,
+          5,
+          4,
+          [name, active, price, sku],
+        ],
+        [`select ${bool}, name, id from random_cells order by id`, 3, 2, [active, name]],
+      ] as const) {
+        const read = (withLine: boolean) =>
+          readCsvCopy(direct, select, columns, idColumn, fieldsHere, withLine);
+        const general = await read(false);
+        expect(general.written).toBe(n);
+        const line = await read(true);
+        expect(line.lastId).toBe(general.lastId);
+        expect(line.written).toBe(general.written);
+        // Row by row, so that a difference shows where it is.
+        const [a, b] = [line.out.split("\r\n"), general.out.split("\r\n")];
+        for (let i = 0; i < Math.max(a.length, b.length); i++) expect(a[i], `row ${i}`).toBe(b[i]);
       }
     } finally {
       await direct.end();
