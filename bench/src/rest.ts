@@ -24,6 +24,32 @@ interface Load {
   errors: number;
 }
 
+/**
+ * A load's two rows, req/s and p99, against the baseline's when there is one; `judged`: with issue 5's targets
+ * (≥ 0.5× the baseline's req/s without errors, p99 ≤ 50 ms), else figures only.
+ */
+function addLoad(report: Report, name: string, w: Load, b: Load | undefined, judged: boolean) {
+  const ratio = b ? w.rps / b.rps : undefined;
+  report.add({
+    section: "rest",
+    name: `${name}: req/s`,
+    value: w.rps,
+    unit: "req/s",
+    baseline: b?.rps,
+    ratio,
+    ...(judged ? { target: "≥ 0.5", pass: (ratio ?? 0) >= 0.5 && w.errors === 0 } : {}),
+    note: w.errors ? `${w.errors} errors` : undefined,
+  });
+  report.add({
+    section: "rest",
+    name: `${name}: p99`,
+    value: w.p99,
+    unit: "ms",
+    baseline: b?.p99,
+    ...(judged ? { target: "≤ 50", pass: w.p99 <= 50 } : {}),
+  });
+}
+
 async function load(url: string, token: string, seconds: number, headers: Record<string, string> = {}) {
   const result = await autocannon({
     url,
@@ -259,26 +285,7 @@ export async function runRest(o: RestOptions): Promise<void> {
       log(
         `  ${c.name}: app ${w.rps.toFixed(0)} req/s p99 ${w.p99} ms · baseline ${b.rps.toFixed(0)} req/s p99 ${b.p99} ms`,
       );
-      report.add({
-        section: "rest",
-        name: `${c.name}: req/s`,
-        value: w.rps,
-        unit: "req/s",
-        baseline: b.rps,
-        ratio: w.rps / b.rps,
-        target: "≥ 0.5",
-        pass: w.rps / b.rps >= 0.5 && w.errors === 0,
-        note: w.errors ? `${w.errors} errors` : undefined,
-      });
-      report.add({
-        section: "rest",
-        name: `${c.name}: p99`,
-        value: w.p99,
-        unit: "ms",
-        baseline: b.p99,
-        target: "≤ 50",
-        pass: w.p99 <= 50,
-      });
+      addLoad(report, c.name, w, b, true);
     }
     for (const c of web ? uncached : []) {
       const headers = { "cache-control": "no-cache" };
@@ -286,22 +293,7 @@ export async function runRest(o: RestOptions): Promise<void> {
       await load(app + c.path, c.token, 2, headers); // warm-up
       const w = await load(app + c.path, c.token, seconds, headers);
       log(`  ${c.name}: app ${w.rps.toFixed(0)} req/s p99 ${w.p99} ms`);
-      report.add({
-        section: "rest",
-        name: `${c.name}: req/s`,
-        value: w.rps,
-        unit: "req/s",
-        baseline: b?.rps,
-        ratio: b ? w.rps / b.rps : undefined,
-        note: w.errors ? `${w.errors} errors` : undefined,
-      });
-      report.add({
-        section: "rest",
-        name: `${c.name}: p99`,
-        value: w.p99,
-        unit: "ms",
-        baseline: b?.p99,
-      });
+      addLoad(report, c.name, w, b, false);
     }
   } finally {
     await web?.stop();

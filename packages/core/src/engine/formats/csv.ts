@@ -171,7 +171,8 @@ export const csvWriter: FormatWriter = {
   },
   async layout(input) {
     const segments: FileSegment[] = [{ bytes: Buffer.from(csvHead(input.fields, input.language)) }];
-    for await (const _ of input.parts()) segments.push({ part: segments.length - 1 });
+    let part = 0;
+    for await (const _ of input.parts()) segments.push({ part: part++ });
     return segments;
   },
 };
