@@ -1,4 +1,5 @@
 import type { Writable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import type { ValueType } from "../../resources/types";
 import { ascii, fieldText, isFormulaByte, put, putRange, type RowFields } from "./bytes";
 import { compactJson } from "./cells";
@@ -187,7 +188,7 @@ export const jsonWriter: FormatWriter = {
     // The same bytes as `assemble`: the parts whole, but the last row's separator.
     const size = await last.size();
     if (size === null || size < ROW_END.length) throw new Error("a JSON part does not end with a row");
-    const tail = Buffer.concat(await last.read({ start: size - ROW_END.length, end: size }).toArray());
+    const tail = await buffer(last.read({ start: size - ROW_END.length, end: size }));
     if (tail.toString("latin1") !== ROW_END) throw new Error("a JSON part does not end with a row");
     return [
       { bytes: Buffer.from("[\n") },
