@@ -27,8 +27,10 @@ export const envSchema = z.object({
   /** "0" stops the first start from creating a demo superuser and printing its token. */
   BOOTSTRAP_DEMO_USER: z.enum(["0", "1"]).default("1"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  /** Records per page: each page is one part and one transaction. */
+  /** Records per page: each page is one part and one guarded update. */
   EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(250_000),
+  /** Pages one claim may read through one COPY while no other export waits (1: a claim per page). */
+  EXPORT_RUN_PAGES: z.coerce.number().int().min(1).max(1000).default(8),
   /** How long a worker's claim lasts without a heartbeat before another worker may take the export. */
   EXPORT_LEASE_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
   /** Attempts at one step (transient errors retry with doubling backoff) before the export fails. */

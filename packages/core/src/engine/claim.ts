@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
 import { RUNNABLE_STATUSES } from "../exports/states";
@@ -7,24 +7,28 @@ const now = sql`now()`;
 const leaseUntil = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
 
 /**
- * Claims one export for `owner`: a runnable one (waiting, waiting_next_page, or preparing_file_creation
- * without a lease), or one whose holder's lease expired (a dead worker). The least recently touched goes
- * first, so exports interleave page by page. `FOR UPDATE SKIP LOCKED` lets any number of workers claim at
- * once without blocking or taking the same export.
+ * What a worker may claim: a runnable export (waiting, waiting_next_page, or preparing_file_creation without a
+ * lease), or one whose holder's lease expired (a dead worker), not deferred by a retry's backoff.
  */
-export async function claimNext(db: Db, owner: string, leaseMs: number): Promise<ExportRow | null> {
+function claimable() {
   const notDeferred = or(isNull(exports.notBefore), lte(exports.notBefore, now));
   const leaseFree = or(isNull(exports.leaseExpiresAt), lt(exports.leaseExpiresAt, now));
+  return and(
+    inArray(exports.status, [...RUNNABLE_STATUSES, "processing", "preparing_file_creation"]),
+    notDeferred,
+    or(inArray(exports.status, RUNNABLE_STATUSES), leaseFree),
+  );
+}
+
+/**
+ * Claims one export for `owner`. The least recently touched goes first, so exports interleave page by page.
+ * `FOR UPDATE SKIP LOCKED` lets any number of workers claim at once without blocking or taking the same export.
+ */
+export async function claimNext(db: Db, owner: string, leaseMs: number): Promise<ExportRow | null> {
   const candidate = db
     .select({ id: exports.id })
     .from(exports)
-    .where(
-      and(
-        inArray(exports.status, [...RUNNABLE_STATUSES, "processing", "preparing_file_creation"]),
-        notDeferred,
-        or(inArray(exports.status, RUNNABLE_STATUSES), leaseFree),
-      ),
-    )
+    .where(claimable())
     .orderBy(asc(exports.modifiedDate))
     .limit(1)
     .for("update", { skipLocked: true });
@@ -54,4 +58,14 @@ export async function extendLease(db: Db, id: string, owner: string, leaseMs: nu
     )
     .returning({ id: exports.id });
   return rows.length > 0;
+}
+
+/** Whether an export other than `id` waits to be claimed (a worker reading a run of pages then stops). */
+export async function othersWaiting(db: Db, id: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: exports.id })
+    .from(exports)
+    .where(and(claimable(), ne(exports.id, id)))
+    .limit(1);
+  return row !== undefined;
 }

@@ -20,34 +20,88 @@ interface Connection {
   query(text: string): void;
 }
 
+/** One part of a COPY's rows: a stream of their encoded bytes, ending after its row limit or with the COPY. */
+export class CopyPart extends Readable {
+  constructor(
+    private readonly copy: CopyRows,
+    readonly page: PageRows,
+    readonly limit: number,
+  ) {
+    super({ highWaterMark: 1 << 20 });
+  }
+
+  override _read() {
+    this.copy.want(this);
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void) {
+    this.copy.detach(this);
+    callback(err);
+  }
+}
+
 /**
- * `COPY (…) TO STDOUT WITH (FORMAT csv)` as a node-postgres submittable whose output is the page's encoded
- * rows: it reads the protocol straight from the socket (as pg-copy-streams does: it takes the connection's
- * data until CopyDone, then hands the rest back to node-postgres) and parses each CopyData message — one row
- * each, as PostgreSQL sends them — in place, with no intermediate chunk per row or concatenated copy of the
- * CSV; a format's `LineEncoder`, when it has one, gets each whole line first. A message that is not exactly
- * one row fails the page. Backpressure: the socket is read only while the consumer wants more.
+ * `COPY (…) TO STDOUT WITH (FORMAT csv)` as a node-postgres submittable whose rows are read as a sequence of
+ * parts (`part()`): each is a stream of its rows encoded by the format, ending after its row limit, so one
+ * COPY can fill several page files while PostgreSQL keeps sending. It reads the protocol straight from the
+ * socket (as pg-copy-streams does: it takes the connection's data until CopyDone, then hands the rest back to
+ * node-postgres) and parses each CopyData message — one row each, as PostgreSQL sends them — in place, with no
+ * intermediate chunk per row or concatenated copy of the CSV; a format's `LineEncoder`, when it has one, gets
+ * each whole line first. A message that is not exactly one row fails the part. Backpressure: the socket is
+ * read only while a part's consumer wants more; between parts it is not read at all (PostgreSQL waits once the
+ * socket's buffers are full).
  */
-export class CopyRows extends Readable implements pg.Submittable {
-  readonly page: PageRows;
+export class CopyRows implements pg.Submittable {
   private connection: Connection | null = null;
   private pgDataHandler: ((data: Buffer) => void) | null = null;
   private readonly onReadable = () => this.forward();
+  /** An incomplete message at the end of the last chunk. */
   private carry: Buffer | null = null;
+  /** Bytes read from the socket after the last part's last row, for the next part. */
+  private pending: Buffer | null = null;
+  private current: CopyPart | null = null;
+  private line: LineEncoder | null = null;
   private wanted = false;
   private forwarding = false;
   private finished = false;
+  private error: Error | null = null;
   private readonly out = new ByteWriter(BUFFER_BYTES);
 
   constructor(
     private readonly text: string,
-    columns: number,
-    encode: RowEncoder,
-    idColumn = columns - 1,
-    private readonly line: LineEncoder | null = null,
-  ) {
-    super({ highWaterMark: 1 << 20 });
-    this.page = new PageRows(columns, encode, idColumn);
+    private readonly columns: number,
+    private readonly idColumn = columns - 1,
+  ) {}
+
+  /** The COPY has ended (CopyDone, or an error): no part will have rows any more. */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /**
+   * The next `limit` rows (or the rest, if fewer), encoded by `encode`, or by `line` where it takes the line.
+   * Parts are read one after the other: the previous one must have ended.
+   */
+  part(limit: number, encode: RowEncoder, line: LineEncoder | null = null): CopyPart {
+    if (this.current) throw new Error("the previous part of this COPY has not ended");
+    const part = new CopyPart(this, new PageRows(this.columns, encode, this.idColumn), limit);
+    if (this.error) {
+      part.destroy(this.error);
+      return part;
+    }
+    this.current = part;
+    this.line = line;
+    this.wanted = false;
+    if (this.finished || limit <= 0) this.endPart();
+    return part;
+  }
+
+  /** Fails the part being read (and every later one), e.g. when the connection is lost. */
+  fail(err: Error) {
+    this.error ??= err;
+    const part = this.current;
+    this.current = null;
+    part?.destroy(err);
   }
 
   /** Called by node-postgres when the query's turn comes (`pg.Submittable`). */
@@ -65,23 +119,34 @@ export class CopyRows extends Readable implements pg.Submittable {
     connection.query(this.text);
   }
 
-  override _read() {
+  /** `part`'s consumer wants more. */
+  want(part: CopyPart) {
+    if (part !== this.current) return;
     this.wanted = true;
     this.forward();
   }
 
+  /** `part` was destroyed by its consumer: nothing more is read for it. */
+  detach(part: CopyPart) {
+    if (part === this.current) this.current = null;
+  }
+
   private forward() {
-    if (this.forwarding || !this.wanted || !this.connection || this.finished) return;
+    if (this.forwarding || !this.wanted || !this.current) return;
     this.forwarding = true;
     try {
-      const socket = this.connection.stream;
-      while (this.wanted && !this.finished) {
-        const chunk = socket.read() as Buffer | null;
+      const pending = this.pending;
+      if (pending) {
+        this.pending = null;
+        this.parse(pending);
+      }
+      while (this.wanted && this.current && !this.finished && this.connection) {
+        const chunk = this.connection.stream.read() as Buffer | null;
         if (chunk === null) break;
         this.parse(chunk);
       }
     } catch (err) {
-      this.destroy(err as Error);
+      this.fail(err as Error);
     } finally {
       this.forwarding = false;
     }
@@ -113,14 +178,21 @@ export class CopyRows extends Readable implements pg.Submittable {
 
   /**
    * Handles the complete messages of `data`, carries an incomplete last one over. `tail`: bytes that follow
-   * `data` on the socket (handed back with it if the COPY ends here). Returns false once the COPY ended.
+   * `data` on the socket (handed back with it if the COPY ends here, kept for the next part if the part ends
+   * here). Returns false once the part or the COPY ended.
    */
   private messages(data: Buffer, tail: Buffer | null): boolean {
+    const part = this.current;
+    if (!part) {
+      this.pending = tail ? Buffer.concat([data, tail]) : data;
+      return false;
+    }
     const len = data.length;
     const out = this.out;
-    const page = this.page;
+    const page = part.page;
     const row = page.row;
     const line = this.line;
+    const limit = part.limit;
     const rest = (at: number) => (tail ? Buffer.concat([data.subarray(at), tail]) : data.subarray(at));
     let p = 0;
     while (p + 5 <= len) {
@@ -139,10 +211,15 @@ export class CopyRows extends Readable implements pg.Submittable {
           if (parseRow(data, p + 5, end, row) !== end) throw new Error("a COPY message is not one row");
           page.add(out);
         }
+        if (page.rows >= limit) {
+          const after = rest(end);
+          this.pending = after.length > 0 ? after : null;
+          this.endPart();
+          return false;
+        }
       } else if (code === COPY_DONE) {
-        this.pushOut(true);
         this.handBack(rest(end));
-        this.push(null);
+        this.endPart();
         return false;
       }
       // Other messages (CopyOutResponse, notices, parameter status) carry nothing for the page.
@@ -155,8 +232,18 @@ export class CopyRows extends Readable implements pg.Submittable {
 
   private pushOut(all: boolean) {
     const out = this.out;
-    if (out.pos - out.start < (all ? 1 : PUSH_BYTES)) return;
-    if (!this.push(out.flush())) this.wanted = false;
+    const part = this.current;
+    if (!part || out.pos - out.start < (all ? 1 : PUSH_BYTES)) return;
+    if (!part.push(out.flush())) this.wanted = false;
+  }
+
+  /** The current part has all its rows. */
+  private endPart() {
+    this.pushOut(true);
+    const part = this.current;
+    this.current = null;
+    this.wanted = false;
+    part?.push(null);
   }
 
   /** Gives the socket back to node-postgres with the bytes after the COPY's data. */
@@ -176,7 +263,8 @@ export class CopyRows extends Readable implements pg.Submittable {
 
   /** node-postgres: the server reported an error (or the connection failed). */
   handleError(err: Error) {
-    this.destroy(err);
+    this.finished = true;
+    this.fail(err);
   }
 
   handleCommandComplete() {}

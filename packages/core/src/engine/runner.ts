@@ -27,16 +27,15 @@ async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string
   const attempts = row.attempts + 1;
   const final = attempts >= deps.config.maxAttempts;
   const delay = deps.config.backoffMs * 2 ** (attempts - 1);
+  // Back to where the export stands now: a run of pages may have recorded pages since the claim.
   const back =
     row.status === "preparing_file_creation"
-      ? "preparing_file_creation"
-      : row.page > 1
-        ? "waiting_next_page"
-        : "waiting";
+      ? sql`'preparing_file_creation'::export_status`
+      : sql`(case when ${exports.page} > 1 then 'waiting_next_page' else 'waiting' end)::export_status`;
   const updated = await deps.db
     .update(exports)
     .set({
-      status: final ? "failed" : back,
+      status: final ? sql`'failed'::export_status` : back,
       attempts,
       errorMessage: final ? message : null,
       leaseOwner: null,

@@ -1,15 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { Readable, type Transform } from "node:stream";
+import { finished, pipeline } from "node:stream/promises";
 import { and, asc, count, eq, gt, lte, max, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Db } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
 import { selection } from "../resources/serialize";
 import { keys, type Segment, type Storage } from "../storage";
+import { othersWaiting } from "./claim";
 import { type EngineConfig, RUNNABLE_CHANNEL } from "./config";
 import { copyProjection, inlineQuery, UnsupportedCopy } from "./copy";
-import { CopyRows } from "./copy-rows";
+import { type CopyPart, CopyRows } from "./copy-rows";
 import { writerFor } from "./formats";
 import type { AssembleInput } from "./formats/types";
 import { type ExportScope, exportScope } from "./scope";
@@ -115,8 +116,8 @@ interface PageRead {
  * and sorts everything after it (measured: 1,000,000 unanalyzed products, a CSV export took 6 s instead of 2 s,
  * its first page 1.2 s with a 60 MB on-disk sort; it grows with the square of the table). Sorting discouraged,
  * the in-order index scan is left (for a very selective filter this reads the id range once over the whole
- * export instead of sorting its matches: predictable, never quadratic). SET LOCAL: only for the page's
- * transaction.
+ * export instead of sorting its matches: predictable, never quadratic). SET LOCAL: only for the page's (or
+ * run's) transaction.
  */
 export const PAGE_PLAN_SETTINGS = "set local enable_sort = off";
 
@@ -125,11 +126,6 @@ function poolOf(db: Db): pg.Pool {
   return (db as unknown as { $client: pg.Pool }).$client;
 }
 
-/**
- * Streams one page into a part: `COPY (keyset SELECT of the raw values, and the id) TO STDOUT` → the format's
- * row encoder → the part file. Returns null when a column has no exact COPY form (the caller then reads the
- * page row by row).
- */
 /** A page's COPY: the keyset SELECT's text, its column count, and where the id (the cursor) is among them. */
 export interface CopyPageQuery {
   text: string;
@@ -163,74 +159,145 @@ export function copyPageQuery(
   }
 }
 
-async function copyPageIntoPart(
+/**
+ * The page's part file: the rows of the COPY's next part, through the format's part stages, committed (synced).
+ * The part is taken once the file exists: a part nobody reads must not be failed later with nobody listening.
+ */
+async function writePart(
   deps: StepDeps,
-  row: ExportRow,
-  scope: ExportScope,
-  keyset: SQL,
-  limit: number,
+  nextPart: () => CopyPart,
+  stages: Transform[],
   partKey: string,
-): Promise<PageRead | null> {
-  const writer = writerFor(row.formatType);
-  const query = copyPageQuery(row, scope, keyset, limit);
-  if (!query) return null;
-  const { text, columns, idColumnAt } = query;
+): Promise<PageRead> {
   const file = await deps.storage.create(partKey);
-  const client = await poolOf(deps.db).connect();
-  let failure: Error | undefined;
-  let copy: CopyRows | undefined;
-  // A connection that dies mid-COPY (server restart, pg_terminate_backend) is reported as an 'error' event on
-  // the checked-out client, which nobody else listens to: without this the process would crash. The COPY
-  // stream is failed instead, and the step retries.
-  const onClientError = (err: Error) => {
-    failure ??= err;
-    copy?.destroy(err);
-  };
-  client.on("error", onClientError);
+  const part = nextPart();
   try {
-    await client.query(`begin; ${PAGE_PLAN_SETTINGS}`);
+    await pipeline([part, ...stages, file.stream]);
   } catch (err) {
-    client.off("error", onClientError);
-    client.release(err as Error);
     await file.abort();
     throw err;
   }
-  copy = client.query(
-    new CopyRows(
-      `COPY (${text}) TO STDOUT WITH (FORMAT csv)`,
-      columns,
-      writer.rowEncoder(scope.fields, row.collectedCount),
-      idColumnAt,
-      writer.lineEncoder?.(scope.fields, columns, idColumnAt) ?? null,
-    ),
+  const page = part.page;
+  if (page.written === 0) await file.abort();
+  else await file.commit();
+  return {
+    rows: page.rows,
+    written: page.written,
+    failed: page.failed,
+    lastId: page.lastId,
+    partKey: page.written > 0 ? partKey : null,
+  };
+}
+
+/**
+ * A run of pages through one COPY: `COPY (keyset SELECT of the raw values, and the id, LIMIT runPages × pageSize)
+ * TO STDOUT` is cut into parts of a page each (the format's row encoder → the part file). Each part is recorded
+ * by its own guarded update as soon as it is synced, while PostgreSQL goes on sending the next rows; the claim
+ * is kept from page to page while no other export waits (`othersWaiting`, asked at each page's end), so a
+ * smaller export created meanwhile waits for one page, as with a claim per page. Returns null when a column
+ * has no exact COPY form (the caller then reads one page row by row).
+ */
+async function copyRun(
+  deps: StepDeps,
+  row: ExportRow,
+  owner: string,
+  signal: AbortSignal,
+  scope: ExportScope,
+  keyset: SQL,
+  counting: Promise<number> | null,
+): Promise<StepOutcome | null> {
+  const writer = writerFor(row.formatType);
+  const { pageSize } = deps.config;
+  const runLimit = pageSize * Math.max(1, deps.config.runPages);
+  const query = copyPageQuery(row, scope, keyset, runLimit);
+  if (!query) return null;
+  const copy = new CopyRows(
+    `COPY (${query.text}) TO STDOUT WITH (FORMAT csv)`,
+    query.columns,
+    query.idColumnAt,
   );
-  const encoder = copy.page;
+  const client = await poolOf(deps.db).connect();
+  let failure: Error | undefined;
+  // A connection that dies mid-COPY (server restart, pg_terminate_backend) is reported as an 'error' event on
+  // the checked-out client, which nobody else listens to: without this the process would crash. The COPY's
+  // part is failed instead, and the step retries.
+  const onClientError = (err: Error) => {
+    failure ??= err;
+    copy.fail(err);
+  };
+  client.on("error", onClientError);
+  let current = row;
+  let read = 0;
+  // A part synced but not recorded yet: removed if the run ends before its update commits.
+  let unrecorded: string | null = null;
   try {
-    await pipeline([copy, ...(writer.partStages?.(row.collectedCount) ?? []), file.stream]);
-    await client.query("commit");
+    await client.query(`begin; ${PAGE_PLAN_SETTINGS}`);
+    client.query(copy);
+    for (;;) {
+      const limit = writer.pageLimit?.(current.collectedCount, pageSize) ?? pageSize;
+      const first = current.collectedCount;
+      const page = await writePart(
+        deps,
+        () =>
+          copy.part(
+            limit,
+            writer.rowEncoder(scope.fields, first),
+            writer.lineEncoder?.(scope.fields, query.columns, query.idColumnAt) ?? null,
+          ),
+        writer.partStages?.(first) ?? [],
+        keys.part(row.id, current.page, owner.slice(-8)),
+      );
+      unrecorded = page.partKey;
+      read += page.rows;
+      if (failure) throw failure;
+      if (signal.aborted) return "lost";
+      // Fewer rows than asked: the COPY ended, and if it ended before the run's limit, the data did.
+      const exhausted = page.rows < limit && read < runLimit;
+      const more = !exhausted && (page.lastId ?? current.lastInstanceId) < (current.maxInstanceId ?? 0);
+      const goOn = more && read < runLimit && !copy.done && !(await othersWaiting(deps.db, row.id));
+      const total = counting ? await counting : null;
+      counting = null;
+      const recorded = await recordPage(deps, current, owner, page, total, more, goOn);
+      unrecorded = null; // recorded, or removed by recordPage
+      if (!recorded) return "lost";
+      if (!goOn) {
+        // At the export's last row or the run's LIMIT, the COPY has nothing more to send: it is read to its
+        // end and the connection kept. Stopped for another export, it is broken off (the connection closed;
+        // PostgreSQL logs "could not send data to client"), which costs a connection, not a page of rows.
+        if (!copy.done && (!more || read >= runLimit)) await finishCopy(copy);
+        return "page";
+      }
+      current = recorded;
+    }
   } catch (err) {
     failure ??= err as Error;
+    throw err;
   } finally {
     client.off("error", onClientError);
-    // A COPY broken off mid-stream leaves the connection unusable: it is closed, not returned to the pool.
-    client.release(failure);
+    if (!failure && copy.done) {
+      // The COPY ran to its end: the transaction is closed and the connection goes back to the pool.
+      await client.query("commit").catch((err: Error) => {
+        failure = err;
+      });
+    }
+    // A COPY broken off mid-stream (an error, a cancel, another export waiting) leaves the connection
+    // unusable: it is closed, not returned to the pool.
+    client.release(failure ?? (copy.done ? undefined : new Error("COPY stopped early")));
+    if (unrecorded) await deps.storage.remove(unrecorded).catch(() => {});
   }
-  if (failure) {
-    await file.abort();
-    throw failure;
-  }
-  if (encoder.written === 0) {
-    await file.abort();
-  } else {
-    await file.commit();
-  }
-  return {
-    rows: encoder.rows,
-    written: encoder.written,
-    failed: encoder.failed,
-    lastId: encoder.lastId,
-    partKey: encoder.written > 0 ? partKey : null,
-  };
+}
+
+/**
+ * Reads what the COPY still sends after the export's last row (CopyDone): nothing, since no row after the
+ * point-in-time bound matches; a row would mean a broken keyset and fails the step.
+ */
+async function finishCopy(copy: CopyRows) {
+  const rest = copy.part(Number.POSITIVE_INFINITY, () => {
+    throw new Error("unexpected row after the export's last one");
+  });
+  rest.resume();
+  await finished(rest);
+  if (rest.page.rows > 0) throw new Error("unexpected row after the export's last one");
 }
 
 /** The same page read as JS rows and encoded by the format's `encodePage` (same bytes, slower). */
@@ -280,38 +347,22 @@ async function readPageIntoPart(
 }
 
 /**
- * One page: keyset read (`id > last_instance_id AND id <= max ORDER BY id LIMIT page_size`) streamed with COPY
- * into one part, then ONE guarded statement records the part, advances page, last_instance_id and the counts,
- * releases the export and wakes idle workers (NOTIFY, delivered on commit). If the update matches nothing
- * (cancelled, or the lease was lost to another worker), the part is thrown away; a redone page writes a new
- * part and only the committed one is ever listed, so no row is written twice.
+ * Records a page: ONE guarded statement records the part, advances page, last_instance_id and the counts (and
+ * total_count, once counted). The claim is either kept for the next page of a run (`keep`: the updated row is
+ * returned) or released, waking idle workers in the same statement (NOTIFY, delivered on commit). Returns null
+ * when the export stopped being ours (cancelled, or the lease was lost to another worker): the caller throws
+ * the part away; a redone page writes a new part and only the committed one is ever listed, so no row is
+ * written twice.
  */
-export async function processPage(
+async function recordPage(
   deps: StepDeps,
   row: ExportRow,
   owner: string,
-  signal: AbortSignal,
-): Promise<StepOutcome> {
-  const scope = exportScope(row);
-  const idColumn = scope.resource.idColumn;
-  const keyset = and(scope.where, gt(idColumn, row.lastInstanceId), lte(idColumn, row.maxInstanceId ?? 0));
-  if (!keyset) throw new Error("no keyset condition");
-  const partKey = keys.part(row.id, row.page, owner.slice(-8));
-  // The count runs on a connection of its own while the page streams (PostgreSQL does both at once).
-  const counting = countPending(row) ? countRecords(deps, scope, row.maxInstanceId ?? 0) : null;
-  counting?.catch(() => {}); // awaited below; a page that fails first must not leave it unhandled
-  const pageSize = deps.config.pageSize;
-  const limit = writerFor(row.formatType).pageLimit?.(row.collectedCount, pageSize) ?? pageSize;
-  const read =
-    (await copyPageIntoPart(deps, row, scope, keyset, limit, partKey)) ??
-    (await readPageIntoPart(deps, row, scope, keyset, limit, partKey));
-  if (signal.aborted) {
-    if (read.partKey) await deps.storage.remove(read.partKey);
-    return "lost";
-  }
-  const total = counting ? await counting : null;
-  // A full page may have been the last: past the point-in-time bound there is nothing more to read.
-  const more = read.rows === limit && (read.lastId ?? 0) < (row.maxInstanceId ?? 0);
+  read: PageRead,
+  total: number | null,
+  more: boolean,
+  keep: boolean,
+): Promise<ExportRow | null> {
   const update = deps.db
     .update(exports)
     .set({
@@ -323,24 +374,66 @@ export async function processPage(
       uploadedParts: read.partKey
         ? sql`array_append(${exports.uploadedParts}, ${read.partKey})`
         : exports.uploadedParts,
-      status: more ? "waiting_next_page" : "preparing_file_creation",
-      leaseOwner: null,
-      leaseExpiresAt: null,
       attempts: 0,
       notBefore: null,
+      ...(keep
+        ? { leaseExpiresAt: sql`now() + ${deps.config.leaseMs} * interval '1 millisecond'` }
+        : {
+            status: more ? ("waiting_next_page" as const) : ("preparing_file_creation" as const),
+            leaseOwner: null,
+            leaseExpiresAt: null,
+          }),
     })
-    .where(and(held(row, owner), eq(exports.page, row.page)))
-    .returning({ id: exports.id });
-  // The update and the wake-up in one statement (one round trip).
-  const committed = await deps.db.execute<{ id: string }>(
-    sql`with done as (${update.getSQL()}) select id, pg_notify(${RUNNABLE_CHANNEL}, id::text) from done`,
-  );
-  if (committed.rows.length === 0) {
+    .where(and(held(row, owner), eq(exports.page, row.page)));
+  let recorded: ExportRow | null;
+  if (keep) {
+    [recorded = null] = await update.returning();
+  } else {
+    // The update and the wake-up in one statement (one round trip).
+    const committed = await deps.db.execute<{ id: string }>(
+      sql`with done as (${update.returning({ id: exports.id }).getSQL()}) select id, pg_notify(${RUNNABLE_CHANNEL}, id::text) from done`,
+    );
+    recorded = committed.rows.length > 0 ? row : null;
+  }
+  if (!recorded) {
     if (read.partKey) await deps.storage.remove(read.partKey);
     await dropIfCancelled(deps, row.id);
+  }
+  return recorded;
+}
+
+/**
+ * Reads on from `last_instance_id` (`id > last_instance_id AND id <= max ORDER BY id`): a run of pages
+ * through one COPY (`copyRun`), or, where a column has no exact COPY form, one page read row by row.
+ */
+export async function processPage(
+  deps: StepDeps,
+  row: ExportRow,
+  owner: string,
+  signal: AbortSignal,
+): Promise<StepOutcome> {
+  const scope = exportScope(row);
+  const idColumn = scope.resource.idColumn;
+  const keyset = and(scope.where, gt(idColumn, row.lastInstanceId), lte(idColumn, row.maxInstanceId ?? 0));
+  if (!keyset) throw new Error("no keyset condition");
+  // The count runs on a connection of its own while the first page streams (PostgreSQL does both at once).
+  const counting = countPending(row) ? countRecords(deps, scope, row.maxInstanceId ?? 0) : null;
+  counting?.catch(() => {}); // awaited below; a page that fails first must not leave it unhandled
+  const run = await copyRun(deps, row, owner, signal, scope, keyset, counting);
+  if (run) return run;
+  const pageSize = deps.config.pageSize;
+  const limit = writerFor(row.formatType).pageLimit?.(row.collectedCount, pageSize) ?? pageSize;
+  const partKey = keys.part(row.id, row.page, owner.slice(-8));
+  const read = await readPageIntoPart(deps, row, scope, keyset, limit, partKey);
+  if (signal.aborted) {
+    if (read.partKey) await deps.storage.remove(read.partKey);
     return "lost";
   }
-  return "page";
+  const total = counting ? await counting : null;
+  // A full page may have been the last: past the point-in-time bound there is nothing more to read.
+  const more = read.rows === limit && (read.lastId ?? 0) < (row.maxInstanceId ?? 0);
+  const recorded = await recordPage(deps, row, owner, read, total, more, false);
+  return recorded ? "page" : "lost";
 }
 
 function resultFilename(row: ExportRow, resourceKey: string, extension: string) {

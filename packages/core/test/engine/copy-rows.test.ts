@@ -91,17 +91,14 @@ async function readCsvCopy(
   withLine: boolean,
 ) {
   const csv = writerFor("csv");
-  const copy = client.query(
-    new CopyRows(
-      `COPY (${select}) TO STDOUT WITH (FORMAT csv)`,
-      columns,
-      csv.rowEncoder(fields, 0),
-      idColumn,
-      withLine ? (csv.lineEncoder?.(fields, columns, idColumn) ?? null) : null,
-    ),
+  const copy = client.query(new CopyRows(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`, columns, idColumn));
+  const part = copy.part(
+    Number.POSITIVE_INFINITY,
+    csv.rowEncoder(fields, 0),
+    withLine ? (csv.lineEncoder?.(fields, columns, idColumn) ?? null) : null,
   );
-  const out = await buffer(copy);
-  return { out: out.toString("utf8"), lastId: copy.page.lastId, written: copy.page.written };
+  const out = await buffer(part);
+  return { out: out.toString("utf8"), lastId: part.page.lastId, written: part.page.written };
 }
 
 describe("CopyRows", () => {
@@ -111,18 +108,28 @@ describe("CopyRows", () => {
     await client.connect();
     try {
       const copy = client.query(
-        new CopyRows(
-          `COPY (${SELECT}) TO STDOUT WITH (FORMAT csv)`,
-          fields.length + 1,
-          csv.rowEncoder(fields, 0),
-          fields.length,
-          csv.lineEncoder?.(fields, fields.length + 1, fields.length) ?? null,
-        ),
+        new CopyRows(`COPY (${SELECT}) TO STDOUT WITH (FORMAT csv)`, fields.length + 1, fields.length),
       );
-      const out = await buffer(copy);
-      expect(copy.page.rows).toBe(1200);
-      expect(copy.page.written).toBe(1200);
-      expect(copy.page.lastId).toBe(1200);
+      // Read in parts of 7, 500, 1 and the rest (692): each ends after its rows, the next goes on from there.
+      const line = () => csv.lineEncoder?.(fields, fields.length + 1, fields.length) ?? null;
+      const chunks: Buffer[] = [];
+      const lastIds: Array<number | null> = [];
+      let first = 0;
+      for (const limit of [7, 500, 1, Number.POSITIVE_INFINITY]) {
+        const part = copy.part(limit, csv.rowEncoder(fields, first), line());
+        chunks.push(await buffer(part));
+        expect(part.page.rows).toBe(Math.min(limit, 1200 - first));
+        expect(part.page.written).toBe(part.page.rows);
+        first += part.page.rows;
+        lastIds.push(part.page.lastId);
+      }
+      expect(lastIds).toEqual([7, 507, 508, 1200]);
+      expect(copy.done).toBe(true);
+      // After the end, a part has no rows.
+      const after = copy.part(10, csv.rowEncoder(fields, 1200));
+      expect((await buffer(after)).length).toBe(0);
+      expect(after.page.rows).toBe(0);
+      const out = Buffer.concat(chunks);
 
       // Reference: the same COPY read whole (pg-copy-streams, unsplit), through the same encoder.
       const whole = await new Promise<Buffer>((resolve, reject) => {
@@ -146,8 +153,8 @@ describe("CopyRows", () => {
       expect(out.equals(reference)).toBe(true);
 
       // node-postgres has its connection back.
-      const after = await client.query<{ n: number }>("select 41 + 1 as n");
-      expect(after.rows[0]?.n).toBe(42);
+      const next = await client.query<{ n: number }>("select 41 + 1 as n");
+      expect(next.rows[0]?.n).toBe(42);
     } finally {
       await client.end();
     }
@@ -325,11 +332,16 @@ describe("CopyRows", () => {
         new CopyRows(
           "COPY (select id, repeat(sku, 20), 100 / (1100 - id), id from products) TO STDOUT WITH (FORMAT csv)",
           4,
-          () => {},
         ),
       );
-      await expect(buffer(copy)).rejects.toThrow(/division by zero/);
-      expect(copy.page.rows).toBeGreaterThan(0); // rows had arrived: the error came mid-stream
+      // A first part of 10 rows ends well; the error fails the part being read and any part after it.
+      const first = copy.part(10, () => {});
+      await buffer(first);
+      expect(first.page.rows).toBe(10);
+      const second = copy.part(Number.POSITIVE_INFINITY, () => {});
+      await expect(buffer(second)).rejects.toThrow(/division by zero/);
+      expect(second.page.rows).toBeGreaterThan(0); // rows had arrived: the error came mid-stream
+      await expect(buffer(copy.part(5, () => {}))).rejects.toThrow(/division by zero/);
       const after = await client.query<{ n: number }>("select 7 as n");
       expect(after.rows[0]?.n).toBe(7);
     } finally {

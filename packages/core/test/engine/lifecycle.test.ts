@@ -11,6 +11,7 @@ import { startExport } from "../../src/engine/steps";
 import { cancelExport, createExport } from "../../src/exports/service";
 import { productsResource } from "../../src/resources/products";
 import { seedProducts } from "../../src/seed/products";
+import { LocalStorage } from "../../src/storage";
 import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, parseCsvFile, readResult, tempStorage } from "./helpers";
 
@@ -40,9 +41,10 @@ const newExport = (extra: Record<string, unknown> = {}) =>
     ...extra,
   });
 
+// Most tests here look at single steps: one page per claim (runPages 1). Runs of pages: "runs of pages" below.
 describe("the state machine", () => {
   it("moves waiting → processing → waiting_next_page … → preparing_file_creation → completed, with progress", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 300 });
+    const deps = engineDeps(t.db, storage, { pageSize: 300, runPages: 1 });
     const e = await newExport();
     const seen: Array<[string, number, number, number]> = [];
     for (;;) {
@@ -79,7 +81,7 @@ describe("the state machine", () => {
   });
 
   it("counts total_count while the first page is read, up to the start's max id; a crash before that page commits leaves the count to its retry", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 400, leaseMs: 60_000 });
+    const deps = engineDeps(t.db, storage, { pageSize: 400, runPages: 1, leaseMs: 60_000 });
     const e = await newExport();
     const claimed = await claimNext(t.db, "crashing", 60_000);
     expect(claimed?.id).toBe(e.id);
@@ -115,7 +117,7 @@ describe("the state machine", () => {
 
 describe("cancel", () => {
   it("mid-export stops within one page, removes the parts and never produces a result", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 100 });
+    const deps = engineDeps(t.db, storage, { pageSize: 100, runPages: 1 });
     const e = await newExport();
     await runOnce(deps, "w1");
     await runOnce(deps, "w2");
@@ -130,7 +132,7 @@ describe("cancel", () => {
   });
 
   it("while a page is in hand: the worker's guarded update matches nothing and the page is thrown away", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 100 });
+    const deps = engineDeps(t.db, storage, { pageSize: 100, runPages: 1 });
     const e = await newExport();
     await runOnce(deps, "w1");
     // A worker claims the next page; the cancel lands before it commits.
@@ -155,7 +157,7 @@ describe("cancel", () => {
     const outcomes = new Set<string>();
     for (let i = 0; i < 100; i++) {
       // Even rounds race the last page (two pages of 600), odd rounds race the assembly.
-      const deps = engineDeps(t.db, storage, { pageSize: i % 2 === 0 ? 600 : 1000 });
+      const deps = engineDeps(t.db, storage, { pageSize: i % 2 === 0 ? 600 : 1000, runPages: 1 });
       const e = await newExport();
       await runOnce(deps, `a${i}`); // start + first page
       const [, cancel] = await Promise.allSettled([
@@ -198,7 +200,7 @@ describe("concurrency", () => {
   });
 
   it("a stale worker whose lease expired cannot commit the page another worker redid", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 100 });
+    const deps = engineDeps(t.db, storage, { pageSize: 100, runPages: 1 });
     const e = await newExport();
     await runOnce(deps, "w1");
     const stale = await claimNext(t.db, "stale", 1);
@@ -229,6 +231,107 @@ describe("concurrency", () => {
   });
 });
 
+/** A storage that runs `before(key)` before creating each file (to act in the middle of a run of pages). */
+function storageWithHook(before: (key: string) => Promise<void>) {
+  return new (class extends LocalStorage {
+    override async create(key: string) {
+      await before(key);
+      return super.create(key);
+    }
+  })(storage.root);
+}
+
+const partPage = (key: string) => Number(/\/(\d+)-[^/]*$/.exec(key)?.[1] ?? Number.NaN);
+
+describe("runs of pages", () => {
+  it("a claim reads a run of pages through one COPY, recording each page as it goes; the file is exact", async () => {
+    await drain(engineDeps(t.db, storage));
+    const deps = engineDeps(t.db, storage, { pageSize: 100, runPages: 4 });
+    const e = await newExport();
+    const seen: Array<[string | undefined, string, number, number, number]> = [];
+    for (;;) {
+      const r = await runOnce(deps, `run:${seen.length}`);
+      if (!r) break;
+      const row = await exportRow(t.db, e.id);
+      seen.push([r.outcome, row.status, row.page, row.collectedCount, row.uploadedParts.length]);
+    }
+    // 10 pages in runs of at most 4, then the assembly: 4 claims instead of 11.
+    expect(seen).toEqual([
+      ["page", "waiting_next_page", 5, 400, 4],
+      ["page", "waiting_next_page", 9, 800, 8],
+      ["page", "preparing_file_creation", 11, 1000, 10],
+      ["completed", "completed", 11, 1000, 0],
+    ]);
+    const row = await exportRow(t.db, e.id);
+    expect(row).toMatchObject({ totalCount: 1000, lastInstanceId: 1000, failCount: 0 });
+    const rows = parseCsvFile(await readResult(storage, row)).slice(1);
+    expect(rows.map((r) => Number(r[0]))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+
+  it("a run stops at a page's end when another export waits, which then goes first", async () => {
+    await drain(engineDeps(t.db, storage));
+    const deps = engineDeps(t.db, storage, { pageSize: 100, runPages: 8 });
+    const big = await newExport();
+    const small = await newExport({ request_path: "/api/v1/products/?id__lte=5" });
+    const first = await runOnce(deps, "w1");
+    expect(first?.exportId).toBe(big.id);
+    expect(await exportRow(t.db, big.id)).toMatchObject({
+      status: "waiting_next_page",
+      page: 2,
+      collectedCount: 100,
+      leaseOwner: null,
+    });
+    expect((await runOnce(deps, "w2"))?.exportId).toBe(small.id);
+    await drain(deps);
+    for (const e of [big, small]) expect((await exportRow(t.db, e.id)).status).toBe("completed");
+  });
+
+  it("a cancel in the middle of a run: the next page's update matches nothing, no part or result stays", async () => {
+    await drain(engineDeps(t.db, storage));
+    let id = "";
+    const hooked = storageWithHook(async (key) => {
+      if (key.startsWith(`parts/${id}/`) && partPage(key) === 3)
+        await cancelExport(t.db, admin, id, { storage });
+    });
+    const deps = engineDeps(t.db, hooked, { pageSize: 100, runPages: 8 });
+    id = (await newExport()).id;
+    expect((await runOnce(deps, "w1"))?.outcome).toBe("lost");
+    const row = await exportRow(t.db, id);
+    expect(row).toMatchObject({ status: "cancelled", collectedCount: 200, resultFile: null });
+    expect(await storage.list(`parts/${id}`)).toEqual([]);
+    expect(await storage.list(`results/${id}`)).toEqual([]);
+  });
+
+  it("a failure in the middle of a run keeps the pages it recorded; the retry goes on from the last one", async () => {
+    await drain(engineDeps(t.db, storage));
+    let id = "";
+    let failed = false;
+    const hooked = storageWithHook(async (key) => {
+      if (!failed && key.startsWith(`parts/${id}/`) && partPage(key) === 4) {
+        failed = true;
+        throw Object.assign(new Error("disk hiccup"), { code: "EIO" });
+      }
+    });
+    const deps = engineDeps(t.db, hooked, { pageSize: 100, runPages: 8, backoffMs: 1 });
+    id = (await newExport()).id;
+    expect(await runOnce(deps, "w1")).toMatchObject({ outcome: "retry", error: "EIO: disk hiccup" });
+    expect(await exportRow(t.db, id)).toMatchObject({
+      status: "waiting_next_page",
+      page: 4,
+      collectedCount: 300,
+      attempts: 1,
+      leaseOwner: null,
+    });
+    expect((await storage.list(`parts/${id}`)).length).toBe(3);
+    await new Promise((r) => setTimeout(r, 5));
+    await drain(deps);
+    const row = await exportRow(t.db, id);
+    expect(row).toMatchObject({ status: "completed", collectedCount: 1000, totalCount: 1000 });
+    const rows = parseCsvFile(await readResult(storage, row)).slice(1);
+    expect(rows.map((r) => Number(r[0]))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+});
+
 describe("failures", () => {
   it("a row that cannot be serialised is skipped and counted, not fatal", () => {
     const fields = productsResource.fields.filter((f) => f.name === "id" || f.name === "attributes");
@@ -246,7 +349,6 @@ describe("failures", () => {
     const root = path.join(storage.root, "..", `readonly-${Date.now()}`);
     await mkdir(path.join(root, "parts"), { recursive: true });
     await chmod(path.join(root, "parts"), 0o500);
-    const { LocalStorage } = await import("../../src/storage");
     const broken = new LocalStorage(root);
     const deps = engineDeps(t.db, broken, { maxAttempts: 3, backoffMs: 1 });
     const e = await newExport();
