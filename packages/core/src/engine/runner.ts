@@ -4,7 +4,14 @@ import { asDomainError } from "../errors";
 import { keys } from "../storage";
 import { claimNext, extendLease } from "./claim";
 import { notifyRunnable } from "./notify";
-import { assembleExport, processPage, type StepDeps, type StepOutcome, startExport } from "./steps";
+import {
+  assembleExport,
+  dropIfCancelled,
+  processPage,
+  type StepDeps,
+  type StepOutcome,
+  startExport,
+} from "./steps";
 
 /** A short, useful error message for error_message (never a stack trace). */
 export function describeError(err: unknown): string {
@@ -50,7 +57,7 @@ async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string
     await deps.storage.removePrefix(keys.partsPrefix(row.id)).catch(() => {});
     await deps.storage.removePrefix(keys.resultPrefix(row.id)).catch(() => {});
   }
-  return { final, message };
+  return { final, message, released: updated.length > 0 };
 }
 
 export interface RunResult {
@@ -94,7 +101,13 @@ export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult 
     }
     return { exportId: row.id, outcome };
   } catch (err) {
-    const { final, message } = await releaseAfterFailure(deps, row, owner, err);
+    const { final, message, released } = await releaseAfterFailure(deps, row, owner, err);
+    if (!released) {
+      // The export was no longer ours (a cancel, or another worker took it over): what failed was work on an
+      // export already lost (e.g. a part whose folder a cancel had just removed), not the export.
+      await dropIfCancelled(deps, row.id).catch(() => {});
+      return { exportId: row.id, outcome: "lost" };
+    }
     return { exportId: row.id, outcome: final ? "failed" : "retry", error: message };
   } finally {
     clearInterval(heartbeat);

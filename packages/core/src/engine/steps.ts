@@ -6,7 +6,7 @@ import type pg from "pg";
 import type { Db } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
 import { selection } from "../resources/serialize";
-import { keys, type Segment, type Storage } from "../storage";
+import { keys, type PendingFile, type Segment, type Storage } from "../storage";
 import { othersWaiting } from "./claim";
 import { type EngineConfig, RUNNABLE_CHANNEL } from "./config";
 import { copyProjection, inlineQuery, UnsupportedCopy } from "./copy";
@@ -30,7 +30,7 @@ function held(row: ExportRow, owner: string) {
 }
 
 /** After losing an export: if it was cancelled, nothing of it may remain in storage. */
-async function dropIfCancelled(deps: StepDeps, id: string) {
+export async function dropIfCancelled(deps: StepDeps, id: string) {
   const [now] = await deps.db.select({ status: exports.status }).from(exports).where(eq(exports.id, id));
   if (!now || now.status === "cancelled") {
     await deps.storage.removePrefix(keys.partsPrefix(id));
@@ -160,23 +160,55 @@ export function copyPageQuery(
 }
 
 /**
- * The page's part file: the rows of the COPY's next part, through the format's part stages, committed (synced).
+ * A page being written from the COPY into its part file (not committed yet), through the format's part stages.
  * The part is taken once the file exists: a part nobody reads must not be failed later with nobody listening.
  */
-async function writePart(
-  deps: StepDeps,
-  nextPart: () => CopyPart,
-  stages: Transform[],
-  partKey: string,
-): Promise<PageRead> {
-  const file = await deps.storage.create(partKey);
-  const part = nextPart();
-  try {
-    await pipeline([part, ...stages, file.stream]);
-  } catch (err) {
-    await file.abort();
-    throw err;
+class PartWrite {
+  part: CopyPart | null = null;
+  /** Resolves once every row of the part is in the file; the file is then committed or thrown away. */
+  readonly written: Promise<{ file: PendingFile; part: CopyPart }>;
+
+  constructor(storage: Storage, nextPart: () => CopyPart, stages: Transform[], partKey: string) {
+    this.written = this.write(storage, nextPart, stages, partKey);
+    this.written.catch(() => {}); // awaited in turn; a run that stops first discards it
   }
+
+  private cancelled = false;
+
+  /** Stops it: no part is taken any more, the one being read is failed. */
+  cancel() {
+    this.cancelled = true;
+    this.part?.destroy(new Error("page discarded"));
+  }
+
+  private async write(storage: Storage, nextPart: () => CopyPart, stages: Transform[], partKey: string) {
+    const file = await storage.create(partKey);
+    if (this.cancelled) {
+      await file.abort();
+      throw new Error("page discarded");
+    }
+    const part = nextPart();
+    this.part = part;
+    try {
+      await pipeline([part, ...stages, file.stream]);
+    } catch (err) {
+      await file.abort();
+      throw err;
+    }
+    return { file, part };
+  }
+}
+
+/** Stops a part being written (or written, not committed) and throws its file away. */
+async function discardPart(write: PartWrite | null) {
+  if (!write) return;
+  write.cancel();
+  const done = await write.written.catch(() => null);
+  await done?.file.abort();
+}
+
+/** Commits a written part (synced) or, with no row written, throws it away. */
+async function commitPart(partKey: string, file: PendingFile, part: CopyPart): Promise<PageRead> {
   const page = part.page;
   if (page.written === 0) await file.abort();
   else await file.commit();
@@ -192,10 +224,11 @@ async function writePart(
 /**
  * A run of pages through one COPY: `COPY (keyset SELECT of the raw values, and the id, LIMIT runPages × pageSize)
  * TO STDOUT` is cut into parts of a page each (the format's row encoder → the part file). Each part is recorded
- * by its own guarded update as soon as it is synced, while PostgreSQL goes on sending the next rows; the claim
- * is kept from page to page while no other export waits (`othersWaiting`, asked at each page's end), so a
- * smaller export created meanwhile waits for one page, as with a claim per page. Returns null when a column
- * has no exact COPY form (the caller then reads one page row by row).
+ * by its own guarded update as soon as it is synced, while PostgreSQL goes on sending and the next part is
+ * already being encoded (it is thrown away if the run stops there); the claim is kept from page to page while no
+ * other export waits (`othersWaiting`, asked at each page's end), so a smaller export created meanwhile waits
+ * for one page, as with a claim per page. Returns null when a column has no exact COPY form (the caller then
+ * reads one page row by row).
  */
 async function copyRun(
   deps: StepDeps,
@@ -226,41 +259,63 @@ async function copyRun(
     copy.fail(err);
   };
   client.on("error", onClientError);
+  /** Starts reading the page that begins at row `at.collectedCount`, numbered `at.page`. */
+  const begin = (at: { collectedCount: number; page: number }) => {
+    const limit = writer.pageLimit?.(at.collectedCount, pageSize) ?? pageSize;
+    const key = keys.part(row.id, at.page, owner.slice(-8));
+    const encoder = writer.rowEncoder(scope.fields, at.collectedCount);
+    const line = writer.lineEncoder?.(scope.fields, query.columns, query.idColumnAt) ?? null;
+    const write = new PartWrite(
+      deps.storage,
+      () => copy.part(limit, encoder, line),
+      writer.partStages?.(at.collectedCount) ?? [],
+      key,
+    );
+    return { write, limit, key };
+  };
   let current = row;
   let read = 0;
+  // The page read ahead while the last one is recorded: thrown away if the run stops.
+  let next: ReturnType<typeof begin> | null = null;
   // A part synced but not recorded yet: removed if the run ends before its update commits.
   let unrecorded: string | null = null;
   try {
     await client.query(`begin; ${PAGE_PLAN_SETTINGS}`);
     client.query(copy);
+    let step = begin(current);
     for (;;) {
-      const limit = writer.pageLimit?.(current.collectedCount, pageSize) ?? pageSize;
-      const first = current.collectedCount;
-      const page = await writePart(
-        deps,
-        () =>
-          copy.part(
-            limit,
-            writer.rowEncoder(scope.fields, first),
-            writer.lineEncoder?.(scope.fields, query.columns, query.idColumnAt) ?? null,
-          ),
-        writer.partStages?.(first) ?? [],
-        keys.part(row.id, current.page, owner.slice(-8)),
-      );
-      unrecorded = page.partKey;
-      read += page.rows;
+      const { file, part } = await step.write.written;
+      const rows = part.page.rows;
+      read += rows;
       if (failure) throw failure;
-      if (signal.aborted) return "lost";
       // Fewer rows than asked: the COPY ended, and if it ended before the run's limit, the data did.
-      const exhausted = page.rows < limit && read < runLimit;
-      const more = !exhausted && (page.lastId ?? current.lastInstanceId) < (current.maxInstanceId ?? 0);
-      const goOn = more && read < runLimit && !copy.done && !(await othersWaiting(deps.db, row.id));
+      const exhausted = rows < step.limit && read < runLimit;
+      const lastId = part.page.lastId ?? current.lastInstanceId;
+      const more = !exhausted && lastId < (current.maxInstanceId ?? 0);
+      const mayGoOn = more && read < runLimit && !copy.done && !signal.aborted;
+      // The next page is read while this one is synced and recorded.
+      const written = part.page.written;
+      next = mayGoOn
+        ? begin({
+            collectedCount: current.collectedCount + written,
+            page: current.page + (written > 0 ? 1 : 0),
+          })
+        : null;
+      const [page, waiting] = await Promise.all([
+        commitPart(step.key, file, part),
+        mayGoOn ? othersWaiting(deps.db, row.id) : Promise.resolve(false),
+      ]);
+      unrecorded = page.partKey;
+      if (signal.aborted) return "lost";
+      const goOn = mayGoOn && !waiting;
       const total = counting ? await counting : null;
       counting = null;
       const recorded = await recordPage(deps, current, owner, page, total, more, goOn);
       unrecorded = null; // recorded, or removed by recordPage
       if (!recorded) return "lost";
-      if (!goOn) {
+      if (!goOn || !next) {
+        await discardPart(next?.write ?? null);
+        next = null;
         // At the export's last row or the run's LIMIT, the COPY has nothing more to send: it is read to its
         // end and the connection kept. Stopped for another export, it is broken off (the connection closed;
         // PostgreSQL logs "could not send data to client"), which costs a connection, not a page of rows.
@@ -268,11 +323,14 @@ async function copyRun(
         return "page";
       }
       current = recorded;
+      step = next;
+      next = null;
     }
   } catch (err) {
     failure ??= err as Error;
     throw err;
   } finally {
+    await discardPart(next?.write ?? null);
     client.off("error", onClientError);
     if (!failure && copy.done) {
       // The COPY ran to its end: the transaction is closed and the connection goes back to the pool.

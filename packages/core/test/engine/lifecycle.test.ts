@@ -286,7 +286,7 @@ describe("runs of pages", () => {
     for (const e of [big, small]) expect((await exportRow(t.db, e.id)).status).toBe("completed");
   });
 
-  it("a cancel in the middle of a run: the next page's update matches nothing, no part or result stays", async () => {
+  it("a cancel in the middle of a run: the run is lost at its next update, no part or result stays", async () => {
     await drain(engineDeps(t.db, storage));
     let id = "";
     const hooked = storageWithHook(async (key) => {
@@ -297,7 +297,9 @@ describe("runs of pages", () => {
     id = (await newExport()).id;
     expect((await runOnce(deps, "w1"))?.outcome).toBe("lost");
     const row = await exportRow(t.db, id);
-    expect(row).toMatchObject({ status: "cancelled", collectedCount: 200, resultFile: null });
+    expect(row).toMatchObject({ status: "cancelled", resultFile: null });
+    // Page 3 is read ahead while page 2 is synced and recorded: the cancel lands before or after that record.
+    expect([100, 200]).toContain(row.collectedCount);
     expect(await storage.list(`parts/${id}`)).toEqual([]);
     expect(await storage.list(`results/${id}`)).toEqual([]);
   });
