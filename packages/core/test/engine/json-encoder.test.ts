@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { CopyRowEncoder, copyLines } from "../../src/engine/copy";
+import { jsonRowEncoder } from "../../src/engine/formats/json";
+import { productsResource } from "../../src/resources/products";
+import { fieldsByName } from "../../src/resources/serialize";
+
+// Every kind of value JSON's encoders handle: integers, text (quotes, backslashes, control characters, formula
+// characters, multi-byte letters), decimals and date-times (quoted), booleans as words, and NULL everywhere.
+const alphabet = [
+  "a",
+  "Z",
+  "0",
+  "=",
+  "+",
+  "-",
+  "@",
+  "\t",
+  "\r",
+  "\n",
+  " ",
+  '"',
+  ",",
+  "\\",
+  "\u0001",
+  "\u001f",
+  "İ",
+  "€",
+  "😀",
+  "\u2028",
+];
+
+// mulberry32: a fixed seed, the same cells every run.
+let seed = 11;
+const random = (n: number) => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+  return ((x ^ (x >>> 14)) >>> 0) % n;
+};
+const text = () =>
+  random(8) === 0
+    ? null
+    : random(3) === 0
+      ? ""
+      : Array.from({ length: 1 + random(8) }, () => alphabet[random(alphabet.length)]).join("");
+
+describe("JSON's compiled row encoder", () => {
+  it("writes the bytes of the generic encoder, JSON that parses to the values, for random cells", () => {
+    const fields = fieldsByName(productsResource, [
+      "id",
+      "sku",
+      "name",
+      "price",
+      "stock",
+      "is_active",
+      "created_date",
+    ]);
+    const rows = Array.from({ length: 5000 }, (_, i) => [
+      String(i + 1),
+      text(),
+      text(),
+      random(6) === 0 ? null : `${random(2) ? "-" : ""}${random(10000)}.${random(100)}`,
+      random(6) === 0 ? null : String(random(1000) - 500),
+      [null, "true", "false"][random(3)] ?? null,
+      random(6) === 0 ? null : `2026-11-${String(1 + random(28)).padStart(2, "0")}T10:11:12.${random(1000)}Z`,
+    ]);
+    const data = copyLines(rows);
+    const encode = (compiled: boolean) =>
+      new CopyRowEncoder(fields.length + 1, jsonRowEncoder(fields, { compiled })).encodeAll(data);
+    const compiled = encode(true);
+    const generic = encode(false);
+    expect(compiled.equals(generic)).toBe(true);
+    const parsed = JSON.parse(`[${compiled.toString("utf8").slice(0, -2)}]`) as Record<string, unknown>[];
+    expect(parsed).toHaveLength(rows.length);
+    rows.forEach((row, i) => {
+      const neutral = (v: string | null) => (v !== null && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
+      expect(parsed[i]).toEqual({
+        id: Number(row[0]),
+        sku: neutral(row[1] ?? null),
+        name: neutral(row[2] ?? null),
+        price: row[3],
+        stock: row[4] === null ? null : Number(row[4]),
+        is_active: row[5] === null ? null : row[5] === "true",
+        created_date: row[6],
+      });
+    });
+  });
+
+  it("is used for fields without JSON values; fields with one keep the generic encoder", () => {
+    const plain = fieldsByName(productsResource, ["id", "name"]);
+    const withJson = fieldsByName(productsResource, ["id", "attributes"]);
+    expect(jsonRowEncoder(plain).name).toBe("jsonRow");
+    expect(jsonRowEncoder(withJson).name).not.toBe("jsonRow");
+    expect(jsonRowEncoder(plain, { compiled: false }).name).not.toBe("jsonRow");
+  });
+});
