@@ -19,6 +19,8 @@ export interface StepDeps {
   db: Db;
   storage: Storage;
   config: EngineConfig;
+  /** Asked at each page's end of a run: true ends the run there (the worker is stopping). */
+  endRun?: () => boolean;
 }
 
 /** What a step did: `lost` = the export stopped being ours (cancelled or reclaimed); its work was dropped. */
@@ -307,7 +309,7 @@ async function copyRun(
       ]);
       unrecorded = page.partKey;
       if (signal.aborted) return "lost";
-      const goOn = mayGoOn && !waiting;
+      const goOn = mayGoOn && !waiting && !deps.endRun?.();
       const total = counting ? await counting : null;
       counting = null;
       const recorded = await recordPage(deps, current, owner, page, total, more, goOn);

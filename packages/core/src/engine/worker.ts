@@ -103,7 +103,8 @@ export class ExportWorker {
         await this.maybeSweep();
         // Each claim is a fresh owner token, so a worker's own stale claim can never be confused with a new one.
         const owner = `${this.id}:${++this.claims}`;
-        const result = await runOnce(this.options, owner);
+        // A run of pages ends at its next page once the worker is stopping, so SIGTERM waits for one page.
+        const result = await runOnce({ ...this.options, endRun: () => this.stopping }, owner);
         if (result) {
           this.options.onStep?.(result);
           if (result.error) this.log(`export ${result.exportId}: ${result.outcome}: ${result.error}`);

@@ -286,6 +286,22 @@ describe("runs of pages", () => {
     for (const e of [big, small]) expect((await exportRow(t.db, e.id)).status).toBe("completed");
   });
 
+  it("a run ends at a page's end once the worker is stopping (endRun), with that page recorded", async () => {
+    await drain(engineDeps(t.db, storage));
+    let pages = 0;
+    const deps = { ...engineDeps(t.db, storage, { pageSize: 100, runPages: 8 }), endRun: () => ++pages >= 2 };
+    const e = await newExport();
+    expect((await runOnce(deps, "w1"))?.outcome).toBe("page");
+    expect(await exportRow(t.db, e.id)).toMatchObject({
+      status: "waiting_next_page",
+      page: 3,
+      collectedCount: 200,
+      leaseOwner: null,
+    });
+    await drain(engineDeps(t.db, storage));
+    expect((await exportRow(t.db, e.id)).status).toBe("completed");
+  });
+
   it("a cancel in the middle of a run: the run is lost at its next update, no part or result stays", async () => {
     await drain(engineDeps(t.db, storage));
     let id = "";
