@@ -7,21 +7,17 @@ export interface BenchWorker {
 }
 
 /**
- * A real worker process (`pnpm worker`: node with tsx, src/main.ts) on the bench database, its RSS sampled.
+ * A real worker process (`pnpm worker`: node dist/main.mjs, the bundle `pnpm bench` builds first) on the bench
+ * database, its RSS sampled.
  * BENCH_WORKER_NODE_ARGS adds node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the worker).
  */
 export async function startWorker(env: Record<string, string>): Promise<BenchWorker> {
   const nodeArgs = (globalThis.process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
-  const process = await startProcess(
-    "worker",
-    globalThis.process.execPath,
-    [...nodeArgs, "--import", "tsx", "src/main.ts"],
-    {
-      cwd: WORKER_DIR,
-      env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000", ...env },
-      ready: /ready/,
-    },
-  );
+  const process = await startProcess("worker", globalThis.process.execPath, [...nodeArgs, "dist/main.mjs"], {
+    cwd: WORKER_DIR,
+    env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000", ...env },
+    ready: /ready/,
+  });
   const pid = process.child.pid;
   if (!pid) throw new Error("worker has no pid");
   const rss = new RssSampler(pid, 50).start();

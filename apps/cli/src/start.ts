@@ -11,7 +11,7 @@ import { describeUrl, loadEnv } from "./env";
 import { bootstrapDemoUser, demoUserBox } from "./launcher/bootstrap";
 import { ChildProcesses, exitCodeOf, supervise } from "./launcher/children";
 import { launcherHelp, parseLauncherArgs } from "./launcher/options";
-import { launcherProcesses } from "./launcher/processes";
+import { hasWorkerBuild, launcherProcesses, workerBuildSpec } from "./launcher/processes";
 import { takeOverSignals } from "./launcher/signals";
 import { buildSpecs, hasProductionBuild, locateWebApp } from "./launcher/web";
 import { EXIT, exitCodeFor, log, reportError, signalExitCode } from "./output";
@@ -75,9 +75,13 @@ async function launch(argv: string[]): Promise<number> {
   log("[db] migrations applied");
   const environment = childEnv(env, database.url);
 
-  if (!options.dev && !hasProductionBuild(web)) {
-    log(`[launcher] no production build in ${web.dir}: building it first`);
-    for (const spec of buildSpecs(web, environment)) {
+  const builds = [
+    ...(options.dev || hasProductionBuild(web) ? [] : buildSpecs(web, environment)),
+    ...(options.dev || options.webOnly || hasWorkerBuild() ? [] : [workerBuildSpec(environment)]),
+  ];
+  if (builds.length > 0) {
+    log(`[launcher] no production build of ${builds.map((b) => b.name).join(", ")}: building it first`);
+    for (const spec of builds) {
       const exit = await children.run(spec);
       if (children.stopping) return exitCodeOf(exit);
       if (exitCodeOf(exit) !== 0)

@@ -1,10 +1,31 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Supervised } from "./children";
+import type { ChildSpec, Supervised } from "./children";
 import type { LauncherOptions } from "./options";
 import { type WebApp, webProcess } from "./web";
 
 /** apps/worker, next to this package. */
 export const WORKER_DIR = fileURLToPath(new URL("../../../worker/", import.meta.url));
+
+/** The bundled worker (apps/worker/scripts/build.mjs). */
+const WORKER_BUNDLE = path.join("dist", "main.mjs");
+
+/** True when `pnpm build` has produced the worker's bundle. */
+export function hasWorkerBuild(): boolean {
+  return existsSync(path.join(WORKER_DIR, WORKER_BUNDLE));
+}
+
+/** What apps/worker's `build` script runs: the bundle (about a second). */
+export function workerBuildSpec(env: NodeJS.ProcessEnv): ChildSpec {
+  return {
+    name: "worker bundle",
+    command: process.execPath,
+    args: ["scripts/build.mjs"],
+    cwd: WORKER_DIR,
+    env,
+  };
+}
 
 /**
  * The long-lived processes `pnpm start` runs, all with the same environment (DATABASE_URL resolved): the web
@@ -21,9 +42,10 @@ export function launcherProcesses(
   if (!options.webOnly) {
     list.push({
       name: "worker",
-      // node itself with tsx as a loader (no wrapper process), so signals reach the worker directly.
+      // node itself (no wrapper process), so signals reach the worker directly: bundled in production, from
+      // source with tsx as a loader in development.
       command: process.execPath,
-      args: ["--import", "tsx", "src/main.ts"],
+      args: options.dev ? ["--import", "tsx", "src/main.ts"] : [WORKER_BUNDLE],
       cwd: WORKER_DIR,
       env,
       essential: false,
