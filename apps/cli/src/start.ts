@@ -11,7 +11,7 @@ import { describeUrl, loadEnv } from "./env";
 import { bootstrapDemoUser, demoUserBox } from "./launcher/bootstrap";
 import { ChildProcesses, exitCodeOf, supervise } from "./launcher/children";
 import { launcherHelp, parseLauncherArgs } from "./launcher/options";
-import { hasWorkerBuild, launcherProcesses, workerBuildSpec } from "./launcher/processes";
+import { launcherProcesses, workerBuildSpec } from "./launcher/processes";
 import { takeOverSignals } from "./launcher/signals";
 import { buildSpecs, hasProductionBuild, locateWebApp } from "./launcher/web";
 import { EXIT, exitCodeFor, log, reportError, signalExitCode } from "./output";
@@ -77,10 +77,11 @@ async function launch(argv: string[]): Promise<number> {
 
   const builds = [
     ...(options.dev || hasProductionBuild(web) ? [] : buildSpecs(web, environment)),
-    ...(options.dev || options.webOnly || hasWorkerBuild() ? [] : [workerBuildSpec(environment)]),
+    // The worker's bundle takes about a second: built at every start, so it is never older than its source.
+    ...(options.dev || options.webOnly ? [] : [workerBuildSpec(environment)]),
   ];
   if (builds.length > 0) {
-    log(`[launcher] no production build of ${builds.map((b) => b.name).join(", ")}: building it first`);
+    log(`[launcher] building ${builds.map((b) => b.name).join(", ")}`);
     for (const spec of builds) {
       const exit = await children.run(spec);
       if (children.stopping) return exitCodeOf(exit);

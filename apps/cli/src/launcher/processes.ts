@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildSpec, Supervised } from "./children";
@@ -10,11 +9,6 @@ export const WORKER_DIR = fileURLToPath(new URL("../../../worker/", import.meta.
 
 /** The bundled worker (apps/worker/scripts/build.mjs). */
 const WORKER_BUNDLE = path.join("dist", "main.mjs");
-
-/** True when `pnpm build` has produced the worker's bundle. */
-export function hasWorkerBuild(): boolean {
-  return existsSync(path.join(WORKER_DIR, WORKER_BUNDLE));
-}
 
 /** What apps/worker's `build` script runs: the bundle (about a second). */
 export function workerBuildSpec(env: NodeJS.ProcessEnv): ChildSpec {
