@@ -169,13 +169,12 @@ class PartWrite {
   part: CopyPart | null = null;
   /** Resolves once every row of the part is in the file; the file is then committed or thrown away. */
   readonly written: Promise<{ file: PendingFile; part: CopyPart }>;
+  private cancelled = false;
 
   constructor(storage: Storage, nextPart: () => CopyPart, stages: Transform[], partKey: string) {
     this.written = this.write(storage, nextPart, stages, partKey);
     this.written.catch(() => {}); // awaited in turn; a run that stops first discards it
   }
-
-  private cancelled = false;
 
   /** Stops it: no part is taken any more, the one being read is failed. */
   cancel() {
