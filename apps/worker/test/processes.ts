@@ -9,7 +9,10 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts a real `pnpm worker` process (src/main.ts) and resolves once it says it is ready. */
+/**
+ * Starts a real worker process from its source (src/main.ts, as `pnpm dev` runs it; `pnpm worker` runs the same
+ * code bundled, which the e2e suite exercises through `pnpm start`) and resolves once it says it is ready.
+ */
 export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
   // node itself (with tsx as a loader), not a wrapper process: signals reach the worker directly.
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
