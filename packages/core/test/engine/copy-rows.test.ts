@@ -10,6 +10,7 @@ import { fieldsByName } from "../../src/resources/serialize";
 import type { ResourceField } from "../../src/resources/types";
 import { seedProducts } from "../../src/seed/products";
 import { createTestDatabase, type TestDatabase } from "../../src/testing";
+import { seededRandom } from "./helpers";
 
 let t: TestDatabase;
 let proxy: net.Server;
@@ -21,11 +22,8 @@ let proxyPort = 0;
  * split at every kind of place, so the reader's carrying-over between chunks is exercised.
  */
 function startProxy(target: { host: string; port: number }) {
-  let seed = 42;
-  const next = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return 1 + (seed % 300);
-  };
+  const random = seededRandom(42);
+  const next = () => 1 + random(300);
   return net.createServer((client) => {
     const server = net.connect(target.port, target.host);
     client.pipe(server);
@@ -251,14 +249,7 @@ describe("CopyRows", () => {
       "\u0085",
       "\u000b",
     ];
-    // mulberry32: integer arithmetic only (an LCG in floating point loses its low bits).
-    let seed = 7;
-    const random = (n: number) => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) % n;
-    };
+    const random = seededRandom(7);
     const cell = () => {
       const kind = random(10);
       if (kind === 0) return null;

@@ -120,3 +120,17 @@ export async function expectFileToEqualListedRecords(db: Db, storage: LocalStora
   }
   expect(await storage.list(`parts/${row.id}`)).toEqual([]);
 }
+
+/**
+ * A seeded random integer below `n` (mulberry32: integer arithmetic only, as an LCG in floating point loses its
+ * low bits): the same sequence every run, for tests over generated cells.
+ */
+export function seededRandom(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (state + 0x6d2b79f5) | 0;
+    let x = Math.imul(state ^ (state >>> 15), 1 | state);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) % n;
+  };
+}

@@ -3,6 +3,7 @@ import { CopyRowEncoder, copyLines } from "../../src/engine/copy";
 import { jsonRowEncoder } from "../../src/engine/formats/json";
 import { productsResource } from "../../src/resources/products";
 import { fieldsByName } from "../../src/resources/serialize";
+import { seededRandom } from "./helpers";
 
 // Every kind of value JSON's encoders handle: integers, text (quotes, backslashes, control characters, formula
 // characters, multi-byte letters), decimals and date-times (quoted), booleans as words, and NULL everywhere.
@@ -29,14 +30,8 @@ const alphabet = [
   "\u2028",
 ];
 
-// mulberry32: a fixed seed, the same cells every run.
-let seed = 11;
-const random = (n: number) => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-  return ((x ^ (x >>> 14)) >>> 0) % n;
-};
+// A fixed seed: the same cells every run.
+const random = seededRandom(11);
 const text = () =>
   random(8) === 0
     ? null
