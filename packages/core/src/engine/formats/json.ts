@@ -109,13 +109,20 @@ async function copyRows(parts: AsyncIterable<PartFile>, out: Writable): Promise<
   return true;
 }
 
+/**
+ * Each field's key as it opens its value (`{"id":`, `,"sku":`), and the room a row needs besides its source bytes
+ * escaped at worst: the keys, a value's quotes or null each, the row's end.
+ */
+function rowKeys(fields: readonly ResourceField[]) {
+  const keys = fields.map((f, i) => ascii(`${i === 0 ? "{" : ","}${JSON.stringify(f.name)}:`));
+  return { keys, fixed: keys.reduce((n, k) => n + k.length + 8, 8) };
+}
+
 /** The generic row encoder: any fields, each value's case decided per row. */
 function genericRowEncoder(fields: readonly ResourceField[]): RowEncoder {
   const kinds = Uint8Array.from(fields, (f) => KIND[f.type]);
-  const keys = fields.map((f, i) => ascii(`${i === 0 ? "{" : ","}${JSON.stringify(f.name)}:`));
+  const { keys, fixed } = rowKeys(fields);
   const count = kinds.length;
-  // Room for a row: keys, a value's quotes or null, the row's end, and every source byte escaped at worst.
-  const fixed = keys.reduce((n, k) => n + k.length + 8, 8);
   const room = (row: RowFields) => fixed + ((row.end[count - 1] ?? 0) - (row.start[0] ?? 0)) * JSON_GROWTH;
   return (row, out) => {
     const { src, start, end, quoted } = row;
@@ -179,8 +186,7 @@ function storeBytes(bytes: Uint8Array): string {
 function compiledRowEncoder(fields: readonly ResourceField[]): RowEncoder | null {
   const kinds = fields.map((f) => KIND[f.type]);
   if (kinds.length === 0 || kinds.includes(JSON_TEXT)) return null;
-  const keys = fields.map((f, i) => ascii(`${i === 0 ? "{" : ","}${JSON.stringify(f.name)}:`));
-  const fixed = keys.reduce((n, k) => n + k.length + 8, 8);
+  const { keys, fixed } = rowKeys(fields);
   const last = kinds.length - 1;
   const code = [
     "const src = row.src, start = row.start, end = row.end, quoted = row.quoted;",

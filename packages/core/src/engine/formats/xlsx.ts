@@ -395,15 +395,7 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
       if (segments === null) {
         sheets = await addLegacySheets(zip, head, parts(), sheetRows, partsBytes);
       } else {
-        sheets = sheetCount(segments);
-        for (let sheet = 0; sheet < sheets; sheet++) {
-          await addSheet(
-            zip,
-            sheet + 1,
-            head,
-            segments.filter((s) => s.sheet === sheet),
-          );
-        }
+        sheets = await addSheets(zip, head, segments);
       }
       for (const [name, text] of packageParts(sheets)) await zip.addText(name, text);
       await zip.finish();
@@ -416,16 +408,7 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
       const sink = new LayoutSink();
       const zip = new ZipWriter(sink);
       const head = sheetHead(fields, headerLabels(fields, language));
-      const sheets = sheetCount(segments);
-      for (let sheet = 0; sheet < sheets; sheet++) {
-        await addSheet(
-          zip,
-          sheet + 1,
-          head,
-          segments.filter((s) => s.sheet === sheet),
-          true,
-        );
-      }
+      const sheets = await addSheets(zip, head, segments, true);
       for (const [name, text] of packageParts(sheets)) await zip.addText(name, text);
       await zip.finish();
       return sink.done();
@@ -444,6 +427,21 @@ function sheetCount(segments: Segment[]): number {
     previous = s.sheet;
   }
   return previous + 1;
+}
+
+/** Every worksheet, from the parts' segments in sheet order (`layout`: see `addSheet`); returns how many. */
+async function addSheets(zip: ZipWriter, head: string, segments: Segment[], layout = false): Promise<number> {
+  const sheets = sheetCount(segments);
+  for (let sheet = 0; sheet < sheets; sheet++) {
+    await addSheet(
+      zip,
+      sheet + 1,
+      head,
+      segments.filter((s) => s.sheet === sheet),
+      layout,
+    );
+  }
+  return sheets;
 }
 
 /**
