@@ -18,7 +18,7 @@ else
   unset DATABASE_URL
   export DATA_DIR="$data_dir" EMBEDDED_PG_PORT=55439
 fi
-# Small pages so exports take several steps (progress, cancel between pages) even on small data.
+# Small pages so exports take several pages (progress, cancel between pages) even on small data.
 export PORT="$port" BOOTSTRAP_DEMO_USER=0 EXPORT_PAGE_SIZE="${EXPORT_PAGE_SIZE:-500}" MAX_ACTIVE_EXPORTS_PER_USER=20
 cd ..
 exec pnpm start

@@ -15,7 +15,7 @@ test.beforeAll(() => {
   alice = createUser("ui_alice");
   bob = createUser("ui_bob");
   root = createUser("ui_root", true);
-  // Enough products that an unfiltered export with EXPORT_PAGE_SIZE=500 takes dozens of steps.
+  // Enough products that an unfiltered export with EXPORT_PAGE_SIZE=500 takes dozens of pages.
   cli("seed", "--products", "20000");
   cli("seed", "--orders", "300");
 });
@@ -183,8 +183,9 @@ test("an export created from the products page completes live and downloads the 
 test("a superuser cancels a running export from the exports page", async ({ page, request }) => {
   test.setTimeout(120_000);
   await signIn(page, root);
-  // Large Excel exports of (nearly) every product: dozens of 500-row steps each, shared fairly by the worker, so the
-  // first is still running when the superuser cancels it right away.
+  // Large Excel exports of (nearly) every product: dozens of 500-row pages each, shared page by page by the worker
+  // (a claim ends its run when another export waits), so the first is still running when the superuser cancels it
+  // right away.
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
     const res = await request.post("/api/v1/exports/", {
