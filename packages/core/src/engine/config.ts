@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 
 export interface EngineConfig {
-  /** Records per page (one part, one transaction). */
+  /** Records per page (one part, one guarded update). */
   pageSize: number;
   /**
    * Pages one claim may read through one COPY while no other export waits: PostgreSQL streams on from page

@@ -128,14 +128,14 @@ function poolOf(db: Db): pg.Pool {
   return (db as unknown as { $client: pg.Pool }).$client;
 }
 
-/** A page's COPY: the keyset SELECT's text, its column count, and where the id (the cursor) is among them. */
+/** The COPY of a run of pages: the keyset SELECT's text, its column count, and where the id (the cursor) is. */
 export interface CopyPageQuery {
   text: string;
   columns: number;
   idColumnAt: number;
 }
 
-/** The page's SELECT for COPY, or null when a column has no exact COPY form. */
+/** The keyset SELECT for COPY, up to `limit` rows, or null when a column has no exact COPY form. */
 export function copyPageQuery(
   row: ExportRow,
   scope: ExportScope,
