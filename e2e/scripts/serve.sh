@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Starts the app for the e2e run exactly as a user would (`pnpm start`), on a database of its own:
-# a fresh database on DATABASE_URL's server or the local one, or, with neither, the embedded Postgres
-# in a fresh DATA_DIR. Where it went is written to .state/env.json for the tests' CLI calls.
+# a fresh database on DATABASE_URL's server or the local one, or, with neither, the embedded Postgres,
+# and a fresh DATA_DIR. Where it went is written to .state/env.json for the tests' CLI calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .state
 port="${E2E_PORT:-3100}"
 admin="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 name="exports_e2e_$(date +%s)_$$"
+# A fresh DATA_DIR too: its storage belongs to this run's database (a storage is bound to one database).
+data_dir="$(mktemp -d /tmp/exports-e2e-data.XXXXXX)"
 if psql "$admin" -qAtc "create database $name" >/dev/null 2>&1; then
   url="$(node -e 'const u=new URL(process.argv[1]);u.pathname="/"+process.argv[2];console.log(u.toString())' "$admin" "$name")"
-  printf '{"DATABASE_URL":"%s"}\n' "$url" > .state/env.json
-  export DATABASE_URL="$url"
+  printf '{"DATABASE_URL":"%s","DATA_DIR":"%s"}\n' "$url" "$data_dir" > .state/env.json
+  export DATABASE_URL="$url" DATA_DIR="$data_dir"
 else
-  data_dir="$(mktemp -d /tmp/exports-e2e-data.XXXXXX)"
   printf '{"DATA_DIR":"%s","EMBEDDED_PG_PORT":"55439"}\n' "$data_dir" > .state/env.json
   unset DATABASE_URL
   export DATA_DIR="$data_dir" EMBEDDED_PG_PORT=55439

@@ -10,7 +10,13 @@ import { build } from "esbuild";
 // db/migrate.ts); in the bundle, import.meta.url is dist/main.mjs, so that one expression is pointed at the same
 // folder from there (a path relative to the bundle: the checkout may move).
 const MIGRATIONS_URL = 'new URL("../../drizzle", import.meta.url)';
-const fromBundle = path.relative(path.resolve("dist"), path.resolve("../../packages/core/drizzle"));
+// The bundle's path: dist/main.mjs, or the one given (the tests build their own, dist-test/main.mjs; a folder
+// next to dist/, so that paths computed from the bundle's place stay right).
+const outfile = process.argv[2] ?? "dist/main.mjs";
+const fromBundle = path.relative(
+  path.dirname(path.resolve(outfile)),
+  path.resolve("../../packages/core/drizzle"),
+);
 const migrationsFolder = {
   name: "migrations-folder",
   setup(b) {
@@ -28,7 +34,7 @@ const migrationsFolder = {
 
 await build({
   entryPoints: ["src/main.ts"],
-  outfile: "dist/main.mjs",
+  outfile,
   bundle: true,
   platform: "node",
   format: "esm",

@@ -1,10 +1,13 @@
 import { createDatabase, type Database, type Env, EnvError } from "@exports/core";
 import {
+  bindStorage,
   ExportWorker,
   engineConfigFromEnv,
+  faultsFrom,
   loadProcessEnv,
   migrateDatabase,
   resolveDatabaseUrl,
+  storageDirOf,
   storageFromEnv,
 } from "@exports/core/node";
 
@@ -51,9 +54,15 @@ async function main() {
   if (embedded?.owned) stopEmbedded = () => embedded.stop();
   await migrateDatabase(url);
   database = createDatabase(url, { max: 3, name: "exports-worker" });
+  // Tests only (EXPORT_FAULT): the worker kills itself at a step boundary.
+  const faults = faultsFrom(env.EXPORT_FAULT);
+  const storage = storageFromEnv(env, { faults });
+  // Before any sweep: a storage of another database is refused, never swept (storage/binding.ts).
+  await bindStorage(database.db, storage, storageDirOf(env));
   worker = new ExportWorker({
     db: database.db,
-    storage: storageFromEnv(env),
+    storage,
+    faults,
     config: engineConfigFromEnv(env),
     databaseUrl: url,
     pollMs: env.WORKER_POLL_MS,

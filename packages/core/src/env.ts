@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FAULT_POINTS, isFaultSpec } from "./engine/faults";
 
 /**
  * The one place that reads process.env. Every value is validated at start-up; a bad value stops the
@@ -39,6 +40,14 @@ export const envSchema = z.object({
   EXPORT_RETENTION_DAYS: z.coerce.number().min(0.0001).max(3650).default(7),
   /** How often a worker deletes expired result files and orphaned parts. */
   RETENTION_SWEEP_SECONDS: z.coerce.number().min(1).max(86_400).default(60),
+  /**
+   * Tests only: `<point>@<n>` kills the worker (SIGKILL) the n-th time it reaches a step boundary
+   * (engine/faults.ts), to prove that a crash there loses nothing.
+   */
+  EXPORT_FAULT: z
+    .string()
+    .refine(isFaultSpec, `must be <point>@<n>, a point one of ${FAULT_POINTS.join(", ")}`)
+    .optional(),
   /** How often an idle worker looks for work when no notification arrives. */
   WORKER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   /** Unfinished exports one user may have at once; a create beyond that answers 429 with Retry-After. */

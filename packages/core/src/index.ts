@@ -72,5 +72,14 @@ export {
 export { RESOURCES, resourceByKey, resourceByPath } from "./resources/registry";
 export { getResource, listResource } from "./resources/service";
 export { LANGUAGES, type Language, type Resource, type ResourceField } from "./resources/types";
-export { keys, LocalStorage, type PendingFile, type Storage, storageFromEnv } from "./storage";
+export {
+  bindStorage,
+  keys,
+  LocalStorage,
+  type PendingFile,
+  type Storage,
+  StorageBindingError,
+  storageDirOf,
+  storageFromEnv,
+} from "./storage";
 export { parseInput, zodFieldErrors } from "./validation";

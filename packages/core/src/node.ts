@@ -6,10 +6,20 @@ export { canConnect } from "./db/reachable";
 export { resolveDatabaseUrl } from "./db/resolve";
 export { LOCAL_ADMIN_URL, withDatabase } from "./db/urls";
 export { DEFAULT_ENGINE_CONFIG, type EngineConfig, engineConfigFromEnv } from "./engine/config";
+export { FAULT_POINTS, type FaultPoint, type Faults, faultsFrom } from "./engine/faults";
+export { sweepStorage } from "./engine/retention";
 export { runOnce } from "./engine/runner";
 export { ExportWorker } from "./engine/worker";
 export { loadProcessEnv, REPO_ROOT } from "./process-env";
 // Demo data (deterministic, generated in PostgreSQL), for the CLI's `seed` and for tests.
 export { seedOrders } from "./seed/orders";
 export { seedProducts } from "./seed/products";
-export { keys, LocalStorage, type Storage, storageFromEnv } from "./storage";
+export {
+  bindStorage,
+  keys,
+  LocalStorage,
+  type Storage,
+  StorageBindingError,
+  storageDirOf,
+  storageFromEnv,
+} from "./storage";

@@ -16,7 +16,7 @@ import { createActor, createTestDatabase, type TestDatabase } from "../src/testi
 const storage = new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-service-storage-")));
 
 async function putPart(id: string) {
-  const file = await storage.create(keys.part(id, 1, "test"));
+  const file = await storage.create(keys.part(id, 1));
   file.stream.write("a,b\r\n");
   await file.commit();
 }

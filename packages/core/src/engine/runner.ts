@@ -90,6 +90,7 @@ export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult 
       outcome = await assembleExport(deps, row, owner, controller.signal);
     } else if (row.maxInstanceId === null) {
       const started = await startExport(deps, row, owner);
+      if (started) deps.faults?.("start.recorded");
       if (!started) outcome = "lost";
       else if (started.status === "preparing_file_creation") {
         // Nothing matched: the next step assembles the header-only file.

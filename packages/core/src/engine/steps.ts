@@ -11,6 +11,7 @@ import { othersWaiting } from "./claim";
 import { type EngineConfig, RUNNABLE_CHANNEL } from "./config";
 import { copyProjection, inlineQuery, UnsupportedCopy } from "./copy";
 import { type CopyPart, CopyRows } from "./copy-rows";
+import type { Faults } from "./faults";
 import { writerFor } from "./formats";
 import type { AssembleInput } from "./formats/types";
 import { type ExportScope, exportScope } from "./scope";
@@ -21,6 +22,8 @@ export interface StepDeps {
   config: EngineConfig;
   /** Asked at each page's end of a run: true ends the run there (the worker is stopping). */
   endRun?: () => boolean;
+  /** Fault-injection points (tests kill the worker there; see faults.ts). */
+  faults?: Faults;
 }
 
 /** What a step did: `lost` = the export stopped being ours (cancelled or reclaimed); its work was dropped. */
@@ -263,7 +266,7 @@ async function copyRun(
   /** Starts reading the page that begins at row `at.collectedCount`, numbered `at.page`. */
   const begin = (at: { collectedCount: number; page: number }) => {
     const limit = writer.pageLimit?.(at.collectedCount, pageSize) ?? pageSize;
-    const key = keys.part(row.id, at.page, owner.slice(-8));
+    const key = keys.part(row.id, at.page);
     const encoder = writer.rowEncoder(scope.fields, at.collectedCount);
     const line = writer.lineEncoder?.(scope.fields, query.columns, query.idColumnAt) ?? null;
     const write = new PartWrite(
@@ -307,13 +310,18 @@ async function copyRun(
         mayGoOn ? othersWaiting(deps.db, row.id) : Promise.resolve(false),
       ]);
       unrecorded = page.partKey;
+      if (next) deps.faults?.("readahead.started");
       if (signal.aborted) return "lost";
       const goOn = mayGoOn && !waiting && !deps.endRun?.();
       const total = counting ? await counting : null;
       counting = null;
+      // From here the part may be recorded: an error while recording (the connection lost after the update
+      // committed) says nothing about whether it was, so the part is kept (an orphan at worst: the assembly
+      // and the sweep remove the parts' folder). Only a record that matched no row removes it (recordPage).
+      unrecorded = null;
       const recorded = await recordPage(deps, current, owner, page, total, more, goOn);
-      unrecorded = null; // recorded, or removed by recordPage
       if (!recorded) return "lost";
+      deps.faults?.("page.recorded");
       if (!goOn || !next) {
         await discardPart(next?.write ?? null);
         next = null;
@@ -482,7 +490,7 @@ export async function processPage(
   if (run) return run;
   const pageSize = deps.config.pageSize;
   const limit = writerFor(row.formatType).pageLimit?.(row.collectedCount, pageSize) ?? pageSize;
-  const partKey = keys.part(row.id, row.page, owner.slice(-8));
+  const partKey = keys.part(row.id, row.page);
   const read = await readPageIntoPart(deps, row, scope, keyset, limit, partKey);
   if (signal.aborted) {
     if (read.partKey) await deps.storage.remove(read.partKey);
@@ -492,6 +500,7 @@ export async function processPage(
   // A full page may have been the last: past the point-in-time bound there is nothing more to read.
   const more = read.rows === limit && (read.lastId ?? 0) < (row.maxInstanceId ?? 0);
   const recorded = await recordPage(deps, row, owner, read, total, more, false);
+  if (recorded) deps.faults?.("page.recorded");
   return recorded ? "page" : "lost";
 }
 
@@ -591,6 +600,8 @@ export async function assembleExport(
     await dropIfCancelled(deps, row.id);
     return "lost";
   }
+  deps.faults?.("export.completed");
   await deps.storage.removePrefix(keys.partsPrefix(row.id));
+  deps.faults?.("parts.deleted");
   return "completed";
 }

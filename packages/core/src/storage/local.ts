@@ -16,6 +16,7 @@ import {
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
+import type { FaultPoint, Faults } from "../engine/faults";
 import type { PendingFile, Segment, Storage } from "./types";
 
 /** A key may name a file below the root and nothing else. */
@@ -80,12 +81,18 @@ class SyncingFileWriter extends Writable {
   private syncing: Promise<void> = Promise.resolve();
   private closing: Promise<void> | null = null;
 
-  constructor(private readonly handle: FileHandle) {
+  constructor(
+    private readonly handle: FileHandle,
+    private onFirstWrite: (() => void) | null = null,
+  ) {
     super({ highWaterMark: 1 << 20 });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void) {
     this.writeAll(chunk).then(() => {
+      const first = this.onFirstWrite;
+      this.onFirstWrite = null;
+      first?.();
       this.unsynced += chunk.length;
       if (this.unsynced >= SYNC_EVERY) {
         this.unsynced = 0;
@@ -145,8 +152,16 @@ export class LocalStorage implements Storage {
    */
   constructor(
     readonly root: string,
-    private options: { hardLinks?: boolean } = {},
+    private options: { hardLinks?: boolean; faults?: Faults } = {},
   ) {}
+
+  /** A fault point (engine/faults.ts) of a part's or a result's commit: tests kill the process there. */
+  private fault(key: string, stage: "writing" | "synced" | "renamed") {
+    const faults = this.options.faults;
+    if (!faults) return;
+    if (key.startsWith("parts/")) faults(`part.${stage}` as FaultPoint);
+    else if (key.startsWith("results/") && stage !== "writing") faults(`result.${stage}` as FaultPoint);
+  }
 
   /** `at` gets the bytes of `source`: a hard link where the file system allows one, else a synced copy. */
   private async linkOrCopy(source: string, at: string): Promise<void> {
@@ -172,7 +187,8 @@ export class LocalStorage implements Storage {
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    const stream = new SyncingFileWriter(await open(temp, "wx"));
+    const stream = new SyncingFileWriter(await open(temp, "wx"), () => this.fault(key, "writing"));
+    const fault = (stage: "synced" | "renamed") => this.fault(key, stage);
     // An error before commit/abort (disk full) is reported by commit(); keep it from being unhandled.
     let failure: Error | null = null;
     stream.on("error", (err) => {
@@ -193,7 +209,9 @@ export class LocalStorage implements Storage {
           await unlink(temp).catch(() => {});
           throw err;
         }
+        fault("synced");
         await renameOver(temp, target);
+        fault("renamed");
         await syncFolder(path.dirname(target));
         return (await stat(target)).size;
       },
@@ -240,7 +258,9 @@ export class LocalStorage implements Storage {
       }
       await writeSynced(path.join(temp, MANIFEST), JSON.stringify(manifest));
       await syncToDisk(temp);
+      this.fault(key, "synced");
       await renameOver(temp, target);
+      this.fault(key, "renamed");
       await syncFolder(path.dirname(target));
       return manifest.size;
     } catch (err) {

@@ -17,7 +17,7 @@ export type Segment = { bytes: Buffer } | { key: string; start?: number; end?: n
 
 /**
  * Where parts, results and uploaded filter files live. Keys are relative paths such as
- * `parts/<export id>/3-<claim>.part`. The local folder is the single-machine default; an S3-compatible
+ * `parts/<export id>/000003-<random>.part`. The local folder is the single-machine default; an S3-compatible
  * store implements the same calls.
  */
 export interface Storage {

@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 async function putPart(id: string) {
-  const file = await storage.create(keys.part(id, 1, "crashed"));
+  const file = await storage.create(keys.part(id, 1));
   file.stream.write("1,2\r\n");
   await file.commit();
 }

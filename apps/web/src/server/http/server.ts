@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:http";
-import { env } from "@exports/core";
+import { bindStorage, env, storageDirOf } from "@exports/core";
 import next from "next";
 import { isApiPath } from "../api/routes";
-import { closeDb } from "../db";
+import { closeDb, getDb } from "../db";
+import { getStorage } from "../storage";
 import { dispatchApi, rejectUnservable } from "./dispatch";
 import { serveFetch } from "./node";
 
@@ -39,6 +40,8 @@ function pathOf(target: string | undefined): string {
  */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   env(); // a bad configuration stops the start, with zod's message, before anything listens
+  // A storage of another database stops it too (storage/binding.ts), before a request can touch its files.
+  await bindStorage(getDb(), getStorage(), storageDirOf(env()));
   const server = createServer();
   const app = next({ dev: options.dev, dir: options.dir, port: options.port, httpServer: server });
   const handleNext = app.getRequestHandler();

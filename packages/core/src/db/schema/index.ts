@@ -1,4 +1,5 @@
 export * from "./exports";
+export * from "./installation";
 export * from "./orders";
 export * from "./products";
 export * from "./sessions";

@@ -1,0 +1,3 @@
+import { describeKillPoints } from "./kill-points";
+
+describeKillPoints("xls");

@@ -1,0 +1,110 @@
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Actor } from "../../src/auth/actor";
+import { createDatabase, type Database } from "../../src/db/client";
+import { createExport } from "../../src/exports/service";
+import { seedProducts } from "../../src/seed/products";
+import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { drain, engineDeps, expectFileToEqualListedRecords, exportRow, tempStorage } from "./helpers";
+
+let t: TestDatabase;
+let alice: Actor;
+let proxy: net.Server;
+let proxied: Database;
+/** How many page records (their guarded update) the proxy lets commit and then cuts off from the worker. */
+let cutAfterRecord = 0;
+let cuts = 0;
+
+/**
+ * A TCP proxy in front of the real server that, while `cutAfterRecord` > 0, watches for a page's guarded update
+ * (the only statement that appends to `uploaded_parts`) and closes the client's connection when the server
+ * answers it: the update committed, but the worker only sees its connection end — a commit whose outcome it
+ * cannot know, as when the network or the server goes away at that moment.
+ */
+function startProxy(target: { host: string; port: number }) {
+  return net.createServer((client) => {
+    const server = net.connect(target.port, target.host);
+    let doomed = false;
+    client.on("data", (data: Buffer) => {
+      if (cutAfterRecord > 0 && data.includes("array_append")) {
+        cutAfterRecord--;
+        doomed = true;
+      }
+      server.write(data);
+    });
+    server.on("data", (data: Buffer) => {
+      if (!doomed) {
+        client.write(data);
+        return;
+      }
+      // The statement's answer (CommandComplete, ReadyForQuery) is only sent after its commit.
+      if (data.includes("Z")) {
+        cuts++;
+        close();
+      }
+    });
+    const close = () => {
+      client.destroy();
+      server.destroy();
+    };
+    server.on("error", close);
+    client.on("error", close);
+    server.on("close", close);
+    client.on("close", close);
+  });
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  alice = await createActor(t.db, "alice");
+  await seedProducts(t.db, 1500);
+  const url = new URL(t.url);
+  proxy = startProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  url.hostname = "127.0.0.1";
+  url.port = String((proxy.address() as net.AddressInfo).port);
+  proxied = createDatabase(url.toString(), { max: 4 });
+});
+
+afterAll(async () => {
+  await proxied?.close();
+  proxy?.close();
+  await t?.destroy();
+});
+
+describe("a page whose record committed but whose answer never reached the worker", () => {
+  it.each([
+    { format: "csv", runPages: 1 },
+    { format: "json", runPages: 1 },
+    { format: "xls", runPages: 1 },
+    { format: "json", runPages: 4 },
+    { format: "xls", runPages: 4 },
+  ] as const)(
+    "keeps its part: the $format export (runs of $runPages) completes exactly",
+    async ({ format, runPages }) => {
+      const storage = tempStorage();
+      const deps = engineDeps(proxied.db, storage, { pageSize: 101, runPages });
+      const created = await createExport(t.db, alice, {
+        request_path: "/api/v1/products/",
+        format_type: format,
+      });
+      cuts = 0;
+      // The second page's record: the first page also fixes total_count, the second is an ordinary one.
+      cutAfterRecord = 0;
+      await drain({ ...deps }, "w", 1);
+      cutAfterRecord = 1;
+      // A retried step waits out its backoff (10 ms here): drain until the export is done.
+      for (let i = 0; i < 200; i++) {
+        await drain(deps, `w${i}`);
+        const row = await exportRow(t.db, created.id);
+        if (row.status === "completed" || row.status === "failed") break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(cuts).toBe(1);
+      const row = await exportRow(t.db, created.id);
+      expect(row.errorMessage).toBeNull();
+      expect(row.status).toBe("completed");
+      await expectFileToEqualListedRecords(t.db, storage, row);
+    },
+  );
+});
