@@ -84,7 +84,7 @@ describe("GET /api/v1/openapi.json", () => {
   it("answers other methods with a JSON 405", async () => {
     const res = await h.call("POST", "/api/v1/openapi.json", { body: {} });
     expect(res.status).toBe(405);
-    expect(res.headers.get("allow")).toBe("GET, OPTIONS");
+    expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
   });
 });
 

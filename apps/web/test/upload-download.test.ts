@@ -419,7 +419,7 @@ describe("the export restricted by its file, downloaded (GET /api/v1/exports/{id
   it("answers 405 JSON with Allow for other methods", async () => {
     const res = await api("POST", `/api/v1/exports/${done.id}/download/`, { token: h.alice.token });
     expect(res.status).toBe(405);
-    expect(res.headers.get("allow")).toBe("GET, OPTIONS");
+    expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     expect(res.body).toEqual({ detail: 'Method "POST" not allowed.' });
   });
 

@@ -4,9 +4,15 @@ import { errorResponse, methodNotAllowed } from "../rest/respond";
 import { type Endpoint, METHODS, type Method } from "./route";
 import { API_SECURITY_HEADERS } from "./security-headers";
 
-/** `Allow` of an endpoint: its methods in a fixed order, then OPTIONS. */
-function allowOf(endpoint: Endpoint): string[] {
-  return [...METHODS.filter((m) => endpoint[m] !== undefined), "OPTIONS"];
+/**
+ * `Allow` of an endpoint: its methods in a fixed order, HEAD right after GET (the dispatcher answers HEAD of
+ * every GET), then OPTIONS.
+ */
+export function allowOf(endpoint: Endpoint): string[] {
+  return [
+    ...METHODS.flatMap((m) => (endpoint[m] === undefined ? [] : m === "GET" ? ["GET", "HEAD"] : [m])),
+    "OPTIONS",
+  ];
 }
 
 const isMethod = (method: string): method is Method => (METHODS as readonly string[]).includes(method);
