@@ -366,6 +366,9 @@ describe("the export restricted by its file, downloaded (GET /api/v1/exports/{id
       "content-length": String(stored.length),
       "content-disposition": `attachment; filename="${filename}"; filename*=UTF-8''${filename}`,
       "cache-control": "private, no-store",
+      // Resumable, with a strong validator (issue 12 §5; http-caching.test.ts).
+      "accept-ranges": "bytes",
+      etag: expect.stringMatching(/^"[A-Za-z0-9_-]+"$/),
       // The API door's security headers (nosniff among them).
       ...Object.fromEntries(API_SECURITY_HEADERS.map((e) => [e.key.toLowerCase(), e.value])),
     });
