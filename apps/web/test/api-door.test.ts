@@ -153,6 +153,24 @@ describe("the API door over HTTP", () => {
     expectSecurityHeaders(answer);
   });
 
+  it("sends no CORS header by default (CORS_ORIGINS unset), whatever the Origin", async () => {
+    for (const method of ["GET", "OPTIONS"]) {
+      const answer = await send(door.base, method, "/api/v1/exports/", {
+        headers: {
+          ...auth(h.alice.token),
+          Origin: "https://app.example.com",
+          "Access-Control-Request-Method": "GET",
+        },
+      });
+      expect(answer.status, method).toBeLessThan(300);
+      expect(
+        Object.keys(answer.headers).filter((k) => k.startsWith("access-control-")),
+        method,
+      ).toEqual([]);
+      expect(answer.headers.vary, method).toBeUndefined();
+    }
+  });
+
   it("answers whatever Host the client sends", async () => {
     const answer = await send(door.base, "GET", "/api/v1/exports/", {
       headers: { ...auth(h.alice.token), Host: "not a host" },
