@@ -8,7 +8,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     // Most files create many exports per user; the per-user limit has its own tests (abuse-limits.test.ts).
-    env: { MAX_ACTIVE_EXPORTS_PER_USER: "1000000" },
+    // CORS_ORIGINS: none, whatever the shell says (cors.test.ts sets its own).
+    env: { MAX_ACTIVE_EXPORTS_PER_USER: "1000000", CORS_ORIGINS: "" },
     hookTimeout: 60_000,
   },
 });

@@ -28,7 +28,7 @@ describe("POST /api/v1/exports/ abuse limits (issue 6 §9)", () => {
     expect(res.headers.get("retry-after")).toBe("30");
     expect(res.body).toEqual({
       detail:
-        "You already have 3 exports in progress (the limit is 3). Wait for one to finish, or cancel one, before starting another.",
+        "You have 3 unfinished exports, the most one user may have at once. Wait until one of them finishes; try again in 30 seconds.",
     });
     expect(await h.countExports(u)).toBe(before);
   });

@@ -1,6 +1,7 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_ROUTES } from "~/server/api/routes";
 import { dispatchApi, rejectUnservable } from "~/server/http/dispatch";
 import { serveFetch } from "~/server/http/node";
 import { API_SECURITY_HEADERS } from "~/server/http/security-headers";
@@ -59,6 +60,7 @@ function expectSecurityHeaders(answer: Answer) {
 let h: Harness;
 let door: { server: Server; base: string };
 const auth = (token: string) => ({ Authorization: `Token ${token}` });
+const MISSING_ID = "00000000-0000-4000-8000-000000000000";
 
 beforeAll(async () => {
   h = await startHarness();
@@ -106,8 +108,20 @@ describe("the API door over HTTP", () => {
   it("answers OPTIONS with 204 and the methods of the path", async () => {
     const answer = await send(door.base, "OPTIONS", "/api/v1/exports/");
     expect(answer.status).toBe(204);
-    expect(answer.headers.allow).toBe("GET, POST, OPTIONS");
+    expect(answer.headers.allow).toBe("GET, HEAD, POST, OPTIONS");
     expectSecurityHeaders(answer);
+  });
+
+  it("lists HEAD in Allow on every path that answers GET (and only there), and answers HEAD there", async () => {
+    for (const r of API_ROUTES) {
+      const path = r.path.replace("{id}", MISSING_ID).replace("{procedure}", "auth.me");
+      const options = await send(door.base, "OPTIONS", path);
+      const allow = String(options.headers.allow).split(", ");
+      expect(allow.includes("HEAD"), path).toBe(r.endpoint.GET !== undefined);
+      const head = await send(door.base, "HEAD", path, { headers: auth(h.alice.token) });
+      expect(head.status === 405, path).toBe(r.endpoint.GET === undefined);
+      expect(head.body, path).toBe("");
+    }
   });
 
   it.each(["PROPFIND", "TRACE", "PUT"])(
@@ -116,7 +130,7 @@ describe("the API door over HTTP", () => {
       const answer = await send(door.base, method, "/api/v1/exports/", { headers: auth(h.alice.token) });
       expect(answer.status).toBe(405);
       expect(JSON.parse(answer.body)).toEqual({ detail: `Method "${method}" not allowed.` });
-      expect(answer.headers.allow).toBe("GET, POST, OPTIONS");
+      expect(answer.headers.allow).toBe("GET, HEAD, POST, OPTIONS");
       expectSecurityHeaders(answer);
     },
   );
@@ -137,6 +151,24 @@ describe("the API door over HTTP", () => {
     expect(answer.status).toBe(404);
     expect(JSON.parse(answer.body)).toEqual({ detail: "Not found." });
     expectSecurityHeaders(answer);
+  });
+
+  it("sends no CORS header by default (CORS_ORIGINS unset), whatever the Origin", async () => {
+    for (const method of ["GET", "OPTIONS"]) {
+      const answer = await send(door.base, method, "/api/v1/exports/", {
+        headers: {
+          ...auth(h.alice.token),
+          Origin: "https://app.example.com",
+          "Access-Control-Request-Method": "GET",
+        },
+      });
+      expect(answer.status, method).toBeLessThan(300);
+      expect(
+        Object.keys(answer.headers).filter((k) => k.startsWith("access-control-")),
+        method,
+      ).toEqual([]);
+      expect(answer.headers.vary, method).toBeUndefined();
+    }
   });
 
   it("answers whatever Host the client sends", async () => {

@@ -1228,19 +1228,19 @@ describe("other paths and methods", () => {
     const res = await api("DELETE", `/api/v1/exports/${row.id}/`, { token: h.root.token });
     expect(res.status).toBe(405);
     expect(res.body).toEqual({ detail: 'Method "DELETE" not allowed.' });
-    expect(res.headers.get("allow")).toBe("GET, OPTIONS");
+    expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     expect(await h.findExport(row.id)).toEqual(row);
   });
 
   it.each([
-    ["PUT", "/api/v1/exports/", "GET, POST, OPTIONS"],
-    ["PATCH", "/api/v1/exports/", "GET, POST, OPTIONS"],
-    ["DELETE", "/api/v1/exports/", "GET, POST, OPTIONS"],
-    ["PUT", `/api/v1/exports/${MISSING_UUID}/`, "GET, OPTIONS"],
-    ["POST", `/api/v1/exports/${MISSING_UUID}/`, "GET, OPTIONS"],
+    ["PUT", "/api/v1/exports/", "GET, HEAD, POST, OPTIONS"],
+    ["PATCH", "/api/v1/exports/", "GET, HEAD, POST, OPTIONS"],
+    ["DELETE", "/api/v1/exports/", "GET, HEAD, POST, OPTIONS"],
+    ["PUT", `/api/v1/exports/${MISSING_UUID}/`, "GET, HEAD, OPTIONS"],
+    ["POST", `/api/v1/exports/${MISSING_UUID}/`, "GET, HEAD, OPTIONS"],
     ["GET", `/api/v1/exports/${MISSING_UUID}/set_cancel/`, "POST, OPTIONS"],
-    ["POST", "/api/v1/products/", "GET, OPTIONS"],
-    ["DELETE", "/api/v1/orders/", "GET, OPTIONS"],
+    ["POST", "/api/v1/products/", "GET, HEAD, OPTIONS"],
+    ["DELETE", "/api/v1/orders/", "GET, HEAD, OPTIONS"],
   ])("%s %s → 405 with Allow: %s", async (method, path, allow) => {
     const res = await api(method, path, { token: h.root.token, ...(method === "GET" ? {} : { body: {} }) });
     expect(res.status).toBe(405);

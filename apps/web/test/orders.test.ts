@@ -223,7 +223,7 @@ describe("GET /api/v1/orders/", () => {
       const res = await api(method, "/api/v1/orders/", { token: h.root.token, body: {} });
       expect(res.status).toBe(405);
       expect(res.body).toEqual({ detail: `Method "${method}" not allowed.` });
-      expect(res.headers.get("allow")).toBe("GET, OPTIONS");
+      expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     }
   });
 

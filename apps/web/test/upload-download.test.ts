@@ -366,6 +366,9 @@ describe("the export restricted by its file, downloaded (GET /api/v1/exports/{id
       "content-length": String(stored.length),
       "content-disposition": `attachment; filename="${filename}"; filename*=UTF-8''${filename}`,
       "cache-control": "private, no-store",
+      // Resumable, with a strong validator (issue 12 §5; http-caching.test.ts).
+      "accept-ranges": "bytes",
+      etag: expect.stringMatching(/^"[A-Za-z0-9_-]+"$/),
       // The API door's security headers (nosniff among them).
       ...Object.fromEntries(API_SECURITY_HEADERS.map((e) => [e.key.toLowerCase(), e.value])),
     });
@@ -419,7 +422,7 @@ describe("the export restricted by its file, downloaded (GET /api/v1/exports/{id
   it("answers 405 JSON with Allow for other methods", async () => {
     const res = await api("POST", `/api/v1/exports/${done.id}/download/`, { token: h.alice.token });
     expect(res.status).toBe(405);
-    expect(res.headers.get("allow")).toBe("GET, OPTIONS");
+    expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     expect(res.body).toEqual({ detail: 'Method "POST" not allowed.' });
   });
 

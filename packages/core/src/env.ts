@@ -7,6 +7,16 @@ import { FAULT_POINTS, isFaultSpec } from "./engine/faults";
  */
 const port = z.coerce.number().int().min(1).max(65535);
 
+/** `scheme://host[:port]` exactly as a browser's Origin header spells it (lower case, no default port, no path). */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 export const envSchema = z.object({
   /** A PostgreSQL connection string. Absent: an embedded PostgreSQL in DATA_DIR/postgres is used. */
   DATABASE_URL: z
@@ -73,6 +83,29 @@ export const envSchema = z.object({
    * address when the client sent none).
    */
   NUM_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
+  /**
+   * Origins (`https://app.example.com`, comma-separated, exact) whose browser pages may call the REST API
+   * (CORS). Default: none. No wildcard: a listed origin is answered with itself.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .refine(
+            isOrigin,
+            "must be an origin such as https://app.example.com (scheme, host, optional port; no path)",
+          ),
+      ),
+    ),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -48,7 +48,7 @@ export {
   MAX_FILTER_IDENTIFIERS,
   parseFilterFile,
 } from "./exports/filter-file";
-export { exportFilterSpec } from "./exports/filters";
+export { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./exports/filters";
 export * from "./exports/schemas";
 export {
   type CreateExportOptions,
@@ -59,8 +59,14 @@ export {
   listExports,
 } from "./exports/service";
 export { ACTIVE_STATUSES, isActive, RUNNABLE_STATUSES, TERMINAL_STATUSES } from "./exports/states";
-export { DEFAULT_LOOKUPS, type FilterKind, type Lookup, paramsToRecord } from "./filters/grammar";
-export { DEFAULT_LIMIT, MAX_LIMIT, type Page } from "./filters/pagination";
+export {
+  DEFAULT_LOOKUPS,
+  type FilterField,
+  type FilterKind,
+  type Lookup,
+  paramsToRecord,
+} from "./filters/grammar";
+export { DEFAULT_LIMIT, MAX_LIMIT, PAGINATION_PARAMS, type Page } from "./filters/pagination";
 export { isUuid } from "./filters/values";
 export {
   describeResource,

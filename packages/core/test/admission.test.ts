@@ -39,8 +39,9 @@ describe("active exports per user", () => {
     const err = await refusal(createExportWithOutcome(t.db, u, request(3), { maxActivePerUser: 3 }));
     expect(err.code).toBe("TOO_MANY_REQUESTS");
     expect(err.retryAfter).toBe(30);
+    // A regular user cannot cancel (set_cancel is for superusers): they are told to wait, and for how long.
     expect(err.detail).toBe(
-      "You already have 3 exports in progress (the limit is 3). Wait for one to finish, or cancel one, before starting another.",
+      "You have 3 unfinished exports, the most one user may have at once. Wait until one of them finishes; try again in 30 seconds.",
     );
     // Another user is not affected.
     expect(
@@ -49,6 +50,16 @@ describe("active exports per user", () => {
     await cancelExport(t.db, admin, created[0]?.export.id ?? "");
     expect((await createExportWithOutcome(t.db, u, request(3), { maxActivePerUser: 3 })).outcome).toBe(
       "created",
+    );
+  });
+
+  it("tells a superuser over the limit that cancelling one is also a way out", async () => {
+    const su = await createActor(t.db, `su${n++}`, true);
+    for (let i = 0; i < 2; i++) await createExportWithOutcome(t.db, su, request(i), { maxActivePerUser: 2 });
+    const err = await refusal(createExportWithOutcome(t.db, su, request(2), { maxActivePerUser: 2 }));
+    expect(err.code).toBe("TOO_MANY_REQUESTS");
+    expect(err.detail).toBe(
+      "You have 2 unfinished exports, the most one user may have at once. Wait until one of them finishes, or cancel one; try again in 30 seconds.",
     );
   });
 

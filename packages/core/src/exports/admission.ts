@@ -23,6 +23,18 @@ const LOCK_NAMESPACE = 7_349_113;
 /** How long a client over the limit is told to wait: about one export's pages. */
 const RETRY_AFTER_SECONDS = 30;
 
+/**
+ * What a user over the active-export limit can do. Only a superuser may cancel (set_cancel), so a regular user
+ * is told to wait rather than pointed at something they are not allowed to do.
+ */
+function activeLimitMessage(actor: Actor, active: number): string {
+  const what = `You have ${active} unfinished exports, the most one user may have at once.`;
+  const todo = actor.isSuperuser
+    ? "Wait until one of them finishes, or cancel one"
+    : "Wait until one of them finishes";
+  return `${what} ${todo}; try again in ${RETRY_AFTER_SECONDS} seconds.`;
+}
+
 export function checkIdempotencyKey(key: string | undefined): string | undefined {
   if (key === undefined) return undefined;
   if (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX || !/^[\x21-\x7e]+$/.test(key)) {
@@ -93,11 +105,7 @@ export async function admit(
   if (same) return { row: same, outcome: "in_flight" };
   const [active] = await tx.select({ n: count() }).from(exports).where(mine);
   if ((active?.n ?? 0) >= request.maxActive) {
-    throw tooManyRequests(
-      `You already have ${active?.n} exports in progress (the limit is ${request.maxActive}). ` +
-        "Wait for one to finish, or cancel one, before starting another.",
-      RETRY_AFTER_SECONDS,
-    );
+    throw tooManyRequests(activeLimitMessage(actor, active?.n ?? 0), RETRY_AFTER_SECONDS);
   }
   return null;
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import type { Actor } from "../auth/actor";
@@ -8,13 +9,18 @@ import type { Storage } from "../storage";
 import { findVisible } from "./service";
 
 export interface ExportDownload {
-  /** The result file's bytes. */
-  stream: Readable;
+  /** The result file's bytes, or those from `range.start` up to `range.end` (exclusive); opened lazily. */
+  read(range?: { start: number; end: number }): Readable;
   /** Its size in bytes (Content-Length). */
   size: number;
   /** A readable file name: the result's own, e.g. `products-export-20250101-120000-1a2b3c4d.csv`. */
   filename: string;
   contentType: string;
+  /**
+   * An opaque name of these exact bytes (the door's strong ETag): derived from the result's key, which names
+   * one assembly (a re-assembled file gets a new key), and its size.
+   */
+  version: string;
 }
 
 export const gone = () => new DomainError("GONE", "The export file is no longer available.");
@@ -39,10 +45,12 @@ export async function openDownload(
   if (!row.resultKey) throw gone();
   const size = await storage.size(row.resultKey);
   if (size === null) throw gone();
+  const key = row.resultKey;
   return {
-    stream: storage.read(row.resultKey),
+    read: (range) => storage.read(key, range),
     size,
-    filename: path.posix.basename(row.resultKey),
+    filename: path.posix.basename(key),
     contentType: writerFor(row.formatType).contentType,
+    version: createHash("sha256").update(`${key}\u0000${size}`).digest("base64url").slice(0, 32),
   };
 }

@@ -48,13 +48,19 @@ describe("openDownload", () => {
     const row = await exportRow(t.db, created.id);
     for (const actor of [alice, root]) {
       const d = await openDownload(t.db, storage, actor, created.id);
-      const bytes = await buffer(d.stream);
+      const bytes = await buffer(d.read());
       expect(bytes.length).toBe(d.size);
       expect(bytes.equals(await buffer(storage.read(row.resultKey ?? "")))).toBe(true);
       expect(d.filename).toBe(row.resultKey?.split("/").pop());
       expect(d.filename).toMatch(/^products-export-\d{8}-\d{6}-[0-9a-f]{8}\.json$/);
       expect(d.contentType).toBe("application/json; charset=utf-8");
+      // A range of the (composed) result: exactly those bytes.
+      expect((await buffer(d.read({ start: 3, end: 40 }))).equals(bytes.subarray(3, 40))).toBe(true);
     }
+    // The same bytes, the same version, whoever asks; a version is a token fit for a quoted ETag.
+    const [a, b] = await Promise.all([alice, root].map((x) => openDownload(t.db, storage, x, created.id)));
+    expect(a?.version).toBe(b?.version);
+    expect(a?.version).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(await codeOf(openDownload(t.db, storage, bob, created.id))).toEqual([
       "NOT_FOUND",
       { detail: "Not found." },
@@ -63,6 +69,24 @@ describe("openDownload", () => {
       "NOT_FOUND",
       { detail: "Not found." },
     ]);
+  });
+
+  it("gives a re-assembled file (a new result key, the same bytes) a new version", async () => {
+    const created = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=7" });
+    await drain(engineDeps(t.db, storage));
+    const first = await openDownload(t.db, storage, alice, created.id);
+    const firstBytes = await buffer(first.read());
+    // What a second assembly leaves: the same bytes under another attempt's key.
+    const oldKey = (await exportRow(t.db, created.id)).resultKey ?? "";
+    const newKey = oldKey.replace(/\/([^/]+)\/([^/]+)$/, "/another-attempt/$2");
+    expect(newKey).not.toBe(oldKey);
+    const copy = await storage.create(newKey);
+    copy.stream.end(firstBytes);
+    await copy.commit();
+    await t.db.update(exports).set({ resultKey: newKey }).where(eq(exports.id, created.id));
+    const second = await openDownload(t.db, storage, alice, created.id);
+    expect((await buffer(second.read())).equals(firstBytes)).toBe(true);
+    expect(second.version).not.toBe(first.version);
   });
 
   it("is a conflict before completion and GONE when the file has been removed", async () => {

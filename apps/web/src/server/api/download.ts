@@ -1,7 +1,10 @@
 import { Readable } from "node:stream";
 import { openDownload } from "@exports/core";
+import { ifNoneMatchMatches, ifRangeMatches, notModified, quoteEtag } from "../http/conditional";
+import { contentRange, parseRange } from "../http/range";
 import type { Endpoint } from "../http/route";
 import { authed } from "../rest/handler";
+import { json } from "../rest/respond";
 import { getStorage } from "../storage";
 
 /** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form (RFC 6266). */
@@ -18,21 +21,47 @@ function contentDisposition(filename: string): string {
  * GET /api/v1/exports/{id}/download/ — the result file of a completed export, streamed (SPEC §3); owner or
  * superuser. Errors (404, 409 not completed, 410 file gone) are JSON like every other. Besides the token, the
  * dashboard's session cookie is accepted, so that its "Download" link (`result_file`) works in a browser.
+ *
+ * HTTP for download managers (issue 12 §5): a strong ETag naming the file's bytes (`If-None-Match` → 304),
+ * `Accept-Ranges: bytes`, one `Range` → 206 with exactly those bytes (416 when unsatisfiable; see
+ * ../http/range.ts for what is ignored), and `If-Range` so that a resumed download of a file that changed gets
+ * the whole new file. HEAD gets the same headers without opening the file.
  */
 const download = authed<"id">(
-  async ({ db, actor, params }) => {
+  async ({ db, actor, params, req }) => {
     const file = await openDownload(db, getStorage(), actor, params.id);
+    const etag = quoteEtag(file.version);
+    // no-store: an export's rows are private data that no cache, the browser's included, should keep.
+    const validators = { ETag: etag, "Cache-Control": "private, no-store" };
+    const ifNoneMatch = req.headers.get("if-none-match");
+    if (ifNoneMatch !== null && ifNoneMatchMatches(ifNoneMatch, etag)) return notModified(validators);
+
+    const ifRange = req.headers.get("if-range");
+    let range = parseRange(req.headers.get("range"), file.size);
+    if (ifRange !== null && !ifRangeMatches(ifRange, etag)) range = { kind: "none" };
+    const headers: Record<string, string> = {
+      "Content-Type": file.contentType,
+      "Content-Disposition": contentDisposition(file.filename),
+      "Accept-Ranges": "bytes",
+      ...validators,
+      "X-Content-Type-Options": "nosniff",
+    };
+    if (range.kind === "unsatisfiable") {
+      return json({ detail: `Range not satisfiable: the file has ${file.size} bytes.` }, 416, {
+        ...validators,
+        "Accept-Ranges": "bytes",
+        "Content-Range": `bytes */${file.size}`,
+      });
+    }
+    const part = range.kind === "range" ? range : undefined;
+    const start = part?.start ?? 0;
+    const end = part?.end ?? file.size;
+    headers["Content-Length"] = String(end - start);
+    if (part) headers["Content-Range"] = contentRange(start, end, file.size);
     // A client that goes away cancels this body (the web server's adapter), which closes the file.
-    return new Response(Readable.toWeb(file.stream) as ReadableStream<Uint8Array>, {
-      status: 200,
-      headers: {
-        "Content-Type": file.contentType,
-        "Content-Length": String(file.size),
-        "Content-Disposition": contentDisposition(file.filename),
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-      },
-    });
+    const body =
+      req.method === "HEAD" ? null : (Readable.toWeb(file.read(part)) as ReadableStream<Uint8Array>);
+    return new Response(body, { status: part ? 206 : 200, headers });
   },
   { allowSession: true },
 );

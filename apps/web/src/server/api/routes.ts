@@ -11,6 +11,8 @@ export interface Route {
   /** The path as the OpenAPI document writes it: `/api/v1/exports/{id}/`. */
   path: string;
   endpoint: Endpoint;
+  /** Whether browser pages of the `CORS_ORIGINS` may call it (the REST API; not the dashboard's tRPC). */
+  crossOrigin: boolean;
   /** The path's parameters of a request path, decoded, or null when it is not this route's. */
   match(pathname: string): PathParams | null;
 }
@@ -28,7 +30,7 @@ function decode(segment: string): string {
  * A route of a path template: `{name}` is one path segment; a trailing "/" is optional (SPEC §2.6: the
  * contract's paths end in "/", and both spellings are answered alike, never with a redirect).
  */
-function route(path: string, endpoint: Endpoint): Route {
+function route(path: string, endpoint: Endpoint, { crossOrigin = true } = {}): Route {
   const names: string[] = [];
   const source = path
     .replace(/\/$/, "")
@@ -44,6 +46,7 @@ function route(path: string, endpoint: Endpoint): Route {
   return {
     path,
     endpoint,
+    crossOrigin,
     match(pathname) {
       const m = pattern.exec(pathname);
       if (!m) return null;
@@ -62,7 +65,7 @@ export const API_ROUTES: readonly Route[] = [
   route("/api/v1/orders/", resourceListEndpoint("orders")),
   route("/api/v1/openapi.json", openApiEndpoint),
   // The dashboard's tRPC API (not part of the REST contract; the adapter reads the procedure from the URL).
-  route("/api/trpc/{procedure}", trpcEndpoint),
+  route("/api/trpc/{procedure}", trpcEndpoint, { crossOrigin: false }),
 ];
 
 /** True for the paths the API door answers (everything else is a page, served by Next.js). */

@@ -1,7 +1,12 @@
 import {
   createExportInput,
+  DEFAULT_EXPORT_ORDERING,
   DEFAULT_LIMIT,
   DEFAULT_LOOKUPS,
+  exportFilterSpec,
+  exportOrderings,
+  type FilterField,
+  type Lookup,
   MAX_FILTER_FILE_BYTES,
   MAX_LIMIT,
   RESOURCES,
@@ -16,13 +21,16 @@ import seed from "./omnitron-exports.seed.openapi.json";
 /**
  * The OpenAPI 3 document of every REST operation we serve (`GET /api/v1/openapi.json`).
  *
- * - The three given operations (retrieve, list, set_cancel) and the components they use are copied from the
- *   given document as they are: it is the contract, and a test checks they stay byte-identical. Where the
- *   given document contradicts itself (an integer id for a uuid record, filter enums listing `pending` and
- *   `xml`), SPEC.md §2 decides, and `info.description` says so; the given text is not "fixed".
+ * - The three given operations (retrieve, list, set_cancel) keep the given document's response schemas (the
+ *   Export record, the 404 body), so every answer still validates against them; around those the document
+ *   describes what we serve (issue 12 §6, SPEC §2): the `id` parameter is a UUID string, the list's filters
+ *   list the choices we accept and every lookup and pagination parameter, each operation has an operationId,
+ *   the answers we add (401, 503, 304, …) are listed. Each difference from the given text is in the README
+ *   ("The served OpenAPI document"), and a test checks that nothing else of the given text changes.
  * - Our operations are described here; their request bodies come from the same zod schemas the services
  *   validate with (`z.toJSONSchema`), their filters from each resource's registry entry (every filter with
- *   every lookup it accepts), their record schemas from the resource's fields.
+ *   every lookup it accepts), their record schemas from the resource's fields. The exports list's parameters
+ *   come the same way from its filter spec and orderings.
  */
 
 type Json = Record<string, unknown>;
@@ -49,10 +57,10 @@ dashboard's session cookie.
 **Errors** are always JSON: \`{"detail": "…"}\`, or \`{"field": ["message", …]}\` for validation errors. Any
 operation may also answer 401 (not authenticated) and 503 (database unavailable, with \`Retry-After\`).
 
-**The given operations** (retrieve, list, set_cancel) are documented exactly as they were given. Where that
-contract contradicts itself, these decisions stand:
+**The given operations** (retrieve, list, set_cancel) keep the response schemas they were given; the rest of
+their description is what we serve. Where the given contract contradicts itself, these decisions stand:
 
-- Ids are UUIDs (the \`id\` path parameter is typed integer in the given text). A path id that is not a UUID
+- Ids are UUIDs (the given text typed the \`id\` path parameter integer). A path id that is not a UUID
   answers 404 \`{"detail": "Not found."}\`.
 - \`status\` accepts every status of the record; \`pending\` stands for waiting, waiting_next_page, processing and
   preparing_file_creation. \`status__in=a,b\` takes several.
@@ -64,7 +72,13 @@ contract contradicts itself, these decisions stand:
   \`ordering=created_date\` or \`-created_date\` (default). Unknown parameters are ignored.
 - A non-superuser sees only their own exports; another user's export is a 404. set_cancel is for superusers
   (403 for others, before the lookup); on a completed or failed export it answers 409.
-- Paths answer with and without their trailing slash, never with a redirect.`;
+- Paths answer with and without their trailing slash, never with a redirect.
+
+**HTTP.** Every path that answers GET answers HEAD (the same headers, no body); \`Allow\` lists them. Retrieve and
+downloads carry a strong \`ETag\`: \`If-None-Match\` answers 304. Downloads take one byte range
+(\`Range: bytes=…\` → 206 with \`Content-Range\`, 416 when no byte of it exists; several ranges or a malformed
+header: the whole file) and \`If-Range\`, so that a broken download resumes. Browser pages of the origins the
+server lists in \`CORS_ORIGINS\` may call the REST API (CORS, without credentials: send the token header).`;
 
 /** A human sentence for each lookup of the filter grammar. */
 const LOOKUP_TEXT: Record<string, (field: string) => string> = {
@@ -82,7 +96,14 @@ const LOOKUP_TEXT: Record<string, (field: string) => string> = {
   date__lte: (f) => `${f} falls on or before the calendar day (UTC).`,
 };
 
-type Filter = NonNullable<ResourceField["filter"]>;
+/** A filter of the grammar as a document needs it: a resource field's, or the exports list's spec entry. */
+type Filter = Pick<FilterField, "kind" | "lookups" | "choices" | "aliases">;
+
+/** The values a choice filter accepts: its choices, then its aliases (`pending`). */
+const choicesOf = (filter: Filter): string[] => [
+  ...(filter.choices ?? []),
+  ...Object.keys(filter.aliases ?? {}),
+];
 
 /** The schema of one filter value, by the field's filter kind and the lookup. */
 function filterValueSchema(filter: Filter, lookup: string): Json {
@@ -101,28 +122,42 @@ function filterValueSchema(filter: Filter, lookup: string): Json {
     case "uuid":
       return { type: "string", format: "uuid" };
     case "choice":
-      return { type: "string", enum: [...(filter.choices ?? [])] };
+      return { type: "string", enum: choicesOf(filter) };
     default:
       return { type: "string" };
   }
 }
 
+/** What each alias of a choice filter stands for (`pending`), as sentences; empty without aliases. */
+const aliasText = (filter: Filter) =>
+  Object.entries(filter.aliases ?? {})
+    .map(([alias, meaning]) => ` \`${alias}\` stands for ${meaning.join(", ")}.`)
+    .join("");
+
+/** One query parameter of a filter's lookup. */
+function filterParameter(field: string, filter: Filter, lookup: Lookup): Json {
+  let description = LOOKUP_TEXT[lookup]?.(`\`${field}\``) ?? lookup;
+  if (filter.kind === "choice" && lookup === "in")
+    description += ` Choices: ${choicesOf(filter).join(", ")}.`;
+  description += aliasText(filter);
+  return {
+    name: lookup === "exact" ? field : `${field}__${lookup}`,
+    in: "query",
+    required: false,
+    description,
+    schema: filterValueSchema(filter, lookup),
+  };
+}
+
+const lookupsOf = (filter: Filter) => filter.lookups ?? DEFAULT_LOOKUPS[filter.kind];
+
 /** Every query parameter a resource list accepts: each filter with each of its lookups. */
 function resourceFilterParameters(resource: Resource): Json[] {
-  const out: Json[] = [];
-  for (const field of resource.fields) {
-    if (!field.filter) continue;
-    for (const lookup of field.filter.lookups ?? DEFAULT_LOOKUPS[field.filter.kind]) {
-      out.push({
-        name: lookup === "exact" ? field.name : `${field.name}__${lookup}`,
-        in: "query",
-        required: false,
-        description: LOOKUP_TEXT[lookup]?.(`\`${field.name}\``) ?? lookup,
-        schema: filterValueSchema(field.filter, lookup),
-      });
-    }
-  }
-  return out;
+  return resource.fields.flatMap((field) =>
+    field.filter
+      ? lookupsOf(field.filter).map((lookup) => filterParameter(field.name, field.filter as Filter, lookup))
+      : [],
+  );
 }
 
 function valueSchema(field: ResourceField): Json {
@@ -195,6 +230,46 @@ function exportCreateMultipartSchema(json: Json): Json {
 
 const errorExample = (detail: string) => ({ example: { detail } });
 
+/** The given list's filter parameters, by the given component names (the exact lookup of each filter). */
+const GIVEN_FILTER_COMPONENTS = ["created_date", "status", "format_type"] as const;
+
+/**
+ * The given parameter components, under their given names (the given operations `$ref` them), describing what
+ * we accept: the `id` is a UUID string, and each filter's choices are the spec's (with `pending`).
+ */
+function givenParameters(): Json {
+  const given = seed.components.parameters as Record<string, Json>;
+  const out: Json = {
+    id_path: {
+      ...given.id_path,
+      description: "The export's id: a UUID (anything else is a 404).",
+      schema: { type: "string", format: "uuid" },
+    },
+  };
+  for (const name of GIVEN_FILTER_COMPONENTS) {
+    const filter = exportFilterSpec[name];
+    if (!filter) throw new Error(`the exports list has no filter ${name}`);
+    // The given sentence, where it is true (the given created_date one offered its lookups as values).
+    const description =
+      name === "created_date"
+        ? "Filter by creation date: equal to this ISO 8601 date-time (no zone: UTC). The lookups are parameters of their own: `created_date__gt|gte|lt|lte`, `created_date__date` and `created_date__date__gt|gte|lt|lte`."
+        : `${(given[name] as { description: string }).description}${aliasText(filter)}`;
+    out[name] = { ...filterParameter(name, filter, "exact"), description };
+  }
+  return out;
+}
+
+/** The exports list's other filter parameters: every lookup of every filter but the given exact ones. */
+function exportsListFilterParameters(): Json[] {
+  return Object.entries(exportFilterSpec).flatMap(([field, filter]) =>
+    lookupsOf(filter)
+      .filter(
+        (lookup) => !(lookup === "exact" && (GIVEN_FILTER_COMPONENTS as readonly string[]).includes(field)),
+      )
+      .map((lookup) => filterParameter(field, filter, lookup)),
+  );
+}
+
 function ourComponents() {
   const exportCreate = exportCreateSchema();
   const schemas: Json = {
@@ -256,9 +331,24 @@ function ourComponents() {
       'Unsupported media type "text/plain" in request.',
     ),
     TooManyRequests: detail(
-      "Too many requests; try again after `Retry-After` seconds.",
-      "Too many requests. Try again in 42 seconds.",
+      "Too many requests; try again after `Retry-After` seconds. The message says what to do.",
+      "You have 5 unfinished exports, the most one user may have at once. Wait until one of them finishes; try again in 30 seconds.",
       { "Retry-After": ref("headers", "Retry-After") },
+    ),
+    NotModified: {
+      description:
+        "`If-None-Match` names the current representation: no body; its `ETag` (and caching headers) as a 200 would have them.",
+      headers: { ETag: ref("headers", "ETag") },
+    },
+    RangeNotSatisfiable: detail(
+      "No byte of the requested range exists (a first byte at or past the end, a suffix of 0 bytes, an empty file).",
+      "Range not satisfiable: the file has 1234 bytes.",
+      {
+        "Content-Range": {
+          description: "`bytes */<size>`: the file's size.",
+          schema: { type: "string", example: "bytes */1234" },
+        },
+      },
     ),
     Unavailable: detail(
       "The database is unavailable; try again after `Retry-After` seconds.",
@@ -279,15 +369,27 @@ function ourComponents() {
     },
     "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer" } },
     "WWW-Authenticate": { description: "`Token`: the authentication scheme.", schema: { type: "string" } },
+    ETag: {
+      description:
+        "A strong validator of this representation's exact bytes: send it back in `If-None-Match` (→ 304) or, for a download, `If-Range`.",
+      schema: { type: "string", example: '"3q2-7wEAAAB4AHkAegB7AHwAfQB-AH8A"' },
+    },
+    "Accept-Ranges": { description: "`bytes`: a byte range may be asked for.", schema: { type: "string" } },
+    "X-Cache": {
+      description: "`hit`, `miss` or `bypass`: whether the answer came from the web process's list cache.",
+      schema: { type: "string", enum: ["hit", "miss", "bypass"] },
+    },
   };
 
   const parameters: Json = {
-    export_id: {
-      name: "id",
-      in: "path",
-      required: true,
-      description: "The export's id (a UUID; anything else is a 404).",
-      schema: { type: "string", format: "uuid" },
+    ...givenParameters(),
+    "If-None-Match": {
+      name: "If-None-Match",
+      in: "header",
+      required: false,
+      description:
+        "ETags of representations the client has (or `*`); when one names the current one (weak comparison), the answer is a 304 without a body.",
+      schema: { type: "string" },
     },
     limit: {
       name: "limit",
@@ -302,6 +404,13 @@ function ourComponents() {
       required: false,
       description: "Page number, from 1; a page past the end is an empty array.",
       schema: { type: "integer", minimum: 1, default: 1 },
+    },
+    exports_ordering: {
+      name: "ordering",
+      in: "query",
+      required: false,
+      description: "`-created_date` (default: newest first) or `created_date` (oldest first).",
+      schema: { type: "string", enum: Object.keys(exportOrderings), default: DEFAULT_EXPORT_ORDERING },
     },
     resource_ordering: {
       name: "ordering",
@@ -373,33 +482,140 @@ function createOperation(): Json {
 
 function downloadOperation(): Json {
   const file = { schema: { type: "string", format: "binary" } };
+  const content = {
+    "text/csv": file,
+    "application/json": file,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file,
+  };
+  const fileHeaders = {
+    "Content-Disposition": {
+      description: "`attachment; filename=\"…\"; filename*=UTF-8''…`",
+      schema: { type: "string" },
+    },
+    ETag: ref("headers", "ETag"),
+    "Accept-Ranges": ref("headers", "Accept-Ranges"),
+  };
   return {
     operationId: "exports_download",
     summary: "Download an export's file",
     description:
-      "Streams the result file of a completed export, to its owner or a superuser (anyone else: 404). `result_file` holds this URL. Also accepts the dashboard's session cookie, so that the link works in a browser.",
+      "Streams the result file of a completed export, to its owner or a superuser (anyone else: 404). `result_file` holds this URL. Also accepts the dashboard's session cookie, so that the link works in a browser. A broken download resumes: ask for the rest with `Range: bytes=<received>-` and `If-Range: <the ETag>` (a file that changed meanwhile comes whole, with 200).",
     tags: ["Exports"],
     security: [{ Token: [] }, { Session: [] }],
-    parameters: [ref("parameters", "export_id")],
+    parameters: [
+      ref("parameters", "id_path"),
+      {
+        name: "Range",
+        in: "header",
+        required: false,
+        description:
+          "One byte range: `bytes=<first>-<last>`, `bytes=<first>-` or `bytes=-<suffix length>` → 206. Several ranges, another unit or a malformed value are ignored (200, the whole file).",
+        schema: { type: "string", example: "bytes=1048576-" },
+      },
+      {
+        name: "If-Range",
+        in: "header",
+        required: false,
+        description:
+          "The `ETag` of the file the client has part of: the range is served only while the file is still that one; otherwise the whole file (200).",
+        schema: { type: "string" },
+      },
+      ref("parameters", "If-None-Match"),
+    ],
     responses: {
       "200": {
         description: "The file, as an attachment named after the export.",
+        headers: fileHeaders,
+        content,
+      },
+      "206": {
+        description: "The requested bytes of the file.",
         headers: {
-          "Content-Disposition": {
-            description: "`attachment; filename=\"…\"; filename*=UTF-8''…`",
-            schema: { type: "string" },
+          ...fileHeaders,
+          "Content-Range": {
+            description: "`bytes <first>-<last>/<size>`.",
+            schema: { type: "string", example: "bytes 1048576-2097151/5242880" },
           },
         },
-        content: {
-          "text/csv": file,
-          "application/json": file,
-          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file,
-        },
+        content,
       },
+      "304": ref("responses", "NotModified"),
       ...common,
       "404": ref("responses", "404"),
       "409": ref("responses", "Conflict"),
       "410": ref("responses", "Gone"),
+      "416": ref("responses", "RangeNotSatisfiable"),
+    },
+  };
+}
+
+/** Responses of ours besides the given ones, after them (the given ones stay as given). */
+const withResponses = (given: Json, extra: Json): Json => ({ ...given, ...extra });
+
+/**
+ * The given operations, described as we serve them (their given response schemas kept): operationIds, the
+ * parameters we accept, the answers we add. `paths` holds a copy of the given document's paths.
+ */
+function describeGivenOperations(paths: Record<string, Record<string, Json>>): void {
+  const operation = (p: string, method: string) => {
+    const op = paths[p]?.[method];
+    if (!op) throw new Error(`the given document lost ${method} ${p}`);
+    return op;
+  };
+
+  const retrieve = operation("/api/v1/exports/{id}/", "get");
+  const retrieved = retrieve.responses as Record<string, Json>;
+  paths["/api/v1/exports/{id}/"] = {
+    get: {
+      operationId: "exports_retrieve",
+      ...retrieve,
+      parameters: [...(retrieve.parameters as Json[]), ref("parameters", "If-None-Match")],
+      responses: withResponses(
+        { ...retrieved, "200": { ...retrieved["200"], headers: { ETag: ref("headers", "ETag") } } },
+        { "304": ref("responses", "NotModified"), ...common },
+      ),
+    },
+  };
+
+  const list = operation("/api/v1/exports/", "get");
+  const listed = list.responses as Record<string, Json>;
+  const exportsItem = paths["/api/v1/exports/"] as Record<string, Json>;
+  exportsItem.get = {
+    operationId: "exports_list",
+    ...list,
+    parameters: [
+      ...(list.parameters as Json[]),
+      ...exportsListFilterParameters(),
+      ref("parameters", "limit"),
+      ref("parameters", "page"),
+      ref("parameters", "exports_ordering"),
+    ],
+    responses: withResponses(
+      {
+        ...listed,
+        "200": {
+          ...listed["200"],
+          headers: {
+            "X-Total-Count": ref("headers", "X-Total-Count"),
+            Link: ref("headers", "Link"),
+            "X-Cache": ref("headers", "X-Cache"),
+          },
+        },
+      },
+      { "400": ref("responses", "BadRequest"), ...common },
+    ),
+  };
+
+  const cancel = operation("/api/v1/exports/{id}/set_cancel/", "post");
+  paths["/api/v1/exports/{id}/set_cancel/"] = {
+    post: {
+      operationId: "exports_set_cancel",
+      ...cancel,
+      responses: withResponses(
+        // The given 403 has no body; ours has the usual `{"detail": …}`.
+        { ...(cancel.responses as Json), "403": ref("responses", "PermissionDenied") },
+        { "409": ref("responses", "Conflict"), ...common },
+      ),
     },
   };
 }
@@ -454,6 +670,7 @@ function build(): OpenApiDocument {
   const ours = ourComponents();
   const paths: Record<string, Record<string, Json>> = {};
   for (const [p, item] of Object.entries(given.paths)) paths[p] = { ...item };
+  describeGivenOperations(paths);
   const exportsList = paths["/api/v1/exports/"];
   if (!exportsList) throw new Error("the given document lost /api/v1/exports/");
   exportsList.post = createOperation();
@@ -461,10 +678,12 @@ function build(): OpenApiDocument {
   for (const resource of RESOURCES) paths[resource.path] = { get: resourceListOperation(resource) };
   paths["/api/v1/openapi.json"] = { get: openApiOperation() };
 
-  const mergeComponent = (kind: string, extra: Json): Json => {
+  /** The given components of a kind, plus ours; only those named in `replacing` may replace a given one. */
+  const mergeComponent = (kind: string, extra: Json, replacing: readonly string[] = []): Json => {
     const existing = (given.components[kind] ?? {}) as Json;
     for (const name of Object.keys(extra)) {
-      if (name in existing) throw new Error(`component ${kind}/${name} would replace a given one`);
+      if (name in existing && !replacing.includes(name))
+        throw new Error(`component ${kind}/${name} would replace a given one`);
     }
     return { ...existing, ...extra };
   };
@@ -472,6 +691,8 @@ function build(): OpenApiDocument {
   return {
     openapi: given.openapi,
     info: { title: "Exports API", version: "1.0.0", description: DESCRIPTION },
+    // Relative: the server that serves this document (its origin), wherever it is deployed.
+    servers: [{ url: "/", description: "The server that serves this document." }],
     tags: [
       { name: "Exports", description: "Exports: the given contract (retrieve, list, set_cancel) and ours." },
       { name: "Resources", description: "The exportable lists an export's `request_path` names." },
@@ -480,7 +701,7 @@ function build(): OpenApiDocument {
     security: given.security,
     components: {
       securitySchemes: mergeComponent("securitySchemes", ours.securitySchemes),
-      parameters: mergeComponent("parameters", ours.parameters),
+      parameters: mergeComponent("parameters", ours.parameters, ["id_path", ...GIVEN_FILTER_COMPONENTS]),
       schemas: mergeComponent("schemas", ours.schemas),
       responses: mergeComponent("responses", ours.responses),
       headers: mergeComponent("headers", ours.headers),

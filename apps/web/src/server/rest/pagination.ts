@@ -20,6 +20,5 @@ export function pageResponse<T>(url: URL, page: Page<T>): Response {
   return json(page.items, 200, {
     "X-Total-Count": String(page.total),
     Link: links.join(", "),
-    "Access-Control-Expose-Headers": "X-Total-Count, Link",
   });
 }

@@ -1,0 +1,79 @@
+import { env } from "@exports/core";
+
+/**
+ * CORS for the REST API (issue 12 §5): browser pages on the origins listed in `CORS_ORIGINS` may call it;
+ * every other origin gets no CORS header, so its browser keeps the answers from it (the default: none listed).
+ * Not for tRPC, which is the dashboard's own, same-origin API.
+ *
+ * No credentials, ever (no `Access-Control-Allow-Credentials`): the REST API authenticates by the
+ * `Authorization` header, which a page sends explicitly; a browser's cookies (the dashboard's session, which
+ * the download link accepts) never make a cross-origin answer readable.
+ */
+
+/** The request headers a page may send (beyond the safelisted ones). */
+const ALLOW_HEADERS = [
+  "Authorization",
+  "Content-Type",
+  "Idempotency-Key",
+  "If-None-Match",
+  "If-Range",
+  "Range",
+  "Cache-Control",
+  "Pragma",
+].join(", ");
+
+/** The answer headers a page may read (beyond the safelisted ones). */
+const EXPOSE_HEADERS = [
+  "X-Total-Count",
+  "Link",
+  "ETag",
+  "Content-Disposition",
+  "Content-Range",
+  "Accept-Ranges",
+  "Content-Length",
+  "Retry-After",
+  "WWW-Authenticate",
+  "Idempotent-Replayed",
+  "Allow",
+  "X-Cache",
+].join(", ");
+
+/** How long a browser may reuse a preflight's answer (seconds; Chromium caps it at 2 hours). */
+const MAX_AGE = "600";
+
+let origins: { from: readonly string[]; set: ReadonlySet<string> } | undefined;
+
+/** The listed origins (env() is read once; the set is built once per list). */
+function allowedOrigins(): ReadonlySet<string> {
+  const list = env().CORS_ORIGINS;
+  if (origins?.from !== list) origins = { from: list, set: new Set(list) };
+  return origins.set;
+}
+
+/** Whether any origin is listed (else no request pays for CORS). */
+export const corsEnabled = () => allowedOrigins().size > 0;
+
+/**
+ * The CORS headers of an answer to `req` on a REST path whose methods are `allow` (null: an unknown path).
+ * Empty when no origin is configured. With origins configured every answer says `Vary: Origin` (it depends on
+ * the Origin header); a listed Origin also gets `Access-Control-Allow-Origin` with itself, and a preflight
+ * (OPTIONS with `Access-Control-Request-Method`) the methods and headers it may use.
+ */
+export function corsHeaders(req: Request, allow: readonly string[] | null): [string, string][] {
+  const allowed = allowedOrigins();
+  if (allowed.size === 0) return [];
+  const headers: [string, string][] = [["Vary", "Origin"]];
+  const origin = req.headers.get("origin");
+  if (origin === null || !allowed.has(origin)) return headers;
+  headers.push(["Access-Control-Allow-Origin", origin]);
+  if (req.method === "OPTIONS" && req.headers.has("access-control-request-method") && allow) {
+    headers.push(
+      ["Access-Control-Allow-Methods", allow.join(", ")],
+      ["Access-Control-Allow-Headers", ALLOW_HEADERS],
+      ["Access-Control-Max-Age", MAX_AGE],
+    );
+  } else {
+    headers.push(["Access-Control-Expose-Headers", EXPOSE_HEADERS]);
+  }
+  return headers;
+}
