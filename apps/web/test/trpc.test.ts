@@ -189,6 +189,10 @@ describe("exports.create", () => {
       "several problems at once",
       { request_path: "/api/v1/customers/", format_type: "pdf", request_fields: "sku" },
     ],
+    [
+      "a bad format and an unknown field (issue 12)",
+      { request_path: "/api/v1/products/", request_fields: ["nope"], format_type: "pdf" },
+    ],
   ];
 
   it.each(invalid)("refuses %s with BAD_REQUEST and the REST door's field errors", async (_label, input) => {
@@ -204,6 +208,13 @@ describe("exports.create", () => {
     expect(res.status).toBe(400);
     expect(shape.data.fieldErrors).toEqual(res.body);
     expect(await h.countExports(h.alice)).toBe(before);
+  });
+
+  it("reports the format and the unknown field in one error (issue 12)", async () => {
+    const input = { request_path: "/api/v1/products/", request_fields: ["nope"], format_type: "pdf" };
+    const error = await errorOf(callerFor(h.alice).exports.create(input as never));
+    const fieldErrors = shapeOf(error, "exports.create", "mutation").data.fieldErrors;
+    expect(Object.keys(fieldErrors ?? {}).sort()).toEqual(["format_type", "request_fields"]);
   });
 
   it("refuses an input that is not an object with BAD_REQUEST", async () => {

@@ -233,6 +233,23 @@ describe("create with a filter file (multipart)", () => {
           filter_file: ["The filter file is not UTF-8 text. Upload a .txt or .csv file in UTF-8."],
         },
       ],
+      [
+        // Issue 12 §3: a valid path, and every other part wrong: each reported, in one 400.
+        "a bad format, an unknown field and a bad file (issue 12)",
+        {
+          request_path: "/api/v1/products/",
+          request_fields: ["nope"],
+          format_type: "pdf",
+          filter_file: upload("id\nseven\n"),
+        },
+        {
+          request_fields: [
+            'Unknown field "nope". Fields of /api/v1/products/: id, sku, name, price, currency, stock, is_active, attributes, created_date, modified_date.',
+          ],
+          format_type: ['"pdf" is not a valid choice.'],
+          filter_file: ['Line 2: "seven" is not a valid id (a whole number).'],
+        },
+      ],
     ];
     it.each(cases)("%s", async (_, fields, expected) => {
       const before = { keys: await filterKeyCount(), uploads: await allUploads() };

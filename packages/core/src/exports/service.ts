@@ -34,10 +34,15 @@ function visibleTo(actor: Actor): SQL | undefined {
 }
 
 /**
- * Validates everything before answering, so a client sees every problem at once: the body's shape
- * (shared zod schema), the request path (a registered list with valid filters), the fields (known to
+ * Validates everything before answering, so a client sees every problem at once, in one 400: the body's
+ * shape (shared zod schema), the request path (a registered list with valid filters), the fields (known to
  * that list, no repeats) and the filter file (its content, read by the resource's key fields; without a
- * resource, at least its size and encoding).
+ * resource, at least its size and encoding). Each check runs whatever the others found (a bad format_type
+ * does not hide an unknown field).
+ *
+ * The one dependency: fields and the filter file's key column belong to a resource, so while the request path
+ * names none (missing, unknown, a URL, a bad filter) the path's error alone speaks for the fields; they are
+ * not reported as unknown to a list nobody named.
  */
 function validateCreate(input: unknown, filterFile?: FilterFile) {
   const errors = new FieldErrorCollector();
@@ -56,10 +61,13 @@ function validateCreate(input: unknown, filterFile?: FilterFile) {
       for (const m of err.fields.request_path ?? []) errors.add("request_path", m);
     }
   }
-  if (resource && parsed.success) {
+  // The fields' own shape (a list of strings, at most 100) is the schema's; their names are checked whenever
+  // that shape is right, whatever else the body got wrong.
+  const fields = createExportInput.shape.request_fields.safeParse(raw.request_fields);
+  if (resource && fields.success) {
     const names = new Set(resource.fields.map((f) => f.name));
     const seen = new Set<string>();
-    for (const field of parsed.data.request_fields) {
+    for (const field of fields.data) {
       if (!names.has(field)) {
         errors.add(
           "request_fields",
