@@ -163,7 +163,9 @@ export async function readMultipartCreate(req: Request): Promise<MultipartCreate
   if (failure) throw failure;
 
   if (textInFileKey) {
-    throw invalid({ [FILE_KEY]: ["The submitted data was not a file. Check the encoding type on the form."] });
+    throw invalid({
+      [FILE_KEY]: ["The submitted data was not a file. Check the encoding type on the form."],
+    });
   }
   const uploaded = files.filter((f) => !(f.name === "" && f.size === 0));
   if (uploaded.length > 1) throw invalid({ [FILE_KEY]: ["Upload one filter file."] });
