@@ -1,13 +1,18 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clientAddress } from "~/server/auth/request";
 import { dispatchApi, rejectUnservable } from "~/server/http/dispatch";
 import { serveFetch } from "~/server/http/node";
 import { API_SECURITY_HEADERS } from "~/server/http/security-headers";
+import { socketAddressOf } from "~/server/http/socket-address";
 import { type Harness, startHarness } from "./harness";
 
 // The API door as the web server runs it: node:http → fetch Request → dispatchApi → node response, over real
 // sockets (the web server adds only Next.js for the pages in front of this; e2e drives the whole server).
+
+// The app exposed directly (the default): the client address is the socket's.
+process.env.NUM_PROXIES = "0";
 
 interface Answer {
   status: number;
@@ -175,6 +180,7 @@ describe("node:http ↔ fetch", () => {
           method: req.method,
           url: req.url,
           forwardedFor: req.headers.get("x-forwarded-for"),
+          socketAddress: socketAddressOf(req),
           body: req.body ? await req.text() : null,
         }),
         { status: 207, headers },
@@ -184,22 +190,26 @@ describe("node:http ↔ fetch", () => {
 
   afterAll(() => close(echo?.server));
 
-  it("gives the handler the method, URL, body and the socket's address as X-Forwarded-For", async () => {
+  it("gives the handler the method, URL, body, and the socket's address beside the request", async () => {
     const answer = await send(echo?.base ?? "", "PATCH", "/x/?q=1", { body: "hello" });
     expect(answer.status).toBe(207);
     expect(JSON.parse(answer.body)).toEqual({
       method: "PATCH",
       url: `${echo?.base}/x/?q=1`,
-      forwardedFor: "127.0.0.1",
+      forwardedFor: null,
+      socketAddress: "127.0.0.1",
       body: "hello",
     });
   });
 
-  it("keeps an X-Forwarded-For the request already has (a proxy's)", async () => {
+  it("passes X-Forwarded-For on as sent; the socket's address is not a header a client can write", async () => {
     const answer = await send(echo?.base ?? "", "GET", "/", {
       headers: { "X-Forwarded-For": "203.0.113.9" },
     });
-    expect((JSON.parse(answer.body) as { forwardedFor: string }).forwardedFor).toBe("203.0.113.9");
+    expect(JSON.parse(answer.body)).toMatchObject({
+      forwardedFor: "203.0.113.9",
+      socketAddress: "127.0.0.1",
+    });
   });
 
   it("sends every Set-Cookie of the answer", async () => {
@@ -225,5 +235,40 @@ describe("node:http ↔ fetch", () => {
         new Promise((r) => setTimeout(() => r("still streaming"), 5_000)),
       ]),
     ).resolves.toBe("cancelled");
+  });
+});
+
+describe("the client address (issue 12: not forgeable by default)", () => {
+  const xff = (value?: string) => new Headers(value === undefined ? {} : { "X-Forwarded-For": value });
+
+  it.each([
+    // [NUM_PROXIES, X-Forwarded-For, socket, client address]
+    [0, undefined, "10.0.0.5", "10.0.0.5"],
+    [0, "203.0.113.9", "10.0.0.5", "10.0.0.5"],
+    [0, "203.0.113.9, 198.51.100.1", "10.0.0.5", "10.0.0.5"],
+    [0, "203.0.113.9", null, null],
+    [1, undefined, "10.0.0.5", "10.0.0.5"],
+    [1, "", "10.0.0.5", "10.0.0.5"],
+    [1, "203.0.113.9", "10.0.0.5", "203.0.113.9"],
+    [1, "6.6.6.6, 203.0.113.9", "10.0.0.5", "203.0.113.9"],
+    [2, "6.6.6.6, 203.0.113.9, 10.1.1.1", "10.0.0.5", "203.0.113.9"],
+    [2, "203.0.113.9", "10.0.0.5", "203.0.113.9"],
+    [3, " 203.0.113.9 ,, 10.1.1.1 ", "10.0.0.5", "203.0.113.9"],
+  ] as const)("NUM_PROXIES=%s, X-Forwarded-For %j, socket %s → %s", (n, header, socket, expected) => {
+    expect(clientAddress(xff(header), socket, n)).toBe(expected);
+  });
+
+  it("counts failed sign-ins per socket address whatever X-Forwarded-For a client sends (NUM_PROXIES=0)", async () => {
+    const signIn = (i: number) =>
+      send(door.base, "POST", "/api/trpc/auth.signIn", {
+        headers: { "Content-Type": "application/json", "X-Forwarded-For": `198.51.100.${i}` },
+        body: JSON.stringify({ username: `nobody${i}`, password: "wrong password" }),
+      });
+    for (let i = 0; i < 20; i++) expect((await signIn(i)).status).toBe(401);
+    // A 21st address, forged like the others: still the same socket, so refused.
+    const blocked = await signIn(21);
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers["content-type"]).toMatch(/^application\/json/);
+    expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
   });
 });

@@ -60,8 +60,7 @@ export const envSchema = z.object({
   LIST_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100_000).default(500),
   /**
    * Reverse proxies in front of the web app that append to X-Forwarded-For: the client address is the
-   * NUM_PROXIES-th entry from the right (0: the last entry, which `next start` fills with the socket's
-   * address when the client sent none).
+   * NUM_PROXIES-th entry from the right. 0 (exposed directly): the socket's address, X-Forwarded-For ignored.
    */
   NUM_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
 });

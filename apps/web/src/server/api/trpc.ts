@@ -5,6 +5,7 @@ import { TRPC_MAX_BATCH_SIZE } from "../../trpc/limits";
 import { serializeCookie } from "../auth/cookies";
 import { getDb } from "../db";
 import type { Endpoint } from "../http/route";
+import { socketAddressOf } from "../http/socket-address";
 import { MAX_JSON_BODY_BYTES, tooLarge } from "../rest/body";
 import { getStorage } from "../storage";
 import { createContextFromHeaders } from "../trpc/init";
@@ -60,6 +61,7 @@ const handler = async (original: Request) => {
     createContext: ({ resHeaders }) =>
       createContextFromHeaders(getDb(), getStorage(), req.headers, {
         url: req.url,
+        socketAddress: socketAddressOf(original),
         setCookie: (name, value, options) =>
           resHeaders.append("Set-Cookie", serializeCookie(name, value, options)),
       }),

@@ -42,6 +42,8 @@ export interface TRPCContext {
 export interface RequestContextOptions {
   /** The request URL (its scheme decides `Secure` when no proxy says X-Forwarded-Proto). */
   url?: string;
+  /** The address of the socket the request came in on, or null (see auth/request.ts clientAddress). */
+  socketAddress?: string | null;
   /** Where cookies go: the fetch adapter's `resHeaders`. Without it (a server-side caller) none are set. */
   setCookie?: SetCookie;
 }
@@ -52,7 +54,7 @@ export function createContextFromHeaders(
   headers: Headers,
   options: RequestContextOptions = {},
 ): TRPCContext {
-  const client = clientInfo(headers, options.url);
+  const client = clientInfo(headers, { url: options.url, socketAddress: options.socketAddress ?? null });
   const setCookie: SetCookie = options.setCookie ?? (() => {});
   let auth: Promise<RequestAuth> | undefined;
   return {
