@@ -1,8 +1,9 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientAddress } from "~/server/auth/request";
 import { dispatchApi, rejectUnservable } from "~/server/http/dispatch";
+import { answerClientError, createRequestListener } from "~/server/http/listener";
 import { serveFetch } from "~/server/http/node";
 import { API_SECURITY_HEADERS } from "~/server/http/security-headers";
 import { socketAddressOf } from "~/server/http/socket-address";
@@ -270,5 +271,94 @@ describe("the client address (issue 12: not forgeable by default)", () => {
     expect(blocked.status).toBe(429);
     expect(blocked.headers["content-type"]).toMatch(/^application\/json/);
     expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
+  });
+});
+
+/** Sends raw bytes on a new connection and reads the answer until the server closes it (or `ms` passes). */
+function raw(port: number, request: string): Promise<{ status: number; head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let data = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (d: string) => {
+      data += d;
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", body = ""] = data.split("\r\n\r\n", 2);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body });
+    });
+    socket.write(request);
+  });
+}
+
+describe("the web server's listener: request targets that name no page (issue 12)", () => {
+  // Next.js answers these with a 500: a stand-in for it here answers 599, so a test sees whether it was reached.
+  let pages: string[] = [];
+  let web: Server;
+  let port = 0;
+
+  beforeAll(async () => {
+    web = createServer(
+      createRequestListener(async (req, res) => {
+        pages.push(req.url ?? "");
+        res.statusCode = 599;
+        res.end("page");
+      }),
+    );
+    web.on("clientError", answerClientError);
+    await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
+    port = (web.address() as AddressInfo).port;
+  });
+
+  afterAll(() => close(web));
+
+  const request = (line: string, headers = "Host: x\r\n") =>
+    raw(port, `${line}\r\n${headers}Connection: close\r\n\r\n`);
+
+  it("answers OPTIONS * with 204 and the server's methods, never reaching the pages", async () => {
+    pages = [];
+    const answer = await request("OPTIONS * HTTP/1.1");
+    expect(answer.status).toBe(204);
+    expect(answer.head).toMatch(/\r\nallow: GET, HEAD, POST, OPTIONS\r\n/i);
+    expect(pages).toEqual([]);
+  });
+
+  it.each([
+    ["GET * HTTP/1.1", 400],
+    ["POST * HTTP/1.1", 400],
+    ["GET example.com:443 HTTP/1.1", 400],
+    ["GET ftp://example.com/api/v1/exports/ HTTP/1.1", 400],
+    ["GET nonsense HTTP/1.1", 400],
+    ["GET http://[::1/ HTTP/1.1", 400],
+  ])("answers %s with a JSON %s, never reaching the pages", async (line, status) => {
+    pages = [];
+    const answer = await request(line);
+    expect(answer.status).toBe(status);
+    expect(answer.head).toMatch(/\r\ncontent-type: application\/json/i);
+    expect(JSON.parse(answer.body)).toEqual({ detail: expect.any(String) });
+    expect(pages).toEqual([]);
+  });
+
+  it("serves an absolute-form API target from the API door, and a page target from the pages", async () => {
+    pages = [];
+    const api = await request("GET http://x/api/v1/nothing/ HTTP/1.1");
+    expect(api.status).toBe(404);
+    expect(JSON.parse(api.body)).toEqual({ detail: "Not found." });
+    const page = await request("GET /exports?x=1 HTTP/1.1");
+    expect(page.status).toBe(599);
+    expect(pages).toEqual(["/exports?x=1"]);
+  });
+
+  it.each([
+    ["a broken request line", "GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400],
+    ["a header without a colon", "GET / HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n", 400],
+    ["an unknown HTTP version", "GET / HTTP/9.9\r\nHost: x\r\n\r\n", 400],
+    ["headers over node's limit", `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431],
+  ])("answers %s with a JSON 4xx", async (_label, bytes, status) => {
+    const answer = await raw(port, bytes);
+    expect(answer.status).toBe(status);
+    expect(answer.head).toMatch(/\r\ncontent-type: application\/json/i);
+    expect(JSON.parse(answer.body)).toEqual({ detail: expect.any(String) });
   });
 });
