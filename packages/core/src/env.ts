@@ -41,6 +41,8 @@ export const envSchema = z.object({
   RETENTION_SWEEP_SECONDS: z.coerce.number().min(1).max(86_400).default(60),
   /** How often an idle worker looks for work when no notification arrives. */
   WORKER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /** Identifiers (non-blank values, repeats included) one filter file may hold; beyond it the create is a 400. */
+  FILTER_FILE_MAX_IDENTIFIERS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
   /** Unfinished exports one user may have at once; a create beyond that answers 429 with Retry-After. */
   MAX_ACTIVE_EXPORTS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(5),
   /** Hours a dashboard session lasts without use; each use extends it (sliding expiry). */

@@ -45,7 +45,6 @@ export { type ExportDownload, openDownload } from "./exports/download";
 export {
   type FilterFile,
   MAX_FILTER_FILE_BYTES,
-  MAX_FILTER_IDENTIFIERS,
   parseFilterFile,
 } from "./exports/filter-file";
 export { exportFilterSpec } from "./exports/filters";

@@ -213,12 +213,19 @@ export async function createExportWithOutcome(
         })
         .returning();
       if (!inserted) throw new Error("insert returned no row");
-      for (let i = 0; filter && i < filter.identifiers.length; i += FILTER_KEYS_CHUNK) {
-        const chunk = filter.identifiers.slice(i, i + FILTER_KEYS_CHUNK);
-        await tx.execute(
-          sql`insert into ${exportFilterKeys} (export_id, value) select ${id}, unnest(${sql.param(chunk)}::text[])`,
+      // The file is read again as it is inserted, a chunk at a time; a repeated identifier is stored once.
+      const insertKeys = (chunk: string[]) =>
+        tx.execute(
+          sql`insert into ${exportFilterKeys} (export_id, value) select ${id}, unnest(${sql.param(chunk)}::text[]) on conflict do nothing`,
         );
+      let chunk: string[] = [];
+      for (const value of filter?.identifiers() ?? []) {
+        chunk.push(value);
+        if (chunk.length < FILTER_KEYS_CHUNK) continue;
+        await insertKeys(chunk);
+        chunk = [];
       }
+      if (chunk.length > 0) await insertKeys(chunk);
       // Delivered when the transaction commits.
       await notifyRunnable(tx, inserted.id);
       return { row: inserted, outcome: "created" as const };
