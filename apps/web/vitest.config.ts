@@ -7,8 +7,8 @@ export default defineConfig({
     globalSetup: ["../../packages/core/src/testing/global-setup.ts"],
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
-    // Most files create many exports per user; the per-user limit has its own tests (abuse-limits.test.ts).
-    env: { MAX_ACTIVE_EXPORTS_PER_USER: "1000000" },
+    // Most files create many exports per user; the per-user limits have their own tests (abuse-limits.test.ts).
+    env: { MAX_ACTIVE_EXPORTS_PER_USER: "1000000", MAX_FILTER_FILES_PER_USER: "1000000" },
     hookTimeout: 60_000,
   },
 });

@@ -45,6 +45,11 @@ export const envSchema = z.object({
   FILTER_FILE_MAX_IDENTIFIERS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
   /** Unfinished exports one user may have at once; a create beyond that answers 429 with Retry-After. */
   MAX_ACTIVE_EXPORTS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /**
+   * Filter files one user may have stored: those of exports whose retention has not ended (finished or not).
+   * A create with a filter file beyond it answers 429 with Retry-After.
+   */
+  MAX_FILTER_FILES_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(20),
   /** Hours a dashboard session lasts without use; each use extends it (sliding expiry). */
   SESSION_TTL_HOURS: z.coerce.number().min(0.001).max(8760).default(12),
   /** Hours after sign-in when a session ends however active it is (absolute maximum). */

@@ -20,6 +20,7 @@ import {
   checkFilterFile,
   decodeFilterFile,
   type FilterFile,
+  type FilterFileOptions,
   type ParsedFilterFile,
   safeFileName,
 } from "./filter-file";
@@ -44,7 +45,7 @@ function visibleTo(actor: Actor): SQL | undefined {
  * names none (missing, unknown, a URL, a bad filter) the path's error alone speaks for the fields; they are
  * not reported as unknown to a list nobody named.
  */
-function validateCreate(input: unknown, filterFile?: FilterFile) {
+function validateCreate(input: unknown, filterFile: FilterFile | undefined, fileOptions: FilterFileOptions) {
   const errors = new FieldErrorCollector();
   const parsed = createExportInput.safeParse(input);
   if (!parsed.success) {
@@ -80,7 +81,7 @@ function validateCreate(input: unknown, filterFile?: FilterFile) {
   }
   let filter: ParsedFilterFile | undefined;
   if (filterFile && resource) {
-    const check = checkFilterFile(resource, filterFile.content);
+    const check = checkFilterFile(resource, filterFile.content, fileOptions);
     if (check.ok) filter = check.value;
     else for (const m of check.errors) errors.add("filter_file", m);
   } else if (filterFile) {
@@ -106,6 +107,8 @@ export interface CreateExportOptions {
   idempotencyKey?: string;
   /** Limit of unfinished exports per user (default MAX_ACTIVE_EXPORTS_PER_USER). */
   maxActivePerUser?: number;
+  /** Limit of stored filter files per user (default MAX_FILTER_FILES_PER_USER). */
+  maxFilterFilesPerUser?: number;
 }
 
 /**
@@ -160,7 +163,9 @@ export async function createExportWithOutcome(
   input: unknown,
   options: CreateExportOptions = {},
 ): Promise<{ export: ExportDto; outcome: CreateOutcome }> {
-  const { data, resource, filter } = validateCreate(input, options.filterFile);
+  const { data, resource, filter } = validateCreate(input, options.filterFile, {
+    maxIdentifiers: env().FILTER_FILE_MAX_IDENTIFIERS,
+  });
   const idempotencyKey = checkIdempotencyKey(options.idempotencyKey);
   const values = {
     requestPath: data.request_path.trim(),
@@ -179,6 +184,8 @@ export async function createExportWithOutcome(
     fingerprint,
     idempotencyKey,
     maxActive: options.maxActivePerUser ?? env().MAX_ACTIVE_EXPORTS_PER_USER,
+    withFilterFile: filter !== undefined,
+    maxFilterFiles: options.maxFilterFilesPerUser ?? env().MAX_FILTER_FILES_PER_USER,
   };
   const id = randomUUID();
   let uploadKey: string | null = null;
@@ -332,7 +339,13 @@ export async function cancelExport(
   if (!isUuid(id)) throw notFound();
   const [cancelled] = await db
     .update(exports)
-    .set({ status: "cancelled", uploadedParts: [] })
+    // A cancelled export expires as a finished one does: the retention sweep then deletes what it owns.
+    .set({
+      status: "cancelled",
+      uploadedParts: [],
+      finishedAt: sql`now()`,
+      expiresAt: sql`now() + ${env().EXPORT_RETENTION_DAYS * 86_400_000} * interval '1 millisecond'`,
+    })
     .where(and(eq(exports.id, id), inArray(exports.status, ACTIVE_STATUSES)))
     .returning();
   if (cancelled) {
