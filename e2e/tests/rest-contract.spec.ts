@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { type APIRequestContext, expect, test } from "@playwright/test";
 import { type CreatedUser, createUser } from "../support/cli";
 
@@ -145,4 +146,40 @@ test("products list: filters and array pagination headers", async ({ request }) 
   const unknown = await request.get("/api/v1/products/?colour=red", { headers: auth(alice) });
   expect(unknown.status()).toBe(400);
   expect(await unknown.json()).toEqual({ colour: ["Unknown filter."] });
+});
+
+/** Raw bytes to the running server on a new connection; the answer once the server closes it. */
+function rawRequest(baseURL: string, bytes: string): Promise<{ status: number; head: string; body: string }> {
+  const url = new URL(baseURL);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let data = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (d: string) => {
+      data += d;
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", body = ""] = data.split("\r\n\r\n", 2);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body });
+    });
+    socket.write(bytes);
+  });
+}
+
+test("request targets that name no page get a JSON 4xx from the real server, never Next's 500 (issue 12)", async ({
+  baseURL,
+}) => {
+  const base = baseURL ?? "";
+  const options = await rawRequest(base, "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  expect(options.status).toBe(204);
+  for (const line of ["GET * HTTP/1.1", "GET nonsense HTTP/1.1", "GET example.com:443 HTTP/1.1"]) {
+    const answer = await rawRequest(base, `${line}\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(answer.status, line).toBe(400);
+    expect(answer.head, line).toMatch(/\r\ncontent-type: application\/json/i);
+    expect(JSON.parse(answer.body), line).toEqual({ detail: expect.any(String) });
+  }
+  const broken = await rawRequest(base, "GET / HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n");
+  expect(broken.status).toBe(400);
+  expect(JSON.parse(broken.body)).toEqual({ detail: "Malformed HTTP request." });
 });

@@ -1,8 +1,13 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./harness";
 
-// This file's routes read a low limit (env() is read once per file, after this).
+// This file's routes read low limits (env() is read once per file, after this), and store uploads here.
 process.env.MAX_ACTIVE_EXPORTS_PER_USER = "3";
+process.env.MAX_FILTER_FILES_PER_USER = "2";
+process.env.STORAGE_DIR = mkdtempSync(path.join(os.tmpdir(), "exports-web-abuse-"));
 
 let h: Harness;
 
@@ -58,5 +63,27 @@ describe("POST /api/v1/exports/ abuse limits (issue 6 §9)", () => {
     const bad = await create(u.token, body, { "Idempotency-Key": "x".repeat(300) });
     expect(bad.status).toBe(400);
     expect(await h.countExports(u)).toBe(1);
+  });
+});
+
+describe("stored filter files per user (issue 12)", () => {
+  it("answers 429 with Retry-After past MAX_FILTER_FILES_PER_USER, storing nothing", async () => {
+    const u = await h.addUser("uploader");
+    const upload = (i: number) => {
+      const form = new FormData();
+      form.append("request_path", `/api/v1/products/?id__gt=${i}`);
+      form.append("filter_file", new Blob([`NONE-${i}\n`]), "ids.txt");
+      return h.call("POST", "/api/v1/exports/", { token: u.token, rawBody: form });
+    };
+    for (let i = 0; i < 2; i++) expect((await upload(i)).status).toBe(201);
+    const before = await h.countExports(u);
+    const res = await upload(2);
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(30);
+    expect(res.body).toEqual({
+      detail:
+        "You already have 2 stored filter files (the limit is 2). Each is deleted when its export expires; try again then, or export without a filter file.",
+    });
+    expect(await h.countExports(u)).toBe(before);
   });
 });

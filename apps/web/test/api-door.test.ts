@@ -1,14 +1,20 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_ROUTES } from "~/server/api/routes";
+import { clientAddress } from "~/server/auth/request";
 import { dispatchApi, rejectUnservable } from "~/server/http/dispatch";
+import { answerClientError, createRequestListener } from "~/server/http/listener";
 import { serveFetch } from "~/server/http/node";
 import { API_SECURITY_HEADERS } from "~/server/http/security-headers";
+import { socketAddressOf } from "~/server/http/socket-address";
 import { type Harness, startHarness } from "./harness";
 
 // The API door as the web server runs it: node:http → fetch Request → dispatchApi → node response, over real
 // sockets (the web server adds only Next.js for the pages in front of this; e2e drives the whole server).
+
+// The app exposed directly (the default): the client address is the socket's.
+process.env.NUM_PROXIES = "0";
 
 interface Answer {
   status: number;
@@ -207,6 +213,7 @@ describe("node:http ↔ fetch", () => {
           method: req.method,
           url: req.url,
           forwardedFor: req.headers.get("x-forwarded-for"),
+          socketAddress: socketAddressOf(req),
           body: req.body ? await req.text() : null,
         }),
         { status: 207, headers },
@@ -216,22 +223,26 @@ describe("node:http ↔ fetch", () => {
 
   afterAll(() => close(echo?.server));
 
-  it("gives the handler the method, URL, body and the socket's address as X-Forwarded-For", async () => {
+  it("gives the handler the method, URL, body, and the socket's address beside the request", async () => {
     const answer = await send(echo?.base ?? "", "PATCH", "/x/?q=1", { body: "hello" });
     expect(answer.status).toBe(207);
     expect(JSON.parse(answer.body)).toEqual({
       method: "PATCH",
       url: `${echo?.base}/x/?q=1`,
-      forwardedFor: "127.0.0.1",
+      forwardedFor: null,
+      socketAddress: "127.0.0.1",
       body: "hello",
     });
   });
 
-  it("keeps an X-Forwarded-For the request already has (a proxy's)", async () => {
+  it("passes X-Forwarded-For on as sent; the socket's address is not a header a client can write", async () => {
     const answer = await send(echo?.base ?? "", "GET", "/", {
       headers: { "X-Forwarded-For": "203.0.113.9" },
     });
-    expect((JSON.parse(answer.body) as { forwardedFor: string }).forwardedFor).toBe("203.0.113.9");
+    expect(JSON.parse(answer.body)).toMatchObject({
+      forwardedFor: "203.0.113.9",
+      socketAddress: "127.0.0.1",
+    });
   });
 
   it("sends every Set-Cookie of the answer", async () => {
@@ -257,5 +268,129 @@ describe("node:http ↔ fetch", () => {
         new Promise((r) => setTimeout(() => r("still streaming"), 5_000)),
       ]),
     ).resolves.toBe("cancelled");
+  });
+});
+
+describe("the client address (issue 12: not forgeable by default)", () => {
+  const xff = (value?: string) => new Headers(value === undefined ? {} : { "X-Forwarded-For": value });
+
+  it.each([
+    // [NUM_PROXIES, X-Forwarded-For, socket, client address]
+    [0, undefined, "10.0.0.5", "10.0.0.5"],
+    [0, "203.0.113.9", "10.0.0.5", "10.0.0.5"],
+    [0, "203.0.113.9, 198.51.100.1", "10.0.0.5", "10.0.0.5"],
+    [0, "203.0.113.9", null, null],
+    [1, undefined, "10.0.0.5", "10.0.0.5"],
+    [1, "", "10.0.0.5", "10.0.0.5"],
+    [1, "203.0.113.9", "10.0.0.5", "203.0.113.9"],
+    [1, "6.6.6.6, 203.0.113.9", "10.0.0.5", "203.0.113.9"],
+    [2, "6.6.6.6, 203.0.113.9, 10.1.1.1", "10.0.0.5", "203.0.113.9"],
+    [2, "203.0.113.9", "10.0.0.5", "203.0.113.9"],
+    [3, " 203.0.113.9 ,, 10.1.1.1 ", "10.0.0.5", "203.0.113.9"],
+  ] as const)("NUM_PROXIES=%s, X-Forwarded-For %j, socket %s → %s", (n, header, socket, expected) => {
+    expect(clientAddress(xff(header), socket, n)).toBe(expected);
+  });
+
+  it("counts failed sign-ins per socket address whatever X-Forwarded-For a client sends (NUM_PROXIES=0)", async () => {
+    const signIn = (i: number) =>
+      send(door.base, "POST", "/api/trpc/auth.signIn", {
+        headers: { "Content-Type": "application/json", "X-Forwarded-For": `198.51.100.${i}` },
+        body: JSON.stringify({ username: `nobody${i}`, password: "wrong password" }),
+      });
+    for (let i = 0; i < 20; i++) expect((await signIn(i)).status).toBe(401);
+    // A 21st address, forged like the others: still the same socket, so refused.
+    const blocked = await signIn(21);
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers["content-type"]).toMatch(/^application\/json/);
+    expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
+  });
+});
+
+/** Sends raw bytes on a new connection and reads the answer until the server closes it (or `ms` passes). */
+function raw(port: number, request: string): Promise<{ status: number; head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let data = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (d: string) => {
+      data += d;
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", body = ""] = data.split("\r\n\r\n", 2);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body });
+    });
+    socket.write(request);
+  });
+}
+
+describe("the web server's listener: request targets that name no page (issue 12)", () => {
+  // Next.js answers these with a 500: a stand-in for it here answers 599, so a test sees whether it was reached.
+  let pages: string[] = [];
+  let web: Server;
+  let port = 0;
+
+  beforeAll(async () => {
+    web = createServer(
+      createRequestListener(async (req, res) => {
+        pages.push(req.url ?? "");
+        res.statusCode = 599;
+        res.end("page");
+      }),
+    );
+    web.on("clientError", answerClientError);
+    await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
+    port = (web.address() as AddressInfo).port;
+  });
+
+  afterAll(() => close(web));
+
+  const request = (line: string, headers = "Host: x\r\n") =>
+    raw(port, `${line}\r\n${headers}Connection: close\r\n\r\n`);
+
+  it("answers OPTIONS * with 204 and the server's methods, never reaching the pages", async () => {
+    pages = [];
+    const answer = await request("OPTIONS * HTTP/1.1");
+    expect(answer.status).toBe(204);
+    expect(answer.head).toMatch(/\r\nallow: GET, HEAD, POST, OPTIONS\r\n/i);
+    expect(pages).toEqual([]);
+  });
+
+  it.each([
+    ["GET * HTTP/1.1", 400],
+    ["POST * HTTP/1.1", 400],
+    ["GET example.com:443 HTTP/1.1", 400],
+    ["GET ftp://example.com/api/v1/exports/ HTTP/1.1", 400],
+    ["GET nonsense HTTP/1.1", 400],
+    ["GET http://[::1/ HTTP/1.1", 400],
+  ])("answers %s with a JSON %s, never reaching the pages", async (line, status) => {
+    pages = [];
+    const answer = await request(line);
+    expect(answer.status).toBe(status);
+    expect(answer.head).toMatch(/\r\ncontent-type: application\/json/i);
+    expect(JSON.parse(answer.body)).toEqual({ detail: expect.any(String) });
+    expect(pages).toEqual([]);
+  });
+
+  it("serves an absolute-form API target from the API door, and a page target from the pages", async () => {
+    pages = [];
+    const api = await request("GET http://x/api/v1/nothing/ HTTP/1.1");
+    expect(api.status).toBe(404);
+    expect(JSON.parse(api.body)).toEqual({ detail: "Not found." });
+    const page = await request("GET /exports?x=1 HTTP/1.1");
+    expect(page.status).toBe(599);
+    expect(pages).toEqual(["/exports?x=1"]);
+  });
+
+  it.each([
+    ["a broken request line", "GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400],
+    ["a header without a colon", "GET / HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n", 400],
+    ["an unknown HTTP version", "GET / HTTP/9.9\r\nHost: x\r\n\r\n", 400],
+    ["headers over node's limit", `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431],
+  ])("answers %s with a JSON 4xx", async (_label, bytes, status) => {
+    const answer = await raw(port, bytes);
+    expect(answer.status).toBe(status);
+    expect(answer.head).toMatch(/\r\ncontent-type: application\/json/i);
+    expect(JSON.parse(answer.body)).toEqual({ detail: expect.any(String) });
   });
 });

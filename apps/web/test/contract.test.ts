@@ -890,6 +890,43 @@ describe("create (SPEC §3)", () => {
       },
     ],
     [
+      // Issue 12 §3: the fields are checked against the path's resource even when the body has other problems.
+      "a bad format and an unknown field (issue 12)",
+      { request_path: "/api/v1/products/", request_fields: ["nope"], format_type: "pdf" },
+      {
+        request_fields: [`Unknown field "nope". Fields of /api/v1/products/: ${FIELDS}.`],
+        format_type: ['"pdf" is not a valid choice.'],
+      },
+    ],
+    [
+      "a bad language, an unknown and a repeated field, a too long action name",
+      {
+        request_path: "/api/v1/products/",
+        request_fields: ["sku", "nope", "sku"],
+        language: "de",
+        action_name: "x".repeat(256),
+      },
+      {
+        request_fields: [
+          `Unknown field "nope". Fields of /api/v1/products/: ${FIELDS}.`,
+          'Field "sku" is requested more than once.',
+        ],
+        language: ['"de" is not a valid choice.'],
+        action_name: ["Ensure this field has no more than 255 characters."],
+      },
+    ],
+    [
+      // A field can only be checked against a valid path: the path's error alone stands for both.
+      "an unknown path and a field",
+      { request_path: "/api/v1/customers/", request_fields: ["nope"], format_type: "pdf" },
+      {
+        request_path: [
+          'Unknown resource path "/api/v1/customers/". Exportable lists: /api/v1/products/, /api/v1/orders/.',
+        ],
+        format_type: ['"pdf" is not a valid choice.'],
+      },
+    ],
+    [
       "a too long action name",
       { request_path: "/api/v1/products/", action_name: "x".repeat(256) },
       { action_name: ["Ensure this field has no more than 255 characters."] },

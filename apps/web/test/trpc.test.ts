@@ -189,6 +189,10 @@ describe("exports.create", () => {
       "several problems at once",
       { request_path: "/api/v1/customers/", format_type: "pdf", request_fields: "sku" },
     ],
+    [
+      "a bad format and an unknown field (issue 12)",
+      { request_path: "/api/v1/products/", request_fields: ["nope"], format_type: "pdf" },
+    ],
   ];
 
   it.each(invalid)("refuses %s with BAD_REQUEST and the REST door's field errors", async (_label, input) => {
@@ -204,6 +208,13 @@ describe("exports.create", () => {
     expect(res.status).toBe(400);
     expect(shape.data.fieldErrors).toEqual(res.body);
     expect(await h.countExports(h.alice)).toBe(before);
+  });
+
+  it("reports the format and the unknown field in one error (issue 12)", async () => {
+    const input = { request_path: "/api/v1/products/", request_fields: ["nope"], format_type: "pdf" };
+    const error = await errorOf(callerFor(h.alice).exports.create(input as never));
+    const fieldErrors = shapeOf(error, "exports.create", "mutation").data.fieldErrors;
+    expect(Object.keys(fieldErrors ?? {}).sort()).toEqual(["format_type", "request_fields"]);
   });
 
   it("refuses an input that is not an object with BAD_REQUEST", async () => {
@@ -409,5 +420,97 @@ describe("the fetch adapter route (/api/trpc)", () => {
       ],
     });
     expect(bad.text).not.toMatch(/"stack"/);
+  });
+});
+
+describe("the fetch adapter refuses hostile requests with JSON, before parsing (issue 12)", () => {
+  const MB = 1024 * 1024;
+  const errorOfBody = (body: unknown) =>
+    (body as { error: { message: string; data: Record<string, unknown> } }).error;
+
+  it("answers 413 to a 150 MB anonymous sign-in without reading it (streamed, no length)", async () => {
+    const total = 150 * MB;
+    const chunk = new Uint8Array(256 * 1024).fill(0x20);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0) controller.enqueue(new TextEncoder().encode('{"username":"x","password":"'));
+        if (sent >= total) controller.close();
+        else controller.enqueue(chunk);
+        sent += chunk.byteLength;
+      },
+    });
+    const res = await h.call("POST", "/api/trpc/auth.signIn", {
+      token: null,
+      rawBody: stream,
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(res.status).toBe(413);
+    const error = errorOfBody(res.body);
+    expect(error.message).toBe(`Request body is larger than ${MB} bytes.`);
+    expect(error.data).toMatchObject({ code: "PAYLOAD_TOO_LARGE", httpStatus: 413 });
+    expect(sent).toBeLessThan(4 * MB);
+  });
+
+  it("answers 413 at once to a declared Content-Length over the limit", async () => {
+    const res = await h.call("POST", "/api/trpc/auth.signIn", {
+      token: null,
+      rawBody: '{"username":"x","password":"y"}',
+      headers: { "Content-Type": "application/json", "Content-Length": String(MB + 1) },
+    });
+    expect(res.status).toBe(413);
+    expect(errorOfBody(res.body).data).toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+  });
+
+  it("refuses a batch of more than TRPC_MAX_BATCH_SIZE calls, running none", async () => {
+    const paths = Array.from({ length: 1000 }, () => "products.list").join(",");
+    const res = await h.call("GET", `/api/trpc/${paths}?batch=1&input=%7B%7D`, { token: h.alice.token });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toMatch(/Batch call exceeds maximum size/);
+    const ten = Array.from({ length: 10 }, () => "products.list").join(",");
+    const ok = await h.call("GET", `/api/trpc/${ten}?batch=1&input=%7B%7D`, { token: h.alice.token });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toHaveLength(10);
+  });
+
+  it.each([
+    ["malformed JSON", '{"username": ', undefined],
+    ["a batch whose input is not an object", "[1,2]", "?batch=1"],
+    ["JSON of the wrong shape", '{"username": 5, "password": ["x"]}', undefined],
+  ])("answers %s with a JSON 400 and no zod dump", async (_label, body, query) => {
+    const res = await h.call("POST", `/api/trpc/auth.signIn${query ?? ""}`, {
+      token: null,
+      rawBody: body,
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.text).not.toMatch(/invalid_type|"code":\s*"invalid|"path":\s*\[|"expected"/);
+    expect(res.text).not.toMatch(/"stack"|\bat .+:\d+:\d+|node_modules/);
+  });
+
+  it("turns an input that fails its schema into the REST field-error shape", async () => {
+    const res = await h.call("GET", `/api/trpc/exports.get?input=${encodeURIComponent('{"id":5}')}`, {
+      token: h.alice.token,
+    });
+    expect(res.status).toBe(400);
+    const error = errorOfBody(Array.isArray(res.body) ? res.body[0] : res.body);
+    expect(error.message).toBe("Invalid input.");
+    expect(error.data.fieldErrors).toEqual({ id: [expect.any(String)] });
+  });
+
+  it.each([
+    ["POST", "/api/trpc/auth.signIn", "text/plain", "x"],
+    ["GET", "/api/trpc/auth.signIn", undefined, undefined],
+    ["GET", "/api/trpc/nope.nothing", undefined, undefined],
+    ["GET", `/api/trpc/exports.list?input=${encodeURIComponent("{nope")}`, undefined, undefined],
+  ])("answers %s %s (%s) with a JSON 4xx", async (method, path, type, body) => {
+    const res = await h.call(method, path, {
+      token: h.alice.token,
+      rawBody: body,
+      headers: type ? { "Content-Type": type } : {},
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.text).not.toMatch(/"stack"|\bat .+:\d+:\d+|node_modules/);
   });
 });

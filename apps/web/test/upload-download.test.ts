@@ -7,7 +7,7 @@ import { DEFAULT_ENGINE_CONFIG, LocalStorage, runOnce } from "@exports/core/node
 import { seedProducts } from "@exports/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_SECURITY_HEADERS } from "~/server/http/security-headers";
-import { MAX_MULTIPART_BODY_BYTES } from "~/server/rest/multipart";
+import { MAX_FORM_PARTS, MAX_MULTIPART_BODY_BYTES } from "~/server/rest/multipart";
 import { assertContract } from "./contract";
 import { type CallOptions, type CallResult, type Harness, startHarness, type TestUser } from "./harness";
 
@@ -233,6 +233,23 @@ describe("create with a filter file (multipart)", () => {
           filter_file: ["The filter file is not UTF-8 text. Upload a .txt or .csv file in UTF-8."],
         },
       ],
+      [
+        // Issue 12 §3: a valid path, and every other part wrong: each reported, in one 400.
+        "a bad format, an unknown field and a bad file (issue 12)",
+        {
+          request_path: "/api/v1/products/",
+          request_fields: ["nope"],
+          format_type: "pdf",
+          filter_file: upload("id\nseven\n"),
+        },
+        {
+          request_fields: [
+            'Unknown field "nope". Fields of /api/v1/products/: id, sku, name, price, currency, stock, is_active, attributes, created_date, modified_date.',
+          ],
+          format_type: ['"pdf" is not a valid choice.'],
+          filter_file: ['Line 2: "seven" is not a valid id (a whole number).'],
+        },
+      ],
     ];
     it.each(cases)("%s", async (_, fields, expected) => {
       const before = { keys: await filterKeyCount(), uploads: await allUploads() };
@@ -276,6 +293,60 @@ describe("create with a filter file (multipart)", () => {
       });
       expect(res.status).toBe(400);
       expect((res.body as { detail: string }).detail).toMatch(/^Multipart form parse error - /);
+    });
+  });
+
+  it("accepts a form of MAX_FORM_PARTS parts (unknown keys are ignored)", async () => {
+    const fields: FormFields = { request_path: "/api/v1/products/", format_type: "json" };
+    for (let i = 0; Object.keys(fields).length < MAX_FORM_PARTS; i++) fields[`extra_${i}`] = "x";
+    const res = await create(h.bob, fields);
+    expect(res.status).toBe(201);
+    expect((res.body as ExportDto).format_type).toBe("json");
+  });
+
+  it("answers 413 for a form of too many parts at once, without reading the rest (issue 12)", async () => {
+    // 40,000 distinct fields once cost 13 s of CPU, every other request waiting: now the parts are counted
+    // while the body streams in, and the request ends at part MAX_FORM_PARTS + 1.
+    const encoder = new TextEncoder();
+    const part = (i: number) =>
+      encoder.encode(`--b\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nx\r\n`);
+    const total = 40_000;
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0) controller.enqueue(part(-1));
+        // 100 parts a chunk, as a client would stream them.
+        for (let j = 0; j < 100 && sent < total; j++) controller.enqueue(part(sent++));
+        if (sent >= total) {
+          controller.enqueue(encoder.encode("--b--\r\n"));
+          controller.close();
+        }
+      },
+    });
+    const res = await api("POST", "/api/v1/exports/", {
+      token: rejected.token,
+      rawBody: stream,
+      headers: { "Content-Type": "multipart/form-data; boundary=b" },
+    });
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({
+      detail: `The form has more than ${MAX_FORM_PARTS} parts (fields and files).`,
+    });
+    expect(sent).toBeLessThan(total / 10);
+    expect(await h.countExports(rejected)).toBe(0);
+  });
+
+  it("refuses a file sent in a text field and ignores the bytes of files under unknown keys", async () => {
+    const res = await create(rejected, {
+      request_path: "/api/v1/products/",
+      format_type: upload("csv", "format.txt"),
+      action_name: upload("name", "name.txt"),
+      other: upload("whatever", "other.bin"),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      format_type: ['"format.txt" is not a valid choice.'],
+      action_name: ["Not a valid string."],
     });
   });
 

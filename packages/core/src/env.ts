@@ -60,8 +60,15 @@ export const envSchema = z.object({
     .optional(),
   /** How often an idle worker looks for work when no notification arrives. */
   WORKER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /** Identifiers (non-blank values, repeats included) one filter file may hold; beyond it the create is a 400. */
+  FILTER_FILE_MAX_IDENTIFIERS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
   /** Unfinished exports one user may have at once; a create beyond that answers 429 with Retry-After. */
   MAX_ACTIVE_EXPORTS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /**
+   * Filter files one user may have stored: those of exports whose retention has not ended (finished or not).
+   * A create with a filter file beyond it answers 429 with Retry-After.
+   */
+  MAX_FILTER_FILES_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(20),
   /** Hours a dashboard session lasts without use; each use extends it (sliding expiry). */
   SESSION_TTL_HOURS: z.coerce.number().min(0.001).max(8760).default(12),
   /** Hours after sign-in when a session ends however active it is (absolute maximum). */
@@ -79,8 +86,7 @@ export const envSchema = z.object({
   LIST_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100_000).default(500),
   /**
    * Reverse proxies in front of the web app that append to X-Forwarded-For: the client address is the
-   * NUM_PROXIES-th entry from the right (0: the last entry, which `next start` fills with the socket's
-   * address when the client sent none).
+   * NUM_PROXIES-th entry from the right. 0 (exposed directly): the socket's address, X-Forwarded-For ignored.
    */
   NUM_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
   /**

@@ -45,7 +45,6 @@ export { type ExportDownload, openDownload } from "./exports/download";
 export {
   type FilterFile,
   MAX_FILTER_FILE_BYTES,
-  MAX_FILTER_IDENTIFIERS,
   parseFilterFile,
 } from "./exports/filter-file";
 export { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./exports/filters";

@@ -1,8 +1,12 @@
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../src/auth/actor";
+import { exports } from "../src/db/schema";
+import { sweepStorage } from "../src/engine/retention";
 import { DomainError } from "../src/errors";
 import { cancelExport, createExportWithOutcome } from "../src/exports/service";
 import { createActor, createTestDatabase, type TestDatabase } from "../src/testing";
+import { drain, engineDeps, tempStorage } from "./engine/helpers";
 
 let t: TestDatabase;
 let admin: Actor;
@@ -136,5 +140,49 @@ describe("Idempotency-Key", () => {
     );
     expect(new Set(results.map((r) => r.export.id)).size).toBe(1);
     expect(results.filter((r) => r.outcome === "created")).toHaveLength(1);
+  });
+});
+
+describe("stored filter files per user (issue 12)", () => {
+  const storage = tempStorage();
+  // Identifiers that match no product: the export completes at once, so the active limit never sees it.
+  const nothing = (i: number) =>
+    Buffer.from(Array.from({ length: 20_000 }, (_, j) => `NONE-${i}-${j}`).join("\n"));
+  const withFile = (u: Actor, i: number) =>
+    createExportWithOutcome(t.db, u, request(i), {
+      storage,
+      filterFile: { name: "ids.txt", content: nothing(i) },
+      maxActivePerUser: 5,
+      maxFilterFilesPerUser: 2,
+    });
+
+  it("counts a file whose export finished at once; refuses the one past the limit until one expires", async () => {
+    const u = await newUser();
+    for (let i = 0; i < 2; i++) {
+      expect((await withFile(u, i)).outcome).toBe("created");
+      await drain(engineDeps(t.db, storage));
+    }
+    const finished = await t.db.select().from(exports).where(eq(exports.requestedBy, u.id));
+    expect(finished.map((r) => r.status)).toEqual(["completed", "completed"]);
+
+    const err = await refusal(withFile(u, 2));
+    expect(err.code).toBe("TOO_MANY_REQUESTS");
+    expect(err.detail).toBe(
+      "You already have 2 stored filter files (the limit is 2). Each is deleted when its export expires; try again then, or export without a filter file.",
+    );
+    // About when the first file expires (EXPORT_RETENTION_DAYS, 7 by default).
+    expect(err.retryAfter).toBeGreaterThan(6 * 24 * 3600);
+    // Without a file the user may still export.
+    expect((await createExportWithOutcome(t.db, u, request(3), { maxActivePerUser: 5 })).outcome).toBe(
+      "created",
+    );
+
+    const [first] = finished;
+    await t.db
+      .update(exports)
+      .set({ expiresAt: sql`now() - interval '1 second'` })
+      .where(eq(exports.id, first?.id ?? ""));
+    await sweepStorage(t.db, storage);
+    expect((await withFile(u, 4)).outcome).toBe("created");
   });
 });

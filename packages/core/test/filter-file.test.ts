@@ -1,21 +1,29 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { env } from "../src/env";
 import { DomainError } from "../src/errors";
 import {
   checkFilterFile,
+  type FilterFileOptions,
   MAX_FILTER_FILE_BYTES,
-  MAX_FILTER_IDENTIFIERS,
   parseFilterFile,
   safeFileName,
 } from "../src/exports/filter-file";
 import { productsResource } from "../src/resources/products";
 
 const bytes = (text: string) => Buffer.from(text, "utf8");
-const parse = (text: string | Uint8Array) =>
-  parseFilterFile(productsResource, typeof text === "string" ? bytes(text) : text);
+/** What a file reads as: its key field, mode and identifiers in file order (repeats included; storage keeps one). */
+function parse(text: string | Uint8Array, options?: FilterFileOptions) {
+  const parsed = parseFilterFile(productsResource, typeof text === "string" ? bytes(text) : text, options);
+  const identifiers = [...parsed.identifiers()];
+  expect(parsed.count).toBe(identifiers.length);
+  return { keyField: parsed.keyField, mode: parsed.mode, identifiers };
+}
 
-function rejection(content: string | Uint8Array): string[] {
+function rejection(content: string | Uint8Array, options?: FilterFileOptions): string[] {
   try {
-    parse(content);
+    parse(content, options);
   } catch (err) {
     expect(err).toBeInstanceOf(DomainError);
     const e = err as DomainError;
@@ -46,8 +54,8 @@ describe("filter file: one identifier per line", () => {
     ]);
   });
 
-  it("deduplicates, keeping the first occurrence's order", () => {
-    expect(parse("B\nA\nB\nC\nA\n").identifiers).toEqual(["B", "A", "C"]);
+  it("reads repeats as they come (the database stores each identifier once)", () => {
+    expect(parse("B\nA\nB\nC\nA\n").identifiers).toEqual(["B", "A", "B", "C", "A"]);
   });
 
   it("keeps non-ASCII identifiers as they are", () => {
@@ -74,15 +82,15 @@ describe("filter file: CSV with a header naming the key column", () => {
     expect(parse('name, SKU ,stock\r\n"Mug, blue",SKU-9,3\r\nLamp,SKU-7,1\r\n\r\nMug,SKU-9,2\r\n')).toEqual({
       keyField: "sku",
       mode: "csv",
-      identifiers: ["SKU-9", "SKU-7"],
+      identifiers: ["SKU-9", "SKU-7", "SKU-9"],
     });
   });
 
-  it("takes an id column, normalising integers (007 → 7) before deduplicating", () => {
+  it("takes an id column, normalising integers (007 → 7)", () => {
     expect(parse("\uFEFFid,name\n3,a\n007,b\n7,c\n+12,d\n")).toEqual({
       keyField: "id",
       mode: "csv",
-      identifiers: ["3", "7", "12"],
+      identifiers: ["3", "7", "7", "12"],
     });
   });
 
@@ -169,14 +177,39 @@ describe("filter file: wrong content", () => {
     ]);
   });
 
-  it("refuses more than a million distinct identifiers (duplicates do not count)", () => {
-    const ids = Array.from({ length: MAX_FILTER_IDENTIFIERS + 1 }, (_, i) => String(i + 1));
+  it("refuses more than FILTER_FILE_MAX_IDENTIFIERS identifiers (default a million; repeats count)", () => {
+    const max = env().FILTER_FILE_MAX_IDENTIFIERS;
+    expect(max).toBe(1_000_000);
+    const ids = Array.from({ length: max + 1 }, (_, i) => String(i + 1));
     expect(Buffer.byteLength(`id\n${ids.join("\n")}`)).toBeLessThan(MAX_FILTER_FILE_BYTES);
     expect(rejection(`id\n${ids.join("\n")}\n`)).toEqual([
       "The filter file has more than 1,000,000 identifiers; split it into several exports.",
     ]);
-    const exactly = `id\n${ids.slice(0, MAX_FILTER_IDENTIFIERS).join("\n")}\n1\n2\n`;
-    expect(parse(exactly).identifiers).toHaveLength(MAX_FILTER_IDENTIFIERS);
+    const exactly = `id\n${ids.slice(0, max).join("\n")}\n`;
+    expect(parseFilterFile(productsResource, bytes(exactly)).count).toBe(max);
+  });
+
+  it("takes its cap from the setting (a smaller one here), counting repeats and skipping blank lines", () => {
+    expect(parse("a\n\nb\n \nc\n", { maxIdentifiers: 3 }).identifiers).toEqual(["a", "b", "c"]);
+    expect(rejection("a\nb\nc\na\n", { maxIdentifiers: 3 })).toEqual([
+      "The filter file has more than 3 identifiers; split it into several exports.",
+    ]);
+  });
+
+  // Issue 12: 10 MB of newlines once raised the peak RSS by ~365 MB (split into ten million lines).
+  it.each([
+    ["10 MB of newlines", "newlines", 0],
+    ["a million ids", "ids", 1_000_000],
+  ])("reads %s as a stream: the peak RSS grows by less than 80 MB", (_label, kind, count) => {
+    const script = fileURLToPath(new URL("./fixtures/filter-file-rss.ts", import.meta.url));
+    const out = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", script, kind], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      encoding: "utf8",
+    });
+    const result = JSON.parse(out) as { ok: boolean; read: number; peakRssPlusMB: number };
+    expect(result.read).toBe(count);
+    expect(result.ok).toBe(count > 0);
+    expect(result.peakRssPlusMB).toBeLessThan(80);
   });
 
   it("reports problems without throwing through checkFilterFile", () => {

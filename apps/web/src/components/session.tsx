@@ -41,13 +41,6 @@ export function useCurrentUser(): SessionUser {
   return user;
 }
 
-/** A safe place to return to after sign-in: a path of this site, never another origin. */
-export function safeNext(next: string | null | undefined): string {
-  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/exports";
-  if (next.startsWith("/sign-in")) return "/exports";
-  return next;
-}
-
 /** Shows its children to a signed-in user; anyone else goes to the sign-in page (and comes back after). */
 export function RequireAuth({ children }: { children: ReactNode }) {
   const session = useSession();

@@ -4,8 +4,9 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter, useSearchParams } from "next/navigation";
 import { type FormEvent, useEffect, useId, useState } from "react";
 import { errorCode, errorMessage } from "~/lib/errors";
+import { AFTER_SIGN_IN, safeNext } from "~/lib/safe-next";
 import { useTRPC } from "~/trpc/client";
-import { safeNext, useSession } from "./session";
+import { useSession } from "./session";
 
 /** What a failed sign-in means, in words: never the raw code. */
 function signInError(error: unknown): string {
@@ -27,7 +28,9 @@ export function SignInForm() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const router = useRouter();
-  const next = safeNext(useSearchParams().get("next"));
+  const rawNext = useSearchParams().get("next");
+  // Resolved against this page's origin (known only in the browser; the server render never navigates).
+  const next = typeof window === "undefined" ? AFTER_SIGN_IN : safeNext(rawNext, window.location.origin);
   const session = useSession();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");

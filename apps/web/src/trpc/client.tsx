@@ -5,6 +5,7 @@ import { createTRPCClient, httpBatchLink, isTRPCClientError } from "@trpc/client
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
 import type { AppRouter } from "~/server/trpc/root";
+import { TRPC_MAX_BATCH_SIZE } from "./limits";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
@@ -69,6 +70,8 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
       links: [
         httpBatchLink({
           url: "/api/trpc",
+          // The server refuses larger batches.
+          maxItems: TRPC_MAX_BATCH_SIZE,
           headers() {
             const token = readCookie(CSRF_COOKIE);
             return token ? { [CSRF_HEADER]: token } : {};

@@ -1,30 +1,68 @@
-import { and, inArray, isNotNull, lte, sql } from "drizzle-orm";
+import { and, asc, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { exports } from "../db/schema";
+import { exportFilterKeys, exports } from "../db/schema";
 import { TERMINAL_STATUSES } from "../exports/states";
 import { keys, type Storage } from "../storage";
 
 export interface SweepResult {
-  /** Result files removed because their export's retention ended. */
-  expiredResults: number;
+  /** Exports whose retention ended and whose files and identifiers were deleted in this sweep. */
+  expired: number;
   /** Part folders removed because their export is finished, cancelled or gone (crashed runs). */
   orphanedParts: number;
 }
 
+export interface SweepOptions {
+  /** Exports handled per transaction. */
+  batch?: number;
+}
+
 /**
  * Housekeeping a worker runs now and then:
- * - result files past `expires_at` are deleted (`result_key` cleared; the download then answers 410);
+ * - an export past `expires_at` (set when it completes, fails or is cancelled) loses everything it owns: its
+ *   result file (`result_key` cleared; the download then answers 410), its uploaded filter file, the filter
+ *   file's identifiers (export_filter_keys) and any parts; `purged_at` records it. The record itself stays.
  * - part folders left behind by crashed runs are deleted when their export is terminal or no longer exists.
  *   Parts of an unfinished export are left alone: a worker may be about to commit them, and assembly
  *   removes the whole folder anyway.
+ *
+ * Safe with many workers: a batch of expired exports is locked `FOR UPDATE SKIP LOCKED` while its files and
+ * rows are deleted, so two sweeps never take the same export; the files go first and the mark last, in that
+ * transaction, so a sweep that dies half way leaves the export unmarked, and the next sweep finishes it
+ * (deleting what is already gone is no error).
  */
-export async function sweepStorage(db: Db, storage: Storage): Promise<SweepResult> {
-  const expired = await db
-    .update(exports)
-    .set({ resultKey: null, modifiedDate: sql`${exports.modifiedDate}` })
-    .where(and(isNotNull(exports.resultKey), lte(exports.expiresAt, sql`now()`)))
-    .returning({ id: exports.id });
-  for (const { id } of expired) await storage.removePrefix(keys.resultPrefix(id));
+export async function sweepStorage(
+  db: Db,
+  storage: Storage,
+  options: SweepOptions = {},
+): Promise<SweepResult> {
+  const batch = options.batch ?? 100;
+  let expired = 0;
+  for (;;) {
+    const done = await db.transaction(async (tx) => {
+      const rows = await tx
+        .select({ id: exports.id })
+        .from(exports)
+        .where(and(isNull(exports.purgedAt), lte(exports.expiresAt, sql`now()`)))
+        .orderBy(asc(exports.expiresAt))
+        .limit(batch)
+        .for("update", { skipLocked: true });
+      const ids = rows.map((r) => r.id);
+      if (ids.length === 0) return 0;
+      for (const id of ids) {
+        await storage.removePrefix(keys.resultPrefix(id));
+        await storage.removePrefix(keys.uploadPrefix(id));
+        await storage.removePrefix(keys.partsPrefix(id));
+      }
+      await tx.delete(exportFilterKeys).where(inArray(exportFilterKeys.exportId, ids));
+      await tx
+        .update(exports)
+        .set({ resultKey: null, purgedAt: sql`now()`, modifiedDate: sql`${exports.modifiedDate}` })
+        .where(inArray(exports.id, ids));
+      return ids.length;
+    });
+    expired += done;
+    if (done < batch) break;
+  }
 
   const folders = (await storage.list("parts")).map((key) => key.slice("parts/".length));
   const ids = folders.filter((f) => /^[0-9a-f-]{36}$/.test(f));
@@ -43,5 +81,5 @@ export async function sweepStorage(db: Db, storage: Storage): Promise<SweepResul
       orphanedParts++;
     }
   }
-  return { expiredResults: expired.length, orphanedParts };
+  return { expired, orphanedParts };
 }

@@ -50,6 +50,8 @@ async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string
       notBefore: final ? null : sql`now() + ${delay} * interval '1 millisecond'`,
       uploadedParts: final ? [] : exports.uploadedParts,
       finishedAt: final ? sql`now()` : null,
+      // A failed export expires as a completed one does: the retention sweep then deletes what it owns.
+      expiresAt: final ? sql`now() + ${deps.config.retentionMs} * interval '1 millisecond'` : null,
     })
     .where(and(eq(exports.id, row.id), eq(exports.leaseOwner, owner), eq(exports.status, row.status)))
     .returning({ id: exports.id });

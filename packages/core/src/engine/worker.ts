@@ -82,17 +82,15 @@ export class ExportWorker {
 
   /**
    * Retention housekeeping, at most every sweepMs. Several workers sweeping at once is harmless: each expired
-   * row is cleared by one UPDATE, and removing files is idempotent.
+   * export is taken by one sweep (SKIP LOCKED), and removing files is idempotent.
    */
   private async maybeSweep() {
     const sweepMs = this.options.sweepMs ?? 60_000;
     if (sweepMs <= 0 || Date.now() - this.lastSweep < sweepMs) return;
     this.lastSweep = Date.now();
     const swept = await sweepStorage(this.options.db, this.options.storage);
-    if (swept.expiredResults || swept.orphanedParts) {
-      this.log(
-        `swept ${swept.expiredResults} expired result(s), ${swept.orphanedParts} orphaned part folder(s)`,
-      );
+    if (swept.expired || swept.orphanedParts) {
+      this.log(`swept ${swept.expired} expired export(s), ${swept.orphanedParts} orphaned part folder(s)`);
     }
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, count, eq, inArray, sql } from "drizzle-orm";
+import { and, count, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
 import type { Tx } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
@@ -14,7 +14,11 @@ import { ACTIVE_STATUSES } from "./states";
  *   under the same key is a 409);
  * - an identical export (same fingerprint) still in flight for the same user is returned instead of a
  *   second one being started;
- * - at most `maxActive` unfinished exports per user; beyond that 429 with Retry-After.
+ * - at most `maxActive` unfinished exports per user; beyond that 429 with Retry-After;
+ * - a create with a filter file: at most `maxFilterFiles` stored filter files per user (those of exports
+ *   whose retention has not ended, finished or not); beyond that 429 with Retry-After. Counted apart from the
+ *   active limit, since an export whose file matches nothing finishes at once and its file and identifiers
+ *   stay until it expires.
  */
 export type CreateOutcome = "created" | "replayed" | "in_flight";
 
@@ -74,6 +78,9 @@ export interface AdmissionRequest {
   fingerprint: string;
   idempotencyKey?: string;
   maxActive: number;
+  /** The create stores a filter file: it counts against maxFilterFiles. */
+  withFilterFile?: boolean;
+  maxFilterFiles?: number;
 }
 
 /** Returns an existing export to answer with, or null when a new one may be created (inside `tx`). */
@@ -106,6 +113,28 @@ export async function admit(
   const [active] = await tx.select({ n: count() }).from(exports).where(mine);
   if ((active?.n ?? 0) >= request.maxActive) {
     throw tooManyRequests(activeLimitMessage(actor, active?.n ?? 0), RETRY_AFTER_SECONDS);
+  }
+  if (request.withFilterFile && request.maxFilterFiles !== undefined) {
+    const stored = and(
+      eq(exports.requestedBy, actor.id),
+      isNotNull(exports.filterFile),
+      isNull(exports.purgedAt),
+    );
+    const [files] = await tx
+      .select({
+        n: count(),
+        // When the first of them expires and its file is deleted (the sweep runs soon after).
+        wait: sql<number | null>`ceil(extract(epoch from min(${exports.expiresAt}) - now()))::int`,
+      })
+      .from(exports)
+      .where(stored);
+    if ((files?.n ?? 0) >= request.maxFilterFiles) {
+      throw tooManyRequests(
+        `You already have ${files?.n} stored filter files (the limit is ${request.maxFilterFiles}). ` +
+          "Each is deleted when its export expires; try again then, or export without a filter file.",
+        Math.max(RETRY_AFTER_SECONDS, files?.wait ?? RETRY_AFTER_SECONDS),
+      );
+    }
   }
   return null;
 }

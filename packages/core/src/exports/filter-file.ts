@@ -1,4 +1,5 @@
 import { parse as parseCsv } from "csv-parse/sync";
+import { env } from "../env";
 import { invalid } from "../errors";
 import type { Resource, ResourceField } from "../resources/types";
 
@@ -16,13 +17,16 @@ import type { Resource, ResourceField } from "../resources/types";
  * A first line with several columns, none of them a key field, is clearly CSV with the wrong header: 400,
  * rather than taking whole lines (`a,b`) as identifiers that would silently match nothing.
  *
- * Blank lines and empty cells are skipped; values are trimmed; duplicates are dropped (first one kept);
- * integer keys are stored in canonical form (`007` → `7`). Every problem is an INVALID error under
- * `filter_file`.
+ * Blank lines and empty cells are skipped; values are trimmed; integer keys are stored in canonical form
+ * (`007` → `7`); repeats are stored once (the export_filter_keys primary key keeps one of each). Every
+ * problem is an INVALID error under `filter_file`.
+ *
+ * Memory: the file is read as a stream of values, twice — once to check it, once (identifiers()) while its
+ * values are inserted — never as an array of lines or of identifiers. A file costs its decoded text (at most
+ * twice its size) plus one value at a time: 10 MB of newlines once cost +365 MB of RSS, split into lines.
  */
 
 export const MAX_FILTER_FILE_BYTES = 10 * 1024 * 1024;
-export const MAX_FILTER_IDENTIFIERS = 1_000_000;
 /** Longer than any key we have (a SKU is ≤ 64); also keeps a line from becoming a giant index entry. */
 export const MAX_IDENTIFIER_LENGTH = 255;
 /** Per-line problems reported, at most (then "… and N more"). */
@@ -43,8 +47,18 @@ export interface ParsedFilterFile {
   /** The resource field the identifiers are values of (exports.filter_key_field). */
   keyField: string;
   mode: "csv" | "lines";
-  /** Distinct identifiers, in the order first seen. */
-  identifiers: string[];
+  /** Identifiers in the file: its non-blank values, repeats included (what the cap counts). */
+  count: number;
+  /**
+   * The identifiers in their stored form, in file order, repeats included: read again from the file on each
+   * call, one at a time (nothing holds them all).
+   */
+  identifiers(): Generator<string>;
+}
+
+export interface FilterFileOptions {
+  /** Identifiers one file may hold (default FILTER_FILE_MAX_IDENTIFIERS); beyond it the file is refused. */
+  maxIdentifiers?: number;
 }
 
 export type FilterFileCheck<T> = { ok: true; value: T } | { ok: false; errors: string[] };
@@ -81,10 +95,33 @@ export function decodeFilterFile(content: Uint8Array): FilterFileCheck<string> {
   return { ok: true, value: text };
 }
 
-/** Splits on CRLF, LF or a lone CR. */
-function lines(text: string): string[] {
-  return text.split(/\r\n|\n|\r/);
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+
+/** A value of the file and the line it starts on (undefined: a CSV row too short for the key column). */
+interface Cell {
+  value: string | undefined;
+  line: number;
 }
+
+/** The non-empty lines of text (CRLF, LF or a lone CR end one), lazily: no array of lines is ever made. */
+function* lineCells(text: string): Generator<Cell> {
+  const n = text.length;
+  let start = 0;
+  let line = 1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== LF && c !== CR) continue;
+    if (i > start) yield { value: text.slice(start, i), line };
+    if (c === CR && text.charCodeAt(i + 1) === LF) i++;
+    start = i + 1;
+    line++;
+  }
+  if (start < n) yield { value: text.slice(start), line };
+}
+
+class CsvProblem extends Error {}
 
 function parseHeader(line: string, delimiter: string): string[] | null {
   if (line.length > MAX_HEADER_LENGTH) return null;
@@ -95,10 +132,6 @@ function parseHeader(line: string, delimiter: string): string[] | null {
     return null;
   }
 }
-
-const QUOTE = 34;
-const LF = 10;
-const CR = 13;
 
 /** Line breaks (CRLF, LF or CR) in text[from, to). */
 function countLineBreaks(text: string, from: number, to: number): number {
@@ -112,19 +145,13 @@ function countLineBreaks(text: string, from: number, to: number): number {
 
 /**
  * Reads one column of every record after the header (the first non-blank record) of RFC 4180 CSV: quoted
- * fields with doubled quotes and line breaks, CRLF/LF/CR records, ragged rows. `onValue` gets the cell (or
- * undefined for a short row) and the line the record starts on; returning false stops the scan. Returns the
- * problem with malformed CSV, or null.
+ * fields with doubled quotes and line breaks, CRLF/LF/CR records, ragged rows. Yields the cell (undefined for
+ * a short row) and the line its record starts on, one record at a time; malformed CSV throws a CsvProblem.
  *
  * The header line is parsed with csv-parse (see detectHeader); the body is scanned here, in one linear pass,
  * because csv-parse takes seconds on a 10 MB file with a million records and this runs in a request.
  */
-function scanCsvColumn(
-  text: string,
-  delimiter: string,
-  column: number,
-  onValue: (value: string | undefined, line: number) => boolean,
-): string | null {
+function* csvColumn(text: string, delimiter: string, column: number): Generator<Cell> {
   const delim = delimiter.charCodeAt(0);
   const n = text.length;
   let i = 0;
@@ -144,7 +171,7 @@ function scanCsvColumn(
         let start = i + 1;
         for (;;) {
           const q = text.indexOf('"', start);
-          if (q === -1) return `a quoted value opened on line ${line} is never closed.`;
+          if (q === -1) throw new CsvProblem(`a quoted value opened on line ${line} is never closed.`);
           line += countLineBreaks(text, start, q);
           if (text.charCodeAt(q + 1) === QUOTE) {
             parts.push(text.slice(start, q + 1));
@@ -158,7 +185,7 @@ function scanCsvColumn(
         value = parts.join("");
         const c = text.charCodeAt(i);
         if (i < n && c !== delim && c !== LF && c !== CR) {
-          return `line ${line}: unexpected character after a closing quote.`;
+          throw new CsvProblem(`line ${line}: unexpected character after a closing quote.`);
         }
       } else {
         let j = i;
@@ -190,9 +217,8 @@ function scanCsvColumn(
       headerSeen = true;
       continue;
     }
-    if (!onValue(taken, recordLine)) return null;
+    yield { value: taken, line: recordLine };
   }
-  return null;
 }
 
 interface HeaderChoice {
@@ -249,19 +275,27 @@ function normalise(field: ResourceField, value: string): { value: string } | { e
 }
 
 /**
- * Parses a filter file for a resource (see the module comment). Returns every problem found, up to a
- * limit, rather than the first.
+ * Checks a filter file for a resource (see the module comment), reading it once as a stream of values.
+ * Returns every problem found, up to a limit, rather than the first; or what identifiers() will read.
  */
-export function checkFilterFile(resource: Resource, content: Uint8Array): FilterFileCheck<ParsedFilterFile> {
+export function checkFilterFile(
+  resource: Resource,
+  content: Uint8Array,
+  options: FilterFileOptions = {},
+): FilterFileCheck<ParsedFilterFile> {
+  const maxIdentifiers = options.maxIdentifiers ?? env().FILTER_FILE_MAX_IDENTIFIERS;
   const decoded = decodeFilterFile(content);
   if (!decoded.ok) return decoded;
   const text = decoded.value;
-  const all = lines(text);
-  const firstIndex = all.findIndex((l) => l.trim() !== "");
-  if (firstIndex === -1) {
-    return { ok: false, errors: ["The filter file contains no identifiers."] };
+  let firstLine: string | undefined;
+  for (const cell of lineCells(text)) {
+    if (cell.value?.trim()) {
+      firstLine = cell.value;
+      break;
+    }
   }
-  const header = detectHeader(resource, all[firstIndex] ?? "");
+  if (firstLine === undefined) return { ok: false, errors: ["The filter file contains no identifiers."] };
+  const header = detectHeader(resource, firstLine);
   if (header === "no-key-column") {
     const names = resource.filterFileKeys.join(" or ");
     return {
@@ -273,54 +307,60 @@ export function checkFilterFile(resource: Resource, content: Uint8Array): Filter
   }
 
   const keyField = keyFieldOf(resource, header ? header.keyField : (resource.filterFileKeys[0] ?? ""));
-  const seen = new Set<string>();
+  const cells = () => (header ? csvColumn(text, header.delimiter, header.column) : lineCells(text));
   const errors: string[] = [];
   let badLines = 0;
-  let tooMany = false;
-  const take = (raw: string | undefined, line: number) => {
-    const value = (raw ?? "").trim();
-    if (value === "") return;
-    const result = normalise(keyField, value);
-    if ("error" in result) {
-      badLines++;
-      if (errors.length < MAX_LINE_ERRORS) errors.push(`Line ${line}: ${result.error}`);
-      return;
+  let count = 0;
+  try {
+    for (const cell of cells()) {
+      const value = (cell.value ?? "").trim();
+      if (value === "") continue;
+      const result = normalise(keyField, value);
+      if ("error" in result) {
+        badLines++;
+        if (errors.length < MAX_LINE_ERRORS) errors.push(`Line ${cell.line}: ${result.error}`);
+        continue;
+      }
+      if (++count > maxIdentifiers) break;
     }
-    if (seen.has(result.value)) return;
-    if (seen.size >= MAX_FILTER_IDENTIFIERS) {
-      tooMany = true;
-      return;
-    }
-    seen.add(result.value);
-  };
-
-  if (header) {
-    const problem = scanCsvColumn(text, header.delimiter, header.column, (value, line) => {
-      take(value, line);
-      return !tooMany;
-    });
-    if (problem) return { ok: false, errors: [`The filter file is not valid CSV: ${problem}`] };
-  } else {
-    for (let i = firstIndex; i < all.length && !tooMany; i++) take(all[i], i + 1);
+  } catch (err) {
+    if (!(err instanceof CsvProblem)) throw err;
+    return { ok: false, errors: [`The filter file is not valid CSV: ${err.message}`] };
   }
 
   if (badLines > errors.length) errors.push(`… and ${badLines - errors.length} more lines with errors.`);
-  if (tooMany) {
+  if (count > maxIdentifiers) {
     errors.unshift(
-      `The filter file has more than ${MAX_FILTER_IDENTIFIERS.toLocaleString("en-US")} identifiers; split it into several exports.`,
+      `The filter file has more than ${maxIdentifiers.toLocaleString("en-US")} identifiers; split it into several exports.`,
     );
   }
   if (errors.length > 0) return { ok: false, errors };
-  if (seen.size === 0) return { ok: false, errors: ["The filter file contains no identifiers."] };
+  if (count === 0) return { ok: false, errors: ["The filter file contains no identifiers."] };
   return {
     ok: true,
-    value: { keyField: keyField.name, mode: header ? "csv" : "lines", identifiers: [...seen] },
+    value: {
+      keyField: keyField.name,
+      mode: header ? "csv" : "lines",
+      count,
+      *identifiers() {
+        for (const cell of cells()) {
+          const value = (cell.value ?? "").trim();
+          if (value === "") continue;
+          const result = normalise(keyField, value);
+          if ("value" in result) yield result.value;
+        }
+      },
+    },
   };
 }
 
 /** As checkFilterFile, throwing the domain's INVALID error `{"filter_file": [...]}`. */
-export function parseFilterFile(resource: Resource, content: Uint8Array): ParsedFilterFile {
-  const result = checkFilterFile(resource, content);
+export function parseFilterFile(
+  resource: Resource,
+  content: Uint8Array,
+  options: FilterFileOptions = {},
+): ParsedFilterFile {
+  const result = checkFilterFile(resource, content, options);
   if (!result.ok) throw invalid({ filter_file: result.errors });
   return result.value;
 }

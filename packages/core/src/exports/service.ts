@@ -20,6 +20,7 @@ import {
   checkFilterFile,
   decodeFilterFile,
   type FilterFile,
+  type FilterFileOptions,
   type ParsedFilterFile,
   safeFileName,
 } from "./filter-file";
@@ -34,12 +35,17 @@ function visibleTo(actor: Actor): SQL | undefined {
 }
 
 /**
- * Validates everything before answering, so a client sees every problem at once: the body's shape
- * (shared zod schema), the request path (a registered list with valid filters), the fields (known to
+ * Validates everything before answering, so a client sees every problem at once, in one 400: the body's
+ * shape (shared zod schema), the request path (a registered list with valid filters), the fields (known to
  * that list, no repeats) and the filter file (its content, read by the resource's key fields; without a
- * resource, at least its size and encoding).
+ * resource, at least its size and encoding). Each check runs whatever the others found (a bad format_type
+ * does not hide an unknown field).
+ *
+ * The one dependency: fields and the filter file's key column belong to a resource, so while the request path
+ * names none (missing, unknown, a URL, a bad filter) the path's error alone speaks for the fields; they are
+ * not reported as unknown to a list nobody named.
  */
-function validateCreate(input: unknown, filterFile?: FilterFile) {
+function validateCreate(input: unknown, filterFile: FilterFile | undefined, fileOptions: FilterFileOptions) {
   const errors = new FieldErrorCollector();
   const parsed = createExportInput.safeParse(input);
   if (!parsed.success) {
@@ -56,10 +62,13 @@ function validateCreate(input: unknown, filterFile?: FilterFile) {
       for (const m of err.fields.request_path ?? []) errors.add("request_path", m);
     }
   }
-  if (resource && parsed.success) {
+  // The fields' own shape (a list of strings, at most 100) is the schema's; their names are checked whenever
+  // that shape is right, whatever else the body got wrong.
+  const fields = createExportInput.shape.request_fields.safeParse(raw.request_fields);
+  if (resource && fields.success) {
     const names = new Set(resource.fields.map((f) => f.name));
     const seen = new Set<string>();
-    for (const field of parsed.data.request_fields) {
+    for (const field of fields.data) {
       if (!names.has(field)) {
         errors.add(
           "request_fields",
@@ -72,7 +81,7 @@ function validateCreate(input: unknown, filterFile?: FilterFile) {
   }
   let filter: ParsedFilterFile | undefined;
   if (filterFile && resource) {
-    const check = checkFilterFile(resource, filterFile.content);
+    const check = checkFilterFile(resource, filterFile.content, fileOptions);
     if (check.ok) filter = check.value;
     else for (const m of check.errors) errors.add("filter_file", m);
   } else if (filterFile) {
@@ -98,6 +107,8 @@ export interface CreateExportOptions {
   idempotencyKey?: string;
   /** Limit of unfinished exports per user (default MAX_ACTIVE_EXPORTS_PER_USER). */
   maxActivePerUser?: number;
+  /** Limit of stored filter files per user (default MAX_FILTER_FILES_PER_USER). */
+  maxFilterFilesPerUser?: number;
 }
 
 /**
@@ -152,7 +163,9 @@ export async function createExportWithOutcome(
   input: unknown,
   options: CreateExportOptions = {},
 ): Promise<{ export: ExportDto; outcome: CreateOutcome }> {
-  const { data, resource, filter } = validateCreate(input, options.filterFile);
+  const { data, resource, filter } = validateCreate(input, options.filterFile, {
+    maxIdentifiers: env().FILTER_FILE_MAX_IDENTIFIERS,
+  });
   const idempotencyKey = checkIdempotencyKey(options.idempotencyKey);
   const values = {
     requestPath: data.request_path.trim(),
@@ -171,6 +184,8 @@ export async function createExportWithOutcome(
     fingerprint,
     idempotencyKey,
     maxActive: options.maxActivePerUser ?? env().MAX_ACTIVE_EXPORTS_PER_USER,
+    withFilterFile: filter !== undefined,
+    maxFilterFiles: options.maxFilterFilesPerUser ?? env().MAX_FILTER_FILES_PER_USER,
   };
   const id = randomUUID();
   let uploadKey: string | null = null;
@@ -205,12 +220,19 @@ export async function createExportWithOutcome(
         })
         .returning();
       if (!inserted) throw new Error("insert returned no row");
-      for (let i = 0; filter && i < filter.identifiers.length; i += FILTER_KEYS_CHUNK) {
-        const chunk = filter.identifiers.slice(i, i + FILTER_KEYS_CHUNK);
-        await tx.execute(
-          sql`insert into ${exportFilterKeys} (export_id, value) select ${id}, unnest(${sql.param(chunk)}::text[])`,
+      // The file is read again as it is inserted, a chunk at a time; a repeated identifier is stored once.
+      const insertKeys = (chunk: string[]) =>
+        tx.execute(
+          sql`insert into ${exportFilterKeys} (export_id, value) select ${id}, unnest(${sql.param(chunk)}::text[]) on conflict do nothing`,
         );
+      let chunk: string[] = [];
+      for (const value of filter?.identifiers() ?? []) {
+        chunk.push(value);
+        if (chunk.length < FILTER_KEYS_CHUNK) continue;
+        await insertKeys(chunk);
+        chunk = [];
       }
+      if (chunk.length > 0) await insertKeys(chunk);
       // Delivered when the transaction commits.
       await notifyRunnable(tx, inserted.id);
       return { row: inserted, outcome: "created" as const };
@@ -317,7 +339,13 @@ export async function cancelExport(
   if (!isUuid(id)) throw notFound();
   const [cancelled] = await db
     .update(exports)
-    .set({ status: "cancelled", uploadedParts: [] })
+    // A cancelled export expires as a finished one does: the retention sweep then deletes what it owns.
+    .set({
+      status: "cancelled",
+      uploadedParts: [],
+      finishedAt: sql`now()`,
+      expiresAt: sql`now() + ${env().EXPORT_RETENTION_DAYS * 86_400_000} * interval '1 millisecond'`,
+    })
     .where(and(eq(exports.id, id), inArray(exports.status, ACTIVE_STATUSES)))
     .returning();
   if (cancelled) {

@@ -19,26 +19,38 @@ export interface ClientInfo {
 }
 
 /**
- * The client's address from X-Forwarded-For, the way Django REST framework's NUM_PROXIES reads it: with N
- * proxies in front that each append the address they saw, the client is the N-th entry from the right.
- *
- * Route handlers get no socket address from Next.js; `next start` puts it into X-Forwarded-For when the
- * request has none. With NUM_PROXIES=0 (the app exposed directly) the last entry is that address, unless the
- * client sent the header itself, which nothing at this layer can tell apart: per-address sign-in throttling
- * is then only as good as the client's honesty, while per-username throttling holds regardless. In
- * production, run behind a reverse proxy that appends (or overwrites) X-Forwarded-For and set NUM_PROXIES.
+ * The client's address, the way Django REST framework's NUM_PROXIES reads it:
+ * - NUM_PROXIES=0 (the default: the app exposed directly): the socket's address. X-Forwarded-For is ignored,
+ *   since any client can send it and a forged one would dodge per-address sign-in throttling.
+ * - NUM_PROXIES=N ≥ 1 (N reverse proxies in front, each appending the address it saw): the N-th entry of
+ *   X-Forwarded-For from the right (the leftmost when there are fewer); the socket's address when the header
+ *   is absent.
  */
-export function clientAddress(headers: Headers, numProxies: number): string | null {
+export function clientAddress(
+  headers: Headers,
+  socketAddress: string | null,
+  numProxies: number,
+): string | null {
+  const socket = socketAddress?.slice(0, 64) || null;
+  if (numProxies <= 0) return socket;
   const entries = (headers.get("x-forwarded-for") ?? "")
     .split(",")
     .map((e) => e.trim())
     .filter((e) => e !== "");
-  if (entries.length === 0) return null;
-  const index = entries.length - Math.min(Math.max(numProxies, 1), entries.length);
-  return entries[index]?.slice(0, 64) ?? null;
+  if (entries.length === 0) return socket;
+  return entries[entries.length - Math.min(numProxies, entries.length)]?.slice(0, 64) ?? socket;
 }
 
-export function clientInfo(headers: Headers, url?: string, numProxies = env().NUM_PROXIES): ClientInfo {
+export interface ClientInfoOptions {
+  /** The request URL (its scheme decides `Secure` when no proxy says X-Forwarded-Proto). */
+  url?: string;
+  /** The address of the socket the request came in on (http/socket-address.ts), or null. */
+  socketAddress?: string | null;
+  numProxies?: number;
+}
+
+export function clientInfo(headers: Headers, options: ClientInfoOptions = {}): ClientInfo {
+  const { url, socketAddress = null, numProxies = env().NUM_PROXIES } = options;
   const forwardedProto = headers.get("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
   let https = forwardedProto === "https";
   if (!forwardedProto && url) {
@@ -49,7 +61,7 @@ export function clientInfo(headers: Headers, url?: string, numProxies = env().NU
     }
   }
   return {
-    ip: clientAddress(headers, numProxies),
+    ip: clientAddress(headers, socketAddress, numProxies),
     userAgent: headers.get("user-agent"),
     secure: https,
   };

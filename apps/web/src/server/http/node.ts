@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { rememberSocketAddress } from "./socket-address";
 import { StringResponse } from "./string-response";
 
 /**
@@ -24,8 +25,8 @@ function originOf(req: IncomingMessage): string {
 }
 
 /**
- * The fetch Request of a node request. X-Forwarded-For gets the socket's address when the request has none, as `next start` does
- * (see auth/request.ts for how the client address is read).
+ * The fetch Request of a node request. The socket's address goes beside it (socket-address.ts), where no
+ * client can write; headers are passed on as sent (auth/request.ts decides whether X-Forwarded-For counts).
  */
 export function toFetchRequest(req: IncomingMessage): Request {
   const headers = new Headers();
@@ -35,8 +36,6 @@ export function toFetchRequest(req: IncomingMessage): Request {
     if (name.startsWith(":")) continue;
     headers.append(name, req.rawHeaders[i + 1] as string);
   }
-  if (!headers.has("x-forwarded-for") && req.socket.remoteAddress)
-    headers.set("x-forwarded-for", req.socket.remoteAddress);
   const method = (req.method ?? "GET").toUpperCase();
   // No AbortSignal (it costs a third of the Request): a client that goes away errors the body stream, and
   // cancels the answer's body (sendFetchResponse).
@@ -45,7 +44,9 @@ export function toFetchRequest(req: IncomingMessage): Request {
     init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
     init.duplex = "half";
   }
-  return new Request(new URL(req.url ?? "/", originOf(req)), init);
+  const request = new Request(new URL(req.url ?? "/", originOf(req)), init);
+  rememberSocketAddress(request, req.socket.remoteAddress);
+  return request;
 }
 
 /** Writes a fetch Response to a node response, streaming its body with backpressure. */

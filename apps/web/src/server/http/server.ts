@@ -1,11 +1,9 @@
 import { createServer, type Server } from "node:http";
 import { bindStorage, env, storageDirOf } from "@exports/core";
 import next from "next";
-import { isApiPath } from "../api/routes";
 import { closeDb, getDb } from "../db";
 import { getStorage } from "../storage";
-import { dispatchApi, rejectUnservable } from "./dispatch";
-import { serveFetch } from "./node";
+import { answerClientError, createRequestListener } from "./listener";
 
 export interface WebServerOptions {
   dev: boolean;
@@ -17,20 +15,6 @@ export interface WebServerOptions {
 export interface WebServer {
   server: Server;
   close(): Promise<void>;
-}
-
-/** The path of a request target ("/x?y" or an absolute "http://h/x?y"), without the query. */
-function pathOf(target: string | undefined): string {
-  const raw = target ?? "/";
-  if (raw.startsWith("/")) {
-    const q = raw.indexOf("?");
-    return q === -1 ? raw : raw.slice(0, q);
-  }
-  try {
-    return new URL(raw).pathname;
-  } catch {
-    return "/";
-  }
 }
 
 /**
@@ -47,19 +31,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const handleNext = app.getRequestHandler();
   await app.prepare();
 
-  server.on("request", (req, res) => {
-    const served = isApiPath(pathOf(req.url))
-      ? serveFetch(req, res, dispatchApi, rejectUnservable)
-      : handleNext(req, res);
-    served.catch((err: unknown) => {
-      console.error("[web] unexpected error", err);
-      if (!res.headersSent) {
-        res.statusCode = 500;
-        res.setHeader("Content-Type", "application/json");
-        res.end(JSON.stringify({ detail: "A server error occurred." }));
-      } else res.destroy();
-    });
-  });
+  server.on("request", createRequestListener(handleNext));
+  server.on("clientError", answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, () => {

@@ -32,7 +32,7 @@ export function mediaType(req: Request): string {
   return (req.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 }
 
-function tooLarge(maxBytes: number) {
+export function tooLarge(maxBytes: number): DomainError {
   return new DomainError("PAYLOAD_TOO_LARGE", `Request body is larger than ${maxBytes} bytes.`);
 }
 

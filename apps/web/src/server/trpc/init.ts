@@ -42,6 +42,8 @@ export interface TRPCContext {
 export interface RequestContextOptions {
   /** The request URL (its scheme decides `Secure` when no proxy says X-Forwarded-Proto). */
   url?: string;
+  /** The address of the socket the request came in on, or null (see auth/request.ts clientAddress). */
+  socketAddress?: string | null;
   /** Where cookies go: the fetch adapter's `resHeaders`. Without it (a server-side caller) none are set. */
   setCookie?: SetCookie;
 }
@@ -52,7 +54,7 @@ export function createContextFromHeaders(
   headers: Headers,
   options: RequestContextOptions = {},
 ): TRPCContext {
-  const client = clientInfo(headers, options.url);
+  const client = clientInfo(headers, { url: options.url, socketAddress: options.socketAddress ?? null });
   const setCookie: SetCookie = options.setCookie ?? (() => {});
   let auth: Promise<RequestAuth> | undefined;
   return {
@@ -82,11 +84,15 @@ const t = initTRPC.context<TRPCContext>().create({
     const cause = error.cause;
     const domain = asDomainError(cause);
     const fieldErrors = domain?.fields ?? (cause instanceof ZodError ? zodFieldErrors(cause) : undefined);
+    // A genuine bug's message (a driver error carries SQL and parameters) stays in the server log, as the
+    // REST door's 500 does; an input that fails its schema is said in the REST door's field errors, never as
+    // zod's own dump of issues (its message).
+    let message = shape.message;
+    if (error.code === "INTERNAL_SERVER_ERROR" && !domain) message = "A server error occurred.";
+    else if (cause instanceof ZodError) message = "Invalid input.";
     return {
       ...shape,
-      // A genuine bug's message (a driver error carries SQL and parameters) stays in the server log, as the
-      // REST door's 500 does.
-      message: error.code === "INTERNAL_SERVER_ERROR" && !domain ? "A server error occurred." : shape.message,
+      message,
       // Never send a stack trace to a client.
       data: {
         ...shape.data,

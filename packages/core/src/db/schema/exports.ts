@@ -75,8 +75,13 @@ export const exports = pgTable(
     filterKeyField: varchar("filter_key_field", { length: 64 }),
     startedAt: timestamp("started_at", { withTimezone: true, precision: 3 }),
     finishedAt: timestamp("finished_at", { withTimezone: true, precision: 3 }),
-    /** When the result file expires (retention). */
+    /**
+     * When the export's retention ends: set when it finishes (completed, failed or cancelled). Then the
+     * retention sweep deletes everything it owns (result, filter file, its identifiers, parts).
+     */
     expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }),
+    /** When the retention sweep deleted what the export owned; null while anything may remain. */
+    purgedAt: timestamp("purged_at", { withTimezone: true, precision: 3 }),
     /** The client's `Idempotency-Key` for the create request, unique per user. */
     idempotencyKey: varchar("idempotency_key", { length: 255 }),
     /** SHA-256 of what the export would produce (path, fields, format, language, filter file). */
@@ -90,6 +95,8 @@ export const exports = pgTable(
     uniqueIndex("exports_idempotency_idx")
       .on(t.requestedBy, t.idempotencyKey)
       .where(sql`idempotency_key is not null`),
+    // The retention sweep: exports whose retention ended and whose files are not deleted yet.
+    index("exports_expiry_idx").on(t.expiresAt).where(sql`purged_at is null and expires_at is not null`),
     // The workers' claim query: unfinished exports, the least recently touched first (fair interleaving).
     index("exports_claim_idx")
       .on(t.modifiedDate)

@@ -1,0 +1,14 @@
+/**
+ * The address of the socket a fetch Request came in on, kept beside the Request (never in a header, which a
+ * client could send itself). toFetchRequest records it; the auth door reads it (auth/request.ts).
+ */
+const addresses = new WeakMap<Request, string>();
+
+export function rememberSocketAddress(req: Request, address: string | undefined): void {
+  if (address) addresses.set(req, address);
+}
+
+/** The socket's address, or null for a Request that did not come from a socket (tests, server calls). */
+export function socketAddressOf(req: Request): string | null {
+  return addresses.get(req) ?? null;
+}
