@@ -15,7 +15,7 @@ import {
 } from "@exports/core";
 import { z } from "zod";
 import { MAX_JSON_BODY_BYTES } from "../rest/body";
-import { MAX_MULTIPART_BODY_BYTES } from "../rest/multipart";
+import { MAX_FORM_PARTS, MAX_MULTIPART_BODY_BYTES } from "../rest/multipart";
 import seed from "./omnitron-exports.seed.openapi.json";
 
 /**
@@ -323,7 +323,7 @@ function ourComponents() {
     ),
     Gone: detail("The result file has expired or was removed.", "The export file is no longer available."),
     PayloadTooLarge: detail(
-      `The body is too large (JSON: ${MAX_JSON_BODY_BYTES} bytes; multipart: ${MAX_MULTIPART_BODY_BYTES} bytes).`,
+      `The body is too large (JSON: ${MAX_JSON_BODY_BYTES} bytes; multipart: ${MAX_MULTIPART_BODY_BYTES} bytes or more than ${MAX_FORM_PARTS} parts).`,
       `Request body is larger than ${MAX_JSON_BODY_BYTES} bytes.`,
     ),
     UnsupportedMediaType: detail(
@@ -443,7 +443,7 @@ function createOperation(): Json {
     operationId: "exports_create",
     summary: "Create an export",
     description:
-      "Creates an export of a registered list (`request_path`) with its filters, the chosen columns, format and language; the caller owns it. It starts `waiting`; workers take it from there. Send JSON, or `multipart/form-data` with a `filter_file` that restricts the export to the records it names. Abuse limits: at most MAX_ACTIVE_EXPORTS_PER_USER unfinished exports per user (429 with Retry-After); an identical export already in flight is returned with 200 instead of a second one; a repeat under the same `Idempotency-Key` returns the first result (201, `Idempotent-Replayed: true`), and the same key with a different request is a 409.",
+      "Creates an export of a registered list (`request_path`) with its filters, the chosen columns, format and language; the caller owns it. It starts `waiting`; workers take it from there. Send JSON, or `multipart/form-data` with a `filter_file` that restricts the export to the records it names. Abuse limits: at most MAX_ACTIVE_EXPORTS_PER_USER unfinished exports per user and MAX_FILTER_FILES_PER_USER stored filter files (429 with Retry-After); an identical export already in flight is returned with 200 instead of a second one; a repeat under the same `Idempotency-Key` returns the first result (201, `Idempotent-Replayed: true`), and the same key with a different request is a 409.",
     tags: ["Exports"],
     parameters: [
       {
