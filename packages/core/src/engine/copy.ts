@@ -8,7 +8,7 @@ import type { RowEncoder } from "./formats/types";
 
 /**
  * Reading a page with `COPY (SELECT …) TO STDOUT`: PostgreSQL streams the rows as CSV text, the worker parses
- * them as they arrive and encodes each row into the part (neutralisation, quoting, JSON, XLSX cells), so
+ * them as they arrive and encodes each row into the part (CSV quoting and neutralisation, JSON, XLSX cells), so
  * nothing holds a page and PostgreSQL and the worker run side by side.
  */
 

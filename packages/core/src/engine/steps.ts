@@ -534,6 +534,7 @@ export async function assembleExport(
   const input: AssembleInput = {
     fields: scope.fields,
     language: row.language,
+    rows: row.collectedCount,
     partsBytes: sizes.every((n) => n !== null) ? sizes.reduce((a: number, n) => a + (n ?? 0), 0) : undefined,
     parts: async function* () {
       for (const key of row.uploadedParts) {

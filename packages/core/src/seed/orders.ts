@@ -14,7 +14,7 @@ const SEEDED_NUMBER = "^ORD-[0-9]{1,18}$";
  *
  * Every status occurs (in turn: n % 6 indexes ORDER_STATUSES), refunded orders have negative amounts (typed
  * numbers, which a file must keep as numbers), and a few customer emails are deliberately hostile: text
- * that starts with `+` or `-` (a formula in a spreadsheet, so files neutralise it) and non-ASCII domains.
+ * that starts with `+` or `-` (a formula in a spreadsheet, so CSV files neutralise it) and non-ASCII domains.
  */
 export async function seedOrders(
   db: Db,

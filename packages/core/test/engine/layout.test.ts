@@ -38,6 +38,7 @@ function input(keys: string[]): AssembleInput {
   return {
     fields,
     language: "tr",
+    rows: keys.length === 0 ? 0 : records.length,
     parts: async function* () {
       for (const key of keys)
         yield { read: (range) => storage.read(key, range), size: () => storage.size(key) };

@@ -1,3 +1,4 @@
+import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
 import type { ExportFormat } from "../../src/db/schema";
@@ -12,6 +13,7 @@ import {
   parseCsvFile,
   parseXlsxFile,
   readResult,
+  readXlsxWithSheetJs,
   tempStorage,
 } from "./helpers";
 
@@ -79,9 +81,10 @@ describe.each(FORMATS)("%s exports of orders equal the listed records", (format)
   });
 });
 
-describe("formula neutralisation: text vs typed numbers", () => {
+describe("formula-like text: neutralised in CSV only, exact in JSON and XLSX; numbers stay numbers", () => {
   const PATH = "/api/v1/orders/?id__in=997,1000,1994,5";
   const FIELDS = ["number", "customer_email", "amount", "status"];
+  const HOSTILE = ["-iade.997@örnek.com.tr", "+905000001000@example.invalid", "-iade.1994@örnek.com.tr"];
 
   it("CSV: a text cell starting with + or - gets an apostrophe; a negative amount stays a number", async () => {
     const { data } = await runExport(PATH, "csv", FIELDS);
@@ -94,28 +97,30 @@ describe("formula neutralisation: text vs typed numbers", () => {
     ]);
   });
 
-  it("JSON: the same text neutralised; amounts as the API's decimal strings", async () => {
+  it("JSON: the text exactly as the list has it, no apostrophe; amounts as the API's decimal strings", async () => {
     const { data } = await runExport(PATH, "json", FIELDS);
     const parsed = JSON.parse(data.toString("utf8")) as Record<string, string>[];
-    expect(parsed.map((r) => r.customer_email?.slice(0, 2))).toEqual([
-      expect.stringMatching(/^[a-z]{2}$/),
-      "'-",
-      "'+",
-      "'-",
-    ]);
+    expect(parsed.slice(1).map((r) => r.customer_email)).toEqual(HOSTILE);
     expect(parsed[0]?.amount).toBe("-4492.92");
   });
 
-  it("XLSX: a negative amount is a numeric cell, the hostile emails are text with an apostrophe", async () => {
+  it("XLSX: a negative amount is a numeric cell; the hostile emails are string cells, exactly the text", async () => {
     const { data } = await runExport(PATH, "xls", FIELDS, "tr");
     const [header, ...body] = await parseXlsxFile(data);
     expect(header).toEqual(["Sipariş No", "Müşteri E-postası", "Tutar", "Durum"]);
     expect(body[0]?.[2]).toBe(-4492.92);
     expect(body.map((r) => typeof r[2])).toEqual(["number", "number", "number", "number"]);
-    expect(body.slice(1).map((r) => r[1])).toEqual([
-      "'-iade.997@örnek.com.tr",
-      "'+905000001000@example.invalid",
-      "'-iade.1994@örnek.com.tr",
+    expect(body.slice(1).map((r) => r[1])).toEqual(HOSTILE);
+    const [sheet] = readXlsxWithSheetJs(data);
+    expect(sheet?.slice(2).map((r) => r[1])).toEqual(HOSTILE);
+    // Strings, never formulas.
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(data as unknown as ArrayBuffer);
+    const cells = [3, 4, 5].map((r) => workbook.worksheets[0]?.getRow(r).getCell(2));
+    expect(cells.map((c) => c?.type)).toEqual([
+      ExcelJS.ValueType.String,
+      ExcelJS.ValueType.String,
+      ExcelJS.ValueType.String,
     ]);
   });
 });

@@ -7,7 +7,9 @@ import { buffer } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
 import { crc32, inflateRawSync } from "node:zlib";
 import ExcelJS from "exceljs";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import * as XLSX from "xlsx";
 import { crc32Combine } from "../../src/engine/formats/crc32";
 import {
   decodeTrailer,
@@ -20,6 +22,13 @@ import { createXlsxWriter } from "../../src/engine/formats/xlsx";
 import { productsResource } from "../../src/resources/products";
 import { fieldsByName } from "../../src/resources/serialize";
 import { LocalStorage } from "../../src/storage";
+import {
+  asExceljsReads,
+  decodeLikeLibreOffice,
+  hostileText,
+  readXlsxWithExceljs,
+  readXlsxWithSheetJs,
+} from "./helpers";
 
 /** Bytes through a page's part stages, as a part file holds them. */
 async function segmentOf(data: Buffer, sheet: number): Promise<Buffer> {
@@ -147,13 +156,14 @@ describe("an XLSX export split into sheets", () => {
     return out;
   }
 
-  async function assemble(parts: Buffer[]) {
+  async function assemble(parts: Buffer[], rows = records.length) {
     const out = new PassThrough();
     const [file] = await Promise.all([
       buffer(out),
       writer.assemble(out, {
         fields,
         language: "en",
+        rows,
         parts: async function* () {
           for (const p of parts) yield memoryPart(p);
         },
@@ -189,14 +199,7 @@ describe("an XLSX export split into sheets", () => {
       return rows;
     });
     expect(body).toEqual(
-      records.map((r) => [
-        r.id,
-        r.sku,
-        r.name.startsWith("=") ? `'${r.name}` : r.name,
-        Number(r.price),
-        r.is_active,
-        r.created_date,
-      ]),
+      records.map((r) => [r.id, r.sku, r.name, Number(r.price), r.is_active, r.created_date]),
     );
   });
 
@@ -231,6 +234,7 @@ describe("an XLSX export split into sheets", () => {
     const layout = await writer.layout?.({
       fields,
       language: "en",
+      rows: records.length,
       parts: async function* () {
         for (const key of keys)
           yield { read: (range) => storage.read(key, range), size: () => storage.size(key) };
@@ -260,6 +264,7 @@ describe("an XLSX export split into sheets", () => {
     const layout = await writer.layout?.({
       fields,
       language: "en",
+      rows: records.length,
       parts: async function* () {
         for (const p of raw) yield memoryPart(p);
       },
@@ -268,8 +273,133 @@ describe("an XLSX export split into sheets", () => {
   });
 
   it("an export without rows is one sheet with the header", async () => {
-    const entries = unzip(await assemble([]));
+    const entries = unzip(await assemble([], 0));
     expect(entries.get("xl/worksheets/sheet1.xml")?.toString()).toContain('<sheetData>\n<row r="1">');
+    expect(entries.get("xl/worksheets/sheet1.xml")?.toString()).toContain('<dimension ref="A1:F1"/>');
     expect(entries.has("xl/worksheets/sheet2.xml")).toBe(false);
+  });
+
+  it("each sheet declares its dimension, from the parts' segments and from raw parts alike", async () => {
+    const cut = pages(4);
+    const raw = cut.map(({ first, rows }) => Buffer.from(writer.encodePage(fields, rows, first).data));
+    const segmented = await Promise.all(
+      raw.map((data, i) => segmentOf(data, Math.floor((cut[i]?.first ?? 0) / SHEET_ROWS))),
+    );
+    for (const parts of [segmented, raw]) {
+      const entries = unzip(await assemble(parts));
+      const dimensions = [1, 2, 3].map(
+        (n) =>
+          /<dimension ref="([^"]+)"\/>/.exec(
+            entries.get(`xl/worksheets/sheet${n}.xml`)?.toString() ?? "",
+          )?.[1],
+      );
+      expect(dimensions).toEqual(["A1:F6", "A1:F6", "A1:F4"]);
+    }
+    // SheetJS reads each sheet over its dimension: every row is there.
+    expect(readXlsxWithSheetJs(await assemble(segmented)).map((s) => s.length)).toEqual([6, 6, 4]);
+  });
+
+  it("decimals show their scale and date-times their seconds: number formats in styles.xml", async () => {
+    const parts = await Promise.all(
+      pages(4).map(({ first, rows }) =>
+        segmentOf(Buffer.from(writer.encodePage(fields, rows, first).data), Math.floor(first / SHEET_ROWS)),
+      ),
+    );
+    const file = await assemble(parts);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(file as unknown as ArrayBuffer);
+    const row = workbook.worksheets[0]?.getRow(3);
+    expect(row?.getCell(4).value).toBe(1.25);
+    expect(row?.getCell(4).numFmt).toBe("0.00");
+    expect(row?.getCell(6).numFmt).toBe("yyyy-mm-dd hh:mm:ss.000");
+    expect(row?.getCell(1).numFmt).toBeUndefined();
+    // As a spreadsheet shows them (SheetJS formats cells as Excel does).
+    const sheet = XLSX.read(file, { type: "buffer" }).Sheets.Export;
+    expect(sheet?.D3?.w).toBe("1.25");
+    expect(sheet?.D2?.w).toBe("0.00");
+    expect(sheet?.F3?.w).toBe("2024-01-02 12:30:00.000");
+  });
+});
+
+describe("XLSX text cells", () => {
+  const writer = createXlsxWriter();
+  const fields = fieldsByName(productsResource, ["id", "name", "attributes"]);
+
+  /** A workbook of one page whose rows hold these names, and each as the one value of a JSON object. */
+  async function workbookOf(names: string[]) {
+    const rows = names.map((name, i) => ({ id: i + 1, name, attributes: { [name]: name } }));
+    const page = writer.encodePage(fields, rows, 0);
+    expect(page.failed).toBe(0);
+    const part = await segmentOf(Buffer.from(page.data), 0);
+    const out = new PassThrough();
+    const [file] = await Promise.all([
+      buffer(out),
+      writer.assemble(out, {
+        fields,
+        language: "en",
+        rows: rows.length,
+        parts: async function* () {
+          yield memoryPart(part);
+        },
+      }),
+    ]);
+    return file;
+  }
+
+  it("hold exactly the text, whatever its characters: read back by exceljs (decoded as Excel and as LibreOffice do) and by SheetJS (random strings)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(hostileText({ nul: true }), { minLength: 1, maxLength: 40 }),
+        async (names) => {
+          const file = await workbookOf(names);
+          const expected = names.map((name, i) => [i + 1, name, JSON.stringify({ [name]: name })]);
+          for (const [[sheet], cells] of [
+            [await readXlsxWithExceljs(file), asExceljsReads(expected)],
+            [await readXlsxWithExceljs(file, decodeLikeLibreOffice), asExceljsReads(expected)],
+            [readXlsxWithSheetJs(file), expected],
+          ] as const) {
+            expect(sheet?.[0]).toEqual(["ID", "Name", "Attributes"]);
+            expect(sheet?.slice(1).map((r) => [r[0], r[1], r[2]])).toEqual(cells);
+          }
+        },
+      ),
+      { seed: 20261212, numRuns: 60 },
+    );
+  });
+
+  it("are inline strings, never formulas: no apostrophe; control characters and a literal _xHHHH_ escaped", async () => {
+    const names = [
+      "=SUM(A1:A2)",
+      "\t+1",
+      "a\r\nb",
+      "_x0041_",
+      "_x0041\t",
+      "_x12\u000b",
+      "_x41_ _x0041 _X0041_ a_b _x_",
+      "\u0001\u001f\u007f",
+      "\ufffe\uffff",
+      " x ",
+    ];
+    const xml =
+      unzip(await workbookOf(names))
+        .get("xl/worksheets/sheet1.xml")
+        ?.toString() ?? "";
+    const cells = [
+      ...xml.matchAll(/<c r="B\d+" t="inlineStr"><is><t( xml:space="preserve")?>(.*?)<\/t><\/is><\/c>/g),
+    ];
+    expect(cells.map((m) => m[2])).toEqual([
+      "=SUM(A1:A2)",
+      "_x0009_+1",
+      "a_x000D__x000A_b",
+      "_x005F_x0041_",
+      "_x005F_x0041_x0009_",
+      "_x005F_x12_x000B_",
+      "_x005F_x41_ _x0041 _x005F_X0041_ a_b _x_",
+      "_x0001__x001F_\u007f",
+      "_xFFFE__xFFFF_",
+      " x ",
+    ]);
+    expect(cells.map((m) => m[1] !== undefined)).toEqual([...names.map(() => false).slice(1), true]);
+    expect(xml).not.toContain("<f>");
   });
 });

@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import type { ResourceField, ValueType } from "../../resources/types";
-import { ascii, fieldText, isFormulaByte, put, putRange, type RowFields } from "./bytes";
+import { ascii, fieldText, put, putRange, type RowFields } from "./bytes";
 import { compactJson } from "./cells";
 import { end, write } from "./io";
 import { encodePageWith, type FormatWriter, type PartFile, type RowEncoder } from "./types";
@@ -34,21 +34,13 @@ const JSON_GROWTH = 6;
 /**
  * A text field as a JSON string, byte by byte, written into `buf` at `at` (room: `(e - s) * JSON_GROWTH + 3`),
  * escaped as JSON.stringify escapes it (quote, backslash, control characters; \b \t \n \f \r short forms,
- * else \u00XX). UTF-8 passes through. `doubled`: the field was quoted by COPY, so each quote inside is doubled.
- * `neutral`: prefix the apostrophe of formula neutralisation. Returns the position after it.
+ * else \u00XX), so the value is the list's own (the REST list is JSON.stringify'd): JSON is no spreadsheet, it gets
+ * no formula neutralisation. UTF-8 passes through. `doubled`: the field was quoted by COPY, so each quote inside
+ * is doubled. Returns the position after it.
  */
-function jsonString(
-  buf: Buffer,
-  at: number,
-  src: Buffer,
-  s: number,
-  e: number,
-  doubled: boolean,
-  neutral: boolean,
-) {
+function jsonString(buf: Buffer, at: number, src: Buffer, s: number, e: number, doubled: boolean) {
   let p = at;
   buf[p++] = 34;
-  if (neutral) buf[p++] = 39;
   for (let k = s; k < e; k++) {
     const b = src[k] as number;
     if (b >= 0x20 && b !== 34 && b !== 92) {
@@ -149,7 +141,7 @@ function genericRowEncoder(fields: readonly ResourceField[]): RowEncoder {
           p = put(buf, p, src[s] === 116 ? TRUE : FALSE);
           break;
         case TEXT:
-          p = jsonString(buf, p, src, s, e, quoted[i] === 1, isFormulaByte(src[s]));
+          p = jsonString(buf, p, src, s, e, quoted[i] === 1);
           break;
         case JSON_TEXT: {
           // Compacted JSON can be longer than its source: written by the writer, then the row's room again.
@@ -200,18 +192,13 @@ function compiledRowEncoder(fields: readonly ResourceField[]): RowEncoder | null
     if (kind === NUMBER) code.push("for (let k = s; k < e; k++) buf[p++] = src[k];");
     else if (kind === BOOLEAN)
       code.push(`if (src[s] === 116) { ${storeBytes(TRUE)} } else { ${storeBytes(FALSE)} }`);
-    else if (kind === TEXT)
-      code.push(`p = jsonString(buf, p, src, s, e, quoted[${i}] === 1, isFormulaByte(src[s]));`);
+    else if (kind === TEXT) code.push(`p = jsonString(buf, p, src, s, e, quoted[${i}] === 1);`);
     else code.push("buf[p++] = 34; for (let k = s; k < e; k++) buf[p++] = src[k]; buf[p++] = 34;");
     code.push("}");
   });
   code.push(`${storeBytes(ROW_END_BYTES)} out.pos = p;`);
-  const factory = new Function(
-    "jsonString",
-    "isFormulaByte",
-    `return function jsonRow(row, out) {\n${code.join("\n")}\n};`,
-  );
-  return factory(jsonString, isFormulaByte) as RowEncoder;
+  const factory = new Function("jsonString", `return function jsonRow(row, out) {\n${code.join("\n")}\n};`);
+  return factory(jsonString) as RowEncoder;
 }
 
 /** JSON's row encoder: compiled for the fields where it can be (`compiled: false`: the generic one, for tests). */
@@ -223,7 +210,7 @@ export function jsonRowEncoder(
 }
 
 /**
- * One JSON array of objects keyed by field name, as the API shows the records (text neutralised). Each row
+ * One JSON array of objects keyed by field name, each value as the REST list shows it (byte for byte). Each row
  * in a part is its object followed by `,\n`; the assembly drops the last separator.
  */
 export const jsonWriter: FormatWriter = {

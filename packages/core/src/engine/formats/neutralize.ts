@@ -1,7 +1,7 @@
 /**
- * OWASP CSV injection: a text cell that starts with `=`, `+`, `-`, `@`, tab or carriage return would be
- * run as a formula by a spreadsheet. Such cells get a leading apostrophe, in every format, so the file
- * shows the text as it is. Numbers and dates are typed, never text, so a negative price stays a number.
+ * OWASP CSV injection: a CSV text cell that starts with `=`, `+`, `-`, `@`, tab or carriage return would be run as
+ * a formula by a spreadsheet opening the file. Such cells get a leading apostrophe in CSV only: JSON is no
+ * spreadsheet, and XLSX text cells are strings, never formulas, so both keep the exact text. Numbers stay numbers.
  */
 export const DANGEROUS = /^[=+\-@\t\r]/;
 

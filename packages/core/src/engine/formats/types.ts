@@ -27,6 +27,8 @@ export type FileSegment = { bytes: Buffer } | { part: number; start?: number; en
 export interface AssembleInput {
   fields: readonly ResourceField[];
   language: string;
+  /** Rows in the parts (the export's collected_count; XLSX numbers them from 0): a sheet declares its dimension. */
+  rows: number;
   /** The parts, in page order. */
   parts: () => AsyncIterable<PartFile>;
   /** The parts' total size in bytes, when known (an XLSX sheet then knows whether it needs ZIP64). */

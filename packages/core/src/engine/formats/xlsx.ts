@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import type { ResourceField, ValueType } from "../../resources/types";
-import { ascii, fieldText, isFormulaByte, put, putRange, type RowFields } from "./bytes";
+import { ascii, fieldText, put, putRange, type RowFields } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
 import { crc32Combine } from "./crc32";
 import { end } from "./io";
@@ -20,9 +20,15 @@ export const XLSX_MAX_ROWS = 1_048_576;
 /** Data rows per sheet (the header takes one). */
 const SHEET_ROWS = XLSX_MAX_ROWS - 1;
 
-/** Style ids in styles.xml: 1 = date-time cells, 2 = the bold header. */
+/** Style ids in styles.xml: 1 = date-time cells, 2 = the bold header, 3… = decimals (one per scale, `styles`). */
 const DATE_STYLE = 1;
 const HEADER_STYLE = 2;
+const FIRST_DECIMAL_STYLE = 3;
+/**
+ * Date-times show to the millisecond, as the list has them: a spreadsheet rounds a time to the unit it shows, so
+ * with seconds alone 10:11:12.600 would show as 10:11:13.
+ */
+const DATE_FORMAT = "yyyy-mm-dd hh:mm:ss.000";
 
 const NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 const NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
@@ -41,38 +47,9 @@ export function columnName(index: number): string {
   return name;
 }
 
-// Characters XML 1.0 cannot carry are dropped (as exceljs does); CR and LF become character references, so a
-// row stays on one line of its part and a CR survives XML's line-end normalisation.
-const XML_ESCAPES: Record<number, string> = { 38: "&amp;", 60: "&lt;", 62: "&gt;", 13: "&#13;", 10: "&#10;" };
-
-/** Text escaped for XML content (used for the header; rows are escaped byte by byte by `xmlString`). */
-export function xmlText(text: string): string {
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const escaped = XML_ESCAPES[c];
-    if (escaped) out += escaped;
-    else if (c >= 32 ? c !== 127 : c === 9) out += text[i];
-  }
-  return out;
-}
-
-/** XML white space (space, tab, LF, CR) at either end: kept with xml:space="preserve". */
-function xmlEdgeSpace(text: string): boolean {
-  const a = text.charCodeAt(0);
-  const b = text.charCodeAt(text.length - 1);
-  return a === 32 || a === 9 || a === 10 || a === 13 || b === 32 || b === 9 || b === 10 || b === 13;
-}
-
-function inlineString(ref: string, text: string, style = ""): string {
-  const space = xmlEdgeSpace(text) ? ' xml:space="preserve"' : "";
-  return `<c r="${ref}"${style} t="inlineStr"><is><t${space}>${xmlText(text)}</t></is></c>`;
-}
-
 const ROW_OPEN = ascii('<row r="');
 const TAG_END = ascii('">');
 const ROW_CLOSE = ascii("</row>\n");
-const NUMBER_OPEN = ascii('"><v>');
 const DATE_OPEN = ascii(`" s="${DATE_STYLE}"><v>`);
 const VALUE_CLOSE = ascii("</v></c>");
 const BOOL_TRUE = ascii('" t="b"><v>1</v></c>');
@@ -96,82 +73,207 @@ const KIND: Record<ValueType, number> = {
   json: JSON_TEXT,
 };
 
-const isXmlSpace = (b: number | undefined) => b === 32 || b === 9 || b === 10 || b === 13;
-
 const AMP = ascii("&amp;");
 const LT = ascii("&lt;");
 const GT = ascii("&gt;");
-const CR = ascii("&#13;");
-const LF = ascii("&#10;");
+/** A literal `_` that readers would take for an escape's start, escaped (see `startsEscape`). */
+const UNDERSCORE = ascii("_x005F_");
+/** Upper-case hex digits for `_xHHHH_` (exceljs decodes only those in shared strings; Excel reads both). */
+const HEX = ascii("0123456789ABCDEF");
 
-/** Most bytes one source byte becomes in `xmlCell` (`&amp;`, `&#13;`). */
-const XML_GROWTH = 5;
-/** Room for a cell's markup besides its text (`<c r="XFD1048576" t="inlineStr"><is><t xml:space…`, `'`). */
+/** What `xmlCell` does with a byte (`BYTE_CASE`): copies it (0), or looks closer. */
+const COPY = 0;
+const CONTROL = 1;
+const QUOTE = 2;
+const AMPERSAND = 3;
+const LESS = 4;
+const GREATER = 5;
+const LOW_LINE = 6;
+const EF = 7;
+const BYTE_CASE = new Uint8Array(256);
+BYTE_CASE.fill(CONTROL, 0, 32);
+BYTE_CASE[34] = QUOTE;
+BYTE_CASE[38] = AMPERSAND;
+BYTE_CASE[60] = LESS;
+BYTE_CASE[62] = GREATER;
+BYTE_CASE[95] = LOW_LINE;
+BYTE_CASE[0xef] = EF;
+
+const isHex = (b: number | undefined) =>
+  b !== undefined && ((b >= 48 && b <= 57) || ((b | 32) >= 97 && (b | 32) <= 102));
+
+/**
+ * Whether the `_` at `src[k]` would be read as the start of an escape once written: `_x` (or `_X`) and 1 to 4 hex
+ * digits, then what is written as a `_` — a `_`, or a character written as `_xHHHH_` (a C0 control, U+FFFE,
+ * U+FFFF). Readers differ: Excel decodes `_xHHHH_`, SheetJS `_XHHHH_` too, LibreOffice `_xH_` to `_xHHHH_` (for
+ * the characters it escapes itself), all left to right. Any other `_` stays as it is (a file whose every `_` was
+ * escaped has been reported to make Excel repair it).
+ */
+function startsEscape(src: Buffer, k: number, e: number): boolean {
+  const x = src[k + 1];
+  if (x !== 120 && x !== 88) return false;
+  let q = k + 2;
+  while (q < e && q < k + 6 && isHex(src[q])) q++;
+  if (q === k + 2 || q >= e) return false;
+  const next = src[q] as number;
+  return next === 95 || next < 32 || (next === 0xef && isNonCharacter(src, q, e));
+}
+
+/** U+FFFE or U+FFFF (EF BF BE, EF BF BF) at `src[k]`: no XML characters. */
+function isNonCharacter(src: Buffer, k: number, e: number): boolean {
+  const last = src[k + 2];
+  return k + 2 < e && src[k + 1] === 0xbf && (last === 0xbe || last === 0xbf);
+}
+
+/** `_xHHHH_` for the UTF-16 unit `code`, written at `p`; returns the position after it. */
+function putEscape(buf: Buffer, p: number, code: number): number {
+  buf[p] = 95;
+  buf[p + 1] = 120;
+  buf[p + 2] = HEX[code >> 12] as number;
+  buf[p + 3] = HEX[(code >> 8) & 15] as number;
+  buf[p + 4] = HEX[(code >> 4) & 15] as number;
+  buf[p + 5] = HEX[code & 15] as number;
+  buf[p + 6] = 95;
+  return p + 7;
+}
+
+/** Most bytes one source byte becomes in `xmlCell` (`_x0009_`, `_x005F_`). */
+const XML_GROWTH = 7;
+/** Room for a cell's markup besides its text (`<c r="XFD1048576" s="…" t="inlineStr"><is><t xml:space…`). */
 const CELL_MARKUP = 96;
 
 /**
- * The rest of an inline-string cell (after `<c r="A2`) written into `buf` at `p`, its text escaped byte by
- * byte as `xmlText` does; returns the position after it. `doubled`: the field was quoted by COPY (each quote
- * inside doubled). `neutral`: prefix the apostrophe. Room: `CELL_MARKUP + (e - s) * XML_GROWTH`.
+ * The rest of an inline-string cell (after `<c r="A2`, and its style if any) written into `buf` at `p`, its text
+ * exactly, escaped byte by byte; returns the position after it. No formula, no apostrophe: a text cell is a string
+ * whatever it starts with. Every character is kept: `&` `<` `>` as entities; what XML 1.0 cannot carry or a reader
+ * would normalise — the C0 controls, tab, LF and CR included, and U+FFFE, U+FFFF — as ECMA-376's `_xHHHH_`
+ * (ST_Xstring), which Excel, LibreOffice and SheetJS decode; a literal `_` that a reader would take for the start
+ * of an escape as `_x005F_` (`startsEscape`), so it reads back as itself. DEL and the C1 controls are legal XML:
+ * copied. `doubled`: the field was quoted by COPY (each quote inside doubled). Room: `CELL_MARKUP + (e - s) *
+ * XML_GROWTH`.
  */
-function xmlCell(
-  buf: Buffer,
-  at: number,
-  src: Buffer,
-  s: number,
-  e: number,
-  doubled: boolean,
-  neutral: boolean,
-) {
-  const preserve = (!neutral && isXmlSpace(src[s])) || (e > s && isXmlSpace(src[e - 1]));
+function xmlCell(buf: Buffer, at: number, src: Buffer, s: number, e: number, doubled: boolean) {
+  // Only a space can be XML white space at an edge: tab, LF and CR are escaped.
+  const preserve = e > s && (src[s] === 32 || src[e - 1] === 32);
   let p = put(buf, at, preserve ? STRING_OPEN_PRESERVE : STRING_OPEN);
-  if (neutral) buf[p++] = 39;
   for (let k = s; k < e; k++) {
     const b = src[k] as number;
-    if (b > 62 ? b !== 127 : b >= 32 && b !== 38 && b !== 60 && b !== 62) {
-      buf[p++] = b;
-      if (b === 34 && doubled) k++;
-    } else if (b === 38) p = put(buf, p, AMP);
-    else if (b === 60) p = put(buf, p, LT);
-    else if (b === 62) p = put(buf, p, GT);
-    else if (b === 13) p = put(buf, p, CR);
-    else if (b === 10) p = put(buf, p, LF);
-    // Other control characters (and DEL) cannot be carried by XML 1.0: dropped.
+    switch (BYTE_CASE[b]) {
+      case COPY:
+        buf[p++] = b;
+        break;
+      case CONTROL:
+        p = putEscape(buf, p, b);
+        break;
+      case QUOTE:
+        buf[p++] = b;
+        if (doubled) k++;
+        break;
+      case AMPERSAND:
+        p = put(buf, p, AMP);
+        break;
+      case LESS:
+        p = put(buf, p, LT);
+        break;
+      case GREATER:
+        p = put(buf, p, GT);
+        break;
+      case LOW_LINE:
+        if (startsEscape(src, k, e)) p = put(buf, p, UNDERSCORE);
+        else buf[p++] = b;
+        break;
+      case EF:
+        // U+FFFE and U+FFFF are escaped; any other character starting with EF passes.
+        if (isNonCharacter(src, k, e)) {
+          p = putEscape(buf, p, src[k + 2] === 0xbe ? 0xfffe : 0xffff);
+          k += 2;
+        } else buf[p++] = b;
+    }
   }
   return put(buf, p, STRING_CLOSE);
 }
 
-function sheetHead(fields: readonly ResourceField[], labels: string[]) {
+/** A text as the rest of an inline-string cell (`xmlCell`): the header's labels. */
+function xmlCellOf(text: string): string {
+  const src = Buffer.from(text, "utf8");
+  const buf = Buffer.allocUnsafe(CELL_MARKUP + src.length * XML_GROWTH);
+  return buf.toString("utf8", 0, xmlCell(buf, 0, src, 0, src.length, false));
+}
+
+/** A decimal field's scale (its column's, e.g. 2 for numeric(12,2)), or null when it declares none. */
+function decimalScale(field: ResourceField): number | null {
+  const scale = field.type === "decimal" ? (field.column as { scale?: number }).scale : undefined;
+  return typeof scale === "number" ? scale : null;
+}
+
+/**
+ * styles.xml for these fields, and each field's cell style (0: none). A decimal shows its column's scale as
+ * fixed decimals (`0.00` for numeric(12,2): 792.90 shows as 792.90), without thousands separators, so a cell
+ * shows the list's digits; one cell format per distinct scale.
+ */
+function styles(fields: readonly ResourceField[]) {
+  const scales = [...new Set(fields.map(decimalScale).filter((n) => n !== null))].sort((a, b) => a - b);
+  const cellStyle = fields.map((f) => {
+    if (f.type === "datetime") return DATE_STYLE;
+    const scale = decimalScale(f);
+    return scale === null ? 0 : FIRST_DECIMAL_STYLE + scales.indexOf(scale);
+  });
+  const numFmts = [
+    `<numFmt numFmtId="164" formatCode="${DATE_FORMAT}"/>`,
+    ...scales.map(
+      (n, i) => `<numFmt numFmtId="${165 + i}" formatCode="${n > 0 ? `0.${"0".repeat(n)}` : "0"}"/>`,
+    ),
+  ];
+  const decimalXfs = scales.map(
+    (_, i) => `<xf numFmtId="${165 + i}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>`,
+  );
+  const xml =
+    `${XML_DECL}<styleSheet xmlns="${NS_MAIN}">` +
+    `<numFmts count="${numFmts.length}">${numFmts.join("")}</numFmts>` +
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>' +
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>' +
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>' +
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>' +
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>' +
+    `<cellXfs count="${FIRST_DECIMAL_STYLE + scales.length}"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>' +
+    `${decimalXfs.join("")}</cellXfs>` +
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>' +
+    "</styleSheet>";
+  return { xml, cellStyle };
+}
+
+/**
+ * A worksheet's head for a sheet of `rows` data rows: its `<dimension>` (the header row and the data, every field's
+ * column), column widths and styles, the header row.
+ */
+function sheetHead(fields: readonly ResourceField[], labels: string[], cellStyle: number[], rows: number) {
   const cols = fields
-    .map((f, i) => {
+    .map((_, i) => {
       const width = Math.min(40, Math.max(10, (labels[i] ?? "").length + 2));
-      const style = f.type === "datetime" ? ` style="${DATE_STYLE}"` : "";
+      const style = cellStyle[i] ? ` style="${cellStyle[i]}"` : "";
       return `<col min="${i + 1}" max="${i + 1}" width="${width}" customWidth="1"${style}/>`;
     })
     .join("");
-  const header = labels.map((l, i) => inlineString(`${columnName(i)}1`, l, ` s="${HEADER_STYLE}"`)).join("");
+  const header = labels.map((l, i) => `<c r="${columnName(i)}1" s="${HEADER_STYLE}${xmlCellOf(l)}`).join("");
+  const last = `${fields.length > 0 ? columnName(fields.length - 1) : "A"}${rows + 1}`;
   return (
-    `${XML_DECL}<worksheet xmlns="${NS_MAIN}" xmlns:r="${NS_REL}">` +
+    `${XML_DECL}<worksheet xmlns="${NS_MAIN}" xmlns:r="${NS_REL}"><dimension ref="A1:${last}"/>` +
     `${cols ? `<cols>${cols}</cols>` : ""}<sheetData>\n<row r="1">${header}</row>\n`
   );
 }
+
+/** Each sheet's head (`sheetHead`) for an export of `rows` rows, `sheetRows` to a sheet, by sheet index. */
+function sheetHeads(fields: readonly ResourceField[], language: string, rows: number, sheetRows: number) {
+  const labels = headerLabels(fields, language);
+  const { cellStyle } = styles(fields);
+  return (sheet: number) =>
+    sheetHead(fields, labels, cellStyle, Math.max(0, Math.min(sheetRows, rows - sheet * sheetRows)));
+}
 const SHEET_TAIL = "</sheetData></worksheet>";
 
-const STYLES =
-  `${XML_DECL}<styleSheet xmlns="${NS_MAIN}">` +
-  '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>' +
-  '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>' +
-  '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>' +
-  '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>' +
-  '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>' +
-  '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>' +
-  '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>' +
-  '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
-  '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>' +
-  '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>' +
-  "</styleSheet>";
-
-function packageParts(sheets: number): Array<[string, string]> {
+function packageParts(sheets: number, stylesXml: string): Array<[string, string]> {
   const ids = Array.from({ length: sheets }, (_, i) => i + 1);
   const sheetName = (n: number) => (n === 1 ? "Export" : `Export ${n}`);
   return [
@@ -212,7 +314,7 @@ function packageParts(sheets: number): Array<[string, string]> {
           .join("") +
         `<Relationship Id="rId${sheets + 1}" Type="${NS_REL}/styles" Target="styles.xml"/></Relationships>`,
     ],
-    ["xl/styles.xml", STYLES],
+    ["xl/styles.xml", stylesXml],
   ];
 }
 
@@ -298,9 +400,9 @@ async function readSegments(parts: AsyncIterable<PartFile>): Promise<Segment[] |
 
 /**
  * An Excel workbook (.xlsx), written here as its XML parts in a streamed ZIP: every row a line of a page's
- * part (numbered `<row r>` and cell references), typed cells — numbers, booleans, date-times (serial days
- * with a date format), inline strings (neutralised text), a new sheet every `sheetRows` data rows (Excel's
- * limit by default). A page never crosses a sheet's end, and deflates its rows into its part as a segment
+ * part (numbered `<row r>` and cell references), typed cells — numbers (decimals with their scale's format),
+ * booleans, date-times (serial days with a date format), inline strings (the exact text, never a formula), a new
+ * sheet every `sheetRows` data rows (Excel's limit by default), each declaring its dimension. A page never crosses a sheet's end, and deflates its rows into its part as a segment
  * (see `segment.ts`); the assembly joins each sheet's segments between its deflated head and tail, so
  * memory stays constant whatever the size and the assembly only copies compressed bytes.
  */
@@ -314,6 +416,9 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
     rowEncoder(fields, firstRow) {
       const kinds = Uint8Array.from(fields, (f) => KIND[f.type]);
       const cellOpen = fields.map((_, i) => ascii(`<c r="${columnName(i)}`));
+      // A number's value opens after its style, if its field has one (a decimal's scale).
+      const { cellStyle } = styles(fields);
+      const numberOpen = cellStyle.map((style) => ascii(style ? `" s="${style}"><v>` : '"><v>'));
       const count = kinds.length;
       // The row number's digits, written once per row and once per cell.
       const r = new Uint8Array(16);
@@ -346,10 +451,10 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
               // Digits with an optional sign and point; NaN and ±Infinity stay text.
               const last = src[e - 1] as number;
               if (last >= 48 && last <= 57) {
-                p = put(buf, p, NUMBER_OPEN);
+                p = put(buf, p, numberOpen[i] as Uint8Array);
                 p = putRange(buf, p, src, s, e);
                 p = put(buf, p, VALUE_CLOSE);
-              } else p = xmlCell(buf, p, src, s, e, quoted[i] === 1, false);
+              } else p = xmlCell(buf, p, src, s, e, quoted[i] === 1);
               break;
             }
             case BOOLEAN:
@@ -362,16 +467,15 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
               break;
             case JSON_TEXT: {
               // Compacted JSON can be longer than its source: room of its own, then the row's again.
-              const json = compactJson(fieldText(row, i));
-              const text = Buffer.from(isFormulaByte(json.charCodeAt(0)) ? `'${json}` : json, "utf8");
+              const text = Buffer.from(compactJson(fieldText(row, i)), "utf8");
               out.pos = p;
               out.ensure(CELL_MARKUP + text.length * XML_GROWTH + room(row));
               buf = out.buf;
-              p = xmlCell(buf, out.pos, text, 0, text.length, false, false);
+              p = xmlCell(buf, out.pos, text, 0, text.length, false);
               break;
             }
             default:
-              p = xmlCell(buf, p, src, s, e, quoted[i] === 1, isFormulaByte(src[s]));
+              p = xmlCell(buf, p, src, s, e, quoted[i] === 1);
           }
         }
         out.pos = put(buf, p, ROW_CLOSE);
@@ -387,9 +491,9 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
     encodePage(fields, rows, firstRow) {
       return encodePageWith(writer, fields, rows, firstRow);
     },
-    async assemble(out, { fields, language, parts, partsBytes }) {
+    async assemble(out, { fields, language, rows, parts, partsBytes }) {
       const zip = new ZipWriter(out);
-      const head = sheetHead(fields, headerLabels(fields, language));
+      const head = sheetHeads(fields, language, rows, sheetRows);
       const segments = await readSegments(parts());
       let sheets = 0;
       if (segments === null) {
@@ -397,19 +501,19 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
       } else {
         sheets = await addSheets(zip, head, segments);
       }
-      for (const [name, text] of packageParts(sheets)) await zip.addText(name, text);
+      for (const [name, text] of packageParts(sheets, styles(fields).xml)) await zip.addText(name, text);
       await zip.finish();
       await end(out);
     },
-    async layout({ fields, language, parts }) {
+    async layout({ fields, language, rows, parts }) {
       // The same archive, its sheets' data left in the parts (no copy); parts of an earlier version are copied.
       const segments = await readSegments(parts());
       if (segments === null) return null;
       const sink = new LayoutSink();
       const zip = new ZipWriter(sink);
-      const head = sheetHead(fields, headerLabels(fields, language));
+      const head = sheetHeads(fields, language, rows, sheetRows);
       const sheets = await addSheets(zip, head, segments, true);
-      for (const [name, text] of packageParts(sheets)) await zip.addText(name, text);
+      for (const [name, text] of packageParts(sheets, styles(fields).xml)) await zip.addText(name, text);
       await zip.finish();
       return sink.done();
     },
@@ -430,13 +534,18 @@ function sheetCount(segments: Segment[]): number {
 }
 
 /** Every worksheet, from the parts' segments in sheet order (`layout`: see `addSheet`); returns how many. */
-async function addSheets(zip: ZipWriter, head: string, segments: Segment[], layout = false): Promise<number> {
+async function addSheets(
+  zip: ZipWriter,
+  head: (sheet: number) => string,
+  segments: Segment[],
+  layout = false,
+): Promise<number> {
   const sheets = sheetCount(segments);
   for (let sheet = 0; sheet < sheets; sheet++) {
     await addSheet(
       zip,
       sheet + 1,
-      head,
+      head(sheet),
       segments.filter((s) => s.sheet === sheet),
       layout,
     );
@@ -484,7 +593,7 @@ async function addSheet(zip: ZipWriter, n: number, head: string, segments: Segme
 /** Parts of raw XML rows (an export begun by an earlier version): deflated here, split into sheets. */
 async function addLegacySheets(
   zip: ZipWriter,
-  head: string,
+  head: (sheet: number) => string,
   parts: AsyncIterable<PartFile>,
   sheetRows: number,
   partsBytes: number | undefined,
@@ -496,13 +605,14 @@ async function addLegacySheets(
   );
   let sheets = 0;
   do {
+    const sheetHead = head(sheets);
     sheets++;
     const bound =
-      partsBytes === undefined ? undefined : partsBytes + Buffer.byteLength(head) + SHEET_TAIL.length;
+      partsBytes === undefined ? undefined : partsBytes + Buffer.byteLength(sheetHead) + SHEET_TAIL.length;
     await zip.add(
       `xl/worksheets/sheet${sheets}.xml`,
       (async function* () {
-        yield head;
+        yield sheetHead;
         yield* cursor.take(sheetRows);
         yield SHEET_TAIL;
       })(),
