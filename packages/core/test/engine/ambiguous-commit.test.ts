@@ -1,4 +1,4 @@
-import net from "node:net";
+import type net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
 import { createDatabase, type Database } from "../../src/db/client";
@@ -6,51 +6,41 @@ import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
 import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, expectFileToEqualListedRecords, exportRow, tempStorage } from "./helpers";
+import { startTcpProxy } from "./tcp-proxy";
 
 let t: TestDatabase;
 let alice: Actor;
-let proxy: net.Server;
+let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
 let proxied: Database;
 /** How many page records (their guarded update) the proxy lets commit and then cuts off from the worker. */
 let cutAfterRecord = 0;
 let cuts = 0;
 
 /**
- * A TCP proxy in front of the real server that, while `cutAfterRecord` > 0, watches for a page's guarded update
- * (the only statement that appends to `uploaded_parts`) and closes the client's connection when the server
- * answers it: the update committed, but the worker only sees its connection end — a commit whose outcome it
- * cannot know, as when the network or the server goes away at that moment.
+ * While `cutAfterRecord` > 0, watches for a page's guarded update (the only statement that appends to
+ * `uploaded_parts`) and closes the client's connection when the server answers it: the update committed, but
+ * the worker only sees its connection end — a commit whose outcome it cannot know, as when the network or the
+ * server goes away at that moment.
  */
-function startProxy(target: { host: string; port: number }) {
-  return net.createServer((client) => {
-    const server = net.connect(target.port, target.host);
-    let doomed = false;
-    client.on("data", (data: Buffer) => {
-      if (cutAfterRecord > 0 && data.includes("array_append")) {
-        cutAfterRecord--;
-        doomed = true;
-      }
-      server.write(data);
-    });
-    server.on("data", (data: Buffer) => {
-      if (!doomed) {
-        client.write(data);
-        return;
-      }
-      // The statement's answer (CommandComplete, ReadyForQuery) is only sent after its commit.
-      if (data.includes("Z")) {
-        cuts++;
-        close();
-      }
-    });
-    const close = () => {
-      client.destroy();
-      server.destroy();
-    };
-    server.on("error", close);
-    client.on("error", close);
-    server.on("close", close);
-    client.on("close", close);
+function cutAfterCommit(client: net.Socket, server: net.Socket, close: () => void) {
+  let doomed = false;
+  client.on("data", (data: Buffer) => {
+    if (cutAfterRecord > 0 && data.includes("array_append")) {
+      cutAfterRecord--;
+      doomed = true;
+    }
+    server.write(data);
+  });
+  server.on("data", (data: Buffer) => {
+    if (!doomed) {
+      client.write(data);
+      return;
+    }
+    // The statement's answer (CommandComplete, ReadyForQuery) is only sent after its commit.
+    if (data.includes("Z")) {
+      cuts++;
+      close();
+    }
   });
 }
 
@@ -58,12 +48,8 @@ beforeAll(async () => {
   t = await createTestDatabase();
   alice = await createActor(t.db, "alice");
   await seedProducts(t.db, 1500);
-  const url = new URL(t.url);
-  proxy = startProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  url.hostname = "127.0.0.1";
-  url.port = String((proxy.address() as net.AddressInfo).port);
-  proxied = createDatabase(url.toString(), { max: 4 });
+  proxy = await startTcpProxy(t.url, cutAfterCommit);
+  proxied = createDatabase(proxy.url, { max: 4 });
 });
 
 afterAll(async () => {

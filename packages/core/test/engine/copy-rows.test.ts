@@ -1,4 +1,4 @@
-import net from "node:net";
+import type net from "node:net";
 import { buffer } from "node:stream/consumers";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,53 +11,39 @@ import type { ResourceField } from "../../src/resources/types";
 import { seedProducts } from "../../src/seed/products";
 import { createTestDatabase, type TestDatabase } from "../../src/testing";
 import { seededRandom } from "./helpers";
+import { startTcpProxy } from "./tcp-proxy";
 
 let t: TestDatabase;
-let proxy: net.Server;
-let proxyPort = 0;
+let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
 
 /**
  * A TCP proxy in front of the real server that hands the server's bytes to the client in pieces of 1 to 300
  * bytes (a fixed pseudo-random sequence), one write per turn of the event loop: message headers and rows are
  * split at every kind of place, so the reader's carrying-over between chunks is exercised.
  */
-function startProxy(target: { host: string; port: number }) {
+function splitting(client: net.Socket, server: net.Socket) {
   const random = seededRandom(42);
   const next = () => 1 + random(300);
-  return net.createServer((client) => {
-    const server = net.connect(target.port, target.host);
-    client.pipe(server);
-    let queue = Promise.resolve();
-    server.on("data", (data: Buffer) => {
-      server.pause();
-      queue = queue.then(async () => {
-        for (let at = 0; at < data.length; ) {
-          const n = next();
-          client.write(data.subarray(at, at + n));
-          at += n;
-          await new Promise((r) => setImmediate(r));
-        }
-        server.resume();
-      });
+  client.pipe(server);
+  let queue = Promise.resolve();
+  server.on("data", (data: Buffer) => {
+    server.pause();
+    queue = queue.then(async () => {
+      for (let at = 0; at < data.length; ) {
+        const n = next();
+        client.write(data.subarray(at, at + n));
+        at += n;
+        await new Promise((r) => setImmediate(r));
+      }
+      server.resume();
     });
-    const close = () => {
-      client.destroy();
-      server.destroy();
-    };
-    server.on("error", close);
-    client.on("error", close);
-    server.on("close", close);
-    client.on("close", close);
   });
 }
 
 beforeAll(async () => {
   t = await createTestDatabase();
   await seedProducts(t.db, 1200);
-  const url = new URL(t.url);
-  proxy = startProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  proxyPort = (proxy.address() as net.AddressInfo).port;
+  proxy = await startTcpProxy(t.url, splitting);
 });
 
 afterAll(async () => {
@@ -66,10 +52,7 @@ afterAll(async () => {
 });
 
 function proxiedClient() {
-  const url = new URL(t.url);
-  url.hostname = "127.0.0.1";
-  url.port = String(proxyPort);
-  return new pg.Client({ connectionString: url.toString() });
+  return new pg.Client({ connectionString: proxy.url });
 }
 
 const fields = fieldsByName(productsResource, ["id", "sku", "name", "price", "is_active"]);
