@@ -11,7 +11,10 @@ import addFormats from "ajv-formats";
  */
 
 export const WEB_DIR = path.resolve(import.meta.dirname, "..");
-export const SEED_OPENAPI_PATH = path.join(WEB_DIR, "src/server/openapi/omnitron-exports.seed.openapi.json");
+export const SEED_OPENAPI_PATH = path.join(
+  WEB_DIR,
+  "src/server/rest/openapi/omnitron-exports.seed.openapi.json",
+);
 /** The shared original (present in the project's workspace, not necessarily in every checkout). */
 export const SHARED_OPENAPI_PATH = path.join(
   WEB_DIR,

@@ -13,7 +13,7 @@ import {
 import { createTestDatabase, type TestDatabase } from "@exports/core/testing";
 import { expect } from "vitest";
 import { closeDb, getDb } from "~/server/db";
-import { dispatchApi } from "~/server/http/dispatch";
+import { dispatchApi } from "~/server/rest/router/router";
 import type { TRPCContext } from "~/server/trpc/init";
 
 /**

@@ -6,8 +6,8 @@ import type { ExportDto } from "@exports/core";
 import { DEFAULT_ENGINE_CONFIG, LocalStorage, runOnce } from "@exports/core/node";
 import { seedProducts } from "@exports/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_SECURITY_HEADERS } from "~/server/http/security-headers";
-import { MAX_FORM_PARTS, MAX_MULTIPART_BODY_BYTES } from "~/server/rest/multipart";
+import { MAX_FORM_PARTS, MAX_MULTIPART_BODY_BYTES } from "~/server/rest/http/multipart";
+import { API_SECURITY_HEADERS } from "~/server/security-headers";
 import { assertContract } from "./contract";
 import { type CallOptions, type CallResult, type Harness, startHarness, type TestUser } from "./harness";
 

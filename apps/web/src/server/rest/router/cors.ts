@@ -1,12 +1,9 @@
 import { env } from "@exports/core";
 
 /**
- * CORS for the REST API (issue 12 §5): browser pages on the origins listed in `CORS_ORIGINS` may call it;
- * every other origin gets no CORS header, so its browser keeps the answers from it (the default: none listed).
- * Not for tRPC, which is the dashboard's own, same-origin API.
- *
- * No credentials, ever (no `Access-Control-Allow-Credentials`): the REST API authenticates by the
- * `Authorization` header, which a page sends explicitly; a browser's cookies (the dashboard's session, which
+ * CORS for the REST API (issue 12 §5): only the origins listed in `CORS_ORIGINS` (none by default). Not for
+ * tRPC, the dashboard's own same-origin API. No credentials, ever (no `Access-Control-Allow-Credentials`): the
+ * REST API authenticates by the `Authorization` header a page sends itself, so a browser's cookies (the session
  * the download link accepts) never make a cross-origin answer readable.
  */
 
@@ -43,7 +40,7 @@ const MAX_AGE = "600";
 
 let origins: { from: readonly string[]; set: ReadonlySet<string> } | undefined;
 
-/** The listed origins (env() is read once; the set is built once per list). */
+/** The listed origins, as a set built once per list. */
 function allowedOrigins(): ReadonlySet<string> {
   const list = env().CORS_ORIGINS;
   if (origins?.from !== list) origins = { from: list, set: new Set(list) };
@@ -54,12 +51,11 @@ function allowedOrigins(): ReadonlySet<string> {
 export const corsEnabled = () => allowedOrigins().size > 0;
 
 /**
- * The CORS headers of an answer to `req` on a REST path whose methods are `allow` (null: an unknown path).
- * Empty when no origin is configured. With origins configured every answer says `Vary: Origin` (it depends on
- * the Origin header); a listed Origin also gets `Access-Control-Allow-Origin` with itself, and a preflight
- * (OPTIONS with `Access-Control-Request-Method`) the methods and headers it may use.
+ * The CORS headers of an answer to `req` on a REST path whose `Allow` is `allow` (null: an unknown path). With
+ * origins configured every answer says `Vary: Origin`; a listed Origin also gets itself in
+ * `Access-Control-Allow-Origin`, and a preflight the methods and headers it may use.
  */
-export function corsHeaders(req: Request, allow: readonly string[] | null): [string, string][] {
+export function corsHeaders(req: Request, allow: string | null): [string, string][] {
   const allowed = allowedOrigins();
   if (allowed.size === 0) return [];
   const headers: [string, string][] = [["Vary", "Origin"]];
@@ -68,7 +64,7 @@ export function corsHeaders(req: Request, allow: readonly string[] | null): [str
   headers.push(["Access-Control-Allow-Origin", origin]);
   if (req.method === "OPTIONS" && req.headers.has("access-control-request-method") && allow) {
     headers.push(
-      ["Access-Control-Allow-Methods", allow.join(", ")],
+      ["Access-Control-Allow-Methods", allow],
       ["Access-Control-Allow-Headers", ALLOW_HEADERS],
       ["Access-Control-Max-Age", MAX_AGE],
     );

@@ -1,15 +1,16 @@
 import { asDomainError } from "@exports/core";
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { TRPC_MAX_BATCH_SIZE } from "../../trpc/limits";
-import { serializeCookie } from "../auth/cookies";
-import { getDb } from "../db";
-import type { Endpoint } from "../http/route";
+import { TRPC_MAX_BATCH_SIZE } from "../../../trpc/limits";
+import { serializeCookie } from "../../auth/cookies";
+import { getDb } from "../../db";
+import { getStorage } from "../../storage";
+import { createContextFromHeaders } from "../../trpc/init";
+import { appRouter } from "../../trpc/root";
+import { MAX_JSON_BODY_BYTES, tooLarge } from "../http/body";
+import { retryAfterOf } from "../http/respond";
 import { socketAddressOf } from "../http/socket-address";
-import { MAX_JSON_BODY_BYTES, tooLarge } from "../rest/body";
-import { getStorage } from "../storage";
-import { createContextFromHeaders } from "../trpc/init";
-import { appRouter } from "../trpc/root";
+import { route } from "../route";
 
 function bodyTooLarge(): TRPCError {
   const cause = tooLarge(MAX_JSON_BODY_BYTES);
@@ -73,7 +74,7 @@ const handler = async (original: Request) => {
         0,
         ...errors.map((e) => {
           const domain = asDomainError(e.cause);
-          return domain?.retryAfter ?? (domain?.code === "UNAVAILABLE" ? 5 : 0);
+          return domain ? (retryAfterOf(domain) ?? 0) : 0;
         }),
       );
       if (retryAfter > 0) headers.set("Retry-After", String(retryAfter));
@@ -91,5 +92,12 @@ const handler = async (original: Request) => {
   return res;
 };
 
-/** /api/trpc/{procedure} — the dashboard's tRPC API (fetch adapter). */
-export const trpcEndpoint: Endpoint = { GET: handler, POST: handler };
+/**
+ * The dashboard's tRPC API (the fetch adapter reads the procedure from the URL). Not part of the REST
+ * contract: no OpenAPI description, no CORS.
+ */
+export const trpcRoute = route(
+  "/api/trpc/{procedure}",
+  { GET: { handle: handler }, POST: { handle: handler } },
+  { crossOrigin: false },
+);

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { bindStorage, env, storageDirOf } from "@exports/core";
 import next from "next";
-import { closeDb, getDb } from "../db";
-import { getStorage } from "../storage";
+import { closeDb, getDb } from "../../db";
+import { getStorage } from "../../storage";
 import { answerClientError, createRequestListener } from "./listener";
 
 export interface WebServerOptions {

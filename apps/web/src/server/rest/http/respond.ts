@@ -1,6 +1,6 @@
 import { asDomainError, DomainError, ERROR_TABLE } from "@exports/core";
-import { etagOfText, ifNoneMatchMatches, notModified } from "../http/conditional";
-import { StringResponse } from "../http/string-response";
+import { etagOfText, ifNoneMatchMatches, notModified } from "./conditional";
+import { StringResponse } from "./string-response";
 
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): StringResponse {
   const text = JSON.stringify(body);
@@ -12,10 +12,9 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): St
 }
 
 /**
- * A 200 JSON answer with a strong ETag of its exact bytes, or 304 when the request's `If-None-Match` already
- * names them (issue 12 §5). The tag is a hash of the body itself, so it changes whenever any byte does (a
- * moving `collected_count` included), whatever `modified_date` says. `private, no-cache`: a browser may keep
- * the answer but must ask again (cheaply, with the tag) before using it; no shared cache keeps it.
+ * A 200 JSON answer with a strong ETag of its exact bytes (so any changed byte changes it, whatever
+ * `modified_date` says), or 304 when `If-None-Match` already names them (issue 12 §5). `private, no-cache`: a
+ * browser may keep it but asks again, cheaply, before using it; no shared cache keeps it.
  */
 export function jsonWithEtag(req: Request, body: unknown, headers: Record<string, string> = {}): Response {
   const res = json(body, 200, headers);
@@ -27,6 +26,14 @@ export function jsonWithEtag(req: Request, body: unknown, headers: Record<string
   return res;
 }
 
+/** Seconds to wait after a 503 (the database away). */
+const UNAVAILABLE_RETRY_AFTER = 5;
+
+/** The `Retry-After` of an error (the one rule for REST and tRPC): the error's own, else 5 s for a 503. */
+export function retryAfterOf(error: DomainError): number | undefined {
+  return error.retryAfter ?? (error.code === "UNAVAILABLE" ? UNAVAILABLE_RETRY_AFTER : undefined);
+}
+
 /** One mapping of every error to a JSON response (SPEC §2.10): never HTML, never a stack trace. */
 export function errorResponse(err: unknown): Response {
   const domain = asDomainError(err);
@@ -36,14 +43,14 @@ export function errorResponse(err: unknown): Response {
   }
   const headers: Record<string, string> = {};
   if (domain.code === "UNAUTHENTICATED") headers["WWW-Authenticate"] = "Token";
-  if (domain.retryAfter !== undefined) headers["Retry-After"] = String(domain.retryAfter);
-  else if (domain.code === "UNAVAILABLE") headers["Retry-After"] = "5";
+  const retryAfter = retryAfterOf(domain);
+  if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
   return json(domain.body(), ERROR_TABLE[domain.code].http, headers);
 }
 
 /** 405 with a JSON body and `Allow` (the methods the path serves). */
-export function methodNotAllowed(method: string, allow: readonly string[]): Response {
+export function methodNotAllowed(method: string, allow: string): Response {
   const res = errorResponse(new DomainError("METHOD_NOT_ALLOWED", `Method "${method}" not allowed.`));
-  res.headers.set("Allow", allow.join(", "));
+  res.headers.set("Allow", allow);
   return res;
 }

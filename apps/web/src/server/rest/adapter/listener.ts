@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { isApiPath } from "../api/routes";
-import { dispatchApi, rejectUnservable } from "./dispatch";
+import { API_SECURITY_HEADERS } from "../../security-headers";
+import { StringResponse } from "../http/string-response";
+import { dispatchApi, isApiPath, rejectUnservable } from "../router/router";
 import { sendFetchResponse, serveFetch } from "./node";
-import { API_SECURITY_HEADERS } from "./security-headers";
-import { StringResponse } from "./string-response";
 
 /**
  * What a request target (RFC 9112 §3.2) names:

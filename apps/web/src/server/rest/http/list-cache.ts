@@ -1,5 +1,5 @@
 import { type Actor, type Db, env, exportsChangeFeed } from "@exports/core";
-import { StringResponse } from "../http/string-response";
+import { StringResponse } from "./string-response";
 
 /**
  * The REST exports list's answers, kept until the exports table changes (BENCHMARKS.md: no server that reads

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { rememberSocketAddress } from "./socket-address";
-import { StringResponse } from "./string-response";
+import { rememberSocketAddress } from "../http/socket-address";
+import { StringResponse } from "../http/string-response";
 
 /**
  * node:http ↔ fetch: the API door's handlers are fetch-style (Request → Response), served here without
