@@ -1,7 +1,4 @@
-/**
- * Security headers (issue 6 §8): one list, used by next.config.ts for pages and by the API door for every
- * API answer.
- */
+/** Security headers (issue 6 §8): one list for pages (next.config.ts) and every API answer. */
 
 export interface HeaderEntry {
   key: string;
@@ -19,16 +16,10 @@ export const COMMON_SECURITY_HEADERS: readonly HeaderEntry[] = [
 ];
 
 /**
- * Content-Security-Policy of the pages.
- *
- * script-src needs 'unsafe-inline': the App Router streams its React Server Component payload in inline
- * `<script>` tags, which differ per page and per request, so they can be neither hashed nor listed. The
- * alternative, per-request nonces, needs a proxy (middleware) and forces every page to render dynamically;
- * for a dashboard that renders nothing but React-escaped text (no user HTML, no third-party scripts) the
- * static policy is the better trade. It still forbids scripts from any other origin, eval (outside
- * `next dev`, where React's debugging needs it), plugins, <base> hijacking, form posts and fetches to other
- * origins, and any framing (clickjacking). No `upgrade-insecure-requests`: `pnpm start` serves plain http
- * (TLS, and HSTS with it, belong to the reverse proxy in front).
+ * Content-Security-Policy of the pages. script-src needs 'unsafe-inline': the App Router inlines payload
+ * scripts that differ per request (no hash, no list); nonces would need a middleware and make every page
+ * dynamic, a bad trade for a dashboard of React-escaped text. No `upgrade-insecure-requests`: `pnpm start`
+ * serves http (TLS belongs to the proxy in front).
  */
 export function pageCsp(dev: boolean): string {
   return [
@@ -45,7 +36,7 @@ export function pageCsp(dev: boolean): string {
   ].join("; ");
 }
 
-/** API answers (JSON, files) are never documents that run anything or may be framed. */
+/** API answers (JSON, files) never run anything and are never framed. */
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 
 /** The headers of every API answer (set over whatever the handler set). */

@@ -8,22 +8,21 @@ export type PathParams = Readonly<Record<string, string>>;
 /** A fetch-style handler; `url` is the request's, parsed once by the router. */
 export type Handler = (req: Request, params: PathParams, url: URL) => Promise<Response>;
 
-/** A JSON object of the OpenAPI document: an operation, a schema, a response… */
+/** A JSON object of the OpenAPI document (an operation, a schema…). */
 export type Json = Record<string, unknown>;
 
 export type ComponentKind = "securitySchemes" | "parameters" | "schemas" | "responses" | "headers";
-/** Named components (`#/components/<kind>/<name>`). */
 export type Components = Partial<Record<ComponentKind, Json>>;
 
 /** One method of a route: its handler and, next to it, its OpenAPI description. */
 export interface Operation {
   handle: Handler;
   /**
-   * The OpenAPI operation (`paths[path][method]`), built from the schemas and registry entries the handler
-   * uses; called once, when the document is first built. None: not in the document (the tRPC mount).
+   * `paths[path][method]` of the document, from the schemas and registry entries the handler uses (built
+   * once, with the document). None: not documented (the tRPC mount).
    */
   openapi?: () => Json;
-  /** Components that only this operation uses (its body's schemas, its own answers). */
+  /** Components only this operation uses. */
   components?: () => Components;
 }
 
@@ -34,7 +33,7 @@ export interface Route {
   /** The path as the OpenAPI document writes it: `/api/v1/exports/{id}/`. */
   path: string;
   endpoint: Endpoint;
-  /** Whether browser pages of the `CORS_ORIGINS` may call it (the REST API; not the dashboard's tRPC). */
+  /** Whether pages of the `CORS_ORIGINS` may call it (REST, not the dashboard's tRPC). */
   crossOrigin: boolean;
   /** `Allow`: the methods in a fixed order, HEAD right after GET (answered for every GET), then OPTIONS. */
   allow: string;

@@ -6,11 +6,8 @@ import { dispatchApi, isApiPath, rejectUnservable } from "../router/router";
 import { sendFetchResponse, serveFetch } from "./node";
 
 /**
- * What a request target (RFC 9112 §3.2) names:
- * - origin-form `/path?query` and absolute-form `http://host/path?query`: a path (the query dropped);
- * - asterisk-form `*` (only meaningful for `OPTIONS *`, a question about the server as a whole);
- * - anything else (authority-form `host:port`, another scheme, a bare word, a URL that does not parse):
- *   malformed — no path of this site.
+ * What a request target names (RFC 9112 §3.2): a path (origin- or absolute-form), the server (`*`), or nothing
+ * of this site (`host:port`, another scheme, a bare word).
  */
 export type RequestTarget = { kind: "path"; pathname: string } | { kind: "asterisk" } | { kind: "malformed" };
 
@@ -31,13 +28,12 @@ export function requestTarget(target: string | undefined): RequestTarget {
   return { kind: "malformed" };
 }
 
-/** Methods the server as a whole answers (the API door's paths say their own in Allow). */
+/** Methods the server as a whole answers (`OPTIONS *`). */
 const SERVER_METHODS = "GET, HEAD, POST, OPTIONS";
 
 /**
- * The answer to a target that names no path: `OPTIONS *` is a fair question about the server (204 with the
- * methods it answers); any other method with `*`, and every malformed target, a JSON 400. Never handed to
- * Next.js, which answers such targets with a 500.
+ * The answer to a target that names no path: `OPTIONS *` gets 204 with the server's methods; any other method
+ * with `*`, and every malformed target, a JSON 400 (Next.js would answer them with a 500).
  */
 export function answerWithoutPath(method: string, target: RequestTarget): Response {
   const headers = new Headers();
@@ -54,10 +50,7 @@ export function answerWithoutPath(method: string, target: RequestTarget): Respon
   return new StringResponse(JSON.stringify({ detail }), { status: 400, headers });
 }
 
-/**
- * The web server's request listener: every /api path to the API door (REST and tRPC), a target that names no
- * path to answerWithoutPath, everything else (pages and their assets) to `handlePage` (Next.js).
- */
+/** The web server's request listener: /api paths to the API door, other paths (pages) to `handlePage`. */
 export function createRequestListener(
   handlePage: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
@@ -89,11 +82,11 @@ function clientErrorStatus(code: string | undefined): [number, string, string] {
 }
 
 /**
- * The server's `clientError` handler: a request node's parser refuses (a bad request line, a bad header,
- * headers too large) gets a JSON 4xx and the connection is closed, instead of node's bare 400 without a body.
+ * The server's `clientError` handler: a request node's parser refuses gets a JSON 4xx and the connection
+ * closes, instead of node's bare 400.
  */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
-  // The connection may already be gone (ECONNRESET) or an answer under way: nothing to say then.
+  // Gone already (ECONNRESET), or an answer under way: nothing to say.
   if (err.code === "ECONNRESET" || !socket.writable) {
     socket.destroy();
     return;

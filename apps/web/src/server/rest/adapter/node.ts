@@ -4,12 +4,9 @@ import { pipeline } from "node:stream/promises";
 import { rememberSocketAddress } from "../http/socket-address";
 import { StringResponse } from "../http/string-response";
 
-/**
- * node:http ↔ fetch: the API door's handlers are fetch-style (Request → Response), served here without
- * Next.js' router in between.
- */
+/** node:http ↔ fetch, for the API door's fetch-style handlers (no Next.js router in between). */
 
-/** Any Host the client sent that is not a valid authority falls back to this one (the path still counts). */
+/** The origin when the client's Host is no valid authority (the path still counts). */
 const FALLBACK_ORIGIN = "http://localhost";
 
 function originOf(req: IncomingMessage): string {
@@ -25,8 +22,8 @@ function originOf(req: IncomingMessage): string {
 }
 
 /**
- * The fetch Request of a node request. The socket's address goes beside it (socket-address.ts), where no
- * client can write; headers are passed on as sent (auth/request.ts decides whether X-Forwarded-For counts).
+ * The fetch Request of a node request, headers as sent; the socket's address goes beside it
+ * (../http/socket-address.ts), where no client can write.
  */
 export function toFetchRequest(req: IncomingMessage): Request {
   const headers = new Headers();
@@ -70,15 +67,15 @@ export async function sendFetchResponse(
     res.end();
     return;
   }
-  // A client that goes away ends the pipeline early: the source is cancelled (a download's file closed).
+  // A client gone ends the pipeline, cancelling the source (a download's file).
   await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res).catch(
     () => undefined,
   );
 }
 
 /**
- * Serves one node request with a fetch handler. A request that cannot become a fetch Request (a method fetch
- * refuses: CONNECT, TRACE, TRACK) gets `unservable`'s answer instead.
+ * Serves one node request with a fetch handler; one that cannot become a fetch Request (fetch refuses
+ * CONNECT, TRACE, TRACK) gets `unservable`'s answer.
  */
 export async function serveFetch(
   req: IncomingMessage,

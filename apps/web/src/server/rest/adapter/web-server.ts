@@ -18,13 +18,12 @@ export interface WebServer {
 }
 
 /**
- * The web process: one node:http server. Every /api path goes straight to the API door (REST and tRPC,
- * fetch handlers calling @exports/core); everything else — pages, their assets — to Next.js. Why: Next's
- * per-request routing costs more than a whole REST answer (BENCHMARKS.md), and the API needs none of it.
+ * The web process: one node:http server, /api paths straight to the API door, pages to Next.js, whose
+ * per-request routing costs more than a whole REST answer (BENCHMARKS.md).
  */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
-  env(); // a bad configuration stops the start, with zod's message, before anything listens
-  // A storage of another database stops it too (storage/binding.ts), before a request can touch its files.
+  env(); // a bad configuration stops the start before anything listens
+  // So does a storage of another database (storage/binding.ts), before a request touches its files.
   await bindStorage(getDb(), getStorage(), storageDirOf(env()));
   const server = createServer();
   const app = next({ dev: options.dev, dir: options.dir, port: options.port, httpServer: server });

@@ -36,10 +36,7 @@ export function tooLarge(maxBytes: number): DomainError {
   return new DomainError("PAYLOAD_TOO_LARGE", `Request body is larger than ${maxBytes} bytes.`);
 }
 
-/**
- * Reads the whole body, at most `maxBytes` (413 otherwise: at once for a declared Content-Length, else as
- * soon as the stream passes the limit, without reading the rest).
- */
+/** Reads the whole body, at most `maxBytes` (413 at once for a declared length, else when the stream passes it). */
 export async function readLimited(req: Request, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);

@@ -14,17 +14,13 @@ export interface RestContext<K extends string> {
 
 export interface AuthedOptions {
   /**
-   * Also accept the dashboard's session cookie (after the `Authorization` header). Only for safe (GET)
-   * operations a browser reaches by a plain link, such as a download: the REST mutations take a token only,
-   * so they need no CSRF protection.
+   * Also accept the session cookie: only for GETs a browser reaches by a link (a download). The REST
+   * mutations take a token only, so they need no CSRF protection.
    */
   allowSession?: boolean;
 }
 
-/**
- * A REST handler: authenticate (`Authorization: Token <key>`), call the service, map any error once. Rules
- * live in @exports/core. `K` names the path parameters the handler reads.
- */
+/** A REST handler: authenticate, call core, map any error once. `K`: the path parameters it reads. */
 export function authed<K extends string = never>(
   handler: (ctx: RestContext<K>) => Promise<Response>,
   options: AuthedOptions = {},

@@ -2,27 +2,16 @@ import { type Actor, type Db, env, exportsChangeFeed } from "@exports/core";
 import { StringResponse } from "./string-response";
 
 /**
- * The REST exports list's answers, kept until the exports table changes (BENCHMARKS.md: no server that reads
- * 100 rows and a count per request kept the list's p99 under 50 ms on the bench machine).
- *
- * What an answer depends on is its key: the actor (id and superuser flag: SPEC §2.8 visibility) and the request's
- * path and query exactly as sent (the `Link` header repeats them; it is built from path and query only, never
- * from the host, so the host is not part of the key). Everything else comes from the exports table, which
- * `ExportsChangeFeed` (@exports/core) watches: an entry keeps the feed's generation read BEFORE the query ran,
- * and is served only while the feed is live and its generation is still that one. So a write committed while
- * the query ran, this process's own writes (bumped on commit), and anything notified while the LISTEN
- * connection was down all make the entry unusable. A write by another process is seen once its notification
- * arrives (on one machine well under a millisecond after its commit).
- *
- * `Cache-Control: no-cache` (or `no-store`) in the request skips the lookup; a no-cache answer still refreshes
- * the entry. Every answer of the list says `X-Cache: hit`, `miss` or `bypass`.
- *
- * Deliberately simple: only 200 answers are kept; concurrent misses of one key each run the query (no request
- * coalescing: after an invalidation a burst of misses costs what an uncached list costs, nothing more); entries
- * of an older generation are dropped when met or pushed out by the LRU.
+ * The REST exports list's answers, kept until the exports table changes (BENCHMARKS.md: uncached, no server
+ * kept the list's p99 under 50 ms on the bench machine). The key is all an answer depends on besides the
+ * table: the actor (SPEC §2.8) and the path and query as sent (`Link` never names the host). An entry keeps
+ * the generation of core's `ExportsChangeFeed` read BEFORE its query ran, and is served only while the feed is
+ * live and still there: any write committed since (ours on commit, others' on notification) or a LISTEN
+ * outage makes it unusable. Only 200s are kept; concurrent misses each query; stale entries go when met or by
+ * the LRU.
  */
 
-/** Bounds: entries (LIST_CACHE_ENTRIES) and bytes of bodies; one answer larger than an eighth of it is never kept. */
+/** Bounds: entries (LIST_CACHE_ENTRIES) and bytes; an answer over an eighth of the bytes is never kept. */
 const MAX_BYTES = 32 * 1024 * 1024;
 
 interface Entry {
@@ -41,7 +30,7 @@ export interface ChangeGenerations {
 
 export type CacheMode = "use" | "refresh" | "skip";
 
-/** How the request asks: `no-cache` re-validates (we refresh the entry), `no-store` neither reads nor writes. */
+/** `no-cache` refreshes the entry, `no-store` neither reads nor writes it. */
 export function cacheModeOf(req: Request): CacheMode {
   const directives = (req.headers.get("cache-control") ?? "").toLowerCase();
   if (/(^|[\s,])no-store\b/.test(directives)) return "skip";
@@ -127,12 +116,11 @@ export class ResponseMemo {
   }
 }
 
-/** The key of a list answer: everything it depends on besides the exports table. */
 export function listCacheKey(actor: Actor, url: URL): string {
   return `${actor.id}\u0000${actor.isSuperuser ? "s" : "u"}\u0000${url.pathname}${url.search}`;
 }
 
-/** One memo per database handle (the web process has one; tests get a new one per harness). */
+/** One per database handle (tests get one per harness). */
 const memos = new WeakMap<Db, ResponseMemo>();
 
 /** The list cache of `db`, with its change feed started on first use. */

@@ -4,18 +4,12 @@ import { mediaType, tooLarge } from "./body";
 
 /** The filter file's limit (core refuses a larger file with 400) plus room for the other fields. */
 export const MAX_MULTIPART_BODY_BYTES = MAX_FILTER_FILE_BYTES + 1024 * 1024;
-/**
- * Parts (fields and files) one create may send: a create has five fields, a file and up to 100
- * `request_fields` (core's limit), so a few more than that. Beyond it: 413 at once, the rest unread.
- */
+/** Parts one create may send (five fields, a file, up to 100 `request_fields`, some spare); 413 past it. */
 export const MAX_FORM_PARTS = 110;
-/**
- * A text field's bytes, at most: longer values are cut here (never buffered whole), and stay longer than any
- * value core accepts (request_path ≤ 4096 characters), so core still refuses them with its own message.
- */
+/** A text field's bytes, at most: cut here, still longer than any value core accepts (core refuses it). */
 const MAX_FIELD_BYTES = 64 * 1024;
 
-/** Form keys whose values are lists: repeated once per item, in order (as HTML forms send lists). */
+/** Form keys whose values are lists, repeated once per item (as HTML forms send lists). */
 const LIST_KEYS = new Set(["request_fields"]);
 const FILE_KEY = "filter_file";
 
@@ -36,10 +30,7 @@ function tooManyParts(): DomainError {
   );
 }
 
-/**
- * A file sent where text belongs: passed on as a non-string, for core to refuse ("Not a valid string.", or
- * `"name.txt" is not a valid choice.` as DRF says it), without its bytes.
- */
+/** A file sent where text belongs: passed on without its bytes, for core to refuse as DRF does. */
 class FileInTextField {
   constructor(readonly filename: string) {}
   toString() {
@@ -48,21 +39,11 @@ class FileInTextField {
 }
 
 /**
- * Reads a `multipart/form-data` create (SPEC §3) as a stream, in one pass (busboy): the body is counted while
- * read (413 beyond MAX_MULTIPART_BODY_BYTES, at once for a declared Content-Length), the parts too (413 beyond
- * MAX_FORM_PARTS, without reading the rest), text fields are cut at MAX_FIELD_BYTES and the filter file at one
- * byte over core's limit (core then refuses it as too large). Only the HTTP shape is handled here; every rule
- * about the values and the file is core's.
- *
- * - `request_fields` repeats once per field, in order; a single value is a list of one.
- * - Other keys take their value (the last one, if repeated, as Django's QueryDict does).
- * - Empty values count as absent, as an HTML form sends an empty input.
- * - `filter_file` is the uploaded file; a file input left empty (no name, no bytes) counts as absent, so a
- *   multipart without a file creates an export exactly as the JSON body would.
- *
- * Why not `Request.formData()`: it buffers the whole body first, and then reading a form of n distinct keys
- * with `getAll` per key costs O(n²) (each `getAll` scans every entry): 40,000 fields took 13 s of CPU, during
- * which the process answered nothing else.
+ * Reads a `multipart/form-data` create (SPEC §3) in one streamed pass (busboy), counting bytes and parts as
+ * they come (413 past the limits, the rest unread); the rules about values and the file are core's. Other
+ * keys than `request_fields` take their last value (as Django's QueryDict); empty values and an empty file
+ * input count as absent. Not `Request.formData()`: it buffers the body, and `getAll` per key is O(n²) (40,000
+ * fields took 13 s of CPU, the process answering nothing else).
  */
 export async function readMultipartCreate(req: Request): Promise<MultipartCreate> {
   const declared = Number(req.headers.get("content-length") ?? "0");
@@ -118,7 +99,6 @@ export async function readMultipartCreate(req: Request): Promise<MultipartCreate
     // A body cut short ends its file with an error; the parser's own error or `failure` reports it.
     stream.on("error", () => {});
     if (name !== FILE_KEY || failure) {
-      // Its bytes are not needed: read past them.
       stream.resume();
       if (!failure) add(name, new FileInTextField(info.filename ?? ""));
       return;
@@ -131,7 +111,7 @@ export async function readMultipartCreate(req: Request): Promise<MultipartCreate
     });
   });
   parser.on("partsLimit", () => fail(tooManyParts()));
-  // Settles when the parser is done with the body (close) or gives up on it (error, raised as `failure`).
+  // Settles on close, or on an error (raised as `failure`).
   const finished = new Promise<void>((resolve) => {
     parser.on("close", resolve);
     parser.on("error", (err: Error) => {

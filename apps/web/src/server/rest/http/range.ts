@@ -1,15 +1,12 @@
 /**
  * The `Range` header of a download (RFC 9110 §14.1–14.2), for a representation of `size` bytes.
+ * - Served: one range, `bytes=a-b`, `bytes=a-` or `bytes=-n` (the last n bytes; all of a shorter file).
+ * - Ignored (200, the whole file, as RFC 9110 allows): another unit, a malformed header, `b` < `a`, several
+ *   ranges (we send no multipart/byteranges; a resuming client asks for one).
+ * - Unsatisfiable (416): a first byte at or past the end, a suffix of 0 bytes, any range of an empty file.
  *
- * Served: one byte range — `bytes=a-b`, `bytes=a-`, `bytes=-n` (the last n bytes; the whole file when it is
- * shorter). Ignored, so that the whole file is sent with 200 as RFC 9110 allows: no Range, another unit, a
- * malformed header, an invalid range (`b` < `a`) and several ranges (we send no multipart/byteranges; a
- * resuming client asks for one range). Unsatisfiable (416): a first byte at or past the end, a suffix of 0
- * bytes, or any range of an empty file.
- *
- * Hand-written rather than range-parser: range-parser 1.3 answers `bytes=-500` of a 100-byte file as
- * unsatisfiable (RFC 9110 §14.1.2: the whole file) and `bytes=5-2` as unsatisfiable (an invalid range,
- * which is to be ignored).
+ * Not range-parser: 1.3 answers `bytes=-500` of a 100-byte file and `bytes=5-2` as unsatisfiable, against
+ * RFC 9110 §14.1.2.
  */
 export type RangeRequest =
   | { kind: "none" }

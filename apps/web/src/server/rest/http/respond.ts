@@ -12,9 +12,8 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): St
 }
 
 /**
- * A 200 JSON answer with a strong ETag of its exact bytes (so any changed byte changes it, whatever
- * `modified_date` says), or 304 when `If-None-Match` already names them (issue 12 §5). `private, no-cache`: a
- * browser may keep it but asks again, cheaply, before using it; no shared cache keeps it.
+ * A 200 JSON answer with a strong ETag of its exact bytes (whatever `modified_date` says), or 304 when
+ * `If-None-Match` names them (issue 12 §5). `private, no-cache`: a browser keeps it but asks again first.
  */
 export function jsonWithEtag(req: Request, body: unknown, headers: Record<string, string> = {}): Response {
   const res = json(body, 200, headers);

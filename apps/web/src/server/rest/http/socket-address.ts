@@ -1,6 +1,6 @@
 /**
- * The address of the socket a fetch Request came in on, kept beside the Request (never in a header, which a
- * client could send itself). toFetchRequest records it; the auth door reads it (auth/request.ts).
+ * The address of the socket a fetch Request came in on, kept beside it, never in a header a client could
+ * write. The node adapter records it; auth/request.ts reads it.
  */
 const addresses = new WeakMap<Request, string>();
 
@@ -8,7 +8,7 @@ export function rememberSocketAddress(req: Request, address: string | undefined)
   if (address) addresses.set(req, address);
 }
 
-/** The socket's address, or null for a Request that did not come from a socket (tests, server calls). */
+/** The socket's address, or null for a Request that came from no socket (tests). */
 export function socketAddressOf(req: Request): string | null {
   return addresses.get(req) ?? null;
 }

@@ -21,10 +21,7 @@ export const COMMON_RESPONSES = {
   "503": ref("responses", "Unavailable"),
 };
 
-/**
- * The given parameter components, under their given names, describing what we accept: the `id` is a UUID
- * string, each filter's choices are the spec's (with `pending`).
- */
+/** The given parameter components, saying what we accept: a UUID id, the spec's choices (and `pending`). */
 function givenParameters(): Json {
   const given = givenParameterComponents();
   const out: Json = {

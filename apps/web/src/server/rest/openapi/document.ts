@@ -4,9 +4,8 @@ import { sharedComponents } from "./components";
 import { GIVEN_FILTER_COMPONENTS, GIVEN_OPERATIONS, givenDocument } from "./given";
 
 /**
- * The OpenAPI 3 document of every REST operation we serve (`GET /api/v1/openapi.json`), produced from the
- * routes: each route's operations carry their own description (built from the zod schemas, filter specs and
- * resource registry their handlers use), and this adds what the routes share.
+ * The OpenAPI 3 document of every REST operation (`GET /api/v1/openapi.json`), produced from the routes, whose
+ * operations carry their own descriptions; this adds what they share.
  */
 
 const DESCRIPTION = `The asynchronous export service: create an export of a back-office list (products, orders) with its
@@ -78,7 +77,7 @@ function mergeComponents(
   return out;
 }
 
-/** The document of `routes`, in their order (the route table lists the paths as the document shows them). */
+/** The document of `routes`, paths in their order. */
 export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument {
   const given = givenDocument();
   const paths: OpenApiDocument["paths"] = {};
@@ -97,7 +96,7 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
   return {
     openapi: given.openapi,
     info: { title: "Exports API", version: "1.0.0", description: DESCRIPTION },
-    // Relative: the server that serves this document, wherever it is deployed.
+    // Relative: right wherever it is deployed.
     servers: [{ url: "/", description: "The server that serves this document." }],
     tags: [
       { name: "Exports", description: "Exports: the given contract (retrieve, list, set_cancel) and ours." },

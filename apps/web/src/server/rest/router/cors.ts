@@ -1,10 +1,9 @@
 import { env } from "@exports/core";
 
 /**
- * CORS for the REST API (issue 12 §5): only the origins listed in `CORS_ORIGINS` (none by default). Not for
- * tRPC, the dashboard's own same-origin API. No credentials, ever (no `Access-Control-Allow-Credentials`): the
- * REST API authenticates by the `Authorization` header a page sends itself, so a browser's cookies (the session
- * the download link accepts) never make a cross-origin answer readable.
+ * CORS for the REST API (issue 12 §5), for the origins in `CORS_ORIGINS` only; not for tRPC. Never with
+ * credentials: a page sends the REST token in a header itself, so cookies (the session the download link
+ * accepts) never make a cross-origin answer readable.
  */
 
 /** The request headers a page may send (beyond the safelisted ones). */
@@ -51,9 +50,8 @@ function allowedOrigins(): ReadonlySet<string> {
 export const corsEnabled = () => allowedOrigins().size > 0;
 
 /**
- * The CORS headers of an answer to `req` on a REST path whose `Allow` is `allow` (null: an unknown path). With
- * origins configured every answer says `Vary: Origin`; a listed Origin also gets itself in
- * `Access-Control-Allow-Origin`, and a preflight the methods and headers it may use.
+ * With origins configured every answer says `Vary: Origin`; a listed Origin is allowed, and its preflight
+ * gets the path's methods (`allow`; null: an unknown path) and the headers it may send.
  */
 export function corsHeaders(req: Request, allow: string | null): [string, string][] {
   const allowed = allowedOrigins();

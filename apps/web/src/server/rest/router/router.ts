@@ -5,7 +5,7 @@ import { METHODS, type Method, type PathParams, type Route } from "../route";
 import { API_ROUTES } from "../routes";
 import { corsEnabled, corsHeaders } from "./cors";
 
-/** True for the paths the API door answers (everything else is a page, served by Next.js). */
+/** The paths the API door answers; the rest are pages. */
 export function isApiPath(pathname: string): boolean {
   return pathname === "/api" || pathname.startsWith("/api/");
 }
@@ -42,9 +42,8 @@ function corsOf(req: Request, route: Route | null): [string, string][] {
 }
 
 /**
- * The API door: every /api request, as a fetch `Request`, to its route. Answers always carry the API's
- * security headers (and, on REST paths, CORS headers for the listed origins); an error that escapes a handler
- * is still a JSON answer, never a stack trace.
+ * The API door: every /api request to its route. Every answer carries the API's security headers (and CORS
+ * headers on REST paths); an escaping error is still JSON, never a stack trace.
  */
 export async function dispatchApi(req: Request): Promise<Response> {
   let found: ReturnType<typeof findRoute> = null;
@@ -60,10 +59,7 @@ export async function dispatchApi(req: Request): Promise<Response> {
   return withHeaders(res, corsOf(req, found?.route ?? null));
 }
 
-/**
- * The answer to a request that cannot even become a fetch Request (fetch refuses CONNECT, TRACE and TRACK):
- * 405 on a known path, else 404 — JSON, like every API answer.
- */
+/** A request fetch cannot represent (CONNECT, TRACE, TRACK): a JSON 405 on a known path, else 404. */
 export function rejectUnservable(method: string, pathname: string): Response {
   const found = findRoute(pathname);
   return withHeaders(found ? methodNotAllowed(method, found.route.allow) : errorResponse(notFound()));

@@ -20,16 +20,16 @@ function contentDisposition(filename: string): string {
 }
 
 /**
- * The result file of a completed export, streamed (SPEC §3), to its owner or a superuser. The session cookie
+ * The result file of a completed export, streamed (SPEC §3), to its owner or a superuser; the session cookie
  * is accepted too, so that the dashboard's link (`result_file`) works in a browser. For download managers
- * (issue 12 §5): a strong ETag naming the file's bytes, one `Range` (../http/range.ts says what is ignored), and
- * `If-Range`, so that a resumed download of a changed file gets the whole new one. HEAD reads no byte of it.
+ * (issue 12 §5): a strong ETag naming the file's bytes, one `Range` (../http/range.ts says what is ignored),
+ * `If-Range` so that a resumed download of a changed file gets the whole new one. HEAD reads no byte.
  */
 const download = authed<"id">(
   async ({ db, actor, params, req }) => {
     const file = await openDownload(db, getStorage(), actor, params.id);
     const etag = quoteEtag(file.version);
-    // no-store: an export's rows are private data that no cache, the browser's included, should keep.
+    // no-store: an export's rows are private data no cache should keep, the browser's included.
     const validators = { ETag: etag, "Cache-Control": "private, no-store" };
     const ifNoneMatch = req.headers.get("if-none-match");
     if (ifNoneMatch !== null && ifNoneMatchMatches(ifNoneMatch, etag)) return notModified(validators);
@@ -56,7 +56,7 @@ const download = authed<"id">(
     const end = part?.end ?? file.size;
     headers["Content-Length"] = String(end - start);
     if (part) headers["Content-Range"] = contentRange(start, end, file.size);
-    // A client that goes away cancels this body (the web server's adapter), which closes the file.
+    // A client gone cancels this body (the node adapter), closing the file.
     const body =
       req.method === "HEAD" ? null : (Readable.toWeb(file.read(part)) as ReadableStream<Uint8Array>);
     return new Response(body, { status: part ? 206 : 200, headers });

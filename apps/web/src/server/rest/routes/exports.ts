@@ -28,10 +28,7 @@ import { type Json, route } from "../route";
 
 const PATH = "/api/v1/exports/";
 
-/**
- * The given list (SPEC §2.2–2.5, 2.8), answered from the list cache while the exports table has not changed
- * (http/list-cache.ts). Authentication still runs on every request; the cache is keyed by the actor.
- */
+/** The given list (SPEC §2.2–2.5, 2.8), through the list cache (keyed by the authenticated actor). */
 const list = authed(async ({ db, actor, url, req }) =>
   listCache(db).serve(listCacheKey(actor, url), cacheModeOf(req), async () =>
     pageResponse(url, await listExports(db, actor, paramsToRecord(url.searchParams))),
@@ -49,8 +46,7 @@ const create = authed(async ({ db, actor, req }) => {
     storage: getStorage(),
     idempotencyKey,
   });
-  // A repeat under the same Idempotency-Key answers as the first request did; an identical export already
-  // in flight is returned (200) instead of a second one being started.
+  // A repeat under the same Idempotency-Key answers as the first did; an identical export in flight is a 200.
   if (result.outcome === "replayed") return json(result.export, 201, { "Idempotent-Replayed": "true" });
   return json(result.export, result.outcome === "created" ? 201 : 200);
 });
@@ -122,9 +118,8 @@ const FIELD_TEXT: Record<string, string> = {
 };
 
 /**
- * The create body: the schema core parses it with, as its input side (`io: "input"`: defaulted fields are
- * optional) in OpenAPI 3.0's dialect (`nullable`, not type arrays). A type JSON Schema cannot express makes the
- * conversion throw (`unrepresentable` left at "throw"), which the OpenAPI tests would show.
+ * The create body: the schema core parses it with, its input side (`io: "input"`: defaulted fields optional),
+ * in OpenAPI 3.0's dialect (`nullable`). A type JSON Schema cannot express throws (`unrepresentable`'s default).
  */
 function exportCreateSchema(): Json {
   const { $schema: _, ...schema } = z.toJSONSchema(createExportInput, { target: "openapi-3.0", io: "input" });

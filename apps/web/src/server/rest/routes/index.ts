@@ -9,8 +9,8 @@ import { setCancelRoute } from "./set-cancel";
 import { trpcRoute } from "./trpc";
 
 /**
- * Every API path, in the order the OpenAPI document lists them (no two match the same path). Any other path
- * under /api is a JSON 404. A new endpoint is a route (handler and description) in its resource's module.
+ * Every API path, in the document's order (no two match one path); any other /api path is a JSON 404. A new
+ * endpoint is a route, handler and description, in its resource's module.
  */
 export const API_ROUTES: readonly Route[] = [
   exportRoute,
@@ -24,7 +24,7 @@ export const API_ROUTES: readonly Route[] = [
 
 let document: OpenApiDocument | undefined;
 
-/** The OpenAPI document of the routes (built once per process: it depends only on code). */
+/** The routes' OpenAPI document, built once (it depends only on code). */
 export function openApiDocument(): OpenApiDocument {
   document ??= buildOpenApiDocument(API_ROUTES);
   return document;

@@ -3,9 +3,8 @@ import { jsonContent } from "../openapi/components";
 import { type Json, type Route, route } from "../route";
 
 /**
- * `GET /api/v1/openapi.json`: the document of `document()` (the route table's, built once). Public on purpose:
- * it describes the API, as the README does, never any data, and touches no database; API clients and code
- * generators can read it before they have a token.
+ * `GET /api/v1/openapi.json`. Public on purpose: it describes the API, as the README does, never any data,
+ * touches no database, and code generators can read it before they have a token.
  */
 export function openApiRoute(document: () => Json): Route {
   return route("/api/v1/openapi.json", {

@@ -55,10 +55,7 @@ const recordSchema = (resource: Resource): Json => ({
   required: resource.fields.map((f) => f.name),
 });
 
-/**
- * An exportable resource's list (`GET /api/v1/<key>/`, SPEC §3): filtered in the shared grammar, in id order,
- * paginated like every array API; its description from the same registry entry.
- */
+/** An exportable resource's list (SPEC §3), handler and description from its registry entry. */
 function resourceRoute(resource: Resource): Route {
   return route(resource.path, {
     GET: {

@@ -18,10 +18,8 @@ function bodyTooLarge(): TRPCError {
 }
 
 /**
- * The request with its body held to the REST door's JSON limit (1 MB), before the adapter parses anything —
- * anonymous procedures (auth.signIn) included: a declared Content-Length over it fails at the first read,
- * without reading the body at all; a body without one is counted while it streams and fails as soon as it
- * passes the limit (the rest is never read). The adapter answers either with its own 413 error.
+ * The request with its body held to the REST JSON limit before the adapter parses it (anonymous procedures
+ * included): over a declared length it fails at once, streamed as soon as it passes; the adapter answers 413.
  */
 function withBodyLimit(req: Request): Request {
   if (!req.body) return req;
@@ -67,7 +65,6 @@ const handler = async (original: Request) => {
           resHeaders.append("Set-Cookie", serializeCookie(name, value, options)),
       }),
     responseMeta({ errors }) {
-      // Private, per-user answers: never kept by a browser or a shared cache.
       const headers = new Headers({ "Cache-Control": "private, no-store" });
       // A refused sign-in (429) or an unavailable database (503) says when to try again, as REST does.
       const retryAfter = Math.max(
@@ -85,17 +82,14 @@ const handler = async (original: Request) => {
         console.error(`[trpc] ${path ?? "?"}:`, error.cause ?? error);
     },
   });
-  // An error raised before the adapter knew the call (an unsupported content type, a body too large) is JSON
-  // too, but the adapter leaves its type unset (a string body then says text/plain).
+  // An error raised before the adapter knew the call (a content type, a body too large) is JSON without the
+  // type saying so.
   const type = res.headers.get("content-type");
   if (!type || type.startsWith("text/plain")) res.headers.set("Content-Type", "application/json");
   return res;
 };
 
-/**
- * The dashboard's tRPC API (the fetch adapter reads the procedure from the URL). Not part of the REST
- * contract: no OpenAPI description, no CORS.
- */
+/** The dashboard's tRPC API: not part of the REST contract (no OpenAPI description, no CORS). */
 export const trpcRoute = route(
   "/api/trpc/{procedure}",
   { GET: { handle: handler }, POST: { handle: handler } },
