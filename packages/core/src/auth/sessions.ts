@@ -1,11 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { eq, lte, sql } from "drizzle-orm";
 import { z } from "zod";
+import { messages } from "../contract/messages";
 import type { Db } from "../db/client";
 import { sessions, users } from "../db/schema";
 import { type Env, env } from "../env";
 import { DomainError, unauthenticated } from "../errors";
-import { messages, parseInput } from "../validation";
+import { parseInput } from "../validation";
 import type { Actor } from "./actor";
 import { reserveSignInAttempt, settleSuccessfulSignIn, type ThrottleConfig } from "./throttle";
 import { verifyCredentials } from "./users";

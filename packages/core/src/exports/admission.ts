@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { and, count, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
+import { ACTIVE_STATUSES } from "../contract";
 import type { Tx } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
 import { conflict, DomainError, tooManyRequests } from "../errors";
-import { ACTIVE_STATUSES } from "./states";
 
 /**
  * Abuse limits on creating exports (issue 6 §9), decided in one transaction per user (an advisory lock

@@ -6,7 +6,7 @@ import type { Db } from "../db/client";
 import { writerFor } from "../engine/formats";
 import { conflict, DomainError } from "../errors";
 import type { Storage } from "../storage";
-import { findVisible } from "./service";
+import { findExportRecord } from "./service";
 
 export interface ExportDownload {
   /** The result file's bytes, or those from `range.start` up to `range.end` (exclusive); opened lazily. */
@@ -37,10 +37,11 @@ export async function openDownload(
   actor: Actor,
   id: string,
 ): Promise<ExportDownload> {
-  const row = await findVisible(db, actor, id);
+  const row = await findExportRecord(db, actor, id);
   if (row.status !== "completed") throw conflict(`Export is not completed (status: ${row.status}).`);
-  if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) {
-    throw new DomainError("GONE", `The export file expired on ${row.expiresAt.toISOString()}.`);
+  // expiresAt is the ISO text toISOString() would give (exports/serialize.ts).
+  if (row.expiresAt && Date.parse(row.expiresAt) <= Date.now()) {
+    throw new DomainError("GONE", `The export file expired on ${row.expiresAt}.`);
   }
   if (!row.resultKey) throw gone();
   const size = await storage.size(row.resultKey);

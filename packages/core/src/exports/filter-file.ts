@@ -1,4 +1,5 @@
 import { parse as parseCsv } from "csv-parse/sync";
+import { MAX_FILTER_FILE_BYTES } from "../contract";
 import { env } from "../env";
 import { invalid } from "../errors";
 import type { Resource, ResourceField } from "../resources/types";
@@ -26,7 +27,6 @@ import type { Resource, ResourceField } from "../resources/types";
  * twice its size) plus one value at a time: 10 MB of newlines once cost +365 MB of RSS, split into lines.
  */
 
-export const MAX_FILTER_FILE_BYTES = 10 * 1024 * 1024;
 /** Longer than any key we have (a SKU is ≤ 64); also keeps a line from becoming a giant index entry. */
 export const MAX_IDENTIFIER_LENGTH = 255;
 /** Per-line problems reported, at most (then "… and N more"). */

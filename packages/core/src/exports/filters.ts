@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { EXPORT_FORMATS, EXPORT_STATUSES, exports } from "../db/schema";
+import { ACTIVE_STATUSES, EXPORT_FORMATS, EXPORT_STATUSES } from "../contract";
+import { exports } from "../db/schema";
 import type { FilterSpec } from "../filters/grammar";
-import { ACTIVE_STATUSES } from "./states";
 
 /** SPEC §2.2–2.4: the exports list's filters, in the shared grammar. */
 export const exportFilterSpec: FilterSpec = {

@@ -1,6 +1,6 @@
 import { type Column, sql } from "drizzle-orm";
+import type { ExportDto } from "../contract";
 import { type ExportRow, exports } from "../db/schema";
-import type { ExportDto } from "./schemas";
 
 /**
  * A timestamp as the contract writes it (`Date#toISOString()`: UTC, milliseconds, "Z"), formatted by
@@ -8,7 +8,7 @@ import type { ExportDto } from "./schemas";
  * Date is built per value (in the web process Next.js wraps the Date constructor, which made parsing and
  * formatting the two timestamps of 100 records the largest cost of a list answer).
  */
-const isoTimestamp = (column: Column) =>
+export const isoTimestamp = (column: Column) =>
   sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**

@@ -1,5 +1,6 @@
 import { and, eq, gt, gte, ilike, inArray, lt, lte, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { type FilterKind, LOOKUPS, type Lookup } from "../contract";
 import { FieldErrorCollector } from "../errors";
 import {
   parseBoolean,
@@ -17,24 +18,6 @@ import {
  * `request_path` an export captures): `field`, `field__in=a,b`, `field__gt|gte|lt|lte`, `field__icontains`,
  * and for date-times `field__date` with `__date__gt|gte|lt|lte` (calendar days in UTC).
  */
-export type FilterKind = "integer" | "decimal" | "text" | "boolean" | "datetime" | "uuid" | "choice";
-
-export const LOOKUPS = [
-  "exact",
-  "in",
-  "gt",
-  "gte",
-  "lt",
-  "lte",
-  "icontains",
-  "date",
-  "date__gt",
-  "date__gte",
-  "date__lt",
-  "date__lte",
-] as const;
-export type Lookup = (typeof LOOKUPS)[number];
-
 export interface FilterField {
   column: AnyPgColumn;
   kind: FilterKind;

@@ -1,10 +1,10 @@
+import { MAX_REQUEST_PATH_LENGTH } from "../contract";
+import { messages } from "../contract/messages";
 import { DomainError, invalid } from "../errors";
 import { type CompiledFilters, compileFilters, paramsToRecord, type QueryParams } from "../filters/grammar";
 import { PAGINATION_PARAMS } from "../filters/pagination";
 import { RESOURCES, resourceByPath } from "./registry";
 import type { Resource } from "./types";
-
-export const MAX_REQUEST_PATH_LENGTH = 4096;
 
 export interface ResolvedRequestPath {
   resource: Resource;
@@ -25,8 +25,7 @@ export function resolveRequestPath(requestPath: string): ResolvedRequestPath {
   };
   const text = requestPath.trim();
   if (text.length === 0) fail("This field may not be blank.");
-  if (text.length > MAX_REQUEST_PATH_LENGTH)
-    fail(`Ensure this field has no more than ${MAX_REQUEST_PATH_LENGTH} characters.`);
+  if (text.length > MAX_REQUEST_PATH_LENGTH) fail(messages.maxLength(MAX_REQUEST_PATH_LENGTH));
   const q = text.indexOf("?");
   const pathname = q === -1 ? text : text.slice(0, q);
   const query = q === -1 ? "" : text.slice(q + 1);

@@ -1,4 +1,5 @@
-import { type ExportStatus, STATUS_LABELS } from "~/lib/exports";
+import type { ExportStatus } from "@exports/core/contract";
+import { STATUS_LABELS } from "~/lib/exports";
 
 export function StatusBadge({ status }: { status: ExportStatus }) {
   return <span className={`badge badge-${status}`}>{STATUS_LABELS[status]}</span>;

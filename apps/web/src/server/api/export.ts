@@ -1,4 +1,4 @@
-import { getExport } from "@exports/core";
+import { findExport } from "@exports/core";
 import type { Endpoint } from "../http/route";
 import { authed } from "../rest/handler";
 import { jsonWithEtag } from "../rest/respond";
@@ -7,6 +7,6 @@ import { jsonWithEtag } from "../rest/respond";
 export const exportEndpoint: Endpoint = {
   /** The given retrieve (SPEC §2.1, 2.8), with a strong ETag (`If-None-Match` → 304). */
   GET: authed<"id">(async ({ db, actor, params, req }) =>
-    jsonWithEtag(req, await getExport(db, actor, params.id)),
+    jsonWithEtag(req, await findExport(db, actor, params.id)),
   ),
 };

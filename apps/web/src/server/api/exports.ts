@@ -1,4 +1,4 @@
-import { createExportWithOutcome, listExports, paramsToRecord } from "@exports/core";
+import { createExport, env, exportLimitsFromEnv, listExports, paramsToRecord } from "@exports/core";
 import type { Endpoint } from "../http/route";
 import { readJsonObject } from "../rest/body";
 import { authed } from "../rest/handler";
@@ -29,7 +29,8 @@ export const exportsEndpoint: Endpoint = {
     const { input, filterFile } = isMultipart(req)
       ? await readMultipartCreate(req)
       : { input: await readJsonObject(req), filterFile: undefined };
-    const result = await createExportWithOutcome(db, actor, input, {
+    const result = await createExport(db, actor, input, {
+      limits: exportLimitsFromEnv(env()),
       filterFile,
       storage: getStorage(),
       idempotencyKey,

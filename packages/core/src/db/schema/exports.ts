@@ -11,22 +11,9 @@ import {
   uuid,
   varchar,
 } from "drizzle-orm/pg-core";
+import { EXPORT_FORMATS, EXPORT_STATUSES } from "../../contract";
 import { createdDate, modifiedDate } from "./columns";
 import { users } from "./users";
-
-export const EXPORT_STATUSES = [
-  "waiting",
-  "waiting_next_page",
-  "processing",
-  "completed",
-  "failed",
-  "cancelled",
-  "preparing_file_creation",
-] as const;
-export type ExportStatus = (typeof EXPORT_STATUSES)[number];
-
-export const EXPORT_FORMATS = ["csv", "xls", "json"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const exportStatus = pgEnum("export_status", EXPORT_STATUSES);
 export const exportFormat = pgEnum("export_format", EXPORT_FORMATS);
