@@ -31,8 +31,8 @@ function isUnauthorized(error: unknown): boolean {
 function makeQueryClient() {
   const queryClient: QueryClient = new QueryClient({
     queryCache: new QueryCache({
-      // A session that ended (expired, signed out in another tab) makes the dashboard ask who is signed in
-      // again; the guard then sends the person to the sign-in page.
+      // A session that ended (expired, signed out in another tab): ask who is signed in, and the guard sends
+      // the person to the sign-in page.
       onError: (error, query) => {
         const [path] = query.queryKey as [unknown];
         const isMe = Array.isArray(path) && path[0] === "auth" && path[1] === "me";
@@ -67,7 +67,6 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
       links: [
         httpBatchLink({
           url: "/api/trpc",
-          // The server refuses larger batches.
           maxItems: TRPC_MAX_BATCH_SIZE,
           // The CSRF token the server set at sign-in, echoed on every request (double submit).
           headers() {

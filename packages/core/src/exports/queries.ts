@@ -13,10 +13,7 @@ function visibleTo(actor: Actor): SQL | undefined {
   return actor.isSuperuser ? undefined : eq(exports.requestedBy, actor.id);
 }
 
-/**
- * A prepared statement in the two shapes SPEC §2.8 visibility gives it: everyone's rows (superusers) and the
- * owner's (`visible` is `requested_by = :owner`). Executed with `owner` always given; the first shape ignores it.
- */
+/** A prepared statement for superusers (everyone's rows) and one for owners (`requested_by = :owner`). */
 function preparedByVisibility<T>(name: string, build: (db: Db, visible: SQL | undefined, name: string) => T) {
   const everyone = preparedPerDb((db) => build(db, undefined, name));
   const own = preparedPerDb((db) =>
@@ -25,7 +22,6 @@ function preparedByVisibility<T>(name: string, build: (db: Db, visible: SQL | un
   return (db: Db, actor: Actor) => (actor.isSuperuser ? everyone(db) : own(db));
 }
 
-/** The record's columns and what a download needs besides (its file, its expiry). */
 const lookupColumns = {
   ...exportRecordColumns,
   resultKey: exports.resultKey,
@@ -47,7 +43,7 @@ export async function selectVisibleExport(db: Db, actor: Actor, id: string) {
   return rows[0];
 }
 
-/** The unfiltered list, newest first, and its count: the common request, prepared. */
+/** The common list request (no filter, newest first), prepared. */
 const latestExports = preparedByVisibility("exports_latest", (db, visible, name) =>
   db
     .select(exportRecordColumns)
@@ -62,7 +58,7 @@ const countExports = preparedByVisibility("exports_count", (db, visible, name) =
   db.select({ n: count() }).from(exports).where(visible).prepare(name),
 );
 
-/** One page of the exports the actor may see and their total: prepared when unfiltered in the default order. */
+/** A page of the exports the actor may see, and their total. */
 export async function selectExportsPage(db: Db, actor: Actor, where: SQL | undefined, page: PageRequest) {
   const [rows, totals] =
     where === undefined && page.ordering === DEFAULT_EXPORT_ORDERING
@@ -95,7 +91,7 @@ export async function insertExport(tx: Tx, values: typeof exports.$inferInsert) 
 /** Identifiers per INSERT: one array parameter each (`unnest`), so a million take a few statements. */
 const FILTER_KEYS_CHUNK = 50_000;
 
-/** A filter file's identifiers, inserted a chunk at a time as they are read; a repeat is stored once. */
+/** Inserted a chunk at a time as they are read; a repeat is stored once. */
 export async function insertFilterKeys(tx: Tx, exportId: string, identifiers: Iterable<string>) {
   const insert = (chunk: string[]) =>
     tx.execute(
@@ -111,11 +107,7 @@ export async function insertFilterKeys(tx: Tx, exportId: string, identifiers: It
   if (chunk.length > 0) await insert(chunk);
 }
 
-/**
- * Cancels an export still in flight, in one conditional UPDATE (a worker finishing at the same moment and the
- * cancel resolve in the database). A cancelled export expires as a finished one does. Undefined when it was
- * not in flight (or does not exist).
- */
+/** Cancels an export in flight (it then expires as a finished one); undefined if it was not in flight. */
 export async function cancelActiveExport(db: Db, id: string, retentionDays: number) {
   const [cancelled] = await db
     .update(exports)

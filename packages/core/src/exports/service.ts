@@ -34,30 +34,23 @@ import { toExportDto } from "./serialize";
 import { validateCreate } from "./validate-create";
 
 export interface CreateExportOptions {
-  /** The per-user limits: the caller's configuration (core reads none). */
   limits: ExportLimits;
-  /** The uploaded filter file (multipart `filter_file`): restricts the export to the records it names. */
+  /** Multipart `filter_file`: restricts the export to the records it names; needs `storage`. */
   filterFile?: FilterFile;
-  /** Where the filter file is kept; required with a filter file. */
   storage?: Storage;
-  /** The request's `Idempotency-Key` header. */
   idempotencyKey?: string;
 }
 
-/** The export to answer with, and how it came about: `created` (201), `replayed` (201) or `in_flight` (200). */
+/** The export to answer with, and how: `created` (201), `replayed` (201) or `in_flight` (200). */
 export interface CreatedExport {
   export: ExportDto;
   outcome: CreateOutcome;
 }
 
 /**
- * Creates an export (SPEC §3): everything is validated first (all problems at once), then admitted (limits,
- * idempotency, an identical export in flight) and inserted with its filter file's identifiers in one
- * transaction, and workers are notified.
- *
- * A filter file is stored first, under the export's id (generated here), so the row points at it from its
- * insert: the export is never visible half made. A create that does not insert removes the file: a refused or
- * failed create leaves nothing behind (no row, no identifiers, no file).
+ * SPEC §3: validated first (every problem at once), then admitted and inserted with the filter file's
+ * identifiers in one transaction. The file is stored before, under the export's id, so the row is never
+ * visible half made; a create that inserts nothing removes it, leaving nothing behind.
  */
 export async function createExport(
   db: Db,
@@ -135,7 +128,6 @@ async function admitAndInsert(
   const existing = await admit(tx, actor, admission);
   if (existing) return existing;
   const inserted = await insertExport(tx, row);
-  // The file is read again as it is inserted, a chunk at a time.
   if (filter) await insertFilterKeys(tx, inserted.id, filter.identifiers());
   // Delivered when the transaction commits.
   await notifyRunnable(tx, inserted.id);
@@ -154,10 +146,7 @@ export async function listExports(db: Db, actor: Actor, query: unknown): Promise
   return { items: rows.map(toExportDto), total, page: page.page, limit: page.limit };
 }
 
-/**
- * An export the actor may see, with what a download needs besides its record (SPEC §2.1, §2.8): a non-UUID
- * id or another user's export is not found.
- */
+/** SPEC §2.1, §2.8: an export the actor may see (a non-UUID id is not found), with what a download needs. */
 export async function findExportRecord(db: Db, actor: Actor, id: string) {
   if (!isUuid(id)) throw notFound();
   const row = await selectVisibleExport(db, actor, id);
@@ -175,10 +164,7 @@ export interface CancelDeps {
   storage?: Storage;
 }
 
-/**
- * SPEC §2.9. Superusers only (checked before the lookup). The transition is one conditional UPDATE, so a
- * worker finishing at the same moment and this cancel resolve in the database: exactly one wins.
- */
+/** SPEC §2.9, superusers only. One conditional UPDATE: a worker finishing meanwhile or the cancel wins. */
 export async function cancelExport(
   db: Db,
   actor: Actor,
@@ -190,9 +176,7 @@ export async function cancelExport(
   const cancelled = await cancelActiveExport(db, id, env().EXPORT_RETENTION_DAYS);
   if (cancelled) {
     exportsChanged(db);
-    // A worker holding a page finds its guarded update matching nothing and throws the page away too.
-    // Removing the files is best effort (that worker and the retention sweep remove what is left), never a
-    // reason to report the cancel as failed.
+    // Best effort: a worker holding a page throws it away, and the retention sweep removes what is left.
     await deps.storage?.removePrefix(keys.partsPrefix(cancelled.id)).catch((err: Error) => {
       console.error(`[exports] cancel ${cancelled.id}: could not remove parts yet: ${err.message}`);
     });

@@ -6,13 +6,9 @@ import { zodFieldErrors } from "../validation";
 import { checkFilterFile, decodeFilterFile, type FilterFile, type ParsedFilterFile } from "./filter-file";
 
 /**
- * Validates a create before anything is stored, so a client sees every problem at once, in one 400: the
- * body's shape (the shared schema), the request path (a registered list with valid filters), the fields
- * (known to that list, no repeats) and the filter file. Each check runs whatever the others found (a bad
- * format_type does not hide an unknown field).
- *
- * The one dependency: fields and the filter file's key column belong to a resource, so while the request path
- * names none (missing, unknown, a URL, a bad filter) its error alone speaks for the fields.
+ * Every problem of a create in one 400 (body shape, request path, fields, filter file): each check runs
+ * whatever the others found. Fields and the file's key column belong to the path's list, so while the path
+ * names none its error alone speaks for them.
  */
 export function validateCreate(input: unknown, filterFile: FilterFile | undefined, maxIdentifiers: number) {
   const errors = new FieldErrorCollector();
@@ -43,7 +39,7 @@ function resolveResource(requestPath: unknown, errors: FieldErrorCollector): Res
   }
 }
 
-/** Names checked whenever the list's shape (the schema's: strings, at most 100) is right. */
+/** Names are checked whenever the list's shape (the schema's) is right. */
 function checkFieldNames(resource: Resource, requestFields: unknown, errors: FieldErrorCollector) {
   const fields = createExportInput.shape.request_fields.safeParse(requestFields);
   if (!fields.success) return;

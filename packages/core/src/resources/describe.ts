@@ -3,7 +3,7 @@ import { DEFAULT_LOOKUPS } from "../filters/grammar";
 import { RESOURCES } from "./registry";
 import type { Resource } from "./types";
 
-/** One resource's public description: what the dashboard derives its columns, filters and export dialog from. */
+/** What the dashboard derives a list's columns, filters and export dialog from. */
 export function describeResource(resource: Resource): ResourceDescription {
   return {
     key: resource.key,

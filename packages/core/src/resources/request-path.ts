@@ -13,11 +13,8 @@ export interface ResolvedRequestPath {
 }
 
 /**
- * Resolves an export's `request_path` to a registered resource and its filters. Only a registered list
- * path is accepted, with a query string in the resource's filter grammar: never a URL, a host, `..`,
- * encoded slashes or anything else that could make the export read something other than that list.
- * Pagination parameters (`limit`, `page`, `ordering`) are allowed and ignored: an export takes every page,
- * in id order.
+ * An export's `request_path` → its registered list and filters: never a URL, a host, `..` or encoded
+ * slashes, which could make it read something else. `limit`, `page`, `ordering` are ignored (every page).
  */
 export function resolveRequestPath(requestPath: string): ResolvedRequestPath {
   const fail = (message: string): never => {

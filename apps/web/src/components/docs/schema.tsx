@@ -19,7 +19,7 @@ export function SchemaType({ schema }: { schema: Schema | undefined }): ReactNod
     return (
       <>
         {union.map((s, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: the schemas of a union have no identity of their own.
+          // biome-ignore lint/suspicious/noArrayIndexKey: a union's schemas have no identity of their own.
           <Fragment key={i}>
             {i > 0 ? word : null}
             <SchemaType schema={s} />

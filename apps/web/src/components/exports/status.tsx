@@ -5,10 +5,7 @@ export function StatusBadge({ status }: { status: ExportStatus }) {
   return <span className={`badge badge-${status}`}>{STATUS_LABELS[status]}</span>;
 }
 
-/**
- * Progress of an export: `collected_count` of `total_count` records, as a progressbar (its value and
- * maximum are the counts themselves) and as text.
- */
+/** `collected_count` of `total_count`, as a progressbar (valued in records) and as text. */
 export function ProgressBar({
   collected,
   total,

@@ -35,10 +35,7 @@ function initialFields(resource: ResourceDescription): FieldChoice[] {
   return [...defaults, ...rest];
 }
 
-/**
- * Creates an export of exactly the list on screen: its path and current filters (never limit/page), the
- * chosen fields in the chosen order, a format and a language; then shows the new export's progress.
- */
+/** Exports exactly the list on screen (its filters, never limit/page), then opens the new export's page. */
 export function ExportDialog({
   open,
   onClose,

@@ -1,6 +1,7 @@
 /**
  * The address of the socket a fetch Request came in on, kept beside the Request (never in a header, which a
- * client could send itself). toFetchRequest records it; the auth door reads it (auth/request.ts).
+ * client could send itself). toFetchRequest records it; the tRPC adapter (api/trpc.ts) reads it and hands
+ * it to clientInfo (auth/request.ts): the client's address unless NUM_PROXIES says otherwise.
  */
 const addresses = new WeakMap<Request, string>();
 
