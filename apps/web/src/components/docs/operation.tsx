@@ -1,6 +1,6 @@
 import { Markdown } from "./markdown";
 import { type Entry, type OpenApiDocument, type Parameter, resolve, type Schema } from "./openapi";
-import { constraints, PropertiesTable, SchemaType } from "./schema";
+import { constraints, DocsTable, PropertiesTable, SchemaType } from "./schema";
 
 /** One operation: its parameters, request body and responses. */
 export function OperationView({ doc, entry }: { doc: OpenApiDocument; entry: Entry }) {
@@ -22,39 +22,24 @@ export function OperationView({ doc, entry }: { doc: OpenApiDocument; entry: Ent
         {params.length === 0 ? (
           <p className="muted">None.</p>
         ) : (
-          <div className="table-scroll">
-            <table className="docs-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">In</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Required</th>
-                  <th scope="col">Description</th>
-                </tr>
-              </thead>
-              <tbody>
-                {params.map((p) => (
-                  <tr key={`${p.in}-${p.name}`}>
-                    <td>
-                      <code>{p.name}</code>
-                    </td>
-                    <td>{p.in}</td>
-                    <td>
-                      <SchemaType schema={p.schema} />
-                    </td>
-                    <td>{p.required ? "yes" : "no"}</td>
-                    <td>
-                      {p.description ?? p.schema?.description ?? ""}
-                      {constraints(p.schema) ? (
-                        <span className="muted"> ({constraints(p.schema)})</span>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DocsTable columns={["Name", "In", "Type", "Required", "Description"]}>
+            {params.map((p) => (
+              <tr key={`${p.in}-${p.name}`}>
+                <td>
+                  <code>{p.name}</code>
+                </td>
+                <td>{p.in}</td>
+                <td>
+                  <SchemaType schema={p.schema} />
+                </td>
+                <td>{p.required ? "yes" : "no"}</td>
+                <td>
+                  {p.description ?? p.schema?.description ?? ""}
+                  {constraints(p.schema) ? <span className="muted"> ({constraints(p.schema)})</span> : null}
+                </td>
+              </tr>
+            ))}
+          </DocsTable>
         )}
         {body ? (
           <>
@@ -71,45 +56,34 @@ export function OperationView({ doc, entry }: { doc: OpenApiDocument; entry: Ent
           </>
         ) : null}
         <h3>Responses</h3>
-        <div className="table-scroll">
-          <table className="docs-table">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Description</th>
-                <th scope="col">Body</th>
+        <DocsTable columns={["Status", "Description", "Body"]}>
+          {responses.map(([status, raw]) => {
+            const r = resolve(doc, raw);
+            const content = Object.entries(r?.content ?? {});
+            return (
+              <tr key={status}>
+                <td>
+                  <code>{status}</code>
+                </td>
+                <td>
+                  {r?.description}
+                  {r?.headers ? (
+                    <span className="muted"> Headers: {Object.keys(r.headers).join(", ")}.</span>
+                  ) : null}
+                </td>
+                <td>
+                  {content.length === 0
+                    ? "—"
+                    : content.map(([type, media]) => (
+                        <div key={type}>
+                          <code>{type}</code>: <SchemaType schema={media.schema} />
+                        </div>
+                      ))}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {responses.map(([status, raw]) => {
-                const r = resolve(doc, raw);
-                const content = Object.entries(r?.content ?? {});
-                return (
-                  <tr key={status}>
-                    <td>
-                      <code>{status}</code>
-                    </td>
-                    <td>
-                      {r?.description}
-                      {r?.headers ? (
-                        <span className="muted"> Headers: {Object.keys(r.headers).join(", ")}.</span>
-                      ) : null}
-                    </td>
-                    <td>
-                      {content.length === 0
-                        ? "—"
-                        : content.map(([type, media]) => (
-                            <div key={type}>
-                              <code>{type}</code>: <SchemaType schema={media.schema} />
-                            </div>
-                          ))}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DocsTable>
       </div>
     </details>
   );

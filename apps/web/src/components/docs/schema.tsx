@@ -72,38 +72,46 @@ export function constraints(schema: Schema | undefined): string {
   return out.join(", ");
 }
 
-export function PropertiesTable({ schema }: { schema: Schema }) {
-  const required = new Set(schema.required ?? []);
+/** A scrollable table of the docs page with these column headers. */
+export function DocsTable({ columns, children }: { columns: string[]; children: ReactNode }) {
   return (
     <div className="table-scroll">
       <table className="docs-table">
         <thead>
           <tr>
-            <th scope="col">Property</th>
-            <th scope="col">Type</th>
-            <th scope="col">Required</th>
-            <th scope="col">Notes</th>
+            {columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
           </tr>
         </thead>
-        <tbody>
-          {Object.entries(schema.properties ?? {}).map(([name, prop]) => (
-            <tr key={name}>
-              <td>
-                <code>{name}</code>
-              </td>
-              <td>
-                <SchemaType schema={prop} />
-              </td>
-              <td>{required.has(name) ? "yes" : "no"}</td>
-              <td>
-                {prop.description ?? ""}
-                {constraints(prop) ? <span className="muted"> {constraints(prop)}</span> : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
+        <tbody>{children}</tbody>
       </table>
     </div>
+  );
+}
+
+export function PropertiesTable({ schema }: { schema: Schema }) {
+  const required = new Set(schema.required ?? []);
+  return (
+    <DocsTable columns={["Property", "Type", "Required", "Notes"]}>
+      {Object.entries(schema.properties ?? {}).map(([name, prop]) => (
+        <tr key={name}>
+          <td>
+            <code>{name}</code>
+          </td>
+          <td>
+            <SchemaType schema={prop} />
+          </td>
+          <td>{required.has(name) ? "yes" : "no"}</td>
+          <td>
+            {prop.description ?? ""}
+            {constraints(prop) ? <span className="muted"> {constraints(prop)}</span> : null}
+          </td>
+        </tr>
+      ))}
+    </DocsTable>
   );
 }
 
