@@ -1,7 +1,15 @@
 import { createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { type Actor, createExport, type ExportFormat, getResource, LocalStorage } from "@exports/core";
+import {
+  type Actor,
+  createExport,
+  type ExportFormat,
+  env,
+  exportLimitsFromEnv,
+  getResource,
+  LocalStorage,
+} from "@exports/core";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { BenchDatabase } from "./database";
@@ -88,10 +96,17 @@ export async function runExport(
   storageDir: string,
   timeoutMs = 600_000,
 ): Promise<ExportTiming> {
-  const created = await createExport(db.database.db, actor, {
-    request_path: requestPath,
-    format_type: format,
-  });
+  const created = (
+    await createExport(
+      db.database.db,
+      actor,
+      {
+        request_path: requestPath,
+        format_type: format,
+      },
+      { limits: exportLimitsFromEnv(env()) },
+    )
+  ).export;
   const done = await waitFinished(db, created.id, timeoutMs);
   if (done.status !== "completed") throw new Error(`export ${created.id} ended ${done.status}`);
   const bytes = done.result_key ? await new LocalStorage(storageDir).size(done.result_key) : null;

@@ -9,13 +9,13 @@ import {
   type Db,
   DomainError,
   type ExportDto,
-  getExport,
+  findExport,
   getResource,
   LocalStorage,
   listExports,
   listResource,
 } from "@exports/core";
-import { seedProducts } from "@exports/core/testing";
+import { seedProducts, TEST_LIMITS } from "@exports/core/testing";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
@@ -130,7 +130,7 @@ describe("exports.list / get", () => {
   it("get is the service's record and the REST door's body", async () => {
     for (const id of ids) {
       const viaTrpc = await callerFor(h.alice).exports.get({ id });
-      expect(viaTrpc).toEqual(await getExport(h.db, h.alice.actor, id));
+      expect(viaTrpc).toEqual(await findExport(h.db, h.alice.actor, id));
       expect(viaTrpc).toEqual((await rest("GET", `/api/v1/exports/${id}/`, { token: h.alice.token })).body);
       expect(await callerFor(h.root).exports.get({ id })).toEqual(viaTrpc);
     }
@@ -165,7 +165,7 @@ describe("exports.create", () => {
     // The same request again while the first is in flight is that export (no second one is started).
     const viaRest = (await rest("POST", "/api/v1/exports/", { token: h.alice.token, body: input }))
       .body as ExportDto;
-    const viaService = await createExport(h.db, h.alice.actor, input);
+    const viaService = (await createExport(h.db, h.alice.actor, input, { limits: TEST_LIMITS })).export;
     expect(viaRest.id).toBe(viaTrpc.id);
     expect(viaService.id).toBe(viaTrpc.id);
     for (const other of [viaRest, viaService]) expect(other).toEqual(viaTrpc);
@@ -234,7 +234,7 @@ describe("exports.cancel", () => {
     const viaTrpc = await callerFor(h.root).exports.cancel({ id: a.id });
     assertExportRecord(viaTrpc);
     expect(viaTrpc.status).toBe("cancelled");
-    expect(viaTrpc).toEqual(await getExport(h.db, h.root.actor, a.id));
+    expect(viaTrpc).toEqual(await findExport(h.db, h.root.actor, a.id));
     // idempotent, equal to what the service and the REST door answer for a cancelled export
     expect(await callerFor(h.root).exports.cancel({ id: a.id })).toEqual(viaTrpc);
     expect(await cancelExport(h.db, h.root.actor, a.id)).toEqual(viaTrpc);

@@ -9,6 +9,7 @@ import {
   createTestDatabase,
   seedOrders,
   seedProducts,
+  TEST_LIMITS,
   type TestDatabase,
 } from "@exports/core/testing";
 import ExcelJS from "exceljs";
@@ -83,7 +84,8 @@ async function content(id: string): Promise<unknown> {
 
 it("20 concurrent exports in every format survive workers killed with SIGKILL at random moments", async () => {
   const ids: string[] = [];
-  for (const request of REQUESTS) ids.push((await createExport(t.db, alice, request)).id);
+  for (const request of REQUESTS)
+    ids.push((await createExport(t.db, alice, request, { limits: TEST_LIMITS })).export.id);
   await Promise.all([worker(), worker(), worker()]);
 
   // Chaos: kill a random worker every 150–600 ms and start a replacement, until every export is done.
@@ -112,7 +114,8 @@ it("20 concurrent exports in every format survive workers killed with SIGKILL at
 
   // The same exports, run undisturbed by one in-process worker, are the reference.
   const refs: string[] = [];
-  for (const request of REQUESTS) refs.push((await createExport(t.db, alice, request)).id);
+  for (const request of REQUESTS)
+    refs.push((await createExport(t.db, alice, request, { limits: TEST_LIMITS })).export.id);
   const deps = { db: t.db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 300 } };
   await waitFor("references", async () => {
     for (let i = 0; (await runOnce(deps, `ref:${i}`)) !== null; i++);

@@ -3,7 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
 import { type Actor, createExport, type Db, LocalStorage } from "@exports/core";
-import { createActor, createTestDatabase, seedProducts, type TestDatabase } from "@exports/core/testing";
+import {
+  createActor,
+  createTestDatabase,
+  seedProducts,
+  TEST_LIMITS,
+  type TestDatabase,
+} from "@exports/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type WorkerProcess, waitFor } from "./processes";
 
@@ -60,7 +66,7 @@ describe("the database drops every connection mid-export", () => {
       request_path: "/api/v1/products/?is_active=true",
       request_fields: ["id", "sku", "price"],
     };
-    const reference = await createExport(t.db, alice, request);
+    const reference = (await createExport(t.db, alice, request, { limits: TEST_LIMITS })).export;
     const w = await worker();
     const done = await waitFor(
       "reference",
@@ -68,7 +74,7 @@ describe("the database drops every connection mid-export", () => {
     );
     expect(done).toBe(true);
 
-    const e = await createExport(t.db, alice, request);
+    const e = (await createExport(t.db, alice, request, { limits: TEST_LIMITS })).export;
     let terminated = 0;
     for (let i = 0; i < 5; i++) {
       await waitFor(

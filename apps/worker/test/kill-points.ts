@@ -10,7 +10,7 @@ import {
   runOnce,
   sweepStorage,
 } from "@exports/core/node";
-import { createActor, createTestDatabase, seedProducts } from "@exports/core/testing";
+import { createActor, createTestDatabase, seedProducts, TEST_LIMITS } from "@exports/core/testing";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, waitFor } from "./processes";
@@ -111,7 +111,7 @@ export function describeKillPoints(format: ExportFormat) {
 
   beforeAll(async () => {
     const s = await setting();
-    const ref = await createExport(s.t.db, s.alice, request);
+    const ref = (await createExport(s.t.db, s.alice, request, { limits: TEST_LIMITS })).export;
     const done = await finish(s, ref.id, 1);
     reference = await content(s, ref.id);
     referenceRows = done.collectedCount;
@@ -125,7 +125,7 @@ export function describeKillPoints(format: ExportFormat) {
   describe.concurrent(`a ${format} export, its worker killed with SIGKILL`, () => {
     it.each(cases())("at $point (hit $hit), runs of $runs page(s)", async ({ runs, point, hit }) => {
       const s = await setting();
-      const e = await createExport(s.t.db, s.alice, request);
+      const e = (await createExport(s.t.db, s.alice, request, { limits: TEST_LIMITS })).export;
       const victim = await startWorker({
         DATABASE_URL: s.t.url,
         STORAGE_DIR: s.storageDir,

@@ -3,7 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { type Actor, bindStorage, createExport, LocalStorage } from "@exports/core";
 import { DEFAULT_ENGINE_CONFIG, runOnce } from "@exports/core/node";
-import { createActor, createTestDatabase, seedProducts, type TestDatabase } from "@exports/core/testing";
+import {
+  createActor,
+  createTestDatabase,
+  seedProducts,
+  TEST_LIMITS,
+  type TestDatabase,
+} from "@exports/core/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startWorker } from "./processes";
 
@@ -31,7 +37,14 @@ afterAll(async () => {
  */
 it("a worker of another database refuses the storage and deletes none of its parts", async () => {
   await bindStorage(a.db, storage, storageDir);
-  const e = await createExport(a.db, alice, { request_path: "/api/v1/products/", format_type: "json" });
+  const e = (
+    await createExport(
+      a.db,
+      alice,
+      { request_path: "/api/v1/products/", format_type: "json" },
+      { limits: TEST_LIMITS },
+    )
+  ).export;
   const deps = { db: a.db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, runPages: 1 } };
   await runOnce(deps, "a:1");
   await runOnce(deps, "a:2");

@@ -1,7 +1,4 @@
-/**
- * Typed domain errors. Core throws these; each door maps them once, through ERROR_TABLE
- * (REST: status + JSON body; tRPC: TRPCError code).
- */
+// Typed domain errors: core throws them, each door maps them once through ERROR_TABLE.
 export type FieldErrors = Record<string, string[]>;
 
 export const ERROR_TABLE = {
@@ -26,7 +23,7 @@ export class DomainError extends Error {
     readonly detail: string,
     /** Field → messages, for validation errors (the REST body is then this object). */
     readonly fields?: FieldErrors,
-    /** Seconds after which a refused request may be repeated (the `Retry-After` header of a 429 or 503). */
+    /** The `Retry-After` of a 429 or 503, in seconds. */
     readonly retryAfter?: number,
   ) {
     super(fields ? `${detail} ${JSON.stringify(fields)}` : detail);

@@ -10,7 +10,7 @@ import {
   exportsChangeFeed,
 } from "../src/exports/change-feed";
 import { cancelExport, createExport } from "../src/exports/service";
-import { createActor, createTestDatabase, type TestDatabase } from "../src/testing";
+import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../src/testing";
 
 let t: TestDatabase;
 let feed: ExportsChangeFeed;
@@ -105,7 +105,9 @@ describe("ExportsChangeFeed", () => {
     feed.bump();
     expect(feed.generation).toBe(before + 1);
 
-    const created = await createExport(t.db, admin, { request_path: "/api/v1/products/" });
+    const created = (
+      await createExport(t.db, admin, { request_path: "/api/v1/products/" }, { limits: TEST_LIMITS })
+    ).export;
     const afterCreate = feed.generation;
     expect(afterCreate).toBeGreaterThan(before + 1);
 

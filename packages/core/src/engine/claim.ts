@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
+import { RUNNABLE_STATUSES } from "../contract";
 import type { Db } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
-import { RUNNABLE_STATUSES } from "../exports/states";
 
 const now = sql`now()`;
 const leaseUntil = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;

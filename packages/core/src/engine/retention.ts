@@ -1,7 +1,7 @@
 import { and, asc, inArray, isNull, lte, sql } from "drizzle-orm";
+import { TERMINAL_STATUSES } from "../contract";
 import type { Db } from "../db/client";
 import { exportFilterKeys, exports } from "../db/schema";
-import { TERMINAL_STATUSES } from "../exports/states";
 import { keys, type Storage } from "../storage";
 
 export interface SweepResult {

@@ -4,7 +4,7 @@ import type { Actor } from "../../src/auth/actor";
 import { createDatabase, type Database } from "../../src/db/client";
 import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, expectFileToEqualListedRecords, exportRow, tempStorage } from "./helpers";
 import { startTcpProxy } from "./tcp-proxy";
 
@@ -70,10 +70,17 @@ describe("a page whose record committed but whose answer never reached the worke
     async ({ format, runPages }) => {
       const storage = tempStorage();
       const deps = engineDeps(proxied.db, storage, { pageSize: 101, runPages });
-      const created = await createExport(t.db, alice, {
-        request_path: "/api/v1/products/",
-        format_type: format,
-      });
+      const created = (
+        await createExport(
+          t.db,
+          alice,
+          {
+            request_path: "/api/v1/products/",
+            format_type: format,
+          },
+          { limits: TEST_LIMITS },
+        )
+      ).export;
       cuts = 0;
       // The second page's record: the first page also fixes total_count, the second is an ordinary one.
       cutAfterRecord = 0;

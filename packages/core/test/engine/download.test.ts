@@ -7,7 +7,7 @@ import { DomainError } from "../../src/errors";
 import { openDownload } from "../../src/exports/download";
 import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -40,10 +40,17 @@ async function codeOf(promise: Promise<unknown>): Promise<[string, Record<string
 
 describe("openDownload", () => {
   it("opens a completed export's file for its owner and a superuser, with size, name and type", async () => {
-    const created = await createExport(t.db, alice, {
-      request_path: "/api/v1/products/",
-      format_type: "json",
-    });
+    const created = (
+      await createExport(
+        t.db,
+        alice,
+        {
+          request_path: "/api/v1/products/",
+          format_type: "json",
+        },
+        { limits: TEST_LIMITS },
+      )
+    ).export;
     await drain(engineDeps(t.db, storage));
     const row = await exportRow(t.db, created.id);
     for (const actor of [alice, root]) {
@@ -72,7 +79,14 @@ describe("openDownload", () => {
   });
 
   it("gives a re-assembled file (a new result key, the same bytes) a new version", async () => {
-    const created = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=7" });
+    const created = (
+      await createExport(
+        t.db,
+        alice,
+        { request_path: "/api/v1/products/?id__lte=7" },
+        { limits: TEST_LIMITS },
+      )
+    ).export;
     await drain(engineDeps(t.db, storage));
     const first = await openDownload(t.db, storage, alice, created.id);
     const firstBytes = await buffer(first.read());
@@ -90,7 +104,14 @@ describe("openDownload", () => {
   });
 
   it("is a conflict before completion and GONE when the file has been removed", async () => {
-    const created = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=5" });
+    const created = (
+      await createExport(
+        t.db,
+        alice,
+        { request_path: "/api/v1/products/?id__lte=5" },
+        { limits: TEST_LIMITS },
+      )
+    ).export;
     expect(await codeOf(openDownload(t.db, storage, alice, created.id))).toEqual([
       "CONFLICT",
       { detail: "Export is not completed (status: waiting)." },

@@ -2,9 +2,10 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as XLSX from "xlsx";
 import type { Actor } from "../../src/auth/actor";
-import { type ExportFormat, products } from "../../src/db/schema";
+import type { ExportFormat } from "../../src/contract";
+import { products } from "../../src/db/schema";
 import { createExport } from "../../src/exports/service";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
 import {
   drain,
   engineDeps,
@@ -58,12 +59,19 @@ afterAll(async () => {
 const FIELDS = ["id", "sku", "name", "price", "attributes", "is_active", "created_date"];
 
 async function runExport(format: ExportFormat) {
-  const created = await createExport(t.db, alice, {
-    request_path: "/api/v1/products/",
-    request_fields: FIELDS,
-    format_type: format,
-    language: "en",
-  });
+  const created = (
+    await createExport(
+      t.db,
+      alice,
+      {
+        request_path: "/api/v1/products/",
+        request_fields: FIELDS,
+        format_type: format,
+        language: "en",
+      },
+      { limits: TEST_LIMITS },
+    )
+  ).export;
   await drain(engineDeps(t.db, storage, { pageSize: 37 }));
   const row = await exportRow(t.db, created.id);
   expect(row.status).toBe("completed");

@@ -10,7 +10,7 @@ import { DomainError } from "../../src/errors";
 import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
 import type { Storage } from "../../src/storage";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, parseCsvFile, readResult, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -70,15 +70,17 @@ describe("an export restricted by a filter file", () => {
       "sku-00000007", // SKUs are compared exactly: no match
     ];
     const original = Buffer.from(`\uFEFF${lines.join("\r\n")}\r\n`, "utf8");
-    const created = await createExport(
-      t.db,
-      alice,
-      {
-        request_path: "/api/v1/products/?is_active=true&price__gte=100",
-        request_fields: ["id", "sku", "name"],
-      },
-      { filterFile: file(original, "My SKUs (May).txt"), storage },
-    );
+    const created = (
+      await createExport(
+        t.db,
+        alice,
+        {
+          request_path: "/api/v1/products/?is_active=true&price__gte=100",
+          request_fields: ["id", "sku", "name"],
+        },
+        { limits: TEST_LIMITS, filterFile: file(original, "My SKUs (May).txt"), storage },
+      )
+    ).export;
     expect(created.filter_file).toBe(`uploads/${created.id}/My_SKUs_May_.txt`);
     expect(created.status).toBe("waiting");
 
@@ -119,12 +121,14 @@ describe("an export restricted by a filter file", () => {
   it("reads a CSV whose header names the id column, ignoring the other columns", async () => {
     const ids = [5, 17, 17, 250, 251, 599, 4000];
     const csv = `name,ID\r\n${ids.map((id) => `"Item, ${id}",${id}`).join("\r\n")}\r\n`;
-    const created = await createExport(
-      t.db,
-      alice,
-      { request_path: "/api/v1/products/?id__gt=10", request_fields: ["id", "sku"], format_type: "json" },
-      { filterFile: file(csv, "ids.csv"), storage },
-    );
+    const created = (
+      await createExport(
+        t.db,
+        alice,
+        { request_path: "/api/v1/products/?id__gt=10", request_fields: ["id", "sku"], format_type: "json" },
+        { limits: TEST_LIMITS, filterFile: file(csv, "ids.csv"), storage },
+      )
+    ).export;
     expect((await exportRow(t.db, created.id)).filterKeyField).toBe("id");
     await drain(engineDeps(t.db, storage, { pageSize: 2 }));
     const row = await exportRow(t.db, created.id);
@@ -134,12 +138,14 @@ describe("an export restricted by a filter file", () => {
   });
 
   it("completes empty when no named record is listed", async () => {
-    const created = await createExport(
-      t.db,
-      alice,
-      { request_path: "/api/v1/products/?id__gt=500" },
-      { filterFile: file(`${sku(3)}\n${sku(4)}\n`), storage },
-    );
+    const created = (
+      await createExport(
+        t.db,
+        alice,
+        { request_path: "/api/v1/products/?id__gt=500" },
+        { limits: TEST_LIMITS, filterFile: file(`${sku(3)}\n${sku(4)}\n`), storage },
+      )
+    ).export;
     await drain(engineDeps(t.db, storage));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
@@ -151,12 +157,14 @@ describe("an export restricted by a filter file", () => {
     // 120,000 identifiers (beyond one insert chunk), of which 3 exist.
     const names = Array.from({ length: 120_000 }, (_, i) => `X-${i}`);
     names.splice(60_000, 0, sku(10), sku(300), sku(599));
-    const created = await createExport(
-      t.db,
-      alice,
-      { request_path: "/api/v1/products/", request_fields: ["id"] },
-      { filterFile: file(names.join("\n")), storage },
-    );
+    const created = (
+      await createExport(
+        t.db,
+        alice,
+        { request_path: "/api/v1/products/", request_fields: ["id"] },
+        { limits: TEST_LIMITS, filterFile: file(names.join("\n")), storage },
+      )
+    ).export;
     const [n] = await t.db
       .select({ n: count() })
       .from(exportFilterKeys)
@@ -177,7 +185,7 @@ describe("a refused filter file stores nothing", () => {
           t.db,
           alice,
           { request_path: "/api/v1/products/", request_fields: ["sku", "colour"] },
-          { filterFile: file("name,price\nMug,3\n", "bad.csv"), storage },
+          { limits: TEST_LIMITS, filterFile: file("name,price\nMug,3\n", "bad.csv"), storage },
         ),
       ),
     ).toEqual({
@@ -202,7 +210,7 @@ describe("a refused filter file stores nothing", () => {
         t.db,
         alice,
         { request_path: "/api/v1/products/" },
-        { filterFile: file(content), storage },
+        { limits: TEST_LIMITS, filterFile: file(content), storage },
       ),
     );
     expect(Object.keys(fields)).toEqual(["filter_file"]);
@@ -216,7 +224,7 @@ describe("a refused filter file stores nothing", () => {
           t.db,
           alice,
           { request_path: "/api/v1/nothing/" },
-          { filterFile: file(Buffer.from([0xc3, 0x28])), storage },
+          { limits: TEST_LIMITS, filterFile: file(Buffer.from([0xc3, 0x28])), storage },
         ),
       ),
     ).toEqual({
@@ -229,7 +237,12 @@ describe("a refused filter file stores nothing", () => {
     const before = await counts();
     const ghost: Actor = { id: randomUUID(), username: "ghost", isSuperuser: false };
     await expect(
-      createExport(t.db, ghost, { request_path: "/api/v1/products/" }, { filterFile: file(sku(1)), storage }),
+      createExport(
+        t.db,
+        ghost,
+        { request_path: "/api/v1/products/" },
+        { limits: TEST_LIMITS, filterFile: file(sku(1)), storage },
+      ),
     ).rejects.toThrow();
     expect(await counts()).toEqual(before);
   });
@@ -252,14 +265,21 @@ describe("a refused filter file stores nothing", () => {
         t.db,
         alice,
         { request_path: "/api/v1/products/" },
-        { filterFile: file(sku(1)), storage: broken },
+        { limits: TEST_LIMITS, filterFile: file(sku(1)), storage: broken },
       ),
     ).rejects.toThrow("disk full");
     expect(await counts()).toEqual(before);
   });
 
   it("keeps createExport without a file as it was (no key field, no keys)", async () => {
-    const created = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__gt=590" });
+    const created = (
+      await createExport(
+        t.db,
+        alice,
+        { request_path: "/api/v1/products/?id__gt=590" },
+        { limits: TEST_LIMITS },
+      )
+    ).export;
     expect(created.filter_file).toBeNull();
     const row = await exportRow(t.db, created.id);
     expect(row.filterKeyField).toBeNull();

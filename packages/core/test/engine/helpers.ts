@@ -8,6 +8,7 @@ import ExcelJS from "exceljs";
 import fc from "fast-check";
 import { expect } from "vitest";
 import * as XLSX from "xlsx";
+import type { ValueType } from "../../src/contract";
 import type { Db } from "../../src/db/client";
 import { type ExportRow, exports } from "../../src/db/schema";
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/engine/config";
@@ -17,7 +18,6 @@ import type { StepDeps } from "../../src/engine/steps";
 import { resolveRequestPath } from "../../src/resources/request-path";
 import { fieldsByName } from "../../src/resources/serialize";
 import { listResource } from "../../src/resources/service";
-import type { ValueType } from "../../src/resources/types";
 import { LocalStorage } from "../../src/storage";
 
 export function tempStorage() {

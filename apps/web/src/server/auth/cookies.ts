@@ -3,9 +3,9 @@
  * download link, Secure over https), and `exports_csrf`, the CSRF token the dashboard echoes in
  * `x-csrf-token` (double submit). A minimal RFC 6265 reader and writer.
  */
-export const SESSION_COOKIE = "exports_session";
-export const CSRF_COOKIE = "exports_csrf";
-export const CSRF_HEADER = "x-csrf-token";
+import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from "@exports/core/contract";
+
+export { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE };
 
 export interface CookieOptions {
   httpOnly?: boolean;

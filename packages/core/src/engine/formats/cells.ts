@@ -1,4 +1,5 @@
-import type { ResourceField, ValueType } from "../../resources/types";
+import type { ValueType } from "../../contract";
+import type { ResourceField } from "../../resources/types";
 import { neutralize } from "./neutralize";
 
 function isoString(value: unknown): string {

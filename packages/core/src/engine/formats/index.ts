@@ -1,4 +1,4 @@
-import type { ExportFormat } from "../../db/schema";
+import type { ExportFormat } from "../../contract";
 import { csvWriter } from "./csv";
 import { jsonWriter } from "./json";
 import type { FormatWriter } from "./types";

@@ -1,6 +1,7 @@
 import type { Writable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import type { ResourceField, ValueType } from "../../resources/types";
+import type { ValueType } from "../../contract";
+import type { ResourceField } from "../../resources/types";
 import { ascii, fieldText, put, putRange, type RowFields } from "./bytes";
 import { compactJson } from "./cells";
 import { end, write } from "./io";

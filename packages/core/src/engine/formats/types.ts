@@ -1,5 +1,5 @@
 import type { Readable, Transform, Writable } from "node:stream";
-import type { ExportFormat } from "../../db/schema";
+import type { ExportFormat } from "../../contract";
 import type { ResourceField } from "../../resources/types";
 import { CopyRowEncoder, copyLines } from "../copy";
 import type { ByteWriter, RowFields } from "./bytes";

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import type { ResourceField, ValueType } from "../../resources/types";
+import type { ValueType } from "../../contract";
+import type { ResourceField } from "../../resources/types";
 import { ascii, fieldText, put, putRange, type RowFields } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
 import { crc32Combine } from "./crc32";

@@ -1,6 +1,7 @@
 /**
- * The address of the socket a fetch Request came in on, kept beside it, never in a header a client could
- * write. The node adapter records it; auth/request.ts reads it.
+ * The address of the socket a fetch Request came in on, kept beside the Request (never in a header, which a
+ * client could send itself). The node adapter records it; the tRPC mount (routes/trpc.ts) reads it and hands
+ * it to clientInfo (auth/request.ts): the client's address unless NUM_PROXIES says otherwise.
  */
 const addresses = new WeakMap<Request, string>();
 

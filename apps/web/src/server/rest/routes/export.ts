@@ -1,4 +1,4 @@
-import { getExport } from "@exports/core";
+import { findExport } from "@exports/core";
 import { authed } from "../http/handler";
 import { jsonWithEtag } from "../http/respond";
 import { COMMON_RESPONSES, ref } from "../openapi/components";
@@ -11,7 +11,7 @@ export const exportRoute = route(PATH, {
   GET: {
     /** The given retrieve (SPEC §2.1, 2.8), with a strong ETag (`If-None-Match` → 304). */
     handle: authed<"id">(async ({ db, actor, params, req }) =>
-      jsonWithEtag(req, await getExport(db, actor, params.id)),
+      jsonWithEtag(req, await findExport(db, actor, params.id)),
     ),
     openapi: () => {
       const given = givenOperation(PATH, "get");

@@ -1,8 +1,10 @@
 import {
+  createExport,
   createExportInput,
-  createExportWithOutcome,
   DEFAULT_EXPORT_ORDERING,
+  env,
   exportFilterSpec,
+  exportLimitsFromEnv,
   exportOrderings,
   listExports,
   MAX_FILTER_FILE_BYTES,
@@ -41,7 +43,8 @@ const create = authed(async ({ db, actor, req }) => {
   const { input, filterFile } = isMultipart(req)
     ? await readMultipartCreate(req)
     : { input: await readJsonObject(req), filterFile: undefined };
-  const result = await createExportWithOutcome(db, actor, input, {
+  const result = await createExport(db, actor, input, {
+    limits: exportLimitsFromEnv(env()),
     filterFile,
     storage: getStorage(),
     idempotencyKey,

@@ -1,9 +1,12 @@
 import { z } from "zod";
-import { EXPORT_FORMATS, EXPORT_STATUSES } from "../db/schema";
-import { LANGUAGES } from "../resources/types";
-import { messages, typeName } from "../validation";
-
-export const MAX_REQUEST_FIELDS = 100;
+import { EXPORT_FORMATS, EXPORT_STATUSES, LANGUAGES } from "./exports";
+import {
+  MAX_ACTION_NAME_LENGTH,
+  MAX_FIELD_NAME_LENGTH,
+  MAX_REQUEST_FIELDS,
+  MAX_REQUEST_PATH_LENGTH,
+} from "./limits";
+import { messages, typeName } from "./messages";
 
 const requiredString = (max?: number) => {
   const s = z
@@ -15,14 +18,14 @@ const requiredString = (max?: number) => {
 
 /** Input of `POST /api/v1/exports/` and of tRPC `exports.create`. */
 export const createExportInput = z.object({
-  request_path: requiredString(4096).min(1, "This field may not be blank."),
+  request_path: requiredString(MAX_REQUEST_PATH_LENGTH).min(1, "This field may not be blank."),
   request_fields: z
-    .array(requiredString(100), { error: (iss) => messages.list(typeName(iss.input)) })
+    .array(requiredString(MAX_FIELD_NAME_LENGTH), { error: (iss) => messages.list(typeName(iss.input)) })
     .max(MAX_REQUEST_FIELDS, messages.maxItems(MAX_REQUEST_FIELDS))
     .default([]),
   format_type: z.enum(EXPORT_FORMATS, { error: (iss) => messages.choice(iss.input) }).default("csv"),
   language: z.enum(LANGUAGES, { error: (iss) => messages.choice(iss.input) }).default("en"),
-  action_name: requiredString(255).nullish(),
+  action_name: requiredString(MAX_ACTION_NAME_LENGTH).nullish(),
 });
 export type CreateExportInput = z.input<typeof createExportInput>;
 
@@ -37,7 +40,7 @@ export const exportIdInput = z.object({ id: z.string().max(100) });
 /** The given contract's Export record (SPEC §1), as both doors return it. */
 export const exportSchema = z.object({
   id: z.uuid(),
-  action_name: z.string().max(255).nullable(),
+  action_name: z.string().max(MAX_ACTION_NAME_LENGTH).nullable(),
   collected_count: z.number().int(),
   error_message: z.string().nullable(),
   fail_count: z.number().int(),
