@@ -32,7 +32,12 @@ afterAll(async () => {
 it("a worker of another database refuses the storage and deletes none of its parts", async () => {
   await bindStorage(a.db, storage, storageDir);
   const e = await createExport(a.db, alice, { request_path: "/api/v1/products/", format_type: "json" });
-  const deps = { db: a.db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, runPages: 1 } };
+  const deps = {
+    db: a.db,
+    pool: a.pool,
+    storage,
+    config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, runPages: 1 },
+  };
   await runOnce(deps, "a:1");
   await runOnce(deps, "a:2");
   const parts = await storage.list(`parts/${e.id}`);

@@ -1,17 +1,13 @@
-import { and, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { type ExportRow, exports } from "../db/schema";
 import { asDomainError } from "../errors";
 import { keys } from "../storage";
 import { claimNext, extendLease } from "./claim";
 import { notifyRunnable } from "./notify";
-import {
-  assembleExport,
-  dropIfCancelled,
-  processPage,
-  type StepDeps,
-  type StepOutcome,
-  startExport,
-} from "./steps";
+import { assembleExport } from "./steps/assemble";
+import { processPage } from "./steps/page";
+import { dropIfCancelled, held, type StepDeps, type StepOutcome } from "./steps/shared";
+import { startExport } from "./steps/start";
 
 /** A short, useful error message for error_message (never a stack trace). */
 export function describeError(err: unknown): string {
@@ -53,7 +49,7 @@ async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string
       // A failed export expires as a completed one does: the retention sweep then deletes what it owns.
       expiresAt: final ? sql`now() + ${deps.config.retentionMs} * interval '1 millisecond'` : null,
     })
-    .where(and(eq(exports.id, row.id), eq(exports.leaseOwner, owner), eq(exports.status, row.status)))
+    .where(held(row, owner))
     .returning({ id: exports.id });
   if (final && updated.length > 0) {
     await deps.storage.removePrefix(keys.partsPrefix(row.id)).catch(() => {});

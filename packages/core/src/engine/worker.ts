@@ -4,7 +4,7 @@ import pg from "pg";
 import { RUNNABLE_CHANNEL } from "./config";
 import { sweepStorage } from "./retention";
 import { type RunResult, runOnce } from "./runner";
-import type { StepDeps } from "./steps";
+import type { StepDeps } from "./steps/shared";
 
 export interface WorkerOptions extends StepDeps {
   /** Connection string for the LISTEN connection (a dedicated client, outside the pool). */

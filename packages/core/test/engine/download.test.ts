@@ -44,7 +44,7 @@ describe("openDownload", () => {
       request_path: "/api/v1/products/",
       format_type: "json",
     });
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     for (const actor of [alice, root]) {
       const d = await openDownload(t.db, storage, actor, created.id);
@@ -73,7 +73,7 @@ describe("openDownload", () => {
 
   it("gives a re-assembled file (a new result key, the same bytes) a new version", async () => {
     const created = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=7" });
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const first = await openDownload(t.db, storage, alice, created.id);
     const firstBytes = await buffer(first.read());
     // What a second assembly leaves: the same bytes under another attempt's key.
@@ -100,7 +100,7 @@ describe("openDownload", () => {
       detail: "Export is not completed (status: processing).",
     });
     await t.db.update(exports).set({ status: "waiting" }).where(eq(exports.id, created.id));
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
     await storage.remove(row.resultKey ?? "");

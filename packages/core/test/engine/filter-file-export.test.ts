@@ -94,7 +94,7 @@ describe("an export restricted by a filter file", () => {
     // The original file is kept, byte for byte.
     expect(await buffer(storage.read(stored.filterFile ?? ""))).toEqual(original);
 
-    await drain(engineDeps(t.db, storage, { pageSize: 7 }));
+    await drain(engineDeps(t, storage, { pageSize: 7 }));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
 
@@ -126,7 +126,7 @@ describe("an export restricted by a filter file", () => {
       { filterFile: file(csv, "ids.csv"), storage },
     );
     expect((await exportRow(t.db, created.id)).filterKeyField).toBe("id");
-    await drain(engineDeps(t.db, storage, { pageSize: 2 }));
+    await drain(engineDeps(t, storage, { pageSize: 2 }));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
     const records = JSON.parse((await readResult(storage, row)).toString("utf8"));
@@ -140,7 +140,7 @@ describe("an export restricted by a filter file", () => {
       { request_path: "/api/v1/products/?id__gt=500" },
       { filterFile: file(`${sku(3)}\n${sku(4)}\n`), storage },
     );
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
     expect(row.totalCount).toBe(0);
@@ -162,7 +162,7 @@ describe("an export restricted by a filter file", () => {
       .from(exportFilterKeys)
       .where(eq(exportFilterKeys.exportId, created.id));
     expect(n?.n).toBe(120_003);
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     expect(parseCsvFile(await readResult(storage, row))).toEqual([["ID"], ["10"], ["300"], ["599"]]);
   });

@@ -16,11 +16,6 @@ export interface RowFields {
   plain: boolean;
 }
 
-/** NULL is an unquoted empty field; an empty string is quoted (`""`). */
-export function isNull(row: RowFields, i: number): boolean {
-  return row.quoted[i] === 0 && row.start[i] === row.end[i];
-}
-
 /** A field's value as a JS string (quotes undoubled): for the rare cells that need real parsing. */
 export function fieldText(row: RowFields, i: number): string {
   const text = row.src.toString("utf8", row.start[i], row.end[i]);
@@ -115,12 +110,6 @@ export const ascii = (text: string) => Uint8Array.from(Buffer.from(text, "latin1
 /** The formula characters (`=` `+` `-` `@` tab CR) by byte. */
 export function isFormulaByte(b: number | undefined): boolean {
   return b === 61 || b === 43 || b === 45 || b === 64 || b === 9 || b === 13;
-}
-
-/** The first byte of a field's value (undefined when empty). */
-export function firstByte(row: RowFields, i: number): number | undefined {
-  const s = row.start[i] as number;
-  return s < (row.end[i] as number) ? row.src[s] : undefined;
 }
 
 const isAsciiSpace = (b: number | undefined) => b === 32 || (b !== undefined && b >= 9 && b <= 13);

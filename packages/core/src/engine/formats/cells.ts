@@ -1,26 +1,4 @@
 import type { ResourceField, ValueType } from "../../resources/types";
-import { neutralize } from "./neutralize";
-
-function isoString(value: unknown): string {
-  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
-}
-
-/** The text form of a value, as a CSV cell shows it (formula-like text with its `'`, see `neutralize`). */
-export function textValue(type: ValueType, value: unknown): string {
-  if (value === null || value === undefined) return "";
-  switch (type) {
-    case "datetime":
-      return isoString(value);
-    case "json":
-      return neutralize(JSON.stringify(value));
-    case "text":
-      return neutralize(String(value));
-    case "boolean":
-      return value ? "true" : "false";
-    default:
-      return String(value);
-  }
-}
 
 export function headerLabels(fields: readonly ResourceField[], language: string): string[] {
   return fields.map((f) => f.labels[language as keyof ResourceField["labels"]] ?? f.labels.en);

@@ -2,8 +2,7 @@ import { stringify } from "csv-stringify/sync";
 import type { ResourceField } from "../../resources/types";
 import { ascii, endsWithSpace, fieldText, isFormulaByte, startsWithSpace } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
-import { copyInto, end, write } from "./io";
-import { encodePageWith, type FileSegment, type FormatWriter } from "./types";
+import type { FileSegment, FormatWriter } from "./types";
 
 const OPTIONS = { record_delimiter: "\r\n", quoted_match: /^\s|\s$/ } as const;
 
@@ -16,7 +15,7 @@ const LINE_JSON = 3;
 const FALSE = ascii("false");
 
 /** A cell quoted exactly as csv-stringify quotes it with OPTIONS (RFC 4180, quotes doubled). */
-export function csvCell(text: string): string {
+function csvCell(text: string): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -27,7 +26,6 @@ function csvHead(fields: readonly ResourceField[], language: string): string {
 
 /** RFC 4180 CSV (CRLF, quotes doubled), UTF-8 with a BOM so Excel reads "İstanbul" right. */
 export const csvWriter: FormatWriter = {
-  format: "csv",
   extension: "csv",
   contentType: "text/csv; charset=utf-8",
   booleans: "words",
@@ -160,14 +158,6 @@ export const csvWriter: FormatWriter = {
       out.pos = p;
       return id;
     };
-  },
-  encodePage(fields, rows, firstRow) {
-    return encodePageWith(csvWriter, fields, rows, firstRow);
-  },
-  async assemble(out, input) {
-    await write(out, csvHead(input.fields, input.language));
-    for await (const part of input.parts()) await copyInto(part.read(), out);
-    await end(out);
   },
   async layout(input) {
     const segments: FileSegment[] = [{ bytes: Buffer.from(csvHead(input.fields, input.language)) }];

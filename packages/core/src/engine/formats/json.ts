@@ -1,10 +1,8 @@
-import type { Writable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import type { ResourceField, ValueType } from "../../resources/types";
 import { ascii, fieldText, put, putRange, type RowFields } from "./bytes";
 import { compactJson } from "./cells";
-import { end, write } from "./io";
-import { encodePageWith, type FormatWriter, type PartFile, type RowEncoder } from "./types";
+import type { FormatWriter, PartFile, RowEncoder } from "./types";
 
 const ROW_END = ",\n";
 const ROW_END_BYTES = ascii(`}${ROW_END}`);
@@ -67,38 +65,6 @@ function jsonString(buf: Buffer, at: number, src: Buffer, s: number, e: number, 
   }
   buf[p++] = 34;
   return p;
-}
-
-/**
- * Copies the parts in order behind an opening "[\n", holding back the last `ROW_END` of the whole stream (the
- * last row's separator) so the array ends without a trailing comma. Returns whether any row was copied.
- */
-async function copyRows(parts: AsyncIterable<PartFile>, out: Writable): Promise<boolean> {
-  let held = Buffer.alloc(0);
-  let started = false;
-  for await (const part of parts) {
-    for await (const chunk of part.read()) {
-      const data = chunk as Buffer;
-      if (data.length === 0) continue;
-      if (!started) {
-        await write(out, "[\n");
-        started = true;
-      }
-      if (data.length >= ROW_END.length) {
-        if (held.length > 0) await write(out, held);
-        await write(out, data.subarray(0, data.length - ROW_END.length));
-        held = Buffer.from(data.subarray(data.length - ROW_END.length));
-      } else {
-        const joined = Buffer.concat([held, data]);
-        const cut = Math.max(0, joined.length - ROW_END.length);
-        if (cut > 0) await write(out, joined.subarray(0, cut));
-        held = Buffer.from(joined.subarray(cut));
-      }
-    }
-  }
-  if (!started) return false;
-  if (held.toString("latin1") !== ROW_END) throw new Error("a JSON part does not end with a row");
-  return true;
 }
 
 /**
@@ -214,7 +180,6 @@ export function jsonRowEncoder(
  * in a part is its object followed by `,\n`; the assembly drops the last separator.
  */
 export const jsonWriter: FormatWriter = {
-  format: "json",
   extension: "json",
   contentType: "application/json; charset=utf-8",
   booleans: "words",
@@ -222,20 +187,12 @@ export const jsonWriter: FormatWriter = {
   rowEncoder(fields) {
     return jsonRowEncoder(fields);
   },
-  encodePage(fields, rows, firstRow) {
-    return encodePageWith(jsonWriter, fields, rows, firstRow);
-  },
-  async assemble(out, { parts }) {
-    const any = await copyRows(parts(), out);
-    await write(out, any ? "\n]\n" : "[]\n");
-    await end(out);
-  },
   async layout({ parts }) {
     const files: PartFile[] = [];
     for await (const part of parts()) files.push(part);
     const last = files.at(-1);
     if (!last) return [{ bytes: Buffer.from("[]\n") }];
-    // The same bytes as `assemble`: the parts whole, but the last row's separator.
+    // The parts whole, but the last row's separator.
     const size = await last.size();
     if (size === null || size < ROW_END.length) throw new Error("a JSON part does not end with a row");
     const tail = await buffer(last.read({ start: size - ROW_END.length, end: size }));

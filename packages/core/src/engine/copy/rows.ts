@@ -1,9 +1,9 @@
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import type pg from "pg";
-import { PageRows, parseRow } from "./copy";
-import { ByteWriter } from "./formats/bytes";
-import type { LineEncoder, RowEncoder } from "./formats/types";
+import { ByteWriter } from "../formats/bytes";
+import type { LineEncoder, RowEncoder } from "../formats/types";
+import { PageRows, parseRow } from "./parse";
 
 /** Protocol message codes (the first byte of each backend message). */
 const COPY_DATA = 0x64; // d
