@@ -12,14 +12,12 @@ import type { FormatWriter } from "./formats/types";
 import type { PageRead, PageStep, StepDeps } from "./steps/shared";
 
 /**
- * The row-by-row path, for a page with a column that has no exact COPY form: its rows are read as JS values,
- * printed as COPY would print them, and encoded by the format's own row encoder, so both paths give the same
- * bytes.
+ * The row-by-row path, for a column with no exact COPY form: rows read as JS values, printed as COPY would
+ * print them, and encoded by the format's row encoder, so both paths give the same bytes.
  */
 
 export interface EncodedPage {
   data: string;
-  /** Rows written into the part. */
   written: number;
   /** Rows that could not be serialised: skipped and counted in fail_count, never fatal. */
   failed: number;
@@ -40,9 +38,8 @@ export function copyLines(rows: readonly (readonly (string | null)[])[]): Buffer
 }
 
 /**
- * A page of JS rows in a format: raw values → the bytes COPY would print → the row encoder the COPY path uses.
- * A row whose values cannot be serialised (a BigInt inside JSON, an invalid date) is skipped before it takes a
- * row number.
+ * A page of JS rows in a format. A row that cannot be serialised (a BigInt inside JSON, an invalid date) is
+ * skipped before it takes a row number.
  */
 export function encodePage(
   writer: Pick<FormatWriter, "datetime" | "rowEncoder">,
@@ -70,7 +67,7 @@ export function encodePage(
   return { data, written: encoder.written, failed: failed + encoder.failed };
 }
 
-/** Reads up to `limit` rows of the page as JS values into its part (same bytes as the COPY path, slower). */
+/** Reads up to `limit` rows of the page into its part. */
 export async function readPageIntoPart(
   deps: Pick<StepDeps, "db" | "storage">,
   { row, scope, keyset }: Pick<PageStep, "row" | "scope" | "keyset">,

@@ -10,7 +10,7 @@ import { dropIfCancelled, held, type StepDeps, type StepOutcome } from "./steps/
 import { startExport } from "./steps/start";
 
 /** A short, useful error message for error_message (never a stack trace). */
-export function describeError(err: unknown): string {
+function describeError(err: unknown): string {
   const domain = asDomainError(err);
   if (domain) return domain.detail;
   const e = err as { code?: string; message?: string; syscall?: string; path?: string };
@@ -22,8 +22,8 @@ export function describeError(err: unknown): string {
 }
 
 /**
- * A step failed. The export goes back to be retried after a backoff (doubling), or, after the last attempt,
- * ends `failed` with the error, and its parts are removed. All guarded: a cancel in between wins.
+ * A step failed: the export is retried after a doubling backoff or, after the last attempt, ends `failed` and
+ * its parts are removed. Guarded: a cancel in between wins.
  */
 async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string, err: unknown) {
   const message = describeError(err);
@@ -46,7 +46,7 @@ async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string
       notBefore: final ? null : sql`now() + ${delay} * interval '1 millisecond'`,
       uploadedParts: final ? [] : exports.uploadedParts,
       finishedAt: final ? sql`now()` : null,
-      // A failed export expires as a completed one does: the retention sweep then deletes what it owns.
+      // A failed export expires as a completed one does (retention).
       expiresAt: final ? sql`now() + ${deps.config.retentionMs} * interval '1 millisecond'` : null,
     })
     .where(held(row, owner))
@@ -65,8 +65,8 @@ export interface RunResult {
 }
 
 /**
- * Claims one export and does one step of it (start + first page, a page, or the assembly) while a heartbeat
- * keeps the lease. Returns null when nothing was runnable.
+ * Claims one export and does one step (start + first page, a run of pages, or the assembly) while a heartbeat
+ * keeps the lease. Null when nothing was runnable.
  */
 export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult | null> {
   const row = await claimNext(deps.db, owner, deps.config.leaseMs);
@@ -102,8 +102,8 @@ export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult 
   } catch (err) {
     const { final, message, released } = await releaseAfterFailure(deps, row, owner, err);
     if (!released) {
-      // The export was no longer ours (a cancel, or another worker took it over): what failed was work on an
-      // export already lost (e.g. a part whose folder a cancel had just removed), not the export.
+      // The export was no longer ours (cancelled or taken over): what failed was work on a lost export (e.g. a
+      // part whose folder a cancel had just removed), not the export.
       await dropIfCancelled(deps, row.id).catch(() => {});
       return { exportId: row.id, outcome: "lost" };
     }

@@ -22,7 +22,6 @@ export type Segment = { bytes: Buffer } | { key: string; start?: number; end?: n
  */
 export interface Storage {
   create(key: string): Promise<PendingFile>;
-  /** The file's bytes, or those from `range.start` up to `range.end` (exclusive). */
   /**
    * Commits `key` as the concatenation of `segments`, without copying the stored files it names (the way an
    * object store composes: GCS compose, S3 UploadPartCopy): they may be removed from their own keys afterwards

@@ -1,17 +1,13 @@
 import { ByteWriter, type RowFields } from "../formats/bytes";
 import type { RowEncoder } from "../formats/types";
 
-/**
- * PostgreSQL's COPY CSV output, parsed in place: each row becomes byte ranges of its source (`RowFields`) and
- * goes straight to the format's row encoder, so no cell becomes a JS string on the common path.
- */
+/** COPY's CSV, parsed in place: a row is byte ranges of its source (`RowFields`), no cell a JS string. */
 
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Parses one row of PostgreSQL's COPY CSV output (`,` between fields, `"` quotes with `""` inside, NULL an
- * unquoted empty field, `\n` after the row) starting at `p`, into `row` (byte ranges of `src`). Returns the
- * index after the row's `\n`, or -1 when the row does not end before `len` (the rest has not arrived yet).
+ * Parses the row of COPY CSV (`""` inside quotes, NULL an unquoted empty field, `\n` after the row) at `p` into
+ * `row`. Returns the index after its `\n`, or -1 when it does not end before `len` (the rest has not arrived).
  */
 export function parseRow(src: Buffer, p: number, len: number, row: RowFields): number {
   const { start, end, quoted } = row;
@@ -58,9 +54,8 @@ export function parseRow(src: Buffer, p: number, len: number, row: RowFields): n
 }
 
 /**
- * A page's rows as they are parsed: each is encoded by the format's row encoder (a row it refuses is
- * skipped and counted). Column `idColumn` (by default the last, then not a field: not written) is the row's
- * id, the page's keyset cursor.
+ * A page's rows, each encoded as it is parsed (a row the encoder refuses is skipped and counted). Column
+ * `idColumn` (by default the last, then not a field) is the row's id, the page's keyset cursor.
  */
 export class PageRows {
   rows = 0;
@@ -90,7 +85,6 @@ export class PageRows {
     this.lastId = id;
   }
 
-  /** Encodes the row `parseRow` just parsed into `out`. */
   add(out: ByteWriter) {
     const row = this.row;
     const { src, start, end } = row;
@@ -110,7 +104,7 @@ export class PageRows {
     }
   }
 
-  /** Encodes whole COPY CSV text (the row-by-row path's rows, printed as COPY would) in one go. */
+  /** Encodes whole COPY CSV text in one go (the row-by-row path). */
   encodeAll(data: Buffer): Buffer {
     const out = new ByteWriter(Math.max(1 << 16, data.length * 2));
     let p = 0;

@@ -8,12 +8,10 @@ import type { DatetimeForm } from "../formats/cells";
 import type { ExportScope } from "../scope";
 
 /**
- * How a page's read is planned. Reading the id index in order and stopping after the page is the right plan
- * whatever the statistics say, but the planner picks it only when it expects many rows. On a table whose
- * statistics are missing or stale (just bulk-loaded) it chooses a bitmap scan of the whole remaining id range
- * plus a sort, so every page reads and sorts everything after it (measured: 1,000,000 unanalyzed products, a CSV
- * export took 6 s instead of 2 s; it grows with the square of the table). With sorting discouraged the in-order
- * index scan is left: predictable, never quadratic. SET LOCAL: only for the page's (or run's) transaction.
+ * A page's plan: the id index read in order, stopped after the page. Without statistics (a table just
+ * bulk-loaded) the planner prefers a bitmap scan of the whole remaining id range plus a sort on every page,
+ * which grows with the square of the table (1,000,000 unanalyzed products: a CSV export took 6 s, not 2 s).
+ * With sorting discouraged only the in-order index scan is left. SET LOCAL: the page's (or run's) transaction.
  */
 export const PAGE_PLAN_SETTINGS = "set local enable_sort = off";
 
@@ -22,10 +20,9 @@ const dialect = new PgDialect();
 class UnsupportedCopy extends Error {}
 
 /**
- * A query as SQL text with its parameters inlined as literals, for COPY (which takes no bind parameters).
- * Strings (and dates) go through PostgreSQL's literal escaping (`pg.escapeLiteral`), numbers must be finite,
- * booleans and NULL are keywords; anything else is refused. Placeholders are replaced outside quoted strings
- * and identifiers only. Everywhere else the engine keeps bind parameters.
+ * A query with its parameters inlined as literals, for COPY (which takes no bind parameters): strings and dates
+ * through `pg.escapeLiteral`, finite numbers, booleans, NULL; anything else is refused. Placeholders are
+ * replaced outside quoted strings and identifiers only.
  */
 function inlineQuery(query: SQL): string {
   const { sql: text, params } = dialect.sqlToQuery(query);
@@ -83,8 +80,8 @@ const TEXT_COLUMNS = new Set(["PgText", "PgVarchar", "PgChar", "PgUUID", "PgEnum
 const JSON_COLUMNS = new Set(["PgJsonb", "PgJson"]);
 
 /**
- * What COPY prints for a field: the raw form the row encoders read (the same text node-postgres hands the
- * row-by-row path). Null when the column's type has no exact COPY form here; the page is then read row by row.
+ * What COPY prints for a field: the raw form the row encoders read (the text node-postgres hands the
+ * row-by-row path). Null when the column's type has no exact COPY form; the page is then read row by row.
  */
 function copyProjection(
   field: ResourceField,
@@ -123,7 +120,7 @@ function copyProjection(
   return null;
 }
 
-/** The COPY of a run of pages: the keyset SELECT's text, its column count, and where the id (the cursor) is. */
+/** The keyset SELECT of a run, its column count, and the id's (the cursor's) column. */
 export interface CopyPageQuery {
   text: string;
   columns: number;
@@ -141,8 +138,7 @@ export function copyPageQuery(
   const projections = scope.fields.map((f) => copyProjection(f, writer.datetime, writer.booleans));
   if (projections.some((p) => p === null)) return null;
   const idColumn = scope.resource.idColumn;
-  // The page's cursor is the last row's id: a selected id field (printed as its digits) is read as it, else
-  // the id is one more column at the end.
+  // The cursor: a selected integer id field, else the id as one more column at the end.
   const idField = scope.fields.findIndex((f) => f.column === idColumn && f.type === "integer");
   const columns = idField === -1 ? [...(projections as SQL[]), sql`${idColumn}`] : (projections as SQL[]);
   try {

@@ -39,8 +39,7 @@ export const csvWriter: FormatWriter = {
     return (row, out) => {
       const { src, start, end, quoted } = row;
       if (copyable && row.plain && last >= 0) {
-        // The common row: COPY's line is already the CSV line, if no text cell needs an apostrophe or quotes
-        // and the booleans are words.
+        // The common row: COPY's line is the CSV line if no text cell needs a `'` or quotes.
         let same = true;
         for (const i of texts) {
           const s = start[i] as number;
@@ -114,9 +113,8 @@ export const csvWriter: FormatWriter = {
     if (fields.length === 0 || kinds.includes(LINE_JSON)) return null;
     const last = fields.length - 1;
     const n = columns;
-    // COPY's line is the CSV line when no field is quoted (no quote, comma, CR or LF inside, no empty string),
-    // no text needs an apostrophe or quotes for white space at an edge, and the booleans are words: copied as
-    // it is (without the id column, when that is not a field) with CRLF, while it is scanned.
+    // COPY's line is the CSV line when no field is quoted, no text needs a `'` or quotes for white space at an
+    // edge, and the booleans are words: it is copied (without an id column that is no field) while scanned.
     return (src, s, e, out) => {
       out.ensure(e - s + 2);
       const buf = out.buf;

@@ -1,10 +1,7 @@
 import { crc32, deflateRawSync } from "node:zlib";
 import type { FileSegment } from "./types";
 
-/**
- * Where a ZIP is written instead of a stream: its own bytes are kept, and entry data that are ranges of parts
- * are only noted, so the archive becomes a layout for storage to compose (`FormatWriter.layout`).
- */
+/** A ZIP as a layout (`FormatWriter.layout`): its own bytes, and entry data that are ranges of parts. */
 export class LayoutSink {
   readonly segments: FileSegment[] = [];
   private held: Buffer[] = [];
@@ -18,7 +15,6 @@ export class LayoutSink {
     this.segments.push({ part, start, end });
   }
 
-  /** The layout, once the archive is finished. */
   done(): FileSegment[] {
     this.flush();
     return this.segments;
@@ -71,7 +67,7 @@ export class ZipWriter {
     this.out.bytes(buf);
   }
 
-  /** Writes an entry's local header (sizes and CRC follow in its data descriptor); returns the entry. */
+  /** An entry's local header (sizes and CRC follow in its data descriptor). */
   private open(name: string, zip64: boolean): Entry {
     const nameBuf = Buffer.from(name, "utf8");
     const entry: Entry = { name: nameBuf, crc: 0, compressed: 0, size: 0, offset: this.offset, zip64 };
@@ -87,7 +83,6 @@ export class ZipWriter {
     header.writeUInt16LE(8, 8); // deflate
     header.writeUInt16LE(this.stamp.time, 10);
     header.writeUInt16LE(this.stamp.date, 12);
-    // crc and sizes stay 0 here: they follow in the data descriptor.
     if (zip64) {
       header.writeUInt32LE(MAX32, 18);
       header.writeUInt32LE(MAX32, 22);
@@ -98,7 +93,7 @@ export class ZipWriter {
     return entry;
   }
 
-  /** Writes the entry's data descriptor and records it for the central directory. */
+  /** The entry's data descriptor; the entry is kept for the central directory. */
   private close(entry: Entry) {
     if (!entry.zip64 && (entry.size > MAX32 || entry.compressed > MAX32)) {
       throw new Error(`zip entry ${entry.name.toString("utf8")} is larger than its size bound`);
@@ -122,9 +117,8 @@ export class ZipWriter {
   }
 
   /**
-   * Adds an entry already deflated: one complete raw deflate stream (joined segments, the last one finished) of
-   * `size` uncompressed bytes whose CRC-32 is `crc`, given as bytes of its own and ranges of parts, which are
-   * noted (by index), not read.
+   * An entry already deflated: one raw deflate stream of `size` bytes whose CRC-32 is `crc`, as bytes of its own
+   * and ranges of parts (noted, not read).
    */
   addDeflatedParts(
     name: string,
@@ -148,7 +142,7 @@ export class ZipWriter {
     this.close(entry);
   }
 
-  /** Adds a small entry held in memory, deflated here. */
+  /** A small entry held in memory. */
   addText(name: string, text: string) {
     const data = Buffer.from(text, "utf8");
     const entry = this.open(name, this.needsZip64(data.length));
@@ -160,7 +154,6 @@ export class ZipWriter {
     this.close(entry);
   }
 
-  /** Writes the central directory. */
   finish() {
     const start = this.offset;
     for (const e of this.entries) {

@@ -18,9 +18,8 @@ function resultFilename(row: ExportRow, resourceKey: string, extension: string) 
 }
 
 /**
- * Last step: the parts, in page order, become the final file where they are — the format's layout, composed by
- * storage without copying them — then one guarded update marks it completed. A cancel that won the race leaves
- * no result behind.
+ * Last step: the parts become the file where they are (the format's layout, composed by storage without a
+ * copy), then a guarded update marks it completed. A cancel that wins the race leaves no result behind.
  */
 export async function assembleExport(
   deps: StepDeps,

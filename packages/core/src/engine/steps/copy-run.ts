@@ -12,12 +12,12 @@ import type { ExportScope } from "../scope";
 import { type PageRead, type PageStep, recordPage, type StepDeps, type StepOutcome } from "./shared";
 
 /**
- * A page being written from the COPY into its part file (not committed yet), through the format's part stages.
- * The part is taken once the file exists: a part nobody reads must not be failed later with nobody listening.
+ * A page being written from the COPY into its part file, through the format's part stages. The COPY's part is
+ * taken only once the file exists: a part nobody reads must not be failed later with nobody listening.
  */
 class PartWrite {
   part: CopyPart | null = null;
-  /** Resolves once every row of the part is in the file; the file is then committed or thrown away. */
+  /** Every row of the part is in the file (not committed yet). */
   readonly written: Promise<{ file: PendingFile; part: CopyPart }>;
   private cancelled = false;
 
@@ -26,7 +26,6 @@ class PartWrite {
     this.written.catch(() => {}); // awaited in turn; a run that stops first discards it
   }
 
-  /** Stops it: no part is taken any more, the one being read is failed. */
   cancel() {
     this.cancelled = true;
     this.part?.destroy(new Error("page discarded"));
@@ -50,7 +49,7 @@ class PartWrite {
   }
 }
 
-/** Stops a part being written (or written, not committed) and throws its file away. */
+/** Stops a part being written and throws its file away. */
 async function discardPart(write: PartWrite | null) {
   if (!write) return;
   write.cancel();
@@ -58,10 +57,7 @@ async function discardPart(write: PartWrite | null) {
   await done?.file.abort();
 }
 
-/**
- * Reads what the COPY still sends after the export's last row (CopyDone): nothing, since no row after the
- * point-in-time bound matches; a row would mean a broken keyset and fails the step.
- */
+/** Reads the COPY to its end (CopyDone): past the export's last row a row would mean a broken keyset. */
 async function finishCopy(copy: CopyRows) {
   const rest = copy.part(Number.POSITIVE_INFINITY, () => {
     throw new Error("unexpected row after the export's last one");
@@ -71,21 +67,20 @@ async function finishCopy(copy: CopyRows) {
   if (rest.page.rows > 0) throw new Error("unexpected row after the export's last one");
 }
 
-/** A page in hand: being read from the COPY into its part. */
+/** A page being read from the COPY into its part. */
 interface PageInHand {
   write: PartWrite;
-  /** Rows it may read (`FormatWriter.pageLimit`). */
   limit: number;
   key: string;
 }
 
-/** Where a page starts: its first row's index in the export, and its number. */
+/** A page's first row (its index in the export) and its number. */
 interface PageStart {
   collectedCount: number;
   page: number;
 }
 
-/** What a run reads: the export, its fields, and the COPY of up to `limit` rows (the run's LIMIT). */
+/** A run's export and COPY; `limit` is its LIMIT. */
 interface RunPlan {
   row: ExportRow;
   scope: ExportScope;
@@ -94,21 +89,18 @@ interface RunPlan {
 }
 
 /**
- * One COPY of a run of pages and what is in hand while it streams: the COPY's own client (in a transaction with
- * the page plan's settings), the page read ahead while the last one is synced and recorded, and the part
- * synced but not recorded yet. `close()` puts it all away, whatever happened.
+ * One COPY and what is in hand while it streams: its own client (a transaction with the page plan's settings),
+ * the page read ahead while the last one is synced and recorded, and a part synced but not yet recorded.
+ * `close()` puts it all away, whatever happened.
  */
 class CopyRun {
   private readonly copy: CopyRows;
   private readonly writer: FormatWriter;
-  /** Rows read so far, against the run's LIMIT. */
   private read = 0;
   private failure: Error | undefined;
   private ahead: PageInHand | null = null;
-  /** Removed on close: the part is not recorded, and never will be. */
   private unrecorded: string | null = null;
 
-  /** Takes a client, opens the transaction and starts the COPY. */
   static async open(deps: StepDeps, plan: RunPlan) {
     const run = new CopyRun(deps, plan, await deps.pool.connect());
     try {
@@ -137,26 +129,22 @@ class CopyRun {
   }
 
   /**
-   * A connection that dies mid-COPY (server restart, pg_terminate_backend) is reported as an 'error' event on
-   * the checked-out client, which nobody else listens to: unheard, it would crash the process. The COPY's part
-   * is failed instead, and the step retries.
+   * A connection that dies mid-COPY is an 'error' event on the checked-out client, which nobody else hears: it
+   * would crash the process. The COPY's part is failed instead, and the step retries.
    */
   private readonly onClientError = (err: Error) => {
     this.failure ??= err;
     this.copy.fail(err);
   };
 
-  /** The run has read its LIMIT. */
   get full(): boolean {
     return this.read >= this.plan.limit;
   }
 
-  /** The COPY has ended (its last row read, or an error). */
   get done(): boolean {
     return this.copy.done;
   }
 
-  /** Starts reading the page at `at` into its part. */
   begin(at: PageStart): PageInHand {
     const { row, scope, query } = this.plan;
     const { pageSize } = this.deps.config;
@@ -174,12 +162,10 @@ class CopyRun {
     return { write, limit, key };
   }
 
-  /** Starts reading the next page while the last one is synced and recorded. */
   readAhead(at: PageStart) {
     this.ahead = this.begin(at);
   }
 
-  /** The page read ahead, now the page in hand. */
   takeAhead(): PageInHand {
     const page = this.ahead;
     if (!page) throw new Error("no page read ahead");
@@ -187,7 +173,6 @@ class CopyRun {
     return page;
   }
 
-  /** Waits until every row of the page is in its file. */
   async written(page: PageInHand) {
     const written = await page.write.written;
     this.read += written.part.page.rows;
@@ -195,7 +180,7 @@ class CopyRun {
     return written;
   }
 
-  /** Commits the page's part (synced), or throws it away when no row was written. */
+  /** Commits the page's part (synced), or throws it away when no row was written: it is unrecorded. */
   async commit(page: PageInHand, { file, part }: { file: PendingFile; part: CopyPart }): Promise<PageRead> {
     const { rows, written, failed, lastId } = part.page;
     if (written === 0) await file.abort();
@@ -206,18 +191,17 @@ class CopyRun {
 
   /**
    * The part is about to be recorded: from here it is kept. An error while recording (the connection lost
-   * after the update committed) says nothing about whether it was, so it stays (an orphan at worst: the
-   * assembly and the sweep remove the parts' folder); only a record that matched no row removes it.
+   * after the update committed) leaves unknown whether it was, so it stays (an orphan at worst: the assembly
+   * and the sweep remove the parts' folder); only a record that matched no row removes it (`recordPage`).
    */
   recording() {
     this.unrecorded = null;
   }
 
   /**
-   * Ends the run after its last recorded page: the page read ahead is thrown away. At the export's last row
-   * or the run's LIMIT the COPY has nothing more to send: it is read to its end and the connection kept.
-   * Stopped for another export, it is broken off on close (PostgreSQL logs "could not send data to client"),
-   * which costs a connection, not a page of rows.
+   * After the run's last page. At the export's last row or the run's LIMIT the COPY has nothing more to send: it
+   * is read to its end and the connection kept. Stopped for another export, it is broken off on close
+   * (PostgreSQL logs "could not send data to client"): that costs a connection, not a page of rows.
    */
   async end({ atLimit }: { atLimit: boolean }) {
     await discardPart(this.ahead?.write ?? null);
@@ -226,9 +210,8 @@ class CopyRun {
   }
 
   /**
-   * Puts everything away: the page read ahead and an unrecorded part are thrown away; a COPY that ran to its
-   * end commits and returns its connection to the pool, one broken off (an error, a cancel, another export
-   * waiting) leaves it unusable: it is closed.
+   * Throws away the page read ahead and an unrecorded part. A COPY that ran to its end commits and returns its
+   * connection to the pool; one broken off leaves the connection unusable: it is closed.
    */
   async close(error?: Error) {
     if (error) this.failure ??= error;
@@ -245,11 +228,10 @@ class CopyRun {
 }
 
 /**
- * A run of pages through one COPY: `COPY (keyset SELECT, LIMIT runPages × pageSize) TO STDOUT` is cut into
- * parts of a page each. Each part is recorded by its own guarded update as soon as it is synced, while
- * PostgreSQL goes on sending and the next part is already being encoded; the claim is kept from page to page
- * while no other export waits (`othersWaiting`), so a smaller export created meanwhile waits for one page.
- * Returns null when a column has no exact COPY form (the page is then read row by row).
+ * A run of pages through one COPY (`LIMIT runPages × pageSize`), cut into parts of a page each. Each part is
+ * recorded by its own guarded update once synced, while PostgreSQL goes on sending and the next part is being
+ * encoded; the claim is kept while no other export waits (`othersWaiting`), so a smaller export created
+ * meanwhile waits for one page. Null when a column has no exact COPY form (the page is then read row by row).
  */
 export async function copyRun(
   deps: StepDeps,

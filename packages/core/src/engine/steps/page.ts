@@ -6,18 +6,15 @@ import { type ExportScope, exportScope } from "../scope";
 import { copyRun } from "./copy-run";
 import { type PageStep, recordPage, type StepDeps, type StepOutcome } from "./shared";
 
-/**
- * Whether total_count is still to be counted: a started export with matching records (its max id > 0)
- * whose count no page has recorded yet (the first page, or its retry after a crash).
- */
+/** total_count is still to be counted: records match, and no page recorded it yet (the first, or its retry). */
 function countPending(row: ExportRow): boolean {
   return row.totalCount === 0 && (row.maxInstanceId ?? 0) > 0;
 }
 
 /**
- * The number of records the export captures: matching, up to its max id. Without parallel workers: it runs
- * beside the first page, whose COPY and encoding already keep two cores busy; PostgreSQL's parallel count
- * cost about twice the CPU of one index-only scan (1,000,000 products: ~210 ms against ~105 ms).
+ * The records the export captures (matching, up to its max id). Without parallel workers: it runs beside the
+ * first page, which keeps two cores busy, and a parallel count costs twice the CPU (1,000,000 products: ~210 ms
+ * against ~105 ms).
  */
 async function countRecords(deps: StepDeps, scope: ExportScope, maxId: number): Promise<number> {
   return deps.db.transaction(async (tx) => {
@@ -45,13 +42,13 @@ export async function processPage(
   const keyset = and(scope.where, gt(idColumn, row.lastInstanceId), lte(idColumn, row.maxInstanceId ?? 0));
   if (!keyset) throw new Error("no keyset condition");
   const step: PageStep = { row, owner, signal, scope, keyset };
-  // The count runs on a connection of its own while the first page streams (PostgreSQL does both at once).
+  // Counted on a connection of its own while the first page streams.
   const counting = countPending(row) ? countRecords(deps, scope, row.maxInstanceId ?? 0) : null;
   counting?.catch(() => {}); // awaited later; a page that fails first must not leave it unhandled
   return (await copyRun(deps, step, counting)) ?? (await rowByRowPage(deps, step, counting));
 }
 
-/** One page read row by row, recorded by its own guarded update (the claim is released). */
+/** One page read row by row; the claim is released with its record. */
 async function rowByRowPage(
   deps: StepDeps,
   step: PageStep,
@@ -66,7 +63,7 @@ async function rowByRowPage(
     return "lost";
   }
   const totalCount = counting ? await counting : null;
-  // A full page may have been the last: past the point-in-time bound there is nothing more to read.
+  // A full page may have been the last: nothing is read past the point-in-time bound.
   const more = read.rows === limit && (read.lastId ?? 0) < (row.maxInstanceId ?? 0);
   const recorded = await recordPage(deps, row, owner, read, { totalCount, more, keepClaim: false });
   if (recorded) deps.faults?.("page.recorded");

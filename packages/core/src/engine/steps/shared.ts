@@ -13,22 +13,21 @@ export interface StepDeps {
   pool: pg.Pool;
   storage: Storage;
   config: EngineConfig;
-  /** Asked at each page's end of a run: true ends the run there (the worker is stopping). */
+  /** Asked at each page's end of a run: true ends it there (the worker is stopping). */
   endRun?: () => boolean;
-  /** Fault-injection points (tests kill the worker there; see faults.ts). */
+  /** Fault-injection points (faults.ts). */
   faults?: Faults;
 }
 
 /** What a step did: `lost` = the export stopped being ours (cancelled or reclaimed); its work was dropped. */
 export type StepOutcome = "page" | "completed" | "lost";
 
-/** A page step: the export as claimed, the claim's owner and loss signal, and its keyset read. */
+/** A page step: the export as claimed, the claim's owner and loss signal, its keyset read. */
 export interface PageStep {
   row: ExportRow;
   owner: string;
   signal: AbortSignal;
   scope: ExportScope;
-  /** `id > last_instance_id AND id <= max_instance_id`, with the export's filters. */
   keyset: SQL;
 }
 
@@ -46,9 +45,8 @@ export async function dropIfCancelled(deps: Pick<StepDeps, "db" | "storage">, id
   }
 }
 
-/** A page read into its part. */
 export interface PageRead {
-  /** Rows read (written + failed). */
+  /** written + failed */
   rows: number;
   written: number;
   failed: number;
@@ -57,21 +55,20 @@ export interface PageRead {
   partKey: string | null;
 }
 
-/** What a page's record does besides recording it. */
 export interface PageRecord {
-  /** total_count, counted beside the export's first page; null once recorded. */
+  /** total_count, when this page's step counted it. */
   totalCount: number | null;
-  /** Records remain past this page: the export waits for its next page, else for its assembly. */
+  /** Records remain: the export waits for its next page, else for its assembly. */
   more: boolean;
-  /** The claim is kept for the run's next page (the updated row is returned) instead of released. */
+  /** The claim is kept for the run's next page (the updated row is returned), not released. */
   keepClaim: boolean;
 }
 
 /**
- * Records a page: ONE guarded statement records the part and advances page, last_instance_id and the counts.
- * A released claim wakes idle workers in the same statement (NOTIFY, delivered on commit). Returns null when
- * the export stopped being ours (cancelled, or the lease was lost): the part is then removed. A redone page
- * writes a new part and only a recorded one is ever listed, so no row is written twice.
+ * Records a page: ONE guarded statement records the part and advances page, last_instance_id and the counts; a
+ * released claim wakes idle workers in it (NOTIFY, delivered on commit). Null when the export stopped being
+ * ours (cancelled, or the lease lost): the part is removed. Only recorded parts are listed, so a redone page
+ * never writes a row twice.
  */
 export async function recordPage(
   deps: StepDeps,

@@ -4,9 +4,8 @@ import { exportScope } from "../scope";
 import { dropIfCancelled, held, type StepDeps } from "./shared";
 
 /**
- * First step: fix the point in time. The highest matching id bounds every later page (rows inserted after
- * this are not exported); the columns are fixed. total_count is counted beside the first page
- * (`countRecords` in page.ts): a full count costs a scan of its own.
+ * First step: the point in time. The highest matching id bounds every page (rows inserted later are not
+ * exported) and the columns are fixed; total_count is counted beside the first page (page.ts).
  */
 export async function startExport(deps: StepDeps, row: ExportRow, owner: string): Promise<ExportRow | null> {
   const scope = exportScope(row);

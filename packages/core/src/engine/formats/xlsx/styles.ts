@@ -5,10 +5,7 @@ import { NS_MAIN, XML_DECL } from "./text";
 export const DATE_STYLE = 1;
 export const HEADER_STYLE = 2;
 const FIRST_DECIMAL_STYLE = 3;
-/**
- * Date-times show to the millisecond, as the list has them: a spreadsheet rounds a time to the unit it shows, so
- * with seconds alone 10:11:12.600 would show as 10:11:13.
- */
+/** To the millisecond: a spreadsheet rounds a time to the unit it shows (10:11:12.600 would show 10:11:13). */
 const DATE_FORMAT = "yyyy-mm-dd hh:mm:ss.000";
 
 /** A decimal field's scale (its column's, e.g. 2 for numeric(12,2)), or null when it declares none. */
@@ -18,9 +15,8 @@ function decimalScale(field: ResourceField): number | null {
 }
 
 /**
- * styles.xml for these fields, and each field's cell style (0: none). A decimal shows its column's scale as
- * fixed decimals (`0.00` for numeric(12,2): 792.90 shows as 792.90), without thousands separators, so a cell
- * shows the list's digits; one cell format per distinct scale.
+ * styles.xml for these fields, and each field's cell style (0: none). A decimal shows its column's scale
+ * (`0.00` for numeric(12,2): 792.90 as 792.90), no thousands separator; one cell format per scale.
  */
 export function styles(fields: readonly ResourceField[]) {
   const scales = [...new Set(fields.map(decimalScale).filter((n) => n !== null))].sort((a, b) => a - b);

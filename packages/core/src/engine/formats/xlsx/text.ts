@@ -19,7 +19,7 @@ const UNDERSCORE = ascii("_x005F_");
 /** Upper-case hex digits for `_xHHHH_` (exceljs decodes only those in shared strings; Excel reads both). */
 const HEX = ascii("0123456789ABCDEF");
 
-/** What `xmlCell` does with a byte (`BYTE_CASE`): copies it (0), or looks closer. */
+/** What `xmlCell` does with a byte: copies it, or looks closer. */
 const COPY = 0;
 const CONTROL = 1;
 const QUOTE = 2;
@@ -41,11 +41,9 @@ const isHex = (b: number | undefined) =>
   b !== undefined && ((b >= 48 && b <= 57) || ((b | 32) >= 97 && (b | 32) <= 102));
 
 /**
- * Whether the `_` at `src[k]` would be read as the start of an escape once written: `_x` (or `_X`) and 1 to 4 hex
- * digits, then what is written as a `_` — a `_`, or a character written as `_xHHHH_` (a C0 control, U+FFFE,
- * U+FFFF). Readers differ: Excel decodes `_xHHHH_`, SheetJS `_XHHHH_` too, LibreOffice `_xH_` to `_xHHHH_` (for
- * the characters it escapes itself), all left to right. Any other `_` stays as it is (a file whose every `_` was
- * escaped has been reported to make Excel repair it).
+ * Whether the `_` at `src[k]` would be read as an escape's start once written: `_x` or `_X`, 1 to 4 hex digits,
+ * then a `_` or a character written as `_xHHHH_`. Excel decodes `_xHHHH_`, SheetJS `_XHHHH_` too, LibreOffice
+ * `_xH_` to `_xHHHH_`. Any other `_` stays (escaping every `_` has been reported to make Excel repair a file).
  */
 function startsEscape(src: Buffer, k: number, e: number): boolean {
   const x = src[k + 1];
@@ -81,14 +79,11 @@ export const XML_GROWTH = 7;
 export const CELL_MARKUP = 96;
 
 /**
- * The rest of an inline-string cell (after `<c r="A2`, and its style if any) written into `buf` at `p`, its text
- * exactly, escaped byte by byte; returns the position after it. No formula, no apostrophe: a text cell is a string
- * whatever it starts with. Every character is kept: `&` `<` `>` as entities; what XML 1.0 cannot carry or a reader
- * would normalise — the C0 controls, tab, LF and CR included, and U+FFFE, U+FFFF — as ECMA-376's `_xHHHH_`
- * (ST_Xstring), which Excel, LibreOffice and SheetJS decode; a literal `_` that a reader would take for the start
- * of an escape as `_x005F_` (`startsEscape`), so it reads back as itself. DEL and the C1 controls are legal XML:
- * copied. `doubled`: the field was quoted by COPY (each quote inside doubled). Room: `CELL_MARKUP + (e - s) *
- * XML_GROWTH`.
+ * The rest of an inline-string cell (after `<c r="A2` and its style) written into `buf` at `at`, its text exact;
+ * returns the position after it. A text cell is a string, never a formula, whatever it starts with (SPEC §3).
+ * `&` `<` `>` as entities; what XML 1.0 cannot carry or a reader would normalise (C0 controls with tab, LF and
+ * CR, U+FFFE, U+FFFF) as ECMA-376's `_xHHHH_`; a `_` that would read as an escape's start as `_x005F_`. DEL and
+ * C1 controls are legal XML. `doubled`: quoted by COPY. Room: `CELL_MARKUP + (e - s) * XML_GROWTH`.
  */
 export function xmlCell(buf: Buffer, at: number, src: Buffer, s: number, e: number, doubled: boolean) {
   // Only a space can be XML white space at an edge: tab, LF and CR are escaped.
@@ -131,7 +126,7 @@ export function xmlCell(buf: Buffer, at: number, src: Buffer, s: number, e: numb
   return put(buf, p, STRING_CLOSE);
 }
 
-/** A text as the rest of an inline-string cell (`xmlCell`): the header's labels. */
+/** `xmlCell` of a string (the header's labels). */
 export function xmlCellOf(text: string): string {
   const src = Buffer.from(text, "utf8");
   const buf = Buffer.allocUnsafe(CELL_MARKUP + src.length * XML_GROWTH);

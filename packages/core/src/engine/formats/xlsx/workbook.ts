@@ -20,10 +20,7 @@ export function columnName(index: number): string {
   return name;
 }
 
-/**
- * A worksheet's head for a sheet of `rows` data rows: its `<dimension>` (the header row and the data, every field's
- * column), column widths and styles, the header row.
- */
+/** A worksheet's head for `rows` data rows: its `<dimension>`, column widths and styles, the header row. */
 function sheetHead(fields: readonly ResourceField[], labels: string[], cellStyle: number[], rows: number) {
   const cols = fields
     .map((_, i) => {
@@ -40,7 +37,7 @@ function sheetHead(fields: readonly ResourceField[], labels: string[], cellStyle
   );
 }
 
-/** Each sheet's head (`sheetHead`) for an export of `rows` rows, `sheetRows` to a sheet, by sheet index. */
+/** Each sheet's head, by sheet index, for an export of `rows` rows, `sheetRows` to a sheet. */
 function sheetHeads(fields: readonly ResourceField[], language: string, rows: number, sheetRows: number) {
   const labels = headerLabels(fields, language);
   const { cellStyle } = styles(fields);
@@ -94,12 +91,12 @@ function packageParts(sheets: number, stylesXml: string): Array<[string, string]
   ];
 }
 
-/** A part's segment and where it came from (its index among the export's parts). */
+/** A part's segment and the part's index. */
 interface Segment extends SegmentInfo {
   index: number;
 }
 
-/** Each part's segment, from its trailer (every part ends with one: `segment.ts`). */
+/** Each part's segment, from its trailer (`segment.ts`). */
 async function readSegments(parts: AsyncIterable<PartFile>): Promise<Segment[]> {
   const segments: Segment[] = [];
   let index = -1;
@@ -128,10 +125,7 @@ function sheetCount(segments: Segment[]): number {
   return previous + 1;
 }
 
-/**
- * One worksheet: its head, the rows' segments (ranges of their parts, not copied), its tail, as one deflate
- * stream whose CRC-32 is joined from the pieces'.
- */
+/** One worksheet: its head, the parts' segments (not copied), its tail, as one deflate stream. */
 function addSheet(zip: ZipWriter, n: number, head: string, segments: Segment[]) {
   const first = deflateText(head, false);
   const last = deflateText(SHEET_TAIL, true);
@@ -150,10 +144,7 @@ function addSheet(zip: ZipWriter, n: number, head: string, segments: Segment[]) 
   ]);
 }
 
-/**
- * The workbook as a layout: the ZIP's own bytes (headers, each sheet's deflated head and tail, the package
- * parts, the directory) around the pages' deflate segments, which stay in the parts.
- */
+/** The workbook as a layout: the ZIP's own bytes around the pages' segments, which stay in the parts. */
 export async function workbookLayout(
   { fields, language, rows, parts }: AssembleInput,
   sheetRows: number,

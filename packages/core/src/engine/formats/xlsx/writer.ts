@@ -36,11 +36,10 @@ const KIND: Record<ValueType, number> = {
 };
 
 /**
- * An Excel workbook (.xlsx): every row a line of a page's part (numbered `<row r>` and cell references), typed
- * cells — numbers (decimals with their scale's format), booleans, date-times (serial days with a date format),
- * inline strings (the exact text, never a formula) — and a new sheet every `sheetRows` data rows (Excel's limit by
- * default). A page never crosses a sheet's end and deflates its rows into its part as a segment (`segment.ts`);
- * the workbook is composed around those segments (`workbook.ts`), so nothing is copied or held in memory.
+ * An Excel workbook (.xlsx): a row is a line of a page's part, with typed cells (numbers, booleans, serial
+ * date-times with a date format, inline strings), and a new sheet every `sheetRows` data rows (Excel's limit).
+ * A page never crosses a sheet's end and deflates its rows into its part (`segment.ts`); the workbook is
+ * composed around those segments (`workbook.ts`), so nothing is copied or held in memory.
  */
 export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
   return {
@@ -51,7 +50,6 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
     rowEncoder(fields, firstRow) {
       const kinds = Uint8Array.from(fields, (f) => KIND[f.type]);
       const cellOpen = fields.map((_, i) => ascii(`<c r="${columnName(i)}`));
-      // A number's value opens after its style, if its field has one (a decimal's scale).
       const { cellStyle } = styles(fields);
       const numberOpen = cellStyle.map((style) => ascii(style ? `" s="${style}"><v>` : '"><v>'));
       const count = kinds.length;
