@@ -83,9 +83,10 @@ export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult 
     Math.max(100, Math.floor(deps.config.leaseMs / 3)),
   );
   try {
+    const claim = { row, owner, signal: controller.signal };
     let outcome: StepOutcome;
     if (row.status === "preparing_file_creation") {
-      outcome = await assembleExport(deps, row, owner, controller.signal);
+      outcome = await assembleExport(deps, claim);
     } else if (row.maxInstanceId === null) {
       const started = await startExport(deps, row, owner);
       if (started) deps.faults?.("start.recorded");
@@ -94,9 +95,9 @@ export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult 
         // Nothing matched: the next step assembles the header-only file.
         await notifyRunnable(deps.db, row.id);
         outcome = "page";
-      } else outcome = await processPage(deps, started, owner, controller.signal);
+      } else outcome = await processPage(deps, { ...claim, row: started });
     } else {
-      outcome = await processPage(deps, row, owner, controller.signal);
+      outcome = await processPage(deps, claim);
     }
     return { exportId: row.id, outcome };
   } catch (err) {

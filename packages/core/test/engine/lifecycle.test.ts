@@ -141,12 +141,11 @@ describe("cancel", () => {
     expect(claimed?.id).toBe(e.id);
     await cancelExport(t.db, admin, e.id, { storage });
     const { processPage } = await import("../../src/engine/steps/page");
-    const outcome = await processPage(
-      deps,
-      claimed ?? (await exportRow(t.db, e.id)),
-      "slow-worker",
-      new AbortController().signal,
-    );
+    const outcome = await processPage(deps, {
+      row: claimed ?? (await exportRow(t.db, e.id)),
+      owner: "slow-worker",
+      signal: new AbortController().signal,
+    });
     expect(outcome).toBe("lost");
     const row = await exportRow(t.db, e.id);
     expect(row.status).toBe("cancelled");
@@ -210,7 +209,11 @@ describe("concurrency", () => {
     expect((await runOnce(deps, "fresh"))?.outcome).toBe("page");
     const { processPage } = await import("../../src/engine/steps/page");
     expect(
-      await processPage(deps, stale ?? (await exportRow(t.db, e.id)), "stale", new AbortController().signal),
+      await processPage(deps, {
+        row: stale ?? (await exportRow(t.db, e.id)),
+        owner: "stale",
+        signal: new AbortController().signal,
+      }),
     ).toBe("lost");
     await drain(deps);
     const row = await exportRow(t.db, e.id);

@@ -6,7 +6,7 @@ import { keys, type Segment } from "../../storage";
 import { writerFor } from "../formats";
 import type { PartFile } from "../formats/types";
 import { exportScope } from "../scope";
-import { dropIfCancelled, held, type StepDeps, type StepOutcome } from "./shared";
+import { type Claim, dropIfCancelled, held, type StepDeps, type StepOutcome } from "./shared";
 
 function resultFilename(row: ExportRow, resourceKey: string, extension: string) {
   const stamp = (row.startedAt ?? row.createdDate)
@@ -21,12 +21,7 @@ function resultFilename(row: ExportRow, resourceKey: string, extension: string) 
  * Last step: the parts become the file where they are (the format's layout, composed by storage without a
  * copy), then a guarded update marks it completed. A cancel that wins the race leaves no result behind.
  */
-export async function assembleExport(
-  deps: StepDeps,
-  row: ExportRow,
-  owner: string,
-  signal: AbortSignal,
-): Promise<StepOutcome> {
+export async function assembleExport(deps: StepDeps, { row, owner, signal }: Claim): Promise<StepOutcome> {
   const scope = exportScope(row);
   const writer = writerFor(row.formatType);
   const attempt = randomBytes(4).toString("hex");

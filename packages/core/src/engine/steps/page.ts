@@ -4,7 +4,7 @@ import { writerFor } from "../formats";
 import { readPageIntoPart } from "../row-by-row";
 import { type ExportScope, exportScope } from "../scope";
 import { copyRun } from "./copy-run";
-import { type PageStep, recordPage, type StepDeps, type StepOutcome } from "./shared";
+import { type Claim, type PageStep, recordPage, type StepDeps, type StepOutcome } from "./shared";
 
 /** total_count is still to be counted: records match, and no page recorded it yet (the first, or its retry). */
 function countPending(row: ExportRow): boolean {
@@ -31,17 +31,13 @@ async function countRecords(deps: StepDeps, scope: ExportScope, maxId: number): 
  * Reads on from `last_instance_id` (`id > last_instance_id AND id <= max ORDER BY id`): a run of pages
  * through one COPY (`copyRun`), or, where a column has no exact COPY form, one page read row by row.
  */
-export async function processPage(
-  deps: StepDeps,
-  row: ExportRow,
-  owner: string,
-  signal: AbortSignal,
-): Promise<StepOutcome> {
+export async function processPage(deps: StepDeps, claim: Claim): Promise<StepOutcome> {
+  const { row } = claim;
   const scope = exportScope(row);
   const idColumn = scope.resource.idColumn;
   const keyset = and(scope.where, gt(idColumn, row.lastInstanceId), lte(idColumn, row.maxInstanceId ?? 0));
   if (!keyset) throw new Error("no keyset condition");
-  const step: PageStep = { row, owner, signal, scope, keyset };
+  const step: PageStep = { ...claim, scope, keyset };
   // Counted on a connection of its own while the first page streams.
   const counting = countPending(row) ? countRecords(deps, scope, row.maxInstanceId ?? 0) : null;
   counting?.catch(() => {}); // awaited later; a page that fails first must not leave it unhandled

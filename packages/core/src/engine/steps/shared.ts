@@ -22,11 +22,15 @@ export interface StepDeps {
 /** What a step did: `lost` = the export stopped being ours (cancelled or reclaimed); its work was dropped. */
 export type StepOutcome = "page" | "completed" | "lost";
 
-/** A page step: the export as claimed, the claim's owner and loss signal, its keyset read. */
-export interface PageStep {
+/** An export as a step holds it: its row as claimed, the claim's owner, and the signal that the claim is lost. */
+export interface Claim {
   row: ExportRow;
   owner: string;
   signal: AbortSignal;
+}
+
+/** A page step: the claim and its keyset read. */
+export interface PageStep extends Claim {
   scope: ExportScope;
   keyset: SQL;
 }
