@@ -203,10 +203,10 @@ class CopyRun {
    * is read to its end and the connection kept. Stopped for another export, it is broken off on close
    * (PostgreSQL logs "could not send data to client"): that costs a connection, not a page of rows.
    */
-  async end({ atLimit }: { atLimit: boolean }) {
+  async end({ copyAtEnd }: { copyAtEnd: boolean }) {
     await discardPart(this.ahead?.write ?? null);
     this.ahead = null;
-    if (!this.copy.done && atLimit) await finishCopy(this.copy);
+    if (!this.copy.done && copyAtEnd) await finishCopy(this.copy);
   }
 
   /**
@@ -275,7 +275,7 @@ export async function copyRun(
       if (!recorded) return "lost";
       deps.faults?.("page.recorded");
       if (!keepClaim) {
-        await run.end({ atLimit: !more || run.full });
+        await run.end({ copyAtEnd: !more || run.full });
         return "page";
       }
       current = recorded;
