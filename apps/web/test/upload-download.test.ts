@@ -95,7 +95,12 @@ async function allUploads(): Promise<number> {
 
 /** Runs the engine in-process until nothing is runnable. */
 async function drain() {
-  const deps = { db: h.db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 13, backoffMs: 10 } };
+  const deps = {
+    db: h.db,
+    pool: h.testDb.pool,
+    storage,
+    config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 13, backoffMs: 10 },
+  };
   for (let i = 0; i < 1000; i++) if (!(await runOnce(deps, `web-test:${i}`))) return;
   throw new Error("the engine did not finish");
 }

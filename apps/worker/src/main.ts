@@ -61,6 +61,7 @@ async function main() {
   await bindStorage(database.db, storage, storageDirOf(env));
   worker = new ExportWorker({
     db: database.db,
+    pool: database.pool,
     storage,
     faults,
     config: engineConfigFromEnv(env),

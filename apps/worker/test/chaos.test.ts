@@ -116,7 +116,7 @@ it("20 concurrent exports in every format survive workers killed with SIGKILL at
   const refs: string[] = [];
   for (const request of REQUESTS)
     refs.push((await createExport(t.db, alice, request, { limits: TEST_LIMITS })).export.id);
-  const deps = { db: t.db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 300 } };
+  const deps = { db: t.db, pool: t.pool, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 300 } };
   await waitFor("references", async () => {
     for (let i = 0; (await runOnce(deps, `ref:${i}`)) !== null; i++);
     return (await Promise.all(refs.map((id) => row(t.db, id)))).every((r) => r.status === "completed");

@@ -71,6 +71,7 @@ export function describeKillPoints(format: ExportFormat) {
 
   const deps = ({ t, storage }: Setting, runs: number) => ({
     db: t.db,
+    pool: t.pool,
     storage,
     config: { ...DEFAULT_ENGINE_CONFIG, pageSize: PAGE_SIZE, runPages: runs, leaseMs: 500, backoffMs: 10 },
   });

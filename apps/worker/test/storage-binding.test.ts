@@ -45,7 +45,12 @@ it("a worker of another database refuses the storage and deletes none of its par
       { limits: TEST_LIMITS },
     )
   ).export;
-  const deps = { db: a.db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, runPages: 1 } };
+  const deps = {
+    db: a.db,
+    pool: a.pool,
+    storage,
+    config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, runPages: 1 },
+  };
   await runOnce(deps, "a:1");
   await runOnce(deps, "a:2");
   const parts = await storage.list(`parts/${e.id}`);

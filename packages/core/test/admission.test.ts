@@ -202,7 +202,7 @@ describe("stored filter files per user (issue 12)", () => {
     const u = await newUser();
     for (let i = 0; i < 2; i++) {
       expect((await withFile(u, i)).outcome).toBe("created");
-      await drain(engineDeps(t.db, storage));
+      await drain(engineDeps(t, storage));
     }
     const finished = await t.db.select().from(exports).where(eq(exports.requestedBy, u.id));
     expect(finished.map((r) => r.status)).toEqual(["completed", "completed"]);

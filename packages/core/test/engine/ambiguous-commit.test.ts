@@ -69,7 +69,7 @@ describe("a page whose record committed but whose answer never reached the worke
     "keeps its part: the $format export (runs of $runPages) completes exactly",
     async ({ format, runPages }) => {
       const storage = tempStorage();
-      const deps = engineDeps(proxied.db, storage, { pageSize: 101, runPages });
+      const deps = engineDeps(proxied, storage, { pageSize: 101, runPages });
       const created = (
         await createExport(
           t.db,

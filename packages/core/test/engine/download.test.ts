@@ -51,7 +51,7 @@ describe("openDownload", () => {
         { limits: TEST_LIMITS },
       )
     ).export;
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     for (const actor of [alice, root]) {
       const d = await openDownload(t.db, storage, actor, created.id);
@@ -87,7 +87,7 @@ describe("openDownload", () => {
         { limits: TEST_LIMITS },
       )
     ).export;
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const first = await openDownload(t.db, storage, alice, created.id);
     const firstBytes = await buffer(first.read());
     // What a second assembly leaves: the same bytes under another attempt's key.
@@ -121,7 +121,7 @@ describe("openDownload", () => {
       detail: "Export is not completed (status: processing).",
     });
     await t.db.update(exports).set({ status: "waiting" }).where(eq(exports.id, created.id));
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
     await storage.remove(row.resultKey ?? "");

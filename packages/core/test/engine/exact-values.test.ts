@@ -72,7 +72,7 @@ async function runExport(format: ExportFormat) {
       { limits: TEST_LIMITS },
     )
   ).export;
-  await drain(engineDeps(t.db, storage, { pageSize: 37 }));
+  await drain(engineDeps(t, storage, { pageSize: 37 }));
   const row = await exportRow(t.db, created.id);
   expect(row.status).toBe("completed");
   return row;

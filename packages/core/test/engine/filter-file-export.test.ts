@@ -96,7 +96,7 @@ describe("an export restricted by a filter file", () => {
     // The original file is kept, byte for byte.
     expect(await buffer(storage.read(stored.filterFile ?? ""))).toEqual(original);
 
-    await drain(engineDeps(t.db, storage, { pageSize: 7 }));
+    await drain(engineDeps(t, storage, { pageSize: 7 }));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
 
@@ -130,7 +130,7 @@ describe("an export restricted by a filter file", () => {
       )
     ).export;
     expect((await exportRow(t.db, created.id)).filterKeyField).toBe("id");
-    await drain(engineDeps(t.db, storage, { pageSize: 2 }));
+    await drain(engineDeps(t, storage, { pageSize: 2 }));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
     const records = JSON.parse((await readResult(storage, row)).toString("utf8"));
@@ -146,7 +146,7 @@ describe("an export restricted by a filter file", () => {
         { limits: TEST_LIMITS, filterFile: file(`${sku(3)}\n${sku(4)}\n`), storage },
       )
     ).export;
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
     expect(row.totalCount).toBe(0);
@@ -170,7 +170,7 @@ describe("an export restricted by a filter file", () => {
       .from(exportFilterKeys)
       .where(eq(exportFilterKeys.exportId, created.id));
     expect(n?.n).toBe(120_003);
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     expect(parseCsvFile(await readResult(storage, row))).toEqual([["ID"], ["10"], ["300"], ["599"]]);
   });

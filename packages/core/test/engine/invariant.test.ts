@@ -43,7 +43,7 @@ const FORMATS: ExportFormat[] = ["csv", "json", "xls"];
  */
 describe.each(FORMATS)("%s exports equal the listed records", (format) => {
   it.each(CASES)("$path", async ({ path, fields }) => {
-    const deps = engineDeps(t.db, storage, { pageSize: 97 });
+    const deps = engineDeps(t, storage, { pageSize: 97 });
     const created = (
       await createExport(
         t.db,

@@ -46,7 +46,7 @@ async function runExport(path: string, format: ExportFormat, fields: string[] = 
       { limits: TEST_LIMITS },
     )
   ).export;
-  await drain(engineDeps(t.db, storage, { pageSize: 97 }));
+  await drain(engineDeps(t, storage, { pageSize: 97 }));
   const row = await exportRow(t.db, created.id);
   expect(row.status).toBe("completed");
   return { row, data: await readResult(storage, row) };

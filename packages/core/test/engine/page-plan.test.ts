@@ -1,8 +1,8 @@
 import { and, gt, lte } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
+import { copyPageQuery, PAGE_PLAN_SETTINGS } from "../../src/engine/copy/query";
 import { exportScope } from "../../src/engine/scope";
-import { copyPageQuery, PAGE_PLAN_SETTINGS } from "../../src/engine/steps";
 import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
 import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
@@ -96,7 +96,7 @@ describe("a page's plan without statistics", () => {
         { limits: TEST_LIMITS },
       )
     ).export;
-    await drain(engineDeps(t.db, storage, { pageSize: 7_000 }));
+    await drain(engineDeps(t, storage, { pageSize: 7_000 }));
     const done = await exportRow(t.db, dto.id);
     expect(done.status).toBe("completed");
     const { rows } = await t.pool.query<{ n: number }>(

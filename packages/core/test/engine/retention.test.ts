@@ -40,7 +40,7 @@ describe("retention", () => {
     const e = (
       await createExport(t.db, alice, { request_path: "/api/v1/products/" }, { limits: TEST_LIMITS })
     ).export;
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const done = await exportRow(t.db, e.id);
     expect(done.status, done.errorMessage ?? "").toBe("completed");
     expect(done.expiresAt?.getTime()).toBeGreaterThan(Date.now() + 6 * 24 * 3600 * 1000);
@@ -105,7 +105,7 @@ describe("retention", () => {
     const e = await withFile(skus(5_000));
     expect(await keysOf(e.id)).toBe(5_000);
     expect(await storage.list(keys.uploadPrefix(e.id))).toHaveLength(1);
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const done = await exportRow(t.db, e.id);
     expect(done.status).toBe("completed");
     expect(done.expiresAt).not.toBeNull();
@@ -141,7 +141,7 @@ describe("retention", () => {
     // A storage that cannot be written: every attempt fails, the last one ends the export failed.
     const broken = new LocalStorage(`${storage.root}/not-a-folder.txt`);
     await writeFile(`${storage.root}/not-a-folder.txt`, "x");
-    await drain(engineDeps(t.db, broken, { maxAttempts: 1, backoffMs: 1 }));
+    await drain(engineDeps(t, broken, { maxAttempts: 1, backoffMs: 1 }));
     const row = await exportRow(t.db, e.id);
     expect(row.status).toBe("failed");
     expect(row.expiresAt?.getTime()).toBeGreaterThan(Date.now() + 6 * 24 * 3600 * 1000);

@@ -1,16 +1,16 @@
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import type pg from "pg";
-import { PageRows, parseRow } from "./copy";
-import { ByteWriter } from "./formats/bytes";
-import type { LineEncoder, RowEncoder } from "./formats/types";
+import { ByteWriter } from "../formats/bytes";
+import type { LineEncoder, RowEncoder } from "../formats/types";
+import { PageRows, parseRow } from "./parse";
 
-/** Protocol message codes (the first byte of each backend message). */
+/** Backend message codes. */
 const COPY_DATA = 0x64; // d
 const COPY_DONE = 0x63; // c
 const ERROR_RESPONSE = 0x45; // E
 
-/** Output is pushed in chunks of at least this size (fewer, larger writes), from 4 MiB buffers. */
+/** Output is pushed in chunks of at least this size (fewer, larger writes). */
 const PUSH_BYTES = 1 << 20;
 const BUFFER_BYTES = 4 << 20;
 
@@ -20,7 +20,7 @@ interface Connection {
   query(text: string): void;
 }
 
-/** One part of a COPY's rows: a stream of their encoded bytes, ending after its row limit or with the COPY. */
+/** A part of a COPY's rows: their encoded bytes, ending after its row limit or with the COPY. */
 export class CopyPart extends Readable {
   constructor(
     private readonly copy: CopyRows,
@@ -42,14 +42,11 @@ export class CopyPart extends Readable {
 
 /**
  * `COPY (…) TO STDOUT WITH (FORMAT csv)` as a node-postgres submittable whose rows are read as a sequence of
- * parts (`part()`): each is a stream of its rows encoded by the format, ending after its row limit, so one
- * COPY can fill several page files while PostgreSQL keeps sending. It reads the protocol straight from the
- * socket (as pg-copy-streams does: it takes the connection's data until CopyDone, then hands the rest back to
- * node-postgres) and parses each CopyData message — one row each, as PostgreSQL sends them — in place, with no
- * intermediate chunk per row or concatenated copy of the CSV; a format's `LineEncoder`, when it has one, gets
- * each whole line first. A message that is not exactly one row fails the part. Backpressure: the socket is
- * read only while a part's consumer wants more; between parts it is not read at all (PostgreSQL waits once the
- * socket's buffers are full).
+ * parts (`part()`), so one COPY fills several page files while PostgreSQL keeps sending. Like pg-copy-streams it
+ * takes the socket's data until CopyDone, then hands the rest back to node-postgres; each CopyData message (one
+ * row) is parsed in place, with no chunk per row or copy of the CSV; a format's `LineEncoder` gets each whole
+ * line first. Backpressure: the socket is read only while a part's consumer wants more, not at all between
+ * parts.
  */
 export class CopyRows implements pg.Submittable {
   private connection: Connection | null = null;
@@ -73,15 +70,12 @@ export class CopyRows implements pg.Submittable {
     private readonly idColumn = columns - 1,
   ) {}
 
-  /** The COPY has ended (CopyDone, or an error): no part will have rows any more. */
+  /** The COPY has ended (CopyDone, or an error). */
   get done(): boolean {
     return this.finished;
   }
 
-  /**
-   * The next `limit` rows (or the rest, if fewer), encoded by `encode`, or by `line` where it takes the line.
-   * Parts are read one after the other: the previous one must have ended.
-   */
+  /** The next `limit` rows (or the rest), encoded by `line` where it takes the line, else by `encode`. */
   part(limit: number, encode: RowEncoder, line: LineEncoder | null = null): CopyPart {
     if (this.current) throw new Error("the previous part of this COPY has not ended");
     const part = new CopyPart(this, new PageRows(this.columns, encode, this.idColumn), limit);
@@ -96,7 +90,7 @@ export class CopyRows implements pg.Submittable {
     return part;
   }
 
-  /** Fails the part being read (and every later one), e.g. when the connection is lost. */
+  /** Fails the part being read and every later one (the connection is lost). */
   fail(err: Error) {
     this.error ??= err;
     const part = this.current;
@@ -104,7 +98,6 @@ export class CopyRows implements pg.Submittable {
     part?.destroy(err);
   }
 
-  /** Called by node-postgres when the query's turn comes (`pg.Submittable`). */
   submit(pgConnection: unknown) {
     const connection = pgConnection as Connection;
     this.connection = connection;
@@ -119,14 +112,12 @@ export class CopyRows implements pg.Submittable {
     connection.query(this.text);
   }
 
-  /** `part`'s consumer wants more. */
   want(part: CopyPart) {
     if (part !== this.current) return;
     this.wanted = true;
     this.forward();
   }
 
-  /** `part` was destroyed by its consumer: nothing more is read for it. */
   detach(part: CopyPart) {
     if (part === this.current) this.current = null;
   }
@@ -156,8 +147,7 @@ export class CopyRows implements pg.Submittable {
     let from = 0;
     const carry = this.carry;
     if (carry) {
-      // Complete the message carried over from the last chunk with just the head of this one (copying the
-      // whole chunk onto the carry would copy every byte once more).
+      // The carried message is completed with just the head of this chunk, not the whole chunk copied.
       this.carry = null;
       const head = carry.length >= 5 ? carry : Buffer.concat([carry, chunk.subarray(0, 5 - carry.length)]);
       if (head.length < 5) {
@@ -177,9 +167,8 @@ export class CopyRows implements pg.Submittable {
   }
 
   /**
-   * Handles the complete messages of `data`, carries an incomplete last one over. `tail`: bytes that follow
-   * `data` on the socket (handed back with it if the COPY ends here, kept for the next part if the part ends
-   * here). Returns false once the part or the COPY ended.
+   * Handles the complete messages of `data`, carries an incomplete last one over. `tail`: bytes after `data`
+   * on the socket, for whoever reads on if the part or the COPY ends here. False once either ended.
    */
   private messages(data: Buffer, tail: Buffer | null): boolean {
     const part = this.current;
@@ -222,7 +211,6 @@ export class CopyRows implements pg.Submittable {
         this.endPart();
         return false;
       }
-      // Other messages (CopyOutResponse, notices, parameter status) carry nothing for the page.
       p = end;
     }
     if (p < len) this.carry = Buffer.from(data.subarray(p));
@@ -237,7 +225,6 @@ export class CopyRows implements pg.Submittable {
     if (!part.push(out.flush())) this.wanted = false;
   }
 
-  /** The current part has all its rows. */
   private endPart() {
     this.pushOut(true);
     const part = this.current;
@@ -261,7 +248,6 @@ export class CopyRows implements pg.Submittable {
     process.nextTick(() => socket.resume());
   }
 
-  /** node-postgres: the server reported an error (or the connection failed). */
   handleError(err: Error) {
     this.finished = true;
     this.fail(err);
