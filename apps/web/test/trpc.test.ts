@@ -352,6 +352,8 @@ describe("authentication", () => {
       const shape = shapeOf(error, "exports.list");
       expect(shape.message).toBe("The database is unavailable. Try again in a moment.");
       expect(shape.data.domainCode).toBe("UNAVAILABLE");
+      // The same wait as the REST 503's Retry-After.
+      expect(shape.data.retryAfter).toBe(5);
     } finally {
       await down.close();
     }

@@ -104,11 +104,19 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** Seconds a client should wait after a 503 (the database away): every door's `Retry-After`. */
+export const UNAVAILABLE_RETRY_AFTER = 5;
+
 /** Any error → the domain error a door should show, or null for a genuine bug (a 500). */
 export function asDomainError(err: unknown): DomainError | null {
   if (err instanceof DomainError) return err;
   if (isDatabaseUnavailable(err)) {
-    return new DomainError("UNAVAILABLE", "The database is unavailable. Try again in a moment.");
+    return new DomainError(
+      "UNAVAILABLE",
+      "The database is unavailable. Try again in a moment.",
+      undefined,
+      UNAVAILABLE_RETRY_AFTER,
+    );
   }
   return null;
 }

@@ -1,4 +1,4 @@
-import { asDomainError, DomainError, ERROR_TABLE } from "@exports/core";
+import { asDomainError, DomainError, ERROR_TABLE, UNAVAILABLE_RETRY_AFTER } from "@exports/core";
 import { etagOfText, ifNoneMatchMatches, notModified } from "./conditional";
 import { StringResponse } from "./string-response";
 
@@ -25,10 +25,10 @@ export function jsonWithEtag(req: Request, body: unknown, headers: Record<string
   return res;
 }
 
-/** Seconds to wait after a 503 (the database away). */
-const UNAVAILABLE_RETRY_AFTER = 5;
-
-/** The `Retry-After` of an error (the one rule for REST and tRPC): the error's own, else 5 s for a 503. */
+/**
+ * The `Retry-After` of an error (the one rule for REST and tRPC): the error's own (core sets it on a 429 and on
+ * every 503), else a 503 raised by a door waits as long as core's.
+ */
 export function retryAfterOf(error: DomainError): number | undefined {
   return error.retryAfter ?? (error.code === "UNAVAILABLE" ? UNAVAILABLE_RETRY_AFTER : undefined);
 }
