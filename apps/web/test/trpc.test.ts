@@ -5,7 +5,6 @@ import {
   type Actor,
   cancelExport,
   createDatabase,
-  createExport,
   type Db,
   DomainError,
   type ExportDto,
@@ -15,7 +14,7 @@ import {
   listExports,
   listResource,
 } from "@exports/core";
-import { seedProducts, TEST_LIMITS } from "@exports/core/testing";
+import { createTestExport, seedProducts } from "@exports/core/testing";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
@@ -165,7 +164,7 @@ describe("exports.create", () => {
     // The same request again while the first is in flight is that export (no second one is started).
     const viaRest = (await rest("POST", "/api/v1/exports/", { token: h.alice.token, body: input }))
       .body as ExportDto;
-    const viaService = (await createExport(h.db, h.alice.actor, input, { limits: TEST_LIMITS })).export;
+    const viaService = await createTestExport(h.db, h.alice.actor, input);
     expect(viaRest.id).toBe(viaTrpc.id);
     expect(viaService.id).toBe(viaTrpc.id);
     for (const other of [viaRest, viaService]) expect(other).toEqual(viaTrpc);

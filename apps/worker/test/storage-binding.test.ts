@@ -1,13 +1,13 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { type Actor, bindStorage, createExport, LocalStorage } from "@exports/core";
+import { type Actor, bindStorage, LocalStorage } from "@exports/core";
 import { DEFAULT_ENGINE_CONFIG, runOnce } from "@exports/core/node";
 import {
   createActor,
   createTestDatabase,
+  createTestExport,
   seedProducts,
-  TEST_LIMITS,
   type TestDatabase,
 } from "@exports/core/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -37,14 +37,7 @@ afterAll(async () => {
  */
 it("a worker of another database refuses the storage and deletes none of its parts", async () => {
   await bindStorage(a.db, storage, storageDir);
-  const e = (
-    await createExport(
-      a.db,
-      alice,
-      { request_path: "/api/v1/products/", format_type: "json" },
-      { limits: TEST_LIMITS },
-    )
-  ).export;
+  const e = await createTestExport(a.db, alice, { request_path: "/api/v1/products/", format_type: "json" });
   const deps = {
     db: a.db,
     pool: a.pool,

@@ -10,7 +10,13 @@ import { DomainError } from "../src/errors";
 import { toExportDto } from "../src/exports/serialize";
 import { cancelExport, createExport, findExport, listExports } from "../src/exports/service";
 import { keys, LocalStorage } from "../src/storage";
-import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../src/testing";
+import {
+  createActor,
+  createTestDatabase,
+  createTestExport,
+  TEST_LIMITS,
+  type TestDatabase,
+} from "../src/testing";
 
 const storage = new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-service-storage-")));
 
@@ -79,7 +85,7 @@ afterAll(async () => {
 
 describe("createExport", () => {
   it("creates a waiting export with the contract's defaults, owned by the caller", async () => {
-    const dto = (await createExport(t.db, alice, { request_path: PATH }, { limits: TEST_LIMITS })).export;
+    const dto = await createTestExport(t.db, alice, { request_path: PATH });
     expect(exportSchema.parse(dto)).toEqual(dto);
     expect(dto).toMatchObject({
       action_name: "export_products",
@@ -108,20 +114,13 @@ describe("createExport", () => {
   });
 
   it("keeps the fields, format, language and action name it was given", async () => {
-    const dto = (
-      await createExport(
-        t.db,
-        bob,
-        {
-          request_path: "  /api/v1/products?price__gt=10  ",
-          request_fields: ["sku", "name", "price"],
-          format_type: "xls",
-          language: "tr",
-          action_name: "nightly_products",
-        },
-        { limits: TEST_LIMITS },
-      )
-    ).export;
+    const dto = await createTestExport(t.db, bob, {
+      request_path: "  /api/v1/products?price__gt=10  ",
+      request_fields: ["sku", "name", "price"],
+      format_type: "xls",
+      language: "tr",
+      action_name: "nightly_products",
+    });
     expect(dto).toMatchObject({
       request_path: "/api/v1/products?price__gt=10",
       request_fields: ["sku", "name", "price"],
@@ -131,14 +130,8 @@ describe("createExport", () => {
       requested_by: bob.id,
     });
     expect(
-      (
-        await createExport(
-          t.db,
-          bob,
-          { request_path: PATH, format_type: "json", action_name: null },
-          { limits: TEST_LIMITS },
-        )
-      ).export.action_name,
+      (await createTestExport(t.db, bob, { request_path: PATH, format_type: "json", action_name: null }))
+        .action_name,
     ).toBe("export_products");
   });
 
@@ -299,9 +292,7 @@ describe("listExports / findExport", () => {
     await t.db.delete(exports);
     for (const [i, key] of order.entries()) {
       const owner = key.startsWith("a") ? alice : bob;
-      const dto = (
-        await createExport(t.db, owner, { request_path: PATH, action_name: key }, { limits: TEST_LIMITS })
-      ).export;
+      const dto = await createTestExport(t.db, owner, { request_path: PATH, action_name: key });
       ids[key] = dto.id;
       // Distinct creation times, one hour apart, so the order does not depend on clock resolution.
       await t.db
@@ -453,7 +444,7 @@ describe("listExports / findExport", () => {
 
 describe("cancelExport", () => {
   async function fresh(status: ExportStatus = "waiting", extra: Partial<ExportRow> = {}): Promise<string> {
-    const dto = (await createExport(t.db, alice, { request_path: PATH }, { limits: TEST_LIMITS })).export;
+    const dto = await createTestExport(t.db, alice, { request_path: PATH });
     if (status !== "waiting" || Object.keys(extra).length) await setStatus(dto.id, status, extra);
     return dto.id;
   }

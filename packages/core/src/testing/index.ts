@@ -2,4 +2,4 @@ export { seedOrders } from "../seed/orders";
 export { seedProducts } from "../seed/products";
 export { createActor } from "./actors";
 export { createTestDatabase, type TestDatabase } from "./database";
-export { TEST_LIMITS } from "./limits";
+export { createTestExport, TEST_LIMITS } from "./limits";

@@ -2,9 +2,8 @@ import type net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
 import { createDatabase, type Database } from "../../src/db/client";
-import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
-import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, expectFileToEqualListedRecords, exportRow, tempStorage } from "./helpers";
 import { startTcpProxy } from "./tcp-proxy";
 
@@ -70,17 +69,10 @@ describe("a page whose record committed but whose answer never reached the worke
     async ({ format, runPages }) => {
       const storage = tempStorage();
       const deps = engineDeps(proxied, storage, { pageSize: 101, runPages });
-      const created = (
-        await createExport(
-          t.db,
-          alice,
-          {
-            request_path: "/api/v1/products/",
-            format_type: format,
-          },
-          { limits: TEST_LIMITS },
-        )
-      ).export;
+      const created = await createTestExport(t.db, alice, {
+        request_path: "/api/v1/products/",
+        format_type: format,
+      });
       cuts = 0;
       // The second page's record: the first page also fixes total_count, the second is an ordinary one.
       cutAfterRecord = 0;

@@ -4,8 +4,7 @@ import * as XLSX from "xlsx";
 import type { Actor } from "../../src/auth/actor";
 import type { ExportFormat } from "../../src/contract";
 import { products } from "../../src/db/schema";
-import { createExport } from "../../src/exports/service";
-import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import {
   drain,
   engineDeps,
@@ -59,19 +58,12 @@ afterAll(async () => {
 const FIELDS = ["id", "sku", "name", "price", "attributes", "is_active", "created_date"];
 
 async function runExport(format: ExportFormat) {
-  const created = (
-    await createExport(
-      t.db,
-      alice,
-      {
-        request_path: "/api/v1/products/",
-        request_fields: FIELDS,
-        format_type: format,
-        language: "en",
-      },
-      { limits: TEST_LIMITS },
-    )
-  ).export;
+  const created = await createTestExport(t.db, alice, {
+    request_path: "/api/v1/products/",
+    request_fields: FIELDS,
+    format_type: format,
+    language: "en",
+  });
   await drain(engineDeps(t, storage, { pageSize: 37 }));
   const row = await exportRow(t.db, created.id);
   expect(row.status).toBe("completed");

@@ -10,7 +10,13 @@ import { DomainError } from "../../src/errors";
 import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
 import type { Storage } from "../../src/storage";
-import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
+import {
+  createActor,
+  createTestDatabase,
+  createTestExport,
+  TEST_LIMITS,
+  type TestDatabase,
+} from "../../src/testing";
 import { drain, engineDeps, exportRow, parseCsvFile, readResult, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -70,17 +76,15 @@ describe("an export restricted by a filter file", () => {
       "sku-00000007", // SKUs are compared exactly: no match
     ];
     const original = Buffer.from(`\uFEFF${lines.join("\r\n")}\r\n`, "utf8");
-    const created = (
-      await createExport(
-        t.db,
-        alice,
-        {
-          request_path: "/api/v1/products/?is_active=true&price__gte=100",
-          request_fields: ["id", "sku", "name"],
-        },
-        { limits: TEST_LIMITS, filterFile: file(original, "My SKUs (May).txt"), storage },
-      )
-    ).export;
+    const created = await createTestExport(
+      t.db,
+      alice,
+      {
+        request_path: "/api/v1/products/?is_active=true&price__gte=100",
+        request_fields: ["id", "sku", "name"],
+      },
+      { filterFile: file(original, "My SKUs (May).txt"), storage },
+    );
     expect(created.filter_file).toBe(`uploads/${created.id}/My_SKUs_May_.txt`);
     expect(created.status).toBe("waiting");
 
@@ -121,14 +125,12 @@ describe("an export restricted by a filter file", () => {
   it("reads a CSV whose header names the id column, ignoring the other columns", async () => {
     const ids = [5, 17, 17, 250, 251, 599, 4000];
     const csv = `name,ID\r\n${ids.map((id) => `"Item, ${id}",${id}`).join("\r\n")}\r\n`;
-    const created = (
-      await createExport(
-        t.db,
-        alice,
-        { request_path: "/api/v1/products/?id__gt=10", request_fields: ["id", "sku"], format_type: "json" },
-        { limits: TEST_LIMITS, filterFile: file(csv, "ids.csv"), storage },
-      )
-    ).export;
+    const created = await createTestExport(
+      t.db,
+      alice,
+      { request_path: "/api/v1/products/?id__gt=10", request_fields: ["id", "sku"], format_type: "json" },
+      { filterFile: file(csv, "ids.csv"), storage },
+    );
     expect((await exportRow(t.db, created.id)).filterKeyField).toBe("id");
     await drain(engineDeps(t, storage, { pageSize: 2 }));
     const row = await exportRow(t.db, created.id);
@@ -138,14 +140,12 @@ describe("an export restricted by a filter file", () => {
   });
 
   it("completes empty when no named record is listed", async () => {
-    const created = (
-      await createExport(
-        t.db,
-        alice,
-        { request_path: "/api/v1/products/?id__gt=500" },
-        { limits: TEST_LIMITS, filterFile: file(`${sku(3)}\n${sku(4)}\n`), storage },
-      )
-    ).export;
+    const created = await createTestExport(
+      t.db,
+      alice,
+      { request_path: "/api/v1/products/?id__gt=500" },
+      { filterFile: file(`${sku(3)}\n${sku(4)}\n`), storage },
+    );
     await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
@@ -157,14 +157,12 @@ describe("an export restricted by a filter file", () => {
     // 120,000 identifiers (beyond one insert chunk), of which 3 exist.
     const names = Array.from({ length: 120_000 }, (_, i) => `X-${i}`);
     names.splice(60_000, 0, sku(10), sku(300), sku(599));
-    const created = (
-      await createExport(
-        t.db,
-        alice,
-        { request_path: "/api/v1/products/", request_fields: ["id"] },
-        { limits: TEST_LIMITS, filterFile: file(names.join("\n")), storage },
-      )
-    ).export;
+    const created = await createTestExport(
+      t.db,
+      alice,
+      { request_path: "/api/v1/products/", request_fields: ["id"] },
+      { filterFile: file(names.join("\n")), storage },
+    );
     const [n] = await t.db
       .select({ n: count() })
       .from(exportFilterKeys)
@@ -272,14 +270,7 @@ describe("a refused filter file stores nothing", () => {
   });
 
   it("keeps createExport without a file as it was (no key field, no keys)", async () => {
-    const created = (
-      await createExport(
-        t.db,
-        alice,
-        { request_path: "/api/v1/products/?id__gt=590" },
-        { limits: TEST_LIMITS },
-      )
-    ).export;
+    const created = await createTestExport(t.db, alice, { request_path: "/api/v1/products/?id__gt=590" });
     expect(created.filter_file).toBeNull();
     const row = await exportRow(t.db, created.id);
     expect(row.filterKeyField).toBeNull();

@@ -9,11 +9,11 @@ import { writerFor } from "../../src/engine/formats";
 import { encodePage } from "../../src/engine/row-by-row";
 import { runOnce } from "../../src/engine/runner";
 import { startExport } from "../../src/engine/steps/start";
-import { cancelExport, createExport } from "../../src/exports/service";
+import { cancelExport } from "../../src/exports/service";
 import { productsResource } from "../../src/resources/products";
 import { seedProducts } from "../../src/seed/products";
 import { LocalStorage } from "../../src/storage";
-import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, parseCsvFile, readResult, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -35,19 +35,12 @@ afterAll(async () => {
 // Each export a distinct request (its own action name): identical ones in flight would be one export.
 let serial = 0;
 const newExport = async (extra: Record<string, unknown> = {}) =>
-  (
-    await createExport(
-      t.db,
-      alice,
-      {
-        request_path: "/api/v1/products/",
-        request_fields: ["id", "sku"],
-        action_name: `export ${serial++}`,
-        ...extra,
-      },
-      { limits: TEST_LIMITS },
-    )
-  ).export;
+  await createTestExport(t.db, alice, {
+    request_path: "/api/v1/products/",
+    request_fields: ["id", "sku"],
+    action_name: `export ${serial++}`,
+    ...extra,
+  });
 
 // Most tests here look at single steps: one page per claim (runPages 1). Runs of pages: "runs of pages" below.
 describe("the state machine", () => {

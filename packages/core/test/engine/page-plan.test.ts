@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
 import { copyPageQuery, PAGE_PLAN_SETTINGS } from "../../src/engine/copy/query";
 import { exportScope } from "../../src/engine/scope";
-import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
-import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
 
 // A page's read on a table PostgreSQL has no statistics for (bulk-loaded, not analyzed yet): the planner
@@ -37,14 +36,7 @@ afterAll(async () => {
 });
 
 async function firstPagePlan(settings: string | null): Promise<PlanNode[]> {
-  const dto = (
-    await createExport(
-      t.db,
-      root,
-      { request_path: "/api/v1/products/?is_active=true" },
-      { limits: TEST_LIMITS },
-    )
-  ).export;
+  const dto = await createTestExport(t.db, root, { request_path: "/api/v1/products/?is_active=true" });
   const row = { ...(await exportRow(t.db, dto.id)), maxInstanceId: ROWS };
   const scope = exportScope(row);
   const id = scope.resource.idColumn;
@@ -85,17 +77,10 @@ describe("a page's plan without statistics", () => {
 
   it("exports every matching record in order through those pages", async () => {
     const storage = tempStorage();
-    const dto = (
-      await createExport(
-        t.db,
-        root,
-        {
-          request_path: "/api/v1/products/?is_active=true",
-          request_fields: ["id"],
-        },
-        { limits: TEST_LIMITS },
-      )
-    ).export;
+    const dto = await createTestExport(t.db, root, {
+      request_path: "/api/v1/products/?is_active=true",
+      request_fields: ["id"],
+    });
     await drain(engineDeps(t, storage, { pageSize: 7_000 }));
     const done = await exportRow(t.db, dto.id);
     expect(done.status).toBe("completed");

@@ -7,10 +7,10 @@ import { exportFilterKeys, exports } from "../../src/db/schema";
 import { sweepStorage } from "../../src/engine/retention";
 import { DomainError } from "../../src/errors";
 import { openDownload } from "../../src/exports/download";
-import { cancelExport, createExport } from "../../src/exports/service";
+import { cancelExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
 import { keys, LocalStorage } from "../../src/storage";
-import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -37,9 +37,7 @@ async function putPart(id: string) {
 
 describe("retention", () => {
   it("deletes result files past expires_at; the download then answers 410", async () => {
-    const e = (
-      await createExport(t.db, alice, { request_path: "/api/v1/products/" }, { limits: TEST_LIMITS })
-    ).export;
+    const e = await createTestExport(t.db, alice, { request_path: "/api/v1/products/" });
     await drain(engineDeps(t, storage));
     const done = await exportRow(t.db, e.id);
     expect(done.status, done.errorMessage ?? "").toBe("completed");
@@ -62,17 +60,10 @@ describe("retention", () => {
   });
 
   it("sweeps part folders of finished or vanished exports, never of unfinished ones", async () => {
-    const active = (
-      await createExport(t.db, alice, { request_path: "/api/v1/products/" }, { limits: TEST_LIMITS })
-    ).export;
-    const cancelled = (
-      await createExport(
-        t.db,
-        alice,
-        { request_path: "/api/v1/products/?is_active=true" },
-        { limits: TEST_LIMITS },
-      )
-    ).export;
+    const active = await createTestExport(t.db, alice, { request_path: "/api/v1/products/" });
+    const cancelled = await createTestExport(t.db, alice, {
+      request_path: "/api/v1/products/?is_active=true",
+    });
     await cancelExport(t.db, admin, cancelled.id, { storage });
     const vanished = randomUUID();
     for (const id of [active.id, cancelled.id, vanished]) await putPart(id);
@@ -88,14 +79,12 @@ describe("retention", () => {
   const skus = (n: number, from = 0) =>
     Buffer.from(Array.from({ length: n }, (_, i) => `NOPE-${from + i}`).join("\n"));
   const withFile = async (content: Buffer) =>
-    (
-      await createExport(
-        t.db,
-        alice,
-        { request_path: "/api/v1/products/" },
-        { limits: TEST_LIMITS, storage, filterFile: { name: "skus.txt", content } },
-      )
-    ).export;
+    await createTestExport(
+      t.db,
+      alice,
+      { request_path: "/api/v1/products/" },
+      { storage, filterFile: { name: "skus.txt", content } },
+    );
   const keysOf = async (id: string) =>
     (await t.db.select({ n: count() }).from(exportFilterKeys).where(eq(exportFilterKeys.exportId, id)))[0]?.n;
   const expireNow = (ids: string[]) =>
@@ -135,9 +124,7 @@ describe("retention", () => {
   });
 
   it("a failed export expires too", async () => {
-    const e = (
-      await createExport(t.db, alice, { request_path: "/api/v1/products/?id__gt=7" }, { limits: TEST_LIMITS })
-    ).export;
+    const e = await createTestExport(t.db, alice, { request_path: "/api/v1/products/?id__gt=7" });
     // A storage that cannot be written: every attempt fails, the last one ends the export failed.
     const broken = new LocalStorage(`${storage.root}/not-a-folder.txt`);
     await writeFile(`${storage.root}/not-a-folder.txt`, "x");
