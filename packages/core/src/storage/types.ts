@@ -21,6 +21,8 @@ export type Segment = { bytes: Buffer } | { key: string; start?: number; end?: n
  * store implements the same calls.
  */
 export interface Storage {
+  /** Where it is, for messages: a folder, or `s3://bucket/prefix`. */
+  readonly location: string;
   create(key: string): Promise<PendingFile>;
   /** The file's bytes, or those from `range.start` up to `range.end` (exclusive). */
   /**

@@ -8,18 +8,22 @@ import { type EmbeddedServer, ensureEmbeddedPostgres } from "../db/embedded";
 import { migrateDatabase } from "../db/migrate";
 import { canConnect } from "../db/reachable";
 import { LOCAL_ADMIN_URL, withDatabase } from "../db/urls";
+import { startS3Server } from "./s3";
 
 declare module "vitest" {
   export interface ProvidedContext {
     adminUrl: string;
     templateDb: string;
+    /** The test S3-API server (s3rver, a process of its own): each test file makes its own bucket. */
+    s3Endpoint: string;
   }
 }
 
 /**
  * Tests run against a real PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if set, else the local server on
  * 127.0.0.1:5432, else an embedded one. A template database is migrated once per run; each test file
- * then gets its own copy (see createTestDatabase), so files run in parallel without seeing each other.
+ * then gets its own copy (see createTestDatabase), so files run in parallel without seeing each other. A real
+ * S3-API server (s3rver) is started for the run too.
  */
 export default async function setup(project: TestProject) {
   let embedded: EmbeddedServer | null = null;
@@ -41,11 +45,14 @@ export default async function setup(project: TestProject) {
   await admin.connect();
   await admin.query(`create database ${templateDb}`);
   await migrateDatabase(withDatabase(adminUrl, templateDb));
+  const s3 = await startS3Server();
+  project.provide("s3Endpoint", s3.endpoint);
   project.provide("adminUrl", adminUrl);
   project.provide("templateDb", templateDb);
   return async () => {
     await admin.query(`drop database if exists ${templateDb} with (force)`);
     await admin.end();
     await embedded?.stop();
+    await s3.stop();
   };
 }

@@ -2,3 +2,11 @@ export { seedOrders } from "../seed/orders";
 export { seedProducts } from "../seed/products";
 export { createActor } from "./actors";
 export { createTestDatabase, type TestDatabase } from "./database";
+export {
+  createTestBucket,
+  type S3ServerProcess,
+  s3Env,
+  startS3Server,
+  testS3Client,
+  testS3Storage,
+} from "./s3";

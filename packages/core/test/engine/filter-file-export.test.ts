@@ -237,6 +237,7 @@ describe("a refused filter file stores nothing", () => {
   it("stores no export when the file cannot be stored", async () => {
     const before = await counts();
     const broken: Storage = {
+      location: "broken",
       create: async () => {
         throw Object.assign(new Error("disk full"), { code: "ENOSPC" });
       },

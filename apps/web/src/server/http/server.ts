@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { bindStorage, env, storageDirOf } from "@exports/core";
+import { bindStorage, env } from "@exports/core";
 import next from "next";
 import { closeDb, getDb } from "../db";
 import { getStorage } from "../storage";
@@ -25,7 +25,7 @@ export interface WebServer {
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   env(); // a bad configuration stops the start, with zod's message, before anything listens
   // A storage of another database stops it too (storage/binding.ts), before a request can touch its files.
-  await bindStorage(getDb(), getStorage(), storageDirOf(env()));
+  await bindStorage(getDb(), getStorage());
   const server = createServer();
   const app = next({ dev: options.dev, dir: options.dir, port: options.port, httpServer: server });
   const handleNext = app.getRequestHandler();
