@@ -1,7 +1,14 @@
 import { createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { type Actor, createExport, type ExportFormat, getResource, LocalStorage } from "@exports/core";
+import {
+  type Actor,
+  createExport,
+  type ExportFormat,
+  getResource,
+  LocalStorage,
+  type Storage,
+} from "@exports/core";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { BenchDatabase } from "./database";
@@ -85,7 +92,7 @@ export async function runExport(
   actor: Actor,
   format: ExportFormat,
   requestPath: string,
-  storageDir: string,
+  storage: string | Storage,
   timeoutMs = 600_000,
 ): Promise<ExportTiming> {
   const created = await createExport(db.database.db, actor, {
@@ -94,7 +101,8 @@ export async function runExport(
   });
   const done = await waitFinished(db, created.id, timeoutMs);
   if (done.status !== "completed") throw new Error(`export ${created.id} ended ${done.status}`);
-  const bytes = done.result_key ? await new LocalStorage(storageDir).size(done.result_key) : null;
+  const files = typeof storage === "string" ? new LocalStorage(storage) : storage;
+  const bytes = done.result_key ? await files.size(done.result_key) : null;
   return {
     id: created.id,
     format,

@@ -107,9 +107,20 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** True when an error (or its cause) means the file storage is away (storage/s3.ts). */
+export function isStorageUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { name?: unknown }).name === "StorageUnavailableError") return true;
+  }
+  return false;
+}
+
 /** Any error → the domain error a door should show, or null for a genuine bug (a 500). */
 export function asDomainError(err: unknown): DomainError | null {
   if (err instanceof DomainError) return err;
+  if (isStorageUnavailable(err)) {
+    return new DomainError("UNAVAILABLE", "The file storage is unavailable. Try again in a moment.");
+  }
   if (isDatabaseUnavailable(err)) {
     return new DomainError("UNAVAILABLE", "The database is unavailable. Try again in a moment.");
   }

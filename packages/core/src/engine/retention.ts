@@ -9,7 +9,12 @@ export interface SweepResult {
   expired: number;
   /** Part folders removed because their export is finished, cancelled or gone (crashed runs). */
   orphanedParts: number;
+  /** Multipart uploads a killed worker left unfinished, aborted (object stores that can list them). */
+  abortedUploads: number;
 }
+
+/** An upload unfinished after this long was left by a dead worker: no part or result takes an hour to send. */
+export const STALE_UPLOAD_MS = 3600_000;
 
 export interface SweepOptions {
   /** Exports handled per transaction. */
@@ -21,7 +26,8 @@ export interface SweepOptions {
  * - an export past `expires_at` (set when it completes, fails or is cancelled) loses everything it owns: its
  *   result file (`result_key` cleared; the download then answers 410), its uploaded filter file, the filter
  *   file's identifiers (export_filter_keys) and any parts; `purged_at` records it. The record itself stays.
- * - part folders left behind by crashed runs are deleted when their export is terminal or no longer exists.
+ * - part folders left behind by crashed runs are deleted when their export is terminal or no longer exists;
+ *   multipart uploads a crashed run left unfinished (an object store) are aborted after STALE_UPLOAD_MS.
  *   Parts of an unfinished export are left alone: a worker may be about to commit them, and assembly
  *   removes the whole folder anyway.
  *
@@ -81,5 +87,6 @@ export async function sweepStorage(
       orphanedParts++;
     }
   }
-  return { expired, orphanedParts };
+  const abortedUploads = (await storage.abortStaleUploads?.(new Date(Date.now() - STALE_UPLOAD_MS))) ?? 0;
+  return { expired, orphanedParts, abortedUploads };
 }

@@ -39,4 +39,6 @@ export interface Storage {
   /** Removes every key under a prefix (a folder). */
   removePrefix(prefix: string): Promise<void>;
   list(prefix: string): Promise<string[]>;
+  /** Aborts uploads left unfinished (by a killed process) that began before `before`; how many. */
+  abortStaleUploads?(before: Date): Promise<number>;
 }
