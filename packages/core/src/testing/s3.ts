@@ -63,6 +63,7 @@ export async function startS3Server(address = "127.0.0.1", port = 0): Promise<S3
 
 /** A client of the test server, configured as s3ClientFromEnv would be by `s3Env`. */
 export function testS3Client(endpoint: string): S3Client {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   return new S3Client({
     region: "us-east-1",
     endpoint,
