@@ -48,7 +48,8 @@ export async function runStorage(o: {
             "/api/v1/products/",
             backend === "s3" ? s3 : o.storageDir,
           );
-          (runs[`${backend}:${format}`] ??= []).push(r);
+          const key = `${backend}:${format}`;
+          runs[key] = [...(runs[key] ?? []), r];
           log(
             `  ${backend} run ${i + 1}: ${format} ${r.ms.toFixed(0)} ms (${((r.bytes ?? 0) / 1e6).toFixed(1)} MB)`,
           );
