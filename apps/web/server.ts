@@ -1,13 +1,13 @@
 /**
  * The web app. Production: `pnpm build` (next build + this file bundled to dist/server.mjs), then
  * `node dist/server.mjs`. Development: `node --import tsx server.ts --dev` (`next dev`'s compiler and hot
- * reload for the pages). Port: PORT (default 3000). See src/server/http.
+ * reload for the pages). Port: PORT (default 3000). See src/server/rest/adapter/.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvError, env } from "@exports/core";
-import { startWebServer, type WebServer } from "./src/server/http/server";
+import { startWebServer, type WebServer } from "./src/server/rest/adapter/web-server";
 
 const dev = process.argv.includes("--dev");
 

@@ -5,6 +5,8 @@ import {
   type Actor,
   createExport,
   type ExportFormat,
+  env,
+  exportLimitsFromEnv,
   getResource,
   LocalStorage,
   type Storage,
@@ -95,10 +97,17 @@ export async function runExport(
   storage: string | Storage,
   timeoutMs = 600_000,
 ): Promise<ExportTiming> {
-  const created = await createExport(db.database.db, actor, {
-    request_path: requestPath,
-    format_type: format,
-  });
+  const created = (
+    await createExport(
+      db.database.db,
+      actor,
+      {
+        request_path: requestPath,
+        format_type: format,
+      },
+      { limits: exportLimitsFromEnv(env()) },
+    )
+  ).export;
   const done = await waitFinished(db, created.id, timeoutMs);
   if (done.status !== "completed") throw new Error(`export ${created.id} ended ${done.status}`);
   const files = typeof storage === "string" ? new LocalStorage(storage) : storage;

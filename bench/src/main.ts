@@ -229,11 +229,19 @@ async function pickup(db: Awaited<ReturnType<typeof createBenchDatabase>>, admin
 /** e. a 100-row export created while a large one runs completes within a few of the large one's pages. */
 async function fairness(db: Awaited<ReturnType<typeof createBenchDatabase>>, admin: Actor) {
   log("\n[fairness] a 100-row export while a large one runs");
-  const { createExport } = await import("@exports/core");
-  const big = await createExport(db.database.db, admin, {
-    request_path: "/api/v1/products/",
-    format_type: "csv",
-  });
+  const { createExport, env, exportLimitsFromEnv } = await import("@exports/core");
+  const limits = exportLimitsFromEnv(env());
+  const big = (
+    await createExport(
+      db.database.db,
+      admin,
+      {
+        request_path: "/api/v1/products/",
+        format_type: "csv",
+      },
+      { limits },
+    )
+  ).export;
   // Wait until the big one has written a page, so the small one arrives mid-export.
   for (;;) {
     const s = await exportStatus(db, big.id);
@@ -241,10 +249,17 @@ async function fairness(db: Awaited<ReturnType<typeof createBenchDatabase>>, adm
     await sleep(5);
   }
   const t = performance.now();
-  const small = await createExport(db.database.db, admin, {
-    request_path: "/api/v1/products/?id__lte=100",
-    format_type: "csv",
-  });
+  const small = (
+    await createExport(
+      db.database.db,
+      admin,
+      {
+        request_path: "/api/v1/products/?id__lte=100",
+        format_type: "csv",
+      },
+      { limits },
+    )
+  ).export;
   const smallDone = await waitFinished(db, small.id, 600_000, 5);
   const smallMs = performance.now() - t;
   const bigAt = await exportStatus(db, big.id);

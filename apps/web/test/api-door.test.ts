@@ -1,13 +1,13 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_ROUTES } from "~/server/api/routes";
 import { clientAddress } from "~/server/auth/request";
-import { dispatchApi, rejectUnservable } from "~/server/http/dispatch";
-import { answerClientError, createRequestListener } from "~/server/http/listener";
-import { serveFetch } from "~/server/http/node";
-import { API_SECURITY_HEADERS } from "~/server/http/security-headers";
-import { socketAddressOf } from "~/server/http/socket-address";
+import { answerClientError, createRequestListener } from "~/server/rest/adapter/listener";
+import { serveFetch } from "~/server/rest/adapter/node";
+import { socketAddressOf } from "~/server/rest/http/socket-address";
+import { dispatchApi, rejectUnservable } from "~/server/rest/router/router";
+import { API_ROUTES } from "~/server/rest/routes";
+import { API_SECURITY_HEADERS } from "~/server/security-headers";
 import { type Harness, startHarness } from "./harness";
 
 // The API door as the web server runs it: node:http → fetch Request → dispatchApi → node response, over real

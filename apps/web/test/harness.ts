@@ -11,9 +11,9 @@ import {
   unauthenticated,
 } from "@exports/core";
 import { createTestDatabase, type TestDatabase } from "@exports/core/testing";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { closeDb, getDb } from "~/server/db";
-import { dispatchApi } from "~/server/http/dispatch";
+import { dispatchApi } from "~/server/rest/router/router";
 import type { TRPCContext } from "~/server/trpc/init";
 
 /**
@@ -188,6 +188,44 @@ export async function startHarness(): Promise<Harness> {
     countExports,
     close,
   };
+}
+
+/**
+ * This test file's harness, started before its tests and closed after them. It may be taken at the top of a
+ * file: its members are looked up when a hook or test uses them, once it has started.
+ */
+export function fileHarness(): Harness {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as Harness, {
+    get(_, key) {
+      if (!started) throw new Error("the harness starts in beforeAll: use it in hooks and tests");
+      return started[key as keyof Harness];
+    },
+  });
+}
+
+/**
+ * A request body streamed without a declared length: `head`, then `chunk` again and again until more than
+ * `upTo` bytes of chunks were pulled. `pulled()` is how many the reader asked for, so a test sees whether a
+ * reader stopped at its limit instead of buffering everything.
+ */
+export function endlessBody(head: Uint8Array, chunk: Uint8Array, upTo: number) {
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent === 0) controller.enqueue(head);
+      if (sent > upTo) controller.close();
+      else controller.enqueue(chunk);
+      sent += chunk.byteLength;
+    },
+  });
+  return { stream, pulled: () => sent };
 }
 
 /** Every status an export can have. */

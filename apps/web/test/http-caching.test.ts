@@ -22,7 +22,12 @@ let h: Harness;
 const done: Record<"csv" | "json" | "xls", { id: string; url: string; bytes: Buffer }> = {} as never;
 
 async function drain() {
-  const deps = { db: h.db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 13, backoffMs: 10 } };
+  const deps = {
+    db: h.db,
+    pool: h.testDb.pool,
+    storage,
+    config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 13, backoffMs: 10 },
+  };
   for (let i = 0; i < 1000; i++) if (!(await runOnce(deps, `range-test:${i}`))) return;
   throw new Error("the engine did not finish");
 }

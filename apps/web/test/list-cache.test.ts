@@ -1,12 +1,12 @@
 import { type ExportDto, exportsChangeFeed } from "@exports/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "~/server/db";
-import { StringResponse } from "~/server/http/string-response";
-import { type CacheMode, cacheModeOf, listCache, ResponseMemo } from "~/server/rest/list-cache";
+import { type CacheMode, cacheModeOf, listCache, ResponseMemo } from "~/server/rest/http/list-cache";
+import { StringResponse } from "~/server/rest/http/string-response";
 import { assertContract } from "./contract";
 import { type CallOptions, type CallResult, type Harness, startHarness, type TestUser } from "./harness";
 
-// The REST list's response cache (src/server/rest/list-cache.ts) over the exports change feed (@exports/core).
+// The REST list's response cache (src/server/rest/http/list-cache.ts) over the exports change feed (@exports/core).
 
 let h: Harness;
 /** Another connection to this file's database (not the web's pool), writing as another process (a worker) would. */

@@ -9,8 +9,9 @@ import {
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_ROUTES } from "~/server/api/routes";
-import { GIVEN_OPERATIONS, type OpenApiDocument, openApiDocument } from "~/server/openapi/build";
+import type { OpenApiDocument } from "~/server/rest/openapi/document";
+import { GIVEN_OPERATIONS } from "~/server/rest/openapi/given";
+import { API_ROUTES, openApiDocument } from "~/server/rest/routes";
 import { SEED_OPENAPI_PATH } from "./contract";
 import { type Harness, startHarness } from "./harness";
 

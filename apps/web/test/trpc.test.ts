@@ -5,17 +5,16 @@ import {
   type Actor,
   cancelExport,
   createDatabase,
-  createExport,
   type Db,
   DomainError,
   type ExportDto,
-  getExport,
+  findExport,
   getResource,
   LocalStorage,
   listExports,
   listResource,
 } from "@exports/core";
-import { seedProducts } from "@exports/core/testing";
+import { createTestExport, seedProducts } from "@exports/core/testing";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
@@ -130,7 +129,7 @@ describe("exports.list / get", () => {
   it("get is the service's record and the REST door's body", async () => {
     for (const id of ids) {
       const viaTrpc = await callerFor(h.alice).exports.get({ id });
-      expect(viaTrpc).toEqual(await getExport(h.db, h.alice.actor, id));
+      expect(viaTrpc).toEqual(await findExport(h.db, h.alice.actor, id));
       expect(viaTrpc).toEqual((await rest("GET", `/api/v1/exports/${id}/`, { token: h.alice.token })).body);
       expect(await callerFor(h.root).exports.get({ id })).toEqual(viaTrpc);
     }
@@ -165,7 +164,7 @@ describe("exports.create", () => {
     // The same request again while the first is in flight is that export (no second one is started).
     const viaRest = (await rest("POST", "/api/v1/exports/", { token: h.alice.token, body: input }))
       .body as ExportDto;
-    const viaService = await createExport(h.db, h.alice.actor, input);
+    const viaService = await createTestExport(h.db, h.alice.actor, input);
     expect(viaRest.id).toBe(viaTrpc.id);
     expect(viaService.id).toBe(viaTrpc.id);
     for (const other of [viaRest, viaService]) expect(other).toEqual(viaTrpc);
@@ -234,7 +233,7 @@ describe("exports.cancel", () => {
     const viaTrpc = await callerFor(h.root).exports.cancel({ id: a.id });
     assertExportRecord(viaTrpc);
     expect(viaTrpc.status).toBe("cancelled");
-    expect(viaTrpc).toEqual(await getExport(h.db, h.root.actor, a.id));
+    expect(viaTrpc).toEqual(await findExport(h.db, h.root.actor, a.id));
     // idempotent, equal to what the service and the REST door answer for a cancelled export
     expect(await callerFor(h.root).exports.cancel({ id: a.id })).toEqual(viaTrpc);
     expect(await cancelExport(h.db, h.root.actor, a.id)).toEqual(viaTrpc);
@@ -352,6 +351,8 @@ describe("authentication", () => {
       const shape = shapeOf(error, "exports.list");
       expect(shape.message).toBe("The database is unavailable. Try again in a moment.");
       expect(shape.data.domainCode).toBe("UNAVAILABLE");
+      // The same wait as the REST 503's Retry-After.
+      expect(shape.data.retryAfter).toBe(5);
     } finally {
       await down.close();
     }

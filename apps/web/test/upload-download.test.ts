@@ -6,10 +6,10 @@ import type { ExportDto } from "@exports/core";
 import { DEFAULT_ENGINE_CONFIG, LocalStorage, runOnce } from "@exports/core/node";
 import { seedProducts } from "@exports/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_SECURITY_HEADERS } from "~/server/http/security-headers";
-import { MAX_FORM_PARTS, MAX_MULTIPART_BODY_BYTES } from "~/server/rest/multipart";
-import { assertContract } from "./contract";
-import { type CallOptions, type CallResult, type Harness, startHarness, type TestUser } from "./harness";
+import { MAX_FORM_PARTS, MAX_MULTIPART_BODY_BYTES } from "~/server/rest/http/multipart";
+import { API_SECURITY_HEADERS } from "~/server/security-headers";
+import { contractClient } from "./contract";
+import { endlessBody, fileHarness, type TestUser } from "./harness";
 
 // The routes find their storage through getStorage() (STORAGE_DIR, read once by env()): point it at a
 // folder of this file's own before anything reads the environment.
@@ -17,28 +17,21 @@ const STORAGE_DIR = mkdtempSync(path.join(os.tmpdir(), "exports-web-upload-"));
 process.env.STORAGE_DIR = STORAGE_DIR;
 const storage = new LocalStorage(STORAGE_DIR);
 
-let h: Harness;
+const h = fileHarness();
+const { api } = contractClient(h);
 /** A user whose every request is refused: nothing may ever be stored for them. */
 let rejected: TestUser;
 
 beforeAll(async () => {
-  h = await startHarness();
   rejected = await h.addUser("rejected");
   await seedProducts(h.db, 300);
 });
 
 afterAll(async () => {
-  await h?.close();
   await rm(STORAGE_DIR, { recursive: true, force: true });
 });
 
 const sku = (n: number) => `SKU-${String(n).padStart(8, "0")}`;
-
-async function api(method: string, p: string, options: CallOptions = {}): Promise<CallResult> {
-  const res = await h.call(method, p, options);
-  assertContract(method, p, res);
-  return res;
-}
 
 interface FormFields {
   [key: string]: string | string[] | Blob | { blob: Blob; name: string } | undefined;
@@ -102,7 +95,12 @@ async function allUploads(): Promise<number> {
 
 /** Runs the engine in-process until nothing is runnable. */
 async function drain() {
-  const deps = { db: h.db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 13, backoffMs: 10 } };
+  const deps = {
+    db: h.db,
+    pool: h.testDb.pool,
+    storage,
+    config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 13, backoffMs: 10 },
+  };
   for (let i = 0; i < 1000; i++) if (!(await runOnce(deps, `web-test:${i}`))) return;
   throw new Error("the engine did not finish");
 }
@@ -372,16 +370,11 @@ describe("create with a filter file (multipart)", () => {
     const head = new TextEncoder().encode(
       '--b\r\nContent-Disposition: form-data; name="filter_file"; filename="a.txt"\r\n\r\n',
     );
-    const chunk = new Uint8Array(256 * 1024).fill(0x41);
-    let sent = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent === 0) controller.enqueue(head);
-        if (sent > 2 * MAX_MULTIPART_BODY_BYTES) controller.close();
-        else controller.enqueue(chunk);
-        sent += chunk.byteLength;
-      },
-    });
+    const { stream, pulled } = endlessBody(
+      head,
+      new Uint8Array(256 * 1024).fill(0x41),
+      2 * MAX_MULTIPART_BODY_BYTES,
+    );
     const streamed = await api("POST", "/api/v1/exports/", {
       token: rejected.token,
       rawBody: stream,
@@ -391,7 +384,7 @@ describe("create with a filter file (multipart)", () => {
     expect(streamed.body).toEqual({
       detail: `Request body is larger than ${MAX_MULTIPART_BODY_BYTES} bytes.`,
     });
-    expect(sent).toBeLessThan(2 * MAX_MULTIPART_BODY_BYTES);
+    expect(pulled()).toBeLessThan(2 * MAX_MULTIPART_BODY_BYTES);
     expect(await h.countExports(rejected)).toBe(0);
     expect(await allUploads()).toBe(before);
   });

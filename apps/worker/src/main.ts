@@ -61,6 +61,7 @@ async function main() {
   log(`[worker] storage ${storage.location}: reachable, belongs to this database`);
   worker = new ExportWorker({
     db: database.db,
+    pool: database.pool,
     storage,
     faults,
     config: engineConfigFromEnv(env),

@@ -2,11 +2,12 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
-import { type Actor, createExport, type Db, LocalStorage } from "@exports/core";
+import { type Actor, type Db, LocalStorage } from "@exports/core";
 import { DEFAULT_ENGINE_CONFIG, runOnce } from "@exports/core/node";
 import {
   createActor,
   createTestDatabase,
+  createTestExport,
   seedOrders,
   seedProducts,
   type TestDatabase,
@@ -83,7 +84,7 @@ async function content(id: string): Promise<unknown> {
 
 it("20 concurrent exports in every format survive workers killed with SIGKILL at random moments", async () => {
   const ids: string[] = [];
-  for (const request of REQUESTS) ids.push((await createExport(t.db, alice, request)).id);
+  for (const request of REQUESTS) ids.push((await createTestExport(t.db, alice, request)).id);
   await Promise.all([worker(), worker(), worker()]);
 
   // Chaos: kill a random worker every 150–600 ms and start a replacement, until every export is done.
@@ -112,8 +113,8 @@ it("20 concurrent exports in every format survive workers killed with SIGKILL at
 
   // The same exports, run undisturbed by one in-process worker, are the reference.
   const refs: string[] = [];
-  for (const request of REQUESTS) refs.push((await createExport(t.db, alice, request)).id);
-  const deps = { db: t.db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 300 } };
+  for (const request of REQUESTS) refs.push((await createTestExport(t.db, alice, request)).id);
+  const deps = { db: t.db, pool: t.pool, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 300 } };
   await waitFor("references", async () => {
     for (let i = 0; (await runOnce(deps, `ref:${i}`)) !== null; i++);
     return (await Promise.all(refs.map((id) => row(t.db, id)))).every((r) => r.status === "completed");

@@ -2,8 +2,14 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
-import { type Actor, cancelExport, createExport, type Db, LocalStorage } from "@exports/core";
-import { createActor, createTestDatabase, seedProducts, type TestDatabase } from "@exports/core/testing";
+import { type Actor, cancelExport, type Db, LocalStorage } from "@exports/core";
+import {
+  createActor,
+  createTestDatabase,
+  createTestExport,
+  seedProducts,
+  type TestDatabase,
+} from "@exports/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type WorkerProcess, waitFor } from "./processes";
 
@@ -73,13 +79,13 @@ const request = {
 
 describe.each(["csv", "json"] as const)("a %s export", (format) => {
   it("survives kill -9 of its worker mid-export: another worker finishes it, identical to an uninterrupted run", async () => {
-    const reference = await createExport(t.db, alice, { ...request, format_type: format });
+    const reference = await createTestExport(t.db, alice, { ...request, format_type: format });
     const w0 = await worker();
     await completed(reference.id);
     w0.child.kill("SIGTERM");
     await w0.exited;
 
-    const victim = await createExport(t.db, alice, { ...request, format_type: format });
+    const victim = await createTestExport(t.db, alice, { ...request, format_type: format });
     const w1 = await worker();
     const midway = await waitFor(
       "progress",
@@ -115,8 +121,8 @@ describe.each(["csv", "json"] as const)("a %s export", (format) => {
 
 describe("a running worker", () => {
   it("on SIGTERM finishes or releases the page in hand and exits 0; another worker completes the export", async () => {
-    const reference = await createExport(t.db, alice, request);
-    const e = await createExport(t.db, alice, request);
+    const reference = await createTestExport(t.db, alice, request);
+    const e = await createTestExport(t.db, alice, request);
     const w = await worker();
     await waitFor("progress", async () => (await row(t.db, e.id)).collectedCount >= 1000, 60_000, 5);
     w.child.kill("SIGTERM");
@@ -133,7 +139,7 @@ describe("a running worker", () => {
   });
 
   it("stops within one page when the export is cancelled, leaving no parts and no result", async () => {
-    const e = await createExport(t.db, alice, request);
+    const e = await createTestExport(t.db, alice, request);
     await worker();
     await waitFor("progress", async () => (await row(t.db, e.id)).collectedCount >= 500, 60_000, 5);
     await cancelExport(t.db, admin, e.id, { storage });
@@ -150,7 +156,7 @@ describe("a running worker", () => {
   it("wakes on NOTIFY: an idle worker that polls once a minute picks up a new export at once", async () => {
     await worker({ WORKER_POLL_MS: "60000" });
     await new Promise((r) => setTimeout(r, 300));
-    const e = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=10" });
+    const e = await createTestExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=10" });
     const done = await waitFor(
       "completed",
       async () => {

@@ -2,8 +2,14 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
-import { type Actor, createExport, type Db, LocalStorage } from "@exports/core";
-import { createActor, createTestDatabase, seedProducts, type TestDatabase } from "@exports/core/testing";
+import { type Actor, type Db, LocalStorage } from "@exports/core";
+import {
+  createActor,
+  createTestDatabase,
+  createTestExport,
+  seedProducts,
+  type TestDatabase,
+} from "@exports/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type WorkerProcess, waitFor } from "./processes";
 
@@ -60,7 +66,7 @@ describe("the database drops every connection mid-export", () => {
       request_path: "/api/v1/products/?is_active=true",
       request_fields: ["id", "sku", "price"],
     };
-    const reference = await createExport(t.db, alice, request);
+    const reference = await createTestExport(t.db, alice, request);
     const w = await worker();
     const done = await waitFor(
       "reference",
@@ -68,7 +74,7 @@ describe("the database drops every connection mid-export", () => {
     );
     expect(done).toBe(true);
 
-    const e = await createExport(t.db, alice, request);
+    const e = await createTestExport(t.db, alice, request);
     let terminated = 0;
     for (let i = 0; i < 5; i++) {
       await waitFor(

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
-import { createExport, type Db, type ExportFormat, LocalStorage } from "@exports/core";
+import { type Db, type ExportFormat, LocalStorage } from "@exports/core";
 import {
   DEFAULT_ENGINE_CONFIG,
   FAULT_POINTS,
@@ -10,7 +10,7 @@ import {
   runOnce,
   sweepStorage,
 } from "@exports/core/node";
-import { createActor, createTestDatabase, seedProducts } from "@exports/core/testing";
+import { createActor, createTestDatabase, createTestExport, seedProducts } from "@exports/core/testing";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, waitFor } from "./processes";
@@ -71,6 +71,7 @@ export function describeKillPoints(format: ExportFormat) {
 
   const deps = ({ t, storage }: Setting, runs: number) => ({
     db: t.db,
+    pool: t.pool,
     storage,
     config: { ...DEFAULT_ENGINE_CONFIG, pageSize: PAGE_SIZE, runPages: runs, leaseMs: 500, backoffMs: 10 },
   });
@@ -111,7 +112,7 @@ export function describeKillPoints(format: ExportFormat) {
 
   beforeAll(async () => {
     const s = await setting();
-    const ref = await createExport(s.t.db, s.alice, request);
+    const ref = await createTestExport(s.t.db, s.alice, request);
     const done = await finish(s, ref.id, 1);
     reference = await content(s, ref.id);
     referenceRows = done.collectedCount;
@@ -125,7 +126,7 @@ export function describeKillPoints(format: ExportFormat) {
   describe.concurrent(`a ${format} export, its worker killed with SIGKILL`, () => {
     it.each(cases())("at $point (hit $hit), runs of $runs page(s)", async ({ runs, point, hit }) => {
       const s = await setting();
-      const e = await createExport(s.t.db, s.alice, request);
+      const e = await createTestExport(s.t.db, s.alice, request);
       const victim = await startWorker({
         DATABASE_URL: s.t.url,
         STORAGE_DIR: s.storageDir,

@@ -1,9 +1,15 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { type Actor, bindStorage, createExport, LocalStorage } from "@exports/core";
+import { type Actor, bindStorage, LocalStorage } from "@exports/core";
 import { DEFAULT_ENGINE_CONFIG, runOnce } from "@exports/core/node";
-import { createActor, createTestDatabase, seedProducts, type TestDatabase } from "@exports/core/testing";
+import {
+  createActor,
+  createTestDatabase,
+  createTestExport,
+  seedProducts,
+  type TestDatabase,
+} from "@exports/core/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startWorker } from "./processes";
 
@@ -31,8 +37,13 @@ afterAll(async () => {
  */
 it("a worker of another database refuses the storage and deletes none of its parts", async () => {
   await bindStorage(a.db, storage, storageDir);
-  const e = await createExport(a.db, alice, { request_path: "/api/v1/products/", format_type: "json" });
-  const deps = { db: a.db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, runPages: 1 } };
+  const e = await createTestExport(a.db, alice, { request_path: "/api/v1/products/", format_type: "json" });
+  const deps = {
+    db: a.db,
+    pool: a.pool,
+    storage,
+    config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, runPages: 1 },
+  };
   await runOnce(deps, "a:1");
   await runOnce(deps, "a:2");
   const parts = await storage.list(`parts/${e.id}`);

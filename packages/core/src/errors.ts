@@ -1,7 +1,4 @@
-/**
- * Typed domain errors. Core throws these; each door maps them once, through ERROR_TABLE
- * (REST: status + JSON body; tRPC: TRPCError code).
- */
+// Typed domain errors: core throws them, each door maps them once through ERROR_TABLE.
 export type FieldErrors = Record<string, string[]>;
 
 export const ERROR_TABLE = {
@@ -26,7 +23,7 @@ export class DomainError extends Error {
     readonly detail: string,
     /** Field → messages, for validation errors (the REST body is then this object). */
     readonly fields?: FieldErrors,
-    /** Seconds after which a refused request may be repeated (the `Retry-After` header of a 429 or 503). */
+    /** The `Retry-After` of a 429 or 503, in seconds. */
     readonly retryAfter?: number,
   ) {
     super(fields ? `${detail} ${JSON.stringify(fields)}` : detail);
@@ -115,6 +112,9 @@ export function isStorageUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** Seconds a client should wait after a 503 (the database away): every door's `Retry-After`. */
+export const UNAVAILABLE_RETRY_AFTER = 5;
+
 /** Any error → the domain error a door should show, or null for a genuine bug (a 500). */
 export function asDomainError(err: unknown): DomainError | null {
   if (err instanceof DomainError) return err;
@@ -122,7 +122,12 @@ export function asDomainError(err: unknown): DomainError | null {
     return new DomainError("UNAVAILABLE", "The file storage is unavailable. Try again in a moment.");
   }
   if (isDatabaseUnavailable(err)) {
-    return new DomainError("UNAVAILABLE", "The database is unavailable. Try again in a moment.");
+    return new DomainError(
+      "UNAVAILABLE",
+      "The database is unavailable. Try again in a moment.",
+      undefined,
+      UNAVAILABLE_RETRY_AFTER,
+    );
   }
   return null;
 }

@@ -27,9 +27,9 @@ export {
   createUser,
   verifyCredentials,
 } from "./auth/users";
+export * from "./contract";
 export { createDatabase, type Database, type Db } from "./db/client";
 export * as schema from "./db/schema";
-export { EXPORT_FORMATS, EXPORT_STATUSES, type ExportFormat, type ExportStatus } from "./db/schema";
 export { databaseUrlFromEnv } from "./db/urls";
 export { type Env, EnvError, env, parseEnv } from "./env";
 export * from "./errors";
@@ -42,41 +42,24 @@ export {
   exportsChangeFeed,
 } from "./exports/change-feed";
 export { type ExportDownload, openDownload } from "./exports/download";
-export {
-  type FilterFile,
-  MAX_FILTER_FILE_BYTES,
-  parseFilterFile,
-} from "./exports/filter-file";
+export { type FilterFile, parseFilterFile } from "./exports/filter-file";
 export { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./exports/filters";
-export * from "./exports/schemas";
+export { type ExportLimits, exportLimitsFromEnv } from "./exports/limits";
 export {
+  type CreatedExport,
   type CreateExportOptions,
   cancelExport,
   createExport,
-  createExportWithOutcome,
-  getExport,
+  findExport,
   listExports,
 } from "./exports/service";
-export { ACTIVE_STATUSES, isActive, RUNNABLE_STATUSES, TERMINAL_STATUSES } from "./exports/states";
-export {
-  DEFAULT_LOOKUPS,
-  type FilterField,
-  type FilterKind,
-  type Lookup,
-  paramsToRecord,
-} from "./filters/grammar";
-export { DEFAULT_LIMIT, MAX_LIMIT, PAGINATION_PARAMS, type Page } from "./filters/pagination";
+export { DEFAULT_LOOKUPS, type FilterField, paramsToRecord } from "./filters/grammar";
+export { PAGINATION_PARAMS, type Page } from "./filters/pagination";
 export { isUuid } from "./filters/values";
-export {
-  describeResource,
-  describeResources,
-  type FieldDescription,
-  type FilterDescription,
-  type ResourceDescription,
-} from "./resources/describe";
+export { describeResource, describeResources } from "./resources/describe";
 export { RESOURCES, resourceByKey, resourceByPath } from "./resources/registry";
 export { getResource, listResource } from "./resources/service";
-export { LANGUAGES, type Language, type Resource, type ResourceField } from "./resources/types";
+export type { Resource, ResourceField } from "./resources/types";
 export {
   bindStorage,
   keys,

@@ -6,11 +6,9 @@ import { env as coreEnv, type Env } from "./env";
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /**
- * The validated environment with DATA_DIR and STORAGE_DIR made absolute, for the processes that own local
- * state (launcher, CLI, worker). pnpm runs scripts inside each package's folder, so a relative folder would
- * differ per process; instead an unset DATA_DIR is `<repo>/.data` (one data folder for `pnpm start`,
- * `pnpm cli`, `pnpm worker` and what they spawn) and a relative one is taken from the folder the command was
- * typed in (pnpm's INIT_CWD). Throws EnvError for a bad value.
+ * The environment with DATA_DIR and STORAGE_DIR absolute, for the processes that own local state. pnpm runs
+ * scripts in each package's folder, so an unset DATA_DIR is `<repo>/.data` (one for every command) and a
+ * relative one is taken from where the command was typed (pnpm's INIT_CWD). Throws EnvError for a bad value.
  */
 export function loadProcessEnv(): Env {
   const parsed = coreEnv();

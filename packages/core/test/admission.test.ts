@@ -4,8 +4,8 @@ import type { Actor } from "../src/auth/actor";
 import { exports } from "../src/db/schema";
 import { sweepStorage } from "../src/engine/retention";
 import { DomainError } from "../src/errors";
-import { cancelExport, createExportWithOutcome } from "../src/exports/service";
-import { createActor, createTestDatabase, type TestDatabase } from "../src/testing";
+import { cancelExport, createExport } from "../src/exports/service";
+import { createActor, createTestDatabase, TEST_LIMITS, type TestDatabase } from "../src/testing";
 import { drain, engineDeps, tempStorage } from "./engine/helpers";
 
 let t: TestDatabase;
@@ -39,8 +39,12 @@ describe("active exports per user", () => {
     const u = await newUser();
     const created = [];
     for (let i = 0; i < 3; i++)
-      created.push(await createExportWithOutcome(t.db, u, request(i), { maxActivePerUser: 3 }));
-    const err = await refusal(createExportWithOutcome(t.db, u, request(3), { maxActivePerUser: 3 }));
+      created.push(
+        await createExport(t.db, u, request(i), { limits: { ...TEST_LIMITS, maxActivePerUser: 3 } }),
+      );
+    const err = await refusal(
+      createExport(t.db, u, request(3), { limits: { ...TEST_LIMITS, maxActivePerUser: 3 } }),
+    );
     expect(err.code).toBe("TOO_MANY_REQUESTS");
     expect(err.retryAfter).toBe(30);
     // A regular user cannot cancel (set_cancel is for superusers): they are told to wait, and for how long.
@@ -49,18 +53,25 @@ describe("active exports per user", () => {
     );
     // Another user is not affected.
     expect(
-      (await createExportWithOutcome(t.db, await newUser(), request(3), { maxActivePerUser: 3 })).outcome,
+      (
+        await createExport(t.db, await newUser(), request(3), {
+          limits: { ...TEST_LIMITS, maxActivePerUser: 3 },
+        })
+      ).outcome,
     ).toBe("created");
     await cancelExport(t.db, admin, created[0]?.export.id ?? "");
-    expect((await createExportWithOutcome(t.db, u, request(3), { maxActivePerUser: 3 })).outcome).toBe(
-      "created",
-    );
+    expect(
+      (await createExport(t.db, u, request(3), { limits: { ...TEST_LIMITS, maxActivePerUser: 3 } })).outcome,
+    ).toBe("created");
   });
 
   it("tells a superuser over the limit that cancelling one is also a way out", async () => {
     const su = await createActor(t.db, `su${n++}`, true);
-    for (let i = 0; i < 2; i++) await createExportWithOutcome(t.db, su, request(i), { maxActivePerUser: 2 });
-    const err = await refusal(createExportWithOutcome(t.db, su, request(2), { maxActivePerUser: 2 }));
+    for (let i = 0; i < 2; i++)
+      await createExport(t.db, su, request(i), { limits: { ...TEST_LIMITS, maxActivePerUser: 2 } });
+    const err = await refusal(
+      createExport(t.db, su, request(2), { limits: { ...TEST_LIMITS, maxActivePerUser: 2 } }),
+    );
     expect(err.code).toBe("TOO_MANY_REQUESTS");
     expect(err.detail).toBe(
       "You have 2 unfinished exports, the most one user may have at once. Wait until one of them finishes, or cancel one; try again in 30 seconds.",
@@ -71,7 +82,7 @@ describe("active exports per user", () => {
     const u = await newUser();
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, (_, i) =>
-        createExportWithOutcome(t.db, u, request(100 + i), { maxActivePerUser: 4 }),
+        createExport(t.db, u, request(100 + i), { limits: { ...TEST_LIMITS, maxActivePerUser: 4 } }),
       ),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
@@ -84,19 +95,41 @@ describe("active exports per user", () => {
 describe("an identical export in flight", () => {
   it("is returned instead of starting a second one; once finished, a new one starts", async () => {
     const u = await newUser();
-    const first = await createExportWithOutcome(t.db, u, { ...request(1), format_type: "json" });
-    const again = await createExportWithOutcome(t.db, u, { ...request(1), format_type: "json" });
+    const first = await createExport(
+      t.db,
+      u,
+      { ...request(1), format_type: "json" },
+      { limits: TEST_LIMITS },
+    );
+    const again = await createExport(
+      t.db,
+      u,
+      { ...request(1), format_type: "json" },
+      { limits: TEST_LIMITS },
+    );
     expect(again.outcome).toBe("in_flight");
     expect(again.export.id).toBe(first.export.id);
     // Differing in anything that changes the file is another export.
-    const other = await createExportWithOutcome(t.db, u, { ...request(1), format_type: "csv" });
+    const other = await createExport(t.db, u, { ...request(1), format_type: "csv" }, { limits: TEST_LIMITS });
     expect(other.outcome).toBe("created");
     // Someone else's identical request is theirs.
     expect(
-      (await createExportWithOutcome(t.db, await newUser(), { ...request(1), format_type: "json" })).outcome,
+      (
+        await createExport(
+          t.db,
+          await newUser(),
+          { ...request(1), format_type: "json" },
+          { limits: TEST_LIMITS },
+        )
+      ).outcome,
     ).toBe("created");
     await cancelExport(t.db, admin, first.export.id);
-    const after = await createExportWithOutcome(t.db, u, { ...request(1), format_type: "json" });
+    const after = await createExport(
+      t.db,
+      u,
+      { ...request(1), format_type: "json" },
+      { limits: TEST_LIMITS },
+    );
     expect(after.outcome).toBe("created");
     expect(after.export.id).not.toBe(first.export.id);
   });
@@ -105,14 +138,21 @@ describe("an identical export in flight", () => {
 describe("Idempotency-Key", () => {
   it("returns the first result for a repeat, even after the export finished", async () => {
     const u = await newUser();
-    const first = await createExportWithOutcome(t.db, u, request(7), { idempotencyKey: "order-123" });
+    const first = await createExport(t.db, u, request(7), {
+      limits: TEST_LIMITS,
+      idempotencyKey: "order-123",
+    });
     expect(first.outcome).toBe("created");
     await cancelExport(t.db, admin, first.export.id);
-    const repeat = await createExportWithOutcome(t.db, u, request(7), { idempotencyKey: "order-123" });
+    const repeat = await createExport(t.db, u, request(7), {
+      limits: TEST_LIMITS,
+      idempotencyKey: "order-123",
+    });
     expect(repeat.outcome).toBe("replayed");
     expect(repeat.export.id).toBe(first.export.id);
     // The key is the user's own: another user's same key is a new export.
-    const other = await createExportWithOutcome(t.db, await newUser(), request(7), {
+    const other = await createExport(t.db, await newUser(), request(7), {
+      limits: TEST_LIMITS,
       idempotencyKey: "order-123",
     });
     expect(other.outcome).toBe("created");
@@ -120,13 +160,16 @@ describe("Idempotency-Key", () => {
 
   it("refuses the same key with a different request, and a malformed key", async () => {
     const u = await newUser();
-    await createExportWithOutcome(t.db, u, request(8), { idempotencyKey: "k-1" });
-    const conflict = await refusal(createExportWithOutcome(t.db, u, request(9), { idempotencyKey: "k-1" }));
+    await createExport(t.db, u, request(8), { limits: TEST_LIMITS, idempotencyKey: "k-1" });
+    const conflict = await refusal(
+      createExport(t.db, u, request(9), { limits: TEST_LIMITS, idempotencyKey: "k-1" }),
+    );
     expect(conflict.code).toBe("CONFLICT");
     expect(conflict.detail).toBe("This Idempotency-Key was already used with a different request.");
     for (const bad of ["", "x".repeat(256), "has space", "ünïcode"]) {
       expect(
-        (await refusal(createExportWithOutcome(t.db, u, request(10), { idempotencyKey: bad }))).code,
+        (await refusal(createExport(t.db, u, request(10), { limits: TEST_LIMITS, idempotencyKey: bad })))
+          .code,
       ).toBe("INVALID");
     }
   });
@@ -135,7 +178,7 @@ describe("Idempotency-Key", () => {
     const u = await newUser();
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
-        createExportWithOutcome(t.db, u, request(11), { idempotencyKey: "same" }),
+        createExport(t.db, u, request(11), { limits: TEST_LIMITS, idempotencyKey: "same" }),
       ),
     );
     expect(new Set(results.map((r) => r.export.id)).size).toBe(1);
@@ -149,18 +192,17 @@ describe("stored filter files per user (issue 12)", () => {
   const nothing = (i: number) =>
     Buffer.from(Array.from({ length: 20_000 }, (_, j) => `NONE-${i}-${j}`).join("\n"));
   const withFile = (u: Actor, i: number) =>
-    createExportWithOutcome(t.db, u, request(i), {
+    createExport(t.db, u, request(i), {
+      limits: { ...TEST_LIMITS, maxActivePerUser: 5, maxFilterFilesPerUser: 2 },
       storage,
       filterFile: { name: "ids.txt", content: nothing(i) },
-      maxActivePerUser: 5,
-      maxFilterFilesPerUser: 2,
     });
 
   it("counts a file whose export finished at once; refuses the one past the limit until one expires", async () => {
     const u = await newUser();
     for (let i = 0; i < 2; i++) {
       expect((await withFile(u, i)).outcome).toBe("created");
-      await drain(engineDeps(t.db, storage));
+      await drain(engineDeps(t, storage));
     }
     const finished = await t.db.select().from(exports).where(eq(exports.requestedBy, u.id));
     expect(finished.map((r) => r.status)).toEqual(["completed", "completed"]);
@@ -173,9 +215,9 @@ describe("stored filter files per user (issue 12)", () => {
     // About when the first file expires (EXPORT_RETENTION_DAYS, 7 by default).
     expect(err.retryAfter).toBeGreaterThan(6 * 24 * 3600);
     // Without a file the user may still export.
-    expect((await createExportWithOutcome(t.db, u, request(3), { maxActivePerUser: 5 })).outcome).toBe(
-      "created",
-    );
+    expect(
+      (await createExport(t.db, u, request(3), { limits: { ...TEST_LIMITS, maxActivePerUser: 5 } })).outcome,
+    ).toBe("created");
 
     const [first] = finished;
     await t.db

@@ -9,8 +9,8 @@ import {
   type ExportsChangeFeed,
   exportsChangeFeed,
 } from "../src/exports/change-feed";
-import { cancelExport, createExport } from "../src/exports/service";
-import { createActor, createTestDatabase, type TestDatabase } from "../src/testing";
+import { cancelExport } from "../src/exports/service";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../src/testing";
 
 let t: TestDatabase;
 let feed: ExportsChangeFeed;
@@ -105,7 +105,7 @@ describe("ExportsChangeFeed", () => {
     feed.bump();
     expect(feed.generation).toBe(before + 1);
 
-    const created = await createExport(t.db, admin, { request_path: "/api/v1/products/" });
+    const created = await createTestExport(t.db, admin, { request_path: "/api/v1/products/" });
     const afterCreate = feed.generation;
     expect(afterCreate).toBeGreaterThan(before + 1);
 

@@ -4,14 +4,19 @@ import path from "node:path";
 import { and, count, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Actor } from "../src/auth/actor";
-import { type ExportRow, type ExportStatus, exports } from "../src/db/schema";
+import { ACTIVE_STATUSES, type ExportStatus, exportSchema } from "../src/contract";
+import { type ExportRow, exports } from "../src/db/schema";
 import { DomainError } from "../src/errors";
-import { exportSchema } from "../src/exports/schemas";
 import { toExportDto } from "../src/exports/serialize";
-import { cancelExport, createExport, getExport, listExports } from "../src/exports/service";
-import { ACTIVE_STATUSES } from "../src/exports/states";
+import { cancelExport, createExport, findExport, listExports } from "../src/exports/service";
 import { keys, LocalStorage } from "../src/storage";
-import { createActor, createTestDatabase, type TestDatabase } from "../src/testing";
+import {
+  createActor,
+  createTestDatabase,
+  createTestExport,
+  TEST_LIMITS,
+  type TestDatabase,
+} from "../src/testing";
 
 const storage = new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-service-storage-")));
 
@@ -80,7 +85,7 @@ afterAll(async () => {
 
 describe("createExport", () => {
   it("creates a waiting export with the contract's defaults, owned by the caller", async () => {
-    const dto = await createExport(t.db, alice, { request_path: PATH });
+    const dto = await createTestExport(t.db, alice, { request_path: PATH });
     expect(exportSchema.parse(dto)).toEqual(dto);
     expect(dto).toMatchObject({
       action_name: "export_products",
@@ -109,7 +114,7 @@ describe("createExport", () => {
   });
 
   it("keeps the fields, format, language and action name it was given", async () => {
-    const dto = await createExport(t.db, bob, {
+    const dto = await createTestExport(t.db, bob, {
       request_path: "  /api/v1/products?price__gt=10  ",
       request_fields: ["sku", "name", "price"],
       format_type: "xls",
@@ -125,7 +130,7 @@ describe("createExport", () => {
       requested_by: bob.id,
     });
     expect(
-      (await createExport(t.db, bob, { request_path: PATH, format_type: "json", action_name: null }))
+      (await createTestExport(t.db, bob, { request_path: PATH, format_type: "json", action_name: null }))
         .action_name,
     ).toBe("export_products");
   });
@@ -139,7 +144,12 @@ describe("createExport", () => {
 
     it("refuses an unknown field, listing the resource's fields", async () => {
       const fields = await invalidFields(
-        createExport(t.db, alice, { request_path: PATH, request_fields: ["sku", "colour"] }),
+        createExport(
+          t.db,
+          alice,
+          { request_path: PATH, request_fields: ["sku", "colour"] },
+          { limits: TEST_LIMITS },
+        ),
       );
       expect(Object.keys(fields)).toEqual(["request_fields"]);
       expect(fields.request_fields).toHaveLength(1);
@@ -152,7 +162,12 @@ describe("createExport", () => {
     it("refuses a duplicate field", async () => {
       expect(
         await invalidFields(
-          createExport(t.db, alice, { request_path: PATH, request_fields: ["sku", "name", "sku"] }),
+          createExport(
+            t.db,
+            alice,
+            { request_path: PATH, request_fields: ["sku", "name", "sku"] },
+            { limits: TEST_LIMITS },
+          ),
         ),
       ).toEqual({ request_fields: ['Field "sku" is requested more than once.'] });
       await unchanged();
@@ -161,7 +176,9 @@ describe("createExport", () => {
     it("refuses more than 100 fields", async () => {
       const many = Array.from({ length: 101 }, () => "id");
       expect(
-        await invalidFields(createExport(t.db, alice, { request_path: PATH, request_fields: many })),
+        await invalidFields(
+          createExport(t.db, alice, { request_path: PATH, request_fields: many }, { limits: TEST_LIMITS }),
+        ),
       ).toEqual({
         request_fields: ["Ensure this field has no more than 100 elements."],
       });
@@ -170,21 +187,29 @@ describe("createExport", () => {
 
     it("refuses a format it does not produce and an unknown language", async () => {
       expect(
-        await invalidFields(createExport(t.db, alice, { request_path: PATH, format_type: "xml" })),
+        await invalidFields(
+          createExport(t.db, alice, { request_path: PATH, format_type: "xml" }, { limits: TEST_LIMITS }),
+        ),
       ).toEqual({
         format_type: ['"xml" is not a valid choice.'],
       });
-      expect(await invalidFields(createExport(t.db, alice, { request_path: PATH, language: "fr" }))).toEqual({
+      expect(
+        await invalidFields(
+          createExport(t.db, alice, { request_path: PATH, language: "fr" }, { limits: TEST_LIMITS }),
+        ),
+      ).toEqual({
         language: ['"fr" is not a valid choice.'],
       });
       await unchanged();
     });
 
     it("requires request_path", async () => {
-      expect(await invalidFields(createExport(t.db, alice, {}))).toEqual({
+      expect(await invalidFields(createExport(t.db, alice, {}, { limits: TEST_LIMITS }))).toEqual({
         request_path: ["This field is required."],
       });
-      expect(await invalidFields(createExport(t.db, alice, { request_path: "" }))).toEqual({
+      expect(
+        await invalidFields(createExport(t.db, alice, { request_path: "" }, { limits: TEST_LIMITS })),
+      ).toEqual({
         request_path: ["This field may not be blank."],
       });
       await unchanged();
@@ -192,20 +217,31 @@ describe("createExport", () => {
 
     it("refuses values of the wrong type", async () => {
       expect(
-        await invalidFields(createExport(t.db, alice, { request_path: PATH, request_fields: "id" })),
+        await invalidFields(
+          createExport(t.db, alice, { request_path: PATH, request_fields: "id" }, { limits: TEST_LIMITS }),
+        ),
       ).toEqual({
         request_fields: ['Expected a list of items but got type "string".'],
       });
       expect(
-        await invalidFields(createExport(t.db, alice, { request_path: PATH, request_fields: { a: 1 } })),
+        await invalidFields(
+          createExport(
+            t.db,
+            alice,
+            { request_path: PATH, request_fields: { a: 1 } },
+            { limits: TEST_LIMITS },
+          ),
+        ),
       ).toEqual({
         request_fields: ['Expected a list of items but got type "dict".'],
       });
-      expect(await invalidFields(createExport(t.db, alice, { request_path: 42 }))).toEqual({
+      expect(
+        await invalidFields(createExport(t.db, alice, { request_path: 42 }, { limits: TEST_LIMITS })),
+      ).toEqual({
         request_path: ["Not a valid string."],
       });
       const nested = await invalidFields(
-        createExport(t.db, alice, { request_path: PATH, request_fields: ["id", 7] }),
+        createExport(t.db, alice, { request_path: PATH, request_fields: ["id", 7] }, { limits: TEST_LIMITS }),
       );
       expect(nested).toEqual({ request_fields: ["Item 2: Not a valid string."] });
       await unchanged();
@@ -213,7 +249,12 @@ describe("createExport", () => {
 
     it("reports every invalid field at once", async () => {
       const fields = await invalidFields(
-        createExport(t.db, alice, { format_type: "xml", language: "fr", request_fields: 1 }),
+        createExport(
+          t.db,
+          alice,
+          { format_type: "xml", language: "fr", request_fields: 1 },
+          { limits: TEST_LIMITS },
+        ),
       );
       expect(Object.keys(fields).sort()).toEqual([
         "format_type",
@@ -232,7 +273,9 @@ describe("createExport", () => {
         "/api/v1/products/?colour=red",
         "/api/v1/products/?price__gt=abc",
       ]) {
-        const fields = await invalidFields(createExport(t.db, alice, { request_path: requestPath }));
+        const fields = await invalidFields(
+          createExport(t.db, alice, { request_path: requestPath }, { limits: TEST_LIMITS }),
+        );
         expect(Object.keys(fields)).toEqual(["request_path"]);
       }
       await unchanged();
@@ -240,7 +283,7 @@ describe("createExport", () => {
   });
 });
 
-describe("listExports / getExport", () => {
+describe("listExports / findExport", () => {
   // alice: a1 (oldest) … a3; bob: b1, b2, interleaved in time.
   const ids: Record<string, string> = {};
   const order = ["a1", "b1", "a2", "b2", "a3"];
@@ -249,7 +292,7 @@ describe("listExports / getExport", () => {
     await t.db.delete(exports);
     for (const [i, key] of order.entries()) {
       const owner = key.startsWith("a") ? alice : bob;
-      const dto = await createExport(t.db, owner, { request_path: PATH, action_name: key });
+      const dto = await createTestExport(t.db, owner, { request_path: PATH, action_name: key });
       ids[key] = dto.id;
       // Distinct creation times, one hour apart, so the order does not depend on clock resolution.
       await t.db
@@ -315,7 +358,7 @@ describe("listExports / getExport", () => {
         const built = await listExports(t.db, who, { limit: "2", page, ...all });
         expect(prepared, `${who.username} page ${page}`).toEqual(built);
       }
-      const got = await getExport(t.db, who, ids.a2 ?? "").catch(() => null);
+      const got = await findExport(t.db, who, ids.a2 ?? "").catch(() => null);
       const listed = (await listExports(t.db, who, all)).items.find((e) => e.id === ids.a2) ?? null;
       expect(got, `${who.username} retrieve`).toEqual(listed);
     }
@@ -326,7 +369,7 @@ describe("listExports / getExport", () => {
     for (const ms of [0, 7, 70, 999]) {
       const at = new Date(Date.UTC(2026, 0, 1, 1, 2, 3, ms));
       await t.db.update(exports).set({ createdDate: at, modifiedDate: at }).where(eq(exports.id, id));
-      const dto = await getExport(t.db, admin, id);
+      const dto = await findExport(t.db, admin, id);
       expect(dto.created_date).toBe(at.toISOString());
       expect(dto.modified_date).toBe(at.toISOString());
       expect(toExportDto(await row(id))).toEqual(dto);
@@ -375,11 +418,11 @@ describe("listExports / getExport", () => {
   });
 
   it("gets one's own export and a superuser gets anyone's", async () => {
-    const mine = await getExport(t.db, alice, ids.a1 ?? "");
+    const mine = await findExport(t.db, alice, ids.a1 ?? "");
     expect(mine.action_name).toBe("a1");
     expect(exportSchema.parse(mine)).toEqual(mine);
-    expect((await getExport(t.db, admin, ids.b1 ?? "")).action_name).toBe("b1");
-    expect((await getExport(t.db, alice, (ids.a1 ?? "").toUpperCase())).id).toBe(ids.a1);
+    expect((await findExport(t.db, admin, ids.b1 ?? "")).action_name).toBe("b1");
+    expect((await findExport(t.db, alice, (ids.a1 ?? "").toUpperCase())).id).toBe(ids.a1);
   });
 
   it("answers NOT_FOUND for another user's export, an unknown id and a non-UUID id", async () => {
@@ -392,7 +435,7 @@ describe("listExports / getExport", () => {
       [admin, ""],
       [admin, `${ids.a1}'--`],
     ] as const) {
-      const err = await domainError(getExport(t.db, who, id ?? ""));
+      const err = await domainError(findExport(t.db, who, id ?? ""));
       expect(err.code).toBe("NOT_FOUND");
       expect(err.body()).toEqual({ detail: "Not found." });
     }
@@ -401,7 +444,7 @@ describe("listExports / getExport", () => {
 
 describe("cancelExport", () => {
   async function fresh(status: ExportStatus = "waiting", extra: Partial<ExportRow> = {}): Promise<string> {
-    const dto = await createExport(t.db, alice, { request_path: PATH });
+    const dto = await createTestExport(t.db, alice, { request_path: PATH });
     if (status !== "waiting" || Object.keys(extra).length) await setStatus(dto.id, status, extra);
     return dto.id;
   }

@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { MAX_FILTER_FILE_BYTES } from "../src/contract";
 import { env } from "../src/env";
 import { DomainError } from "../src/errors";
 import {
   checkFilterFile,
   type FilterFileOptions,
-  MAX_FILTER_FILE_BYTES,
   parseFilterFile,
   safeFileName,
 } from "../src/exports/filter-file";

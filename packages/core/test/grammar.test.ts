@@ -1,15 +1,15 @@
 import { and, asc, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "../src/auth/users";
-import { type ExportStatus, exports, products } from "../src/db/schema";
+import type { ExportStatus } from "../src/contract";
+import { exports, products } from "../src/db/schema";
 import { DomainError } from "../src/errors";
 import { exportFilterSpec } from "../src/exports/filters";
-import { createExport } from "../src/exports/service";
 import { compileFilters, type ParseOptions, splitParam } from "../src/filters/grammar";
 import { PAGINATION_PARAMS } from "../src/filters/pagination";
 import { productsResource } from "../src/resources/products";
 import { resolveRequestPath } from "../src/resources/request-path";
-import { createTestDatabase, type TestDatabase } from "../src/testing";
+import { createTestDatabase, createTestExport, type TestDatabase } from "../src/testing";
 
 let t: TestDatabase;
 
@@ -157,7 +157,7 @@ describe("exports filters: format_type", () => {
 describe("exports filters: created_date", () => {
   it("matches exactly the ISO value the API returned (millisecond precision)", async () => {
     const actor = { id: ownerId, username: "owner", isSuperuser: false };
-    const dto = await createExport(t.db, actor, { request_path: "/api/v1/products/" });
+    const dto = await createTestExport(t.db, actor, { request_path: "/api/v1/products/" });
     expect(dto.created_date).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const { where } = compileFilters(exportFilterSpec, { created_date: dto.created_date }, IGNORE);
     const rows = await t.db.select({ id: exports.id }).from(exports).where(where);

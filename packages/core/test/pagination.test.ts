@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_LIMIT, MAX_LIMIT } from "../src/contract";
 import { DomainError } from "../src/errors";
 import { DEFAULT_EXPORT_ORDERING, exportOrderings } from "../src/exports/filters";
-import { DEFAULT_LIMIT, MAX_LIMIT, parsePageRequest } from "../src/filters/pagination";
+import { parsePageRequest } from "../src/filters/pagination";
 
 // Parsing only; listExports' use of it against the database is covered in exports-service.test.ts.
 

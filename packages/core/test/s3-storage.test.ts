@@ -25,7 +25,7 @@ describe("S3Storage on a server without UploadPartCopy (s3rver)", () => {
     await file.commit();
     const size = await storage.compose("results/r", [{ bytes: Buffer.from("[") }, { key: "parts/p" }]);
     expect(size).toBe(part.length + 1);
-    expect((storage as unknown as { copySupported: boolean | null }).copySupported).toBe(false);
+    expect(storage.copy.supported).toBe(false);
     expect((await bytes(storage.read("results/r"))).equals(Buffer.concat([Buffer.from("["), part]))).toBe(
       true,
     );

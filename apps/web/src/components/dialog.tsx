@@ -2,10 +2,7 @@
 
 import { type ReactNode, useEffect, useRef } from "react";
 
-/**
- * A modal built on the native <dialog>: the browser traps focus, closes it on Escape, makes the page behind
- * it inert and returns focus to the button that opened it.
- */
+/** A native <dialog>: the browser traps focus, closes on Escape, makes the page inert and restores focus. */
 export function Modal({
   open,
   onClose,

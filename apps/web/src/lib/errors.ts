@@ -30,10 +30,7 @@ const FIELD_NAMES: Record<string, string> = {
   page: "Page",
 };
 
-/**
- * A sentence a person understands for any failure of a tRPC call: never a raw code or a stack trace.
- * `context` adapts the wording of the common cases ("this export" rather than "this item").
- */
+/** Any failure of a tRPC call in words a person understands (never a raw code); `thing` names what failed. */
 export function errorMessages(error: unknown, context: { thing?: string } = {}): string[] {
   const thing = context.thing ?? "this item";
   if (!isTRPCClientError(error)) {

@@ -1,45 +1,13 @@
-import type { inferRouterOutputs } from "@trpc/server";
-import type { AppRouter } from "~/server/trpc/root";
+import {
+  ACTIVE_STATUSES,
+  type ExportFormat,
+  type ExportStatus,
+  type Language,
+  TERMINAL_STATUSES,
+} from "@exports/core/contract";
 
-type Outputs = inferRouterOutputs<AppRouter>;
-export type ExportRecord = Outputs["exports"]["get"];
-export type ExportStatus = ExportRecord["status"];
-export type ExportFormat = ExportRecord["format_type"];
-export type ResourceDescription = Outputs["resources"]["list"][number];
-export type ResourceFilter = ResourceDescription["filters"][number];
-export type ResourceFieldDescription = ResourceDescription["fields"][number];
-
-/**
- * SPEC §4's not-yet-finished states. Kept here (not imported) so the browser bundle does not pull in the
- * server's core package; the type below fails to compile if it ever differs from core's list.
- */
-export const ACTIVE_STATUSES = [
-  "waiting",
-  "waiting_next_page",
-  "processing",
-  "preparing_file_creation",
-] as const satisfies readonly ExportStatus[];
-
-type CoreActive = typeof import("@exports/core")["ACTIVE_STATUSES"][number];
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const activeMatchesCore: Same<(typeof ACTIVE_STATUSES)[number], CoreActive> = true;
-void activeMatchesCore;
-
-export const ALL_STATUSES = [
-  "waiting",
-  "waiting_next_page",
-  "processing",
-  "preparing_file_creation",
-  "completed",
-  "failed",
-  "cancelled",
-] as const satisfies readonly ExportStatus[];
-const allMatchCore: Same<(typeof ALL_STATUSES)[number], ExportStatus> = true;
-void allMatchCore;
-
-export function isActive(status: ExportStatus): boolean {
-  return (ACTIVE_STATUSES as readonly string[]).includes(status);
-}
+/** The status filter's choices, in the order an export moves through them. */
+export const STATUS_CHOICES = [...ACTIVE_STATUSES, ...TERMINAL_STATUSES] as const;
 
 export const STATUS_LABELS: Record<ExportStatus, string> = {
   waiting: "waiting",
@@ -52,14 +20,6 @@ export const STATUS_LABELS: Record<ExportStatus, string> = {
 };
 
 export const FORMAT_LABELS: Record<ExportFormat, string> = { csv: "CSV", xls: "Excel", json: "JSON" };
-export const FORMATS = ["csv", "xls", "json"] as const satisfies readonly ExportFormat[];
-const formatsMatch: Same<(typeof FORMATS)[number], ExportFormat> = true;
-void formatsMatch;
-
-export type Language = import("@exports/core").Language;
-export const LANGUAGES = ["en", "tr"] as const satisfies readonly Language[];
-const languagesMatch: Same<(typeof LANGUAGES)[number], Language> = true;
-void languagesMatch;
 export const LANGUAGE_LABELS: Record<Language, string> = { en: "English", tr: "Türkçe" };
 
 /** A language code for people: `tr` → `Türkçe (tr)`. */

@@ -2,13 +2,10 @@
 export const AFTER_SIGN_IN = "/exports";
 
 /**
- * A safe place to return to after sign-in: `next` resolved the way the browser will resolve it (against the
- * page's origin, by the URL parser — which drops tabs and new lines and reads `\` as `/`), kept only when it
- * stays on that origin, and returned as its path, query and fragment alone. String checks on the raw value
- * cannot see what the parser will make of it: `/\t/evil.example/x` starts with one slash, yet the browser
- * navigates to `//evil.example/x`.
- *
- * Browser-safe and pure (the origin is passed in), so it is tested on a table of hostile values.
+ * Where to return after sign-in: `next` resolved as the browser will (the URL parser drops tabs and new
+ * lines and reads `\` as `/`), kept only on the page's origin, as its path, query and fragment. String checks
+ * on the raw value cannot see that `/\t/evil.example/x` navigates to `//evil.example/x`. Pure (the origin is
+ * passed in), so it is tested on a table of hostile values.
  */
 export function safeNext(next: string | null | undefined, origin: string): string {
   if (!next) return AFTER_SIGN_IN;

@@ -1,4 +1,4 @@
-/** Query helpers shared by every list page: filters and pagination live in the URL. */
+// Every list page keeps its filters and pagination in the URL.
 
 export const PAGE_SIZES = [10, 25, 50, 100] as const;
 export const DEFAULT_PAGE_SIZE = 25;

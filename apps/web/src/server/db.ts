@@ -18,7 +18,7 @@ export function getDb(): Db {
   return holder.__exportsDatabase.db;
 }
 
-/** Ends the exports change feed (the list cache's LISTEN connection) and the pool (shutdown); a later getDb() opens a new one. */
+/** Ends the list cache's change feed and the pool (shutdown); a later getDb() opens a new pool. */
 export async function closeDb(): Promise<void> {
   const database = holder.__exportsDatabase;
   holder.__exportsDatabase = undefined;

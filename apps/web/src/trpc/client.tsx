@@ -1,5 +1,6 @@
 "use client";
 
+import { CSRF_COOKIE, CSRF_HEADER } from "@exports/core/contract";
 import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, isTRPCClientError } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
@@ -8,10 +9,6 @@ import type { AppRouter } from "~/server/trpc/root";
 import { TRPC_MAX_BATCH_SIZE } from "./limits";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
-
-/** The readable cookie the server sets at sign-in; echoed as `x-csrf-token` on every tRPC request. */
-export const CSRF_COOKIE = "exports_csrf";
-export const CSRF_HEADER = "x-csrf-token";
 
 function readCookie(name: string): string | undefined {
   if (typeof document === "undefined") return undefined;
@@ -34,8 +31,8 @@ function isUnauthorized(error: unknown): boolean {
 function makeQueryClient() {
   const queryClient: QueryClient = new QueryClient({
     queryCache: new QueryCache({
-      // A session that ended (expired, signed out in another tab) makes the dashboard ask who is signed in
-      // again; the guard then sends the person to the sign-in page.
+      // A session that ended (expired, signed out in another tab): ask who is signed in, and the guard sends
+      // the person to the sign-in page.
       onError: (error, query) => {
         const [path] = query.queryKey as [unknown];
         const isMe = Array.isArray(path) && path[0] === "auth" && path[1] === "me";
@@ -70,8 +67,8 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
       links: [
         httpBatchLink({
           url: "/api/trpc",
-          // The server refuses larger batches.
           maxItems: TRPC_MAX_BATCH_SIZE,
+          // The CSRF token the server set at sign-in, echoed on every request (double submit).
           headers() {
             const token = readCookie(CSRF_COOKIE);
             return token ? { [CSRF_HEADER]: token } : {};

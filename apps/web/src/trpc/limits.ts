@@ -1,5 +1,2 @@
-/**
- * Calls one tRPC batch request may carry: the server refuses a larger batch (400, none run), and the
- * dashboard's batch link splits its calls to fit. Browser-safe (the client imports it).
- */
+/** Calls per tRPC batch: the server refuses more (400, none run); the dashboard's link splits to fit. */
 export const TRPC_MAX_BATCH_SIZE = 10;

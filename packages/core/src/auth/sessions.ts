@@ -1,26 +1,23 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { eq, lte, sql } from "drizzle-orm";
 import { z } from "zod";
+import { messages } from "../contract/messages";
 import type { Db } from "../db/client";
 import { sessions, users } from "../db/schema";
 import { type Env, env } from "../env";
 import { DomainError, unauthenticated } from "../errors";
-import { messages, parseInput } from "../validation";
+import { parseInput } from "../validation";
 import type { Actor } from "./actor";
 import { reserveSignInAttempt, settleSuccessfulSignIn, type ThrottleConfig } from "./throttle";
 import { verifyCredentials } from "./users";
 
 /**
  * Dashboard sessions: a username and password buy a random secret (the cookie) and a CSRF token.
- *
- * - Only the secret's SHA-256 is stored (the row's id), as for API tokens: the secret has 256 random bits,
- *   so a slow hash would buy nothing and cost every request.
- * - Every sign-in creates a new session (rotation: a secret planted before sign-in is never promoted), and
- *   the session the browser presented, if any, is deleted.
- * - Expiry slides: each use moves `expires_at` to now + the TTL (written at most once per resolution step,
- *   not on every request), but never past `created_date` + the maximum age. An expired session is deleted
- *   when it is presented, and every sign-in sweeps the expired ones.
- * - All times are the database's (`now()`), so the web processes' clocks do not matter.
+ * - Only the secret's SHA-256 is stored: it has 256 random bits, so a slow hash would buy nothing.
+ * - Every sign-in creates a new session and deletes the one presented (a planted secret is never promoted).
+ * - Expiry slides with use (written at most once per resolution step), never past the maximum age; expired
+ *   sessions are deleted when presented and swept at each sign-in.
+ * - All times are the database's `now()`: the web processes' clocks do not matter.
  */
 export interface SessionConfig extends ThrottleConfig {
   /** Seconds a session lasts without use. */
@@ -40,7 +37,7 @@ export function sessionConfigFromEnv(e: Env = env()): SessionConfig {
 }
 
 const SECRET_BYTES = 32;
-/** base64url of 32 bytes: 43 characters. Anything else was never issued and needs no database lookup. */
+/** base64url of 32 bytes. Anything else was never issued and needs no database lookup. */
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export const INVALID_CREDENTIALS = "Invalid username or password.";
@@ -53,10 +50,7 @@ const credential = (max: number) =>
     .max(max, messages.maxLength(max))
     .refine((v) => !v.includes("\u0000"), messages.nullCharacters);
 
-/**
- * Input of tRPC `auth.signIn`. Only the shape is checked: a username that could not exist (bad characters)
- * is simply wrong credentials, like any other, so nothing tells which usernames exist.
- */
+/** Input of tRPC `auth.signIn`: shape only, so an impossible username is just wrong credentials. */
 export const signInInput = z.object({ username: credential(150), password: credential(1024) });
 export type SignInInput = z.input<typeof signInInput>;
 
@@ -69,7 +63,7 @@ export interface SignInRequest extends SignInInput {
 }
 
 export interface SignInResult {
-  /** The session secret for the cookie. Shown once; only its hash is stored. */
+  /** For the cookie; only its hash is stored. */
   secret: string;
   csrfToken: string;
   actor: Actor;
@@ -80,7 +74,7 @@ export interface SignInResult {
 }
 
 export interface Session {
-  /** SHA-256 (hex) of the secret. */
+  /** The secret's SHA-256 (hex). */
   id: string;
   actor: Actor;
   csrfToken: string;
@@ -98,9 +92,8 @@ export function isSessionSecret(value: string | null | undefined): value is stri
 const seconds = (n: number) => sql`(${n}::int * interval '1 second')`;
 
 /**
- * Username + password → a new session. Wrong credentials (unknown user, wrong password, an account without
- * a password) all answer UNAUTHENTICATED "Invalid username or password." after the same password-hashing
- * work; too many failures for the username or the address answer TOO_MANY_REQUESTS with a Retry-After.
+ * Username + password → a new session. Any wrong credentials answer the same UNAUTHENTICATED after the
+ * same hashing work (nothing tells which usernames exist); too many failures: TOO_MANY_REQUESTS.
  */
 export async function signIn(
   db: Db,
@@ -147,10 +140,7 @@ export async function signIn(
   };
 }
 
-/**
- * The session behind a cookie's secret, its expiry moved forward; UNAUTHENTICATED "Your session has
- * expired. Please sign in again." for an unknown, signed-out or expired session.
- */
+/** The session behind a cookie's secret, its expiry moved forward; else UNAUTHENTICATED (SESSION_EXPIRED). */
 export async function authenticateSession(
   db: Db,
   secret: string | null | undefined,
@@ -212,10 +202,7 @@ export async function signOut(db: Db, secret: string | null | undefined): Promis
   return deleted.length > 0;
 }
 
-/**
- * Whether a request's CSRF header equals the session's token. Both sides are hashed first, so the compare
- * is timing-safe whatever their lengths.
- */
+/** Whether a CSRF header is the session's token: both hashed first, so timing-safe whatever the lengths. */
 export function csrfTokenMatches(expected: string, presented: string | null | undefined): boolean {
   if (!expected || typeof presented !== "string" || presented === "") return false;
   const a = createHash("sha256").update(expected, "utf8").digest();
@@ -225,7 +212,6 @@ export function csrfTokenMatches(expected: string, presented: string | null | un
 
 export const CSRF_INVALID = "CSRF token missing or invalid.";
 
-/** FORBIDDEN "CSRF token missing or invalid." unless the presented token is the session's. */
 export function assertCsrfToken(expected: string, presented: string | null | undefined): void {
   if (!csrfTokenMatches(expected, presented)) throw new DomainError("FORBIDDEN", CSRF_INVALID);
 }

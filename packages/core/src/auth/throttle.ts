@@ -4,20 +4,16 @@ import { loginThrottle } from "../db/schema";
 import { tooManyRequests } from "../errors";
 
 /**
- * Sign-in brute force is slowed per username AND per client address: each counts the attempts made within a
- * fixed window (from the first one); past the limit, sign-in answers 429 until the window ends, without
- * looking at the password. Per username stops guessing one account's password from many addresses; per
- * address stops one client trying one password on many accounts (and spraying usernames).
+ * Sign-in attempts are counted per username (guessing one account from many addresses) AND per client address
+ * (one client spraying many accounts), in a fixed window from the first; past a limit, 429 until the window
+ * ends, without looking at the password.
  *
- * An attempt is counted BEFORE the password is checked, in one atomic upsert, so that N concurrent attempts
- * cannot all pass the check and then all fail: the limit holds under concurrency. A successful sign-in then
- * gives its attempt back: the username's count is reset (whoever knows the password needs no guessing) and
- * the address's count goes down by one (an office behind one address is not locked out by its colleagues'
- * successful sign-ins, but failures keep counting).
+ * An attempt is counted BEFORE the password is checked, in one atomic upsert, so concurrent attempts cannot
+ * all pass the check. A success gives its attempt back: the username's count is reset, the address's lowered
+ * by one (an office behind one address is not locked out by its colleagues' successes).
  *
- * The window does not slide: hammering a locked username or address does not extend its lock, so an attacker
- * can keep another person's account locked for at most one window at a time (the unavoidable price of a
- * per-username limit; it is a lock of minutes, not a permanent one).
+ * The window does not slide: hammering a locked account does not extend its lock, so an attacker can keep
+ * someone locked out for one window at a time (the price of a per-username limit: minutes, not for ever).
  */
 export interface ThrottleConfig {
   maxFailuresPerUser: number;
@@ -48,10 +44,7 @@ export function tooManySignInsMessage(retryAfterSeconds: number): string {
   return `Too many failed sign-ins. Try again in ${Math.ceil(s / 60)} minutes.`;
 }
 
-/**
- * Counts one sign-in attempt for the username and the address; throws TOO_MANY_REQUESTS (with the seconds
- * until the window ends as its Retry-After) when either is over its limit.
- */
+/** Counts one attempt for the username and the address; TOO_MANY_REQUESTS when either is over its limit. */
 export async function reserveSignInAttempt(db: Db, keys: AttemptKeys, config: ThrottleConfig): Promise<void> {
   const window = sql`(${config.windowSeconds}::int * interval '1 second')`;
   const entries: { scope: "username" | "address"; key: string; limit: number }[] = [
@@ -60,8 +53,7 @@ export async function reserveSignInAttempt(db: Db, keys: AttemptKeys, config: Th
   const address = addressKey(keys.ip);
   if (address) entries.push({ scope: "address", key: address, limit: config.maxFailuresPerAddress });
 
-  // Windows that have ended count nothing any more: sweep them, so that rows for made-up usernames and
-  // addresses do not accumulate.
+  // Ended windows count nothing: sweep them, so rows for made-up usernames and addresses do not accumulate.
   await db.delete(loginThrottle).where(sql`${loginThrottle.windowStartedAt} <= now() - ${window}`);
 
   const result = await db.execute<{ scope: string; attempts: number; retry_after: number }>(sql`

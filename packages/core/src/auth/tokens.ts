@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 
 /**
- * API keys are 40 hex characters (160 random bits), like Django REST framework's tokens. Only their
- * SHA-256 is stored: a key has far too much entropy to be guessed from its hash, so a slow hash (scrypt)
- * buys nothing here and would cost every request; lookup is by the hash's unique index, so no key is ever
- * compared character by character in application code.
+ * API keys are 40 hex characters (160 random bits), like DRF's tokens. Only their SHA-256 is stored: too much
+ * entropy to guess from a hash, so a slow hash would only cost every request; lookup is by the hash's unique
+ * index, so no key is compared character by character in our code.
  */
 export function generateTokenKey(): string {
   return randomBytes(20).toString("hex");

@@ -93,9 +93,7 @@ const tokenLookup = preparedPerDb((db) =>
     .prepare("auth_token_lookup"),
 );
 
-/**
- * The actor behind an `Authorization` header, or an UNAUTHENTICATED error with DRF's messages.
- */
+/** The actor behind an `Authorization` header, or UNAUTHENTICATED with DRF's messages. */
 export async function authenticateHeader(db: Db, header: string | null | undefined): Promise<Actor> {
   const parsed = parseAuthorization(header);
   if (parsed.kind === "none") throw unauthenticated();

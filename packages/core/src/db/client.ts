@@ -30,9 +30,8 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   pool.on("error", (err) => {
     console.error(`[db] idle connection error: ${err.message}`);
   });
-  // A checked-out client whose connection dies between queries (inside a transaction, during a COPY) emits
-  // 'error' with no pool listener attached; unheard, that would crash the process. The statement in flight
-  // still fails on its own, and the pool discards the broken client when it is released.
+  // A checked-out client whose connection dies (inside a transaction, during a COPY) emits 'error' with no
+  // pool listener: unheard, it would crash the process. Its statement fails anyway; the pool discards it.
   pool.on("connect", (client) => {
     client.on("error", (err) => {
       console.error(`[db] connection error: ${err.message}`);

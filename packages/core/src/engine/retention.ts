@@ -1,7 +1,7 @@
 import { and, asc, inArray, isNull, lte, sql } from "drizzle-orm";
+import { TERMINAL_STATUSES } from "../contract";
 import type { Db } from "../db/client";
 import { exportFilterKeys, exports } from "../db/schema";
-import { TERMINAL_STATUSES } from "../exports/states";
 import { keys, type Storage } from "../storage";
 
 export interface SweepResult {
@@ -23,18 +23,13 @@ export interface SweepOptions {
 
 /**
  * Housekeeping a worker runs now and then:
- * - an export past `expires_at` (set when it completes, fails or is cancelled) loses everything it owns: its
- *   result file (`result_key` cleared; the download then answers 410), its uploaded filter file, the filter
- *   file's identifiers (export_filter_keys) and any parts; `purged_at` records it. The record itself stays.
- * - part folders left behind by crashed runs are deleted when their export is terminal or no longer exists;
- *   multipart uploads a crashed run left unfinished (an object store) are aborted after STALE_UPLOAD_MS.
- *   Parts of an unfinished export are left alone: a worker may be about to commit them, and assembly
- *   removes the whole folder anyway.
+ * - an export past `expires_at` loses everything it owns: its result (the download then answers 410), its
+ *   filter file and identifiers, any parts; `purged_at` records it. The record itself stays.
+ * - part folders of crashed runs go once their export is terminal or gone. An unfinished export's parts stay:
+ *   a worker may be about to record them, and its assembly removes the folder anyway.
  *
- * Safe with many workers: a batch of expired exports is locked `FOR UPDATE SKIP LOCKED` while its files and
- * rows are deleted, so two sweeps never take the same export; the files go first and the mark last, in that
- * transaction, so a sweep that dies half way leaves the export unmarked, and the next sweep finishes it
- * (deleting what is already gone is no error).
+ * Safe with many workers: a batch is locked `FOR UPDATE SKIP LOCKED`; files go first and the mark last, in
+ * that transaction, so a sweep that dies half way is finished by the next.
  */
 export async function sweepStorage(
   db: Db,

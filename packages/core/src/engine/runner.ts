@@ -1,20 +1,16 @@
-import { and, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { type ExportRow, exports } from "../db/schema";
 import { asDomainError, isStorageUnavailable } from "../errors";
 import { keys } from "../storage";
 import { claimNext, extendLease } from "./claim";
 import { notifyRunnable } from "./notify";
-import {
-  assembleExport,
-  dropIfCancelled,
-  processPage,
-  type StepDeps,
-  type StepOutcome,
-  startExport,
-} from "./steps";
+import { assembleExport } from "./steps/assemble";
+import { processPage } from "./steps/page";
+import { dropIfCancelled, held, type StepDeps, type StepOutcome } from "./steps/shared";
+import { startExport } from "./steps/start";
 
 /** A short, useful error message for error_message (never a stack trace). */
-export function describeError(err: unknown): string {
+function describeError(err: unknown): string {
   // The storage's own message names it and the cause (the door's 503 text would say less).
   if (isStorageUnavailable(err)) return (err as Error).message.slice(0, 2000);
   const domain = asDomainError(err);
@@ -28,8 +24,8 @@ export function describeError(err: unknown): string {
 }
 
 /**
- * A step failed. The export goes back to be retried after a backoff (doubling), or, after the last attempt,
- * ends `failed` with the error, and its parts are removed. All guarded: a cancel in between wins.
+ * A step failed: the export is retried after a doubling backoff or, after the last attempt, ends `failed` and
+ * its parts are removed. Guarded: a cancel in between wins.
  */
 async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string, err: unknown) {
   const message = describeError(err);
@@ -52,10 +48,10 @@ async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string
       notBefore: final ? null : sql`now() + ${delay} * interval '1 millisecond'`,
       uploadedParts: final ? [] : exports.uploadedParts,
       finishedAt: final ? sql`now()` : null,
-      // A failed export expires as a completed one does: the retention sweep then deletes what it owns.
+      // A failed export expires as a completed one does (retention).
       expiresAt: final ? sql`now() + ${deps.config.retentionMs} * interval '1 millisecond'` : null,
     })
-    .where(and(eq(exports.id, row.id), eq(exports.leaseOwner, owner), eq(exports.status, row.status)))
+    .where(held(row, owner))
     .returning({ id: exports.id });
   if (final && updated.length > 0) {
     await deps.storage.removePrefix(keys.partsPrefix(row.id)).catch(() => {});
@@ -71,8 +67,8 @@ export interface RunResult {
 }
 
 /**
- * Claims one export and does one step of it (start + first page, a page, or the assembly) while a heartbeat
- * keeps the lease. Returns null when nothing was runnable.
+ * Claims one export and does one step (start + first page, a run of pages, or the assembly) while a heartbeat
+ * keeps the lease. Null when nothing was runnable.
  */
 export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult | null> {
   const row = await claimNext(deps.db, owner, deps.config.leaseMs);
@@ -89,9 +85,10 @@ export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult 
     Math.max(100, Math.floor(deps.config.leaseMs / 3)),
   );
   try {
+    const claim = { row, owner, signal: controller.signal };
     let outcome: StepOutcome;
     if (row.status === "preparing_file_creation") {
-      outcome = await assembleExport(deps, row, owner, controller.signal);
+      outcome = await assembleExport(deps, claim);
     } else if (row.maxInstanceId === null) {
       const started = await startExport(deps, row, owner);
       if (started) deps.faults?.("start.recorded");
@@ -100,16 +97,16 @@ export async function runOnce(deps: StepDeps, owner: string): Promise<RunResult 
         // Nothing matched: the next step assembles the header-only file.
         await notifyRunnable(deps.db, row.id);
         outcome = "page";
-      } else outcome = await processPage(deps, started, owner, controller.signal);
+      } else outcome = await processPage(deps, { ...claim, row: started });
     } else {
-      outcome = await processPage(deps, row, owner, controller.signal);
+      outcome = await processPage(deps, claim);
     }
     return { exportId: row.id, outcome };
   } catch (err) {
     const { final, message, released } = await releaseAfterFailure(deps, row, owner, err);
     if (!released) {
-      // The export was no longer ours (a cancel, or another worker took it over): what failed was work on an
-      // export already lost (e.g. a part whose folder a cancel had just removed), not the export.
+      // The export was no longer ours (cancelled or taken over): what failed was work on a lost export (e.g. a
+      // part whose folder a cancel had just removed), not the export.
       await dropIfCancelled(deps, row.id).catch(() => {});
       return { exportId: row.id, outcome: "lost" };
     }

@@ -4,7 +4,7 @@ import pg from "pg";
 import { RUNNABLE_CHANNEL } from "./config";
 import { sweepStorage } from "./retention";
 import { type RunResult, runOnce } from "./runner";
-import type { StepDeps } from "./steps";
+import type { StepDeps } from "./steps/shared";
 
 export interface WorkerOptions extends StepDeps {
   /** Connection string for the LISTEN connection (a dedicated client, outside the pool). */
@@ -18,9 +18,8 @@ export interface WorkerOptions extends StepDeps {
 }
 
 /**
- * A worker: claims a step, runs it, and repeats; when idle it sleeps until a NOTIFY on the runnable
- * channel or the poll interval. Any number may run against one database. stop() finishes (or releases)
- * the step in hand before returning, so SIGTERM loses nothing.
+ * A worker: claims a step, runs it, repeats; idle, it sleeps until a NOTIFY on the runnable channel or the poll
+ * interval. Any number may run against one database. stop() finishes (or releases) the step in hand first.
  */
 export class ExportWorker {
   readonly id = `${os.hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
@@ -80,10 +79,7 @@ export class ExportWorker {
     });
   }
 
-  /**
-   * Retention housekeeping, at most every sweepMs. Several workers sweeping at once is harmless: each expired
-   * export is taken by one sweep (SKIP LOCKED), and removing files is idempotent.
-   */
+  /** Retention, at most every sweepMs; sweeps of many workers take each expired export once (SKIP LOCKED). */
   private async maybeSweep() {
     const sweepMs = this.options.sweepMs ?? 60_000;
     if (sweepMs <= 0 || Date.now() - this.lastSweep < sweepMs) return;
@@ -101,9 +97,9 @@ export class ExportWorker {
     while (!this.stopping) {
       try {
         await this.maybeSweep();
-        // Each claim is a fresh owner token, so a worker's own stale claim can never be confused with a new one.
+        // A fresh owner token per claim: a worker's own stale claim is never taken for a new one.
         const owner = `${this.id}:${++this.claims}`;
-        // A run of pages ends at its next page once the worker is stopping, so SIGTERM waits for one page.
+        // Once stopping, a run of pages ends at its next page: SIGTERM waits for one page.
         const result = await runOnce({ ...this.options, endRun: () => this.stopping }, owner);
         if (result) {
           this.options.onStep?.(result);

@@ -1,25 +1,12 @@
 import { createHash } from "node:crypto";
 import { and, count, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
+import { ACTIVE_STATUSES } from "../contract";
 import type { Tx } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
 import { conflict, DomainError, tooManyRequests } from "../errors";
-import { ACTIVE_STATUSES } from "./states";
 
-/**
- * Abuse limits on creating exports (issue 6 §9), decided in one transaction per user (an advisory lock
- * keyed by the user serialises a user's concurrent creates, so two requests cannot both slip under a
- * limit):
- * - a repeat of a create with the same `Idempotency-Key` returns the first export (a different request
- *   under the same key is a 409);
- * - an identical export (same fingerprint) still in flight for the same user is returned instead of a
- *   second one being started;
- * - at most `maxActive` unfinished exports per user; beyond that 429 with Retry-After;
- * - a create with a filter file: at most `maxFilterFiles` stored filter files per user (those of exports
- *   whose retention has not ended, finished or not); beyond that 429 with Retry-After. Counted apart from the
- *   active limit, since an export whose file matches nothing finishes at once and its file and identifiers
- *   stay until it expires.
- */
+/** A new export, the first one of its Idempotency-Key, or an identical one in flight. */
 export type CreateOutcome = "created" | "replayed" | "in_flight";
 
 export const IDEMPOTENCY_KEY_MAX = 255;
@@ -27,10 +14,7 @@ const LOCK_NAMESPACE = 7_349_113;
 /** How long a client over the limit is told to wait: about one export's pages. */
 const RETRY_AFTER_SECONDS = 30;
 
-/**
- * What a user over the active-export limit can do. Only a superuser may cancel (set_cancel), so a regular user
- * is told to wait rather than pointed at something they are not allowed to do.
- */
+/** Only a superuser may cancel: a regular user is told to wait, not pointed at what they cannot do. */
 function activeLimitMessage(actor: Actor, active: number): string {
   const what = `You have ${active} unfinished exports, the most one user may have at once.`;
   const todo = actor.isSuperuser
@@ -79,11 +63,18 @@ export interface AdmissionRequest {
   idempotencyKey?: string;
   maxActive: number;
   /** The create stores a filter file: it counts against maxFilterFiles. */
-  withFilterFile?: boolean;
-  maxFilterFiles?: number;
+  withFilterFile: boolean;
+  maxFilterFiles: number;
 }
 
-/** Returns an existing export to answer with, or null when a new one may be created (inside `tx`). */
+/**
+ * Abuse limits on creating exports (issue 6 §9), inside the create's transaction; an advisory lock per user
+ * serialises a user's creates, so two cannot both slip under a limit. Returns the export to answer with
+ * instead (a repeat of an Idempotency-Key, whose different request is a 409; an identical export in flight),
+ * or null when a new one may be created. At most `maxActive` unfinished exports, and with a filter file at
+ * most `maxFilterFiles` stored ones (exports not yet expired, finished or not: an export whose file matches
+ * nothing finishes at once, yet its file stays), else 429 with Retry-After.
+ */
 export async function admit(
   tx: Tx,
   actor: Actor,
@@ -114,7 +105,7 @@ export async function admit(
   if ((active?.n ?? 0) >= request.maxActive) {
     throw tooManyRequests(activeLimitMessage(actor, active?.n ?? 0), RETRY_AFTER_SECONDS);
   }
-  if (request.withFilterFile && request.maxFilterFiles !== undefined) {
+  if (request.withFilterFile) {
     const stored = and(
       eq(exports.requestedBy, actor.id),
       isNotNull(exports.filterFile),

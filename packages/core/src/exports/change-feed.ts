@@ -1,21 +1,18 @@
 import pg from "pg";
 import type { Db } from "../db/client";
 
-/** The channel migration 0004 notifies on every statement that changes the exports table. */
+/** Migration 0004's trigger notifies the channel on every statement that changes the exports table. */
 export const EXPORTS_CHANGED_CHANNEL = "exports_changed";
-/** The trigger (migration 0004) that notifies it. */
 export const EXPORTS_CHANGED_TRIGGER = "exports_changed";
 
 export interface ExportsChangeFeedOptions {
-  /** How to connect: the db's pool options (connection string, host, …) are reused as they are. */
   connection: pg.ClientConfig;
-  /** First reconnect delay; it doubles on each failed attempt up to `maxBackoffMs`. */
+  /** First reconnect delay, doubled on each failed attempt up to `maxBackoffMs`. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /**
-   * How often the idle LISTEN connection is asked a `select 1`, and how long an answer may take. A connection
-   * that died without the socket noticing (no RST: a cable, a frozen host) would otherwise look live for ever
-   * while notifications are lost; with a heartbeat it is noticed within `heartbeatMs + heartbeatTimeoutMs`.
+   * A `select 1` on the idle connection this often, answered within the timeout: a connection that died
+   * unnoticed by the socket (a cable, a frozen host) would otherwise look live while notifications are lost.
    */
   heartbeatMs?: number;
   heartbeatTimeoutMs?: number;
@@ -24,16 +21,12 @@ export interface ExportsChangeFeedOptions {
 
 /**
  * Knows when the exports table may have changed, so that answers computed from it can be reused until then.
+ * One connection LISTENs on `exports_changed`; `generation` grows on every notification, on `bump()` (this
+ * process's own writes, seen before their notification arrives) and whenever the connection comes back
+ * (notifications sent while it was down are lost). It reconnects with backoff; `live` is false meanwhile.
  *
- * One dedicated connection LISTENs on `exports_changed` (a statement-level trigger notifies on every INSERT,
- * UPDATE, DELETE or TRUNCATE; delivered on commit). `generation` grows on every notification, on `bump()` (this
- * process's own writes, which must be seen at once, before their notification arrives), and every time the
- * connection becomes live (notifications sent while it was down are lost). `live` is false until LISTEN has
- * succeeded and whenever the connection is lost; it reconnects with backoff.
- *
- * The rule for a user of the feed: read `generation` BEFORE reading the table, keep the result with that
- * generation, and reuse it only while `live && generation === kept`. A write that commits while the read runs
- * bumps the generation (its notification arrives after the commit), so that result is never reused.
+ * The rule for a user: read `generation` BEFORE reading the table, and reuse the result only while
+ * `live && generation === kept`: a write committed during the read has bumped it.
  */
 export class ExportsChangeFeed {
   #generation = 0;
@@ -59,12 +52,10 @@ export class ExportsChangeFeed {
     void this.#connect();
   }
 
-  /** Grows whenever the exports table may have changed (or changes may have been missed). */
   get generation(): number {
     return this.#generation;
   }
 
-  /** True while the LISTEN connection is up: only then do notifications arrive. */
   get live(): boolean {
     return this.#live;
   }
@@ -129,7 +120,7 @@ export class ExportsChangeFeed {
       this.#down();
       client.end().catch(() => undefined);
       if (this.#closed) return;
-      // Logged once per outage: when the live connection is lost, or when the very first attempt fails.
+      // Logged once per outage.
       if (this.#attempt === 0)
         this.#options.log(`[exports-feed] no LISTEN connection (${err?.message ?? "ended"}); reconnecting`);
       this.#scheduleReconnect();
@@ -142,8 +133,8 @@ export class ExportsChangeFeed {
     try {
       await client.connect();
       await client.query(`listen ${EXPORTS_CHANGED_CHANNEL}`);
-      // Without the trigger (a database not yet migrated to 0004, or the trigger disabled) nothing would ever be
-      // notified: such a feed must never be live, or a cache would serve stale answers for ever.
+      // Without the trigger (not migrated, or disabled) nothing is ever notified: such a feed must never be
+      // live, or a cache would serve stale answers for ever.
       const trigger = await client.query(
         "select 1 from pg_trigger where tgrelid = to_regclass('exports') and tgname = $1 and tgenabled <> 'D'",
         [EXPORTS_CHANGED_TRIGGER],
@@ -215,20 +206,16 @@ export class ExportsChangeFeed {
   }
 }
 
-/**
- * One feed per database handle (like the prepared statements of db/prepared.ts), created on first use with the
- * handle's own connection settings.
- */
+/** One feed per database handle, created on first use with the handle's own connection settings. */
 const feeds = new WeakMap<Db, ExportsChangeFeed>();
 
-/** The connection settings of `db`'s pool (drizzle's `$client`; typed loosely: not every program that compiles this sees drizzle's pg types the same way). */
+/** `db`'s pool settings (drizzle's `$client`, typed loosely: programs see drizzle's pg types differently). */
 function connectionOf(db: Db): pg.ClientConfig {
   const pool = (db as unknown as { $client?: { options?: pg.ClientConfig } }).$client;
   if (!pool?.options) throw new Error("exportsChangeFeed: the database handle has no pg pool");
   return { ...pool.options };
 }
 
-/** The feed of `db`'s database, started on first use. */
 export function exportsChangeFeed(db: Db, options: Omit<ExportsChangeFeedOptions, "connection"> = {}) {
   let feed = feeds.get(db);
   if (!feed) {
@@ -238,15 +225,12 @@ export function exportsChangeFeed(db: Db, options: Omit<ExportsChangeFeedOptions
   return feed;
 }
 
-/**
- * This process changed the exports table through `db` (called by the write services after their write
- * committed): the feed of `db`, if one is running, reuses nothing read before. Without a feed it does nothing.
- */
+/** This process's write through `db` committed: `db`'s feed, if running, reuses nothing read before. */
 export function exportsChanged(db: Db): void {
   feeds.get(db)?.bump();
 }
 
-/** Stops `db`'s feed, if it has one (before its pool closes). */
+/** Stops `db`'s feed, if any (before its pool closes). */
 export async function closeExportsChangeFeed(db: Db): Promise<void> {
   const feed = feeds.get(db);
   feeds.delete(db);

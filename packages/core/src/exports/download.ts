@@ -6,30 +6,24 @@ import type { Db } from "../db/client";
 import { writerFor } from "../engine/formats";
 import { conflict, DomainError } from "../errors";
 import type { Storage } from "../storage";
-import { findVisible } from "./service";
+import { findExportRecord } from "./service";
 
 export interface ExportDownload {
-  /** The result file's bytes, or those from `range.start` up to `range.end` (exclusive); opened lazily. */
+  /** The file's bytes, or those from `range.start` up to `range.end` (exclusive); opened lazily. */
   read(range?: { start: number; end: number }): Readable;
-  /** Its size in bytes (Content-Length). */
   size: number;
-  /** A readable file name: the result's own, e.g. `products-export-20250101-120000-1a2b3c4d.csv`. */
+  /** The result's own, e.g. `products-export-20250101-120000-1a2b3c4d.csv`. */
   filename: string;
   contentType: string;
-  /**
-   * An opaque name of these exact bytes (the door's strong ETag): derived from the result's key, which names
-   * one assembly (a re-assembled file gets a new key), and its size.
-   */
+  /** These exact bytes' name (the door's strong ETag): the result's key names one assembly, plus its size. */
   version: string;
 }
 
 export const gone = () => new DomainError("GONE", "The export file is no longer available.");
 
 /**
- * `GET /api/v1/exports/{id}/download/` (SPEC §3): the result file of a completed export, to its owner or a
- * superuser (the same visibility as retrieve: anyone else's export, or a non-UUID id, is not found). An
- * export that is not completed is a conflict; a completed export whose file has gone from storage
- * (removed after its retention, lost) is GONE.
+ * `GET /api/v1/exports/{id}/download/` (SPEC §3): a completed export's file, with retrieve's visibility. Not
+ * completed: a conflict; expired or gone from storage: GONE.
  */
 export async function openDownload(
   db: Db,
@@ -37,10 +31,11 @@ export async function openDownload(
   actor: Actor,
   id: string,
 ): Promise<ExportDownload> {
-  const row = await findVisible(db, actor, id);
+  const row = await findExportRecord(db, actor, id);
   if (row.status !== "completed") throw conflict(`Export is not completed (status: ${row.status}).`);
-  if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) {
-    throw new DomainError("GONE", `The export file expired on ${row.expiresAt.toISOString()}.`);
+  // expiresAt is the ISO text toISOString() would give (exports/serialize.ts).
+  if (row.expiresAt && Date.parse(row.expiresAt) <= Date.now()) {
+    throw new DomainError("GONE", `The export file expired on ${row.expiresAt}.`);
   }
   if (!row.resultKey) throw gone();
   const size = await storage.size(row.resultKey);

@@ -1,33 +1,24 @@
 import { parse as parseCsv } from "csv-parse/sync";
+import { MAX_FILTER_FILE_BYTES } from "../contract";
 import { env } from "../env";
 import { invalid } from "../errors";
 import type { Resource, ResourceField } from "../resources/types";
 
 /**
  * An export's filter file (SPEC §3): the identifiers of the records to export, either
+ * - CSV whose first line names one of the resource's key fields (`filterFileKeys`, case-insensitive) as a
+ *   column, delimited by `,`, `;` (Excel in many locales) or a tab; or
+ * - one identifier per line, values of the *first* key field (a SKU, an order number): what people paste
+ *   from a spreadsheet, rather than our database ids (a first line `id` sends ids).
+ * Several columns, none a key field, is CSV with the wrong header: 400, rather than whole lines as
+ * identifiers that would silently match nothing. Integer keys are stored canonical (`007` → `7`), repeats
+ * once; every problem is an INVALID error under `filter_file`.
  *
- * - **CSV with a header**: the first line names one of the resource's key fields (`filterFileKeys`, e.g.
- *   `sku` or `id`, case-insensitive, trimmed) as a column; that column's values are taken, every other
- *   column is ignored. Delimiter `,`, `;` (as Excel writes CSV in many locales) or a tab.
- * - **one identifier per line**: anything else with a single column. The identifiers are then values of the
- *   resource's *first* key field (`filterFileKeys[0]`, e.g. `sku`): a bare list is what people paste from a
- *   spreadsheet column, and the human-facing code (a SKU, an order number) is what they have at hand, not
- *   our database ids. To send ids, name the column: a first line `id`.
- *
- * A first line with several columns, none of them a key field, is clearly CSV with the wrong header: 400,
- * rather than taking whole lines (`a,b`) as identifiers that would silently match nothing.
- *
- * Blank lines and empty cells are skipped; values are trimmed; integer keys are stored in canonical form
- * (`007` → `7`); repeats are stored once (the export_filter_keys primary key keeps one of each). Every
- * problem is an INVALID error under `filter_file`.
- *
- * Memory: the file is read as a stream of values, twice — once to check it, once (identifiers()) while its
- * values are inserted — never as an array of lines or of identifiers. A file costs its decoded text (at most
- * twice its size) plus one value at a time: 10 MB of newlines once cost +365 MB of RSS, split into lines.
+ * Memory: the file is read as a stream of values (to check it, then again while inserting), never as an array
+ * of lines: 10 MB of newlines once cost +365 MB of RSS, split into lines.
  */
 
-export const MAX_FILTER_FILE_BYTES = 10 * 1024 * 1024;
-/** Longer than any key we have (a SKU is ≤ 64); also keeps a line from becoming a giant index entry. */
+/** Longer than any key we have (a SKU is ≤ 64); keeps a line from becoming a giant index entry. */
 export const MAX_IDENTIFIER_LENGTH = 255;
 /** Per-line problems reported, at most (then "… and N more"). */
 const MAX_LINE_ERRORS = 10;
@@ -38,7 +29,7 @@ const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
 export interface FilterFile {
-  /** The uploaded file's name as the client sent it (only used, sanitised, for the storage key). */
+  /** As the client sent it (only used, sanitised, in the storage key). */
   name: string;
   content: Uint8Array;
 }
@@ -49,15 +40,12 @@ export interface ParsedFilterFile {
   mode: "csv" | "lines";
   /** Identifiers in the file: its non-blank values, repeats included (what the cap counts). */
   count: number;
-  /**
-   * The identifiers in their stored form, in file order, repeats included: read again from the file on each
-   * call, one at a time (nothing holds them all).
-   */
+  /** The identifiers in stored form, read again from the file on each call (nothing holds them all). */
   identifiers(): Generator<string>;
 }
 
 export interface FilterFileOptions {
-  /** Identifiers one file may hold (default FILTER_FILE_MAX_IDENTIFIERS); beyond it the file is refused. */
+  /** Default FILTER_FILE_MAX_IDENTIFIERS. */
   maxIdentifiers?: number;
 }
 
@@ -65,10 +53,7 @@ export type FilterFileCheck<T> = { ok: true; value: T } | { ok: false; errors: s
 
 const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
 
-/**
- * The checks that need no resource: size, text encoding, binary content. Returns the text (BOM stripped,
- * line endings untouched).
- */
+/** The checks that need no resource: size, encoding, binary content. Returns the text without its BOM. */
 export function decodeFilterFile(content: Uint8Array): FilterFileCheck<string> {
   if (content.byteLength > MAX_FILTER_FILE_BYTES) {
     return {
@@ -105,7 +90,7 @@ interface Cell {
   line: number;
 }
 
-/** The non-empty lines of text (CRLF, LF or a lone CR end one), lazily: no array of lines is ever made. */
+/** The non-empty lines (ended by CRLF, LF or CR), lazily: no array of lines is ever made. */
 function* lineCells(text: string): Generator<Cell> {
   const n = text.length;
   let start = 0;
@@ -144,12 +129,8 @@ function countLineBreaks(text: string, from: number, to: number): number {
 }
 
 /**
- * Reads one column of every record after the header (the first non-blank record) of RFC 4180 CSV: quoted
- * fields with doubled quotes and line breaks, CRLF/LF/CR records, ragged rows. Yields the cell (undefined for
- * a short row) and the line its record starts on, one record at a time; malformed CSV throws a CsvProblem.
- *
- * The header line is parsed with csv-parse (see detectHeader); the body is scanned here, in one linear pass,
- * because csv-parse takes seconds on a 10 MB file with a million records and this runs in a request.
+ * One column of every RFC 4180 record after the header, with the line it starts on (a CsvProblem if
+ * malformed). Not csv-parse, which takes seconds on a million records, in a request.
  */
 function* csvColumn(text: string, delimiter: string, column: number): Generator<Cell> {
   const delim = delimiter.charCodeAt(0);
@@ -253,10 +234,7 @@ function keyFieldOf(resource: Resource, name: string): ResourceField {
   return field;
 }
 
-/**
- * One identifier → its stored form, or the problem with it. Integer keys must be 32-bit integers (the
- * engine compares `value::int`).
- */
+/** One identifier → its stored form, or its problem. Integers fit 32 bits (the engine casts `::int`). */
 function normalise(field: ResourceField, value: string): { value: string } | { error: string } {
   if (value.length > MAX_IDENTIFIER_LENGTH) {
     return { error: `the value is longer than ${MAX_IDENTIFIER_LENGTH} characters.` };
@@ -274,10 +252,7 @@ function normalise(field: ResourceField, value: string): { value: string } | { e
   return { value };
 }
 
-/**
- * Checks a filter file for a resource (see the module comment), reading it once as a stream of values.
- * Returns every problem found, up to a limit, rather than the first; or what identifiers() will read.
- */
+/** A filter file for a resource: every problem found (up to a limit), or what identifiers() will read. */
 export function checkFilterFile(
   resource: Resource,
   content: Uint8Array,

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { EXPORT_FORMATS, EXPORT_STATUSES, exports } from "../db/schema";
+import { ACTIVE_STATUSES, EXPORT_FORMATS, EXPORT_STATUSES } from "../contract";
+import { exports } from "../db/schema";
 import type { FilterSpec } from "../filters/grammar";
-import { ACTIVE_STATUSES } from "./states";
 
 /** SPEC §2.2–2.4: the exports list's filters, in the shared grammar. */
 export const exportFilterSpec: FilterSpec = {
@@ -18,10 +18,8 @@ export const exportFilterSpec: FilterSpec = {
 };
 
 /**
- * The list's orderings, spelled exactly as the list indexes are built (`created_date DESC NULLS LAST, id DESC
- * NULLS LAST`, alone and after `requested_by`): PostgreSQL's plain `DESC` means NULLS FIRST, which those
- * indexes cannot serve, so a plain `ORDER BY created_date DESC` read and sorted the whole table on every
- * request. Both columns are NOT NULL, so the order is the same; ascending is the indexes read backwards.
+ * Spelled exactly as the list indexes are built (`DESC NULLS LAST`): a plain `DESC` means NULLS FIRST, which
+ * they cannot serve, so every request sorted the whole table. Both columns are NOT NULL: same order.
  */
 export const exportOrderings = {
   "-created_date": [sql`${exports.createdDate} desc nulls last`, sql`${exports.id} desc nulls last`],

@@ -1,20 +1,16 @@
 import { type Column, sql } from "drizzle-orm";
+import type { ExportDto } from "../contract";
 import { type ExportRow, exports } from "../db/schema";
-import type { ExportDto } from "./schemas";
 
 /**
- * A timestamp as the contract writes it (`Date#toISOString()`: UTC, milliseconds, "Z"), formatted by
- * PostgreSQL. Timestamps are stored to the millisecond, so this is exactly what toISOString gives; and no
- * Date is built per value (in the web process Next.js wraps the Date constructor, which made parsing and
- * formatting the two timestamps of 100 records the largest cost of a list answer).
+ * A timestamp exactly as `Date#toISOString()` writes it (stored to the millisecond), formatted by PostgreSQL:
+ * no Date per value (Next.js wraps the Date constructor, which made the timestamps of 100 records the largest
+ * cost of a list answer).
  */
-const isoTimestamp = (column: Column) =>
+export const isoTimestamp = (column: Column) =>
   sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/**
- * The columns of the contract's Export record, and nothing of the engine's bookkeeping: what the list and the
- * retrieve select (fewer columns to read and parse than the whole row; four of the others are timestamps).
- */
+/** The Export record's columns only: what the list and the retrieve select (the rest has four timestamps). */
 export const exportRecordColumns = {
   id: exports.id,
   actionName: exports.actionName,

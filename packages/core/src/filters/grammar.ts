@@ -1,5 +1,6 @@
 import { and, eq, gt, gte, ilike, inArray, lt, lte, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { type FilterKind, LOOKUPS, type Lookup } from "../contract";
 import { FieldErrorCollector } from "../errors";
 import {
   parseBoolean,
@@ -12,29 +13,8 @@ import {
   ValueError,
 } from "./values";
 
-/**
- * The one filter grammar, shared by the exports list and every exportable resource's list (and so by the
- * `request_path` an export captures): `field`, `field__in=a,b`, `field__gt|gte|lt|lte`, `field__icontains`,
- * and for date-times `field__date` with `__date__gt|gte|lt|lte` (calendar days in UTC).
- */
-export type FilterKind = "integer" | "decimal" | "text" | "boolean" | "datetime" | "uuid" | "choice";
-
-export const LOOKUPS = [
-  "exact",
-  "in",
-  "gt",
-  "gte",
-  "lt",
-  "lte",
-  "icontains",
-  "date",
-  "date__gt",
-  "date__gte",
-  "date__lt",
-  "date__lte",
-] as const;
-export type Lookup = (typeof LOOKUPS)[number];
-
+// The one filter grammar of the exports list, every resource list and so every export's `request_path`:
+// `field`, `field__in=a,b`, `field__gt|gte|lt|lte`, `field__icontains`, `field__date[__gt|…]` (UTC days).
 export interface FilterField {
   column: AnyPgColumn;
   kind: FilterKind;
@@ -168,10 +148,7 @@ export interface CompiledFilters {
   filters: ParsedFilter[];
 }
 
-/**
- * Parses query parameters against a filter spec. Every bad parameter is reported at once, keyed by the
- * parameter's name: `{"created_date__gt": ["Enter a valid date/time."]}`. Empty values are no filter.
- */
+/** Query parameters → SQL; every bad parameter at once, under its name. An empty value is no filter. */
 export function compileFilters(
   spec: FilterSpec,
   params: QueryParams,

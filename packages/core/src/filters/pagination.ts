@@ -1,10 +1,9 @@
 import type { SQL } from "drizzle-orm";
+import { DEFAULT_LIMIT, MAX_LIMIT } from "../contract";
 import { FieldErrorCollector } from "../errors";
 import type { QueryParams } from "./grammar";
 
-/** Array-API pagination (SPEC §2.5): `?limit=` (default 100, capped at 1000) and `?page=` from 1. */
-export const DEFAULT_LIMIT = 100;
-export const MAX_LIMIT = 1000;
+/** Array-API pagination (SPEC §2.5): `?limit=` (DEFAULT_LIMIT, capped at MAX_LIMIT) and `?page=` from 1. */
 export const PAGINATION_PARAMS: ReadonlySet<string> = new Set(["limit", "page", "ordering"]);
 
 export interface PageRequest {

@@ -1,8 +1,4 @@
-/**
- * Parsers for filter values given as query-string text. Each returns the parsed value or throws a
- * ValueError whose message is the one the API shows (Django REST framework's wording, which the given
- * contract follows).
- */
+// Parsers for filter values from query strings: the value, or a ValueError in DRF's wording.
 export class ValueError extends Error {}
 
 const INT32_MIN = -2_147_483_648;
@@ -72,10 +68,7 @@ export function parseDate(text: string): Date {
 const DATETIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
-/**
- * An ISO 8601 date-time. Without a zone it is read as UTC (the server's time zone). A bare date means its
- * midnight. A `+` in an offset that arrived as a space (an unencoded `+` in a query string) is accepted.
- */
+/** ISO 8601; no zone is UTC, a bare date its midnight; a `+` offset that arrived as a space is accepted. */
 export function parseDateTime(text: string): Date {
   let t = text.trim();
   t = t.replace(/(\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$/, "$1+$2");

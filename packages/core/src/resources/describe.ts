@@ -1,33 +1,9 @@
-import { DEFAULT_LOOKUPS, type FilterKind, type Lookup } from "../filters/grammar";
+import type { ResourceDescription } from "../contract";
+import { DEFAULT_LOOKUPS } from "../filters/grammar";
 import { RESOURCES } from "./registry";
-import type { Language, Resource, ValueType } from "./types";
+import type { Resource } from "./types";
 
-/** A field of an exportable resource as a client sees it: no columns, no tables. */
-export interface FieldDescription {
-  name: string;
-  labels: Record<Language, string>;
-  type: ValueType;
-}
-
-/** A filter of a resource list, with the lookups it accepts (`price__gte`, `name__icontains`, …). */
-export interface FilterDescription {
-  name: string;
-  kind: FilterKind;
-  lookups: Lookup[];
-  choices: string[] | null;
-}
-
-export interface ResourceDescription {
-  key: string;
-  path: string;
-  viewset: string;
-  fields: FieldDescription[];
-  defaultFields: string[];
-  filters: FilterDescription[];
-  filterFileKeys: string[];
-}
-
-/** One resource's public description: what the dashboard derives its columns, filters and export dialog from. */
+/** What the dashboard derives a list's columns, filters and export dialog from. */
 export function describeResource(resource: Resource): ResourceDescription {
   return {
     key: resource.key,

@@ -1,10 +1,10 @@
+import { MAX_REQUEST_PATH_LENGTH } from "../contract";
+import { messages } from "../contract/messages";
 import { DomainError, invalid } from "../errors";
 import { type CompiledFilters, compileFilters, paramsToRecord, type QueryParams } from "../filters/grammar";
 import { PAGINATION_PARAMS } from "../filters/pagination";
 import { RESOURCES, resourceByPath } from "./registry";
 import type { Resource } from "./types";
-
-export const MAX_REQUEST_PATH_LENGTH = 4096;
 
 export interface ResolvedRequestPath {
   resource: Resource;
@@ -13,11 +13,8 @@ export interface ResolvedRequestPath {
 }
 
 /**
- * Resolves an export's `request_path` to a registered resource and its filters. Only a registered list
- * path is accepted, with a query string in the resource's filter grammar: never a URL, a host, `..`,
- * encoded slashes or anything else that could make the export read something other than that list.
- * Pagination parameters (`limit`, `page`, `ordering`) are allowed and ignored: an export takes every page,
- * in id order.
+ * An export's `request_path` → its registered list and filters: never a URL, a host, `..` or encoded
+ * slashes, which could make it read something else. `limit`, `page`, `ordering` are ignored (every page).
  */
 export function resolveRequestPath(requestPath: string): ResolvedRequestPath {
   const fail = (message: string): never => {
@@ -25,8 +22,7 @@ export function resolveRequestPath(requestPath: string): ResolvedRequestPath {
   };
   const text = requestPath.trim();
   if (text.length === 0) fail("This field may not be blank.");
-  if (text.length > MAX_REQUEST_PATH_LENGTH)
-    fail(`Ensure this field has no more than ${MAX_REQUEST_PATH_LENGTH} characters.`);
+  if (text.length > MAX_REQUEST_PATH_LENGTH) fail(messages.maxLength(MAX_REQUEST_PATH_LENGTH));
   const q = text.indexOf("?");
   const pathname = q === -1 ? text : text.slice(0, q);
   const query = q === -1 ? "" : text.slice(q + 1);

@@ -13,9 +13,8 @@ export function getResource(key: string): Resource {
 }
 
 /**
- * A resource's list, as its REST endpoint and tRPC twin serve it: filters in the shared grammar (an
- * unknown parameter is a 400, since a mistyped filter silently listing everything would make a wrong
- * export), ordered by id (`ordering=-id` for newest first), paginated.
+ * A resource's list, in id order (`ordering=-id`: newest first). An unknown parameter is a 400: a mistyped
+ * filter silently listing everything would make a wrong export.
  */
 export async function listResource(
   db: Db,

@@ -1,11 +1,6 @@
 import type { AnyPgColumn, PgTable } from "drizzle-orm/pg-core";
-import type { FilterKind, FilterSpec, Lookup } from "../filters/grammar";
-
-export const LANGUAGES = ["en", "tr"] as const;
-export type Language = (typeof LANGUAGES)[number];
-
-/** How a value is typed in a spreadsheet cell and in JSON. */
-export type ValueType = "integer" | "decimal" | "text" | "boolean" | "datetime" | "json";
+import type { FilterKind, Language, Lookup, ValueType } from "../contract";
+import type { FilterSpec } from "../filters/grammar";
 
 export interface ResourceField {
   name: string;

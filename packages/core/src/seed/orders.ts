@@ -8,13 +8,10 @@ const CHUNK = 250_000n;
 const SEEDED_NUMBER = "^ORD-[0-9]{1,18}$";
 
 /**
- * Inserts `count` deterministic demo orders, generated inside PostgreSQL (`generate_series`), so a million
- * rows take seconds. Order n (1-based, continuing after the highest `ORD-` number already there) always has
- * the same values; all arithmetic is in bigint, so numbering far past 2^31 still works.
- *
- * Every status occurs (in turn: n % 6 indexes ORDER_STATUSES), refunded orders have negative amounts (typed
- * numbers, which a file must keep as numbers), and a few customer emails are deliberately hostile: text
- * that starts with `+` or `-` (a formula in a spreadsheet, so CSV files neutralise it) and non-ASCII domains.
+ * Inserts `count` deterministic demo orders generated inside PostgreSQL (a million in seconds), continuing
+ * after the highest `ORD-` number, in bigint arithmetic. Every status occurs, refunds are negative amounts
+ * (numbers a file must keep as numbers), and some emails are hostile: a leading `+` or `-` (a spreadsheet
+ * formula) and non-ASCII domains.
  */
 export async function seedOrders(
   db: Db,

@@ -4,10 +4,8 @@ import type { Db } from "../db/client";
 const CHUNK = 250_000;
 
 /**
- * Inserts `count` deterministic demo products, generated inside PostgreSQL (`generate_series`), so a
- * million rows take seconds, not a million round trips. Product n (1-based, continuing after the rows
- * already there) always has the same values. A few names are deliberately hostile: non-ASCII text
- * ("İstanbul"), commas, quotes, new lines, and cells that would be formulas in a spreadsheet.
+ * Inserts `count` deterministic demo products generated inside PostgreSQL (a million in seconds). Some names
+ * are hostile: non-ASCII ("İstanbul"), commas, quotes, new lines, spreadsheet formulas.
  */
 export async function seedProducts(
   db: Db,

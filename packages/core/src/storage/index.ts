@@ -5,13 +5,14 @@ import type { Faults } from "../engine/faults";
 import type { Env } from "../env";
 import { LocalStorage } from "./local";
 import { parseStorageUrl, type StorageLocation } from "./location";
-import { S3Storage } from "./s3";
+import { S3Storage } from "./s3/storage";
 import type { Storage } from "./types";
 
 export { BINDING_KEY, bindStorage, installationId, StorageBindingError } from "./binding";
 export { LocalStorage } from "./local";
 export { describeLocation, parseStorageUrl, type StorageLocation } from "./location";
-export { S3Storage, StorageUnavailableError } from "./s3";
+export { StorageUnavailableError } from "./s3/errors";
+export { S3Storage } from "./s3/storage";
 export type { PendingFile, Segment, Storage } from "./types";
 
 /** Where this configuration keeps its files: STORAGE_URL, else the folder STORAGE_DIR, else DATA_DIR/storage. */

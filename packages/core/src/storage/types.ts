@@ -24,7 +24,6 @@ export interface Storage {
   /** Where it is, for messages: a folder, or `s3://bucket/prefix`. */
   readonly location: string;
   create(key: string): Promise<PendingFile>;
-  /** The file's bytes, or those from `range.start` up to `range.end` (exclusive). */
   /**
    * Commits `key` as the concatenation of `segments`, without copying the stored files it names (the way an
    * object store composes: GCS compose, S3 UploadPartCopy): they may be removed from their own keys afterwards

@@ -20,10 +20,9 @@ declare module "vitest" {
 }
 
 /**
- * Tests run against a real PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if set, else the local server on
- * 127.0.0.1:5432, else an embedded one. A template database is migrated once per run; each test file
- * then gets its own copy (see createTestDatabase), so files run in parallel without seeing each other. A real
- * S3-API server (s3rver) is started for the run too.
+ * A real PostgreSQL (TEST_DATABASE_URL, DATABASE_URL, 127.0.0.1:5432, else embedded) with a template database
+ * migrated once per run; each test file gets its own copy (createTestDatabase), so files run in parallel. A real
+ * S3-API server (s3rver, a process of its own) runs for the run too: each test file makes its own bucket.
  */
 export default async function setup(project: TestProject) {
   let embedded: EmbeddedServer | null = null;

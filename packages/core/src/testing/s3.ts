@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { S3Storage } from "../storage/s3";
+import { S3Storage } from "../storage/s3/storage";
 
 /** The AWS SDK environment that points a process at the test S3 server (s3rver accepts any key). */
 export function s3Env(endpoint: string): Record<string, string> {

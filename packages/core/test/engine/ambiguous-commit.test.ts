@@ -2,9 +2,8 @@ import type net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
 import { createDatabase, type Database } from "../../src/db/client";
-import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, expectFileToEqualListedRecords, exportRow, tempStorage } from "./helpers";
 import { startTcpProxy } from "./tcp-proxy";
 
@@ -69,8 +68,8 @@ describe("a page whose record committed but whose answer never reached the worke
     "keeps its part: the $format export (runs of $runPages) completes exactly",
     async ({ format, runPages }) => {
       const storage = tempStorage();
-      const deps = engineDeps(proxied.db, storage, { pageSize: 101, runPages });
-      const created = await createExport(t.db, alice, {
+      const deps = engineDeps(proxied, storage, { pageSize: 101, runPages });
+      const created = await createTestExport(t.db, alice, {
         request_path: "/api/v1/products/",
         format_type: format,
       });

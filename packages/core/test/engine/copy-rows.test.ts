@@ -2,8 +2,8 @@ import type net from "node:net";
 import { buffer } from "node:stream/consumers";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CopyRowEncoder } from "../../src/engine/copy";
-import { CopyRows } from "../../src/engine/copy-rows";
+import { PageRows } from "../../src/engine/copy/parse";
+import { CopyRows } from "../../src/engine/copy/rows";
 import { writerFor } from "../../src/engine/formats";
 import { productsResource } from "../../src/resources/products";
 import { fieldsByName } from "../../src/resources/serialize";
@@ -130,7 +130,7 @@ describe("CopyRows", () => {
           })
           .catch(reject);
       });
-      const reference = new CopyRowEncoder(fields.length + 1, csv.rowEncoder(fields, 0)).encodeAll(whole);
+      const reference = new PageRows(fields.length + 1, csv.rowEncoder(fields, 0)).encodeAll(whole);
       expect(out.equals(reference)).toBe(true);
 
       // node-postgres has its connection back.

@@ -5,9 +5,8 @@ import type { Actor } from "../../src/auth/actor";
 import { exports } from "../../src/db/schema";
 import { DomainError } from "../../src/errors";
 import { openDownload } from "../../src/exports/download";
-import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -40,11 +39,11 @@ async function codeOf(promise: Promise<unknown>): Promise<[string, Record<string
 
 describe("openDownload", () => {
   it("opens a completed export's file for its owner and a superuser, with size, name and type", async () => {
-    const created = await createExport(t.db, alice, {
+    const created = await createTestExport(t.db, alice, {
       request_path: "/api/v1/products/",
       format_type: "json",
     });
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     for (const actor of [alice, root]) {
       const d = await openDownload(t.db, storage, actor, created.id);
@@ -72,8 +71,8 @@ describe("openDownload", () => {
   });
 
   it("gives a re-assembled file (a new result key, the same bytes) a new version", async () => {
-    const created = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=7" });
-    await drain(engineDeps(t.db, storage));
+    const created = await createTestExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=7" });
+    await drain(engineDeps(t, storage));
     const first = await openDownload(t.db, storage, alice, created.id);
     const firstBytes = await buffer(first.read());
     // What a second assembly leaves: the same bytes under another attempt's key.
@@ -90,7 +89,7 @@ describe("openDownload", () => {
   });
 
   it("is a conflict before completion and GONE when the file has been removed", async () => {
-    const created = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=5" });
+    const created = await createTestExport(t.db, alice, { request_path: "/api/v1/products/?id__lte=5" });
     expect(await codeOf(openDownload(t.db, storage, alice, created.id))).toEqual([
       "CONFLICT",
       { detail: "Export is not completed (status: waiting)." },
@@ -100,7 +99,7 @@ describe("openDownload", () => {
       detail: "Export is not completed (status: processing).",
     });
     await t.db.update(exports).set({ status: "waiting" }).where(eq(exports.id, created.id));
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
     await storage.remove(row.resultKey ?? "");

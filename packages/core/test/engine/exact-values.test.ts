@@ -2,9 +2,9 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as XLSX from "xlsx";
 import type { Actor } from "../../src/auth/actor";
-import { type ExportFormat, products } from "../../src/db/schema";
-import { createExport } from "../../src/exports/service";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import type { ExportFormat } from "../../src/contract";
+import { products } from "../../src/db/schema";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import {
   drain,
   engineDeps,
@@ -58,13 +58,13 @@ afterAll(async () => {
 const FIELDS = ["id", "sku", "name", "price", "attributes", "is_active", "created_date"];
 
 async function runExport(format: ExportFormat) {
-  const created = await createExport(t.db, alice, {
+  const created = await createTestExport(t.db, alice, {
     request_path: "/api/v1/products/",
     request_fields: FIELDS,
     format_type: format,
     language: "en",
   });
-  await drain(engineDeps(t.db, storage, { pageSize: 37 }));
+  await drain(engineDeps(t, storage, { pageSize: 37 }));
   const row = await exportRow(t.db, created.id);
   expect(row.status).toBe("completed");
   return row;

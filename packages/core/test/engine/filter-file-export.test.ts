@@ -10,7 +10,13 @@ import { DomainError } from "../../src/errors";
 import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
 import type { Storage } from "../../src/storage";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import {
+  createActor,
+  createTestDatabase,
+  createTestExport,
+  TEST_LIMITS,
+  type TestDatabase,
+} from "../../src/testing";
 import { drain, engineDeps, exportRow, parseCsvFile, readResult, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -70,7 +76,7 @@ describe("an export restricted by a filter file", () => {
       "sku-00000007", // SKUs are compared exactly: no match
     ];
     const original = Buffer.from(`\uFEFF${lines.join("\r\n")}\r\n`, "utf8");
-    const created = await createExport(
+    const created = await createTestExport(
       t.db,
       alice,
       {
@@ -94,7 +100,7 @@ describe("an export restricted by a filter file", () => {
     // The original file is kept, byte for byte.
     expect(await buffer(storage.read(stored.filterFile ?? ""))).toEqual(original);
 
-    await drain(engineDeps(t.db, storage, { pageSize: 7 }));
+    await drain(engineDeps(t, storage, { pageSize: 7 }));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
 
@@ -119,14 +125,14 @@ describe("an export restricted by a filter file", () => {
   it("reads a CSV whose header names the id column, ignoring the other columns", async () => {
     const ids = [5, 17, 17, 250, 251, 599, 4000];
     const csv = `name,ID\r\n${ids.map((id) => `"Item, ${id}",${id}`).join("\r\n")}\r\n`;
-    const created = await createExport(
+    const created = await createTestExport(
       t.db,
       alice,
       { request_path: "/api/v1/products/?id__gt=10", request_fields: ["id", "sku"], format_type: "json" },
       { filterFile: file(csv, "ids.csv"), storage },
     );
     expect((await exportRow(t.db, created.id)).filterKeyField).toBe("id");
-    await drain(engineDeps(t.db, storage, { pageSize: 2 }));
+    await drain(engineDeps(t, storage, { pageSize: 2 }));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
     const records = JSON.parse((await readResult(storage, row)).toString("utf8"));
@@ -134,13 +140,13 @@ describe("an export restricted by a filter file", () => {
   });
 
   it("completes empty when no named record is listed", async () => {
-    const created = await createExport(
+    const created = await createTestExport(
       t.db,
       alice,
       { request_path: "/api/v1/products/?id__gt=500" },
       { filterFile: file(`${sku(3)}\n${sku(4)}\n`), storage },
     );
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     expect(row.status).toBe("completed");
     expect(row.totalCount).toBe(0);
@@ -151,7 +157,7 @@ describe("an export restricted by a filter file", () => {
     // 120,000 identifiers (beyond one insert chunk), of which 3 exist.
     const names = Array.from({ length: 120_000 }, (_, i) => `X-${i}`);
     names.splice(60_000, 0, sku(10), sku(300), sku(599));
-    const created = await createExport(
+    const created = await createTestExport(
       t.db,
       alice,
       { request_path: "/api/v1/products/", request_fields: ["id"] },
@@ -162,7 +168,7 @@ describe("an export restricted by a filter file", () => {
       .from(exportFilterKeys)
       .where(eq(exportFilterKeys.exportId, created.id));
     expect(n?.n).toBe(120_003);
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const row = await exportRow(t.db, created.id);
     expect(parseCsvFile(await readResult(storage, row))).toEqual([["ID"], ["10"], ["300"], ["599"]]);
   });
@@ -177,7 +183,7 @@ describe("a refused filter file stores nothing", () => {
           t.db,
           alice,
           { request_path: "/api/v1/products/", request_fields: ["sku", "colour"] },
-          { filterFile: file("name,price\nMug,3\n", "bad.csv"), storage },
+          { limits: TEST_LIMITS, filterFile: file("name,price\nMug,3\n", "bad.csv"), storage },
         ),
       ),
     ).toEqual({
@@ -202,7 +208,7 @@ describe("a refused filter file stores nothing", () => {
         t.db,
         alice,
         { request_path: "/api/v1/products/" },
-        { filterFile: file(content), storage },
+        { limits: TEST_LIMITS, filterFile: file(content), storage },
       ),
     );
     expect(Object.keys(fields)).toEqual(["filter_file"]);
@@ -216,7 +222,7 @@ describe("a refused filter file stores nothing", () => {
           t.db,
           alice,
           { request_path: "/api/v1/nothing/" },
-          { filterFile: file(Buffer.from([0xc3, 0x28])), storage },
+          { limits: TEST_LIMITS, filterFile: file(Buffer.from([0xc3, 0x28])), storage },
         ),
       ),
     ).toEqual({
@@ -229,7 +235,12 @@ describe("a refused filter file stores nothing", () => {
     const before = await counts();
     const ghost: Actor = { id: randomUUID(), username: "ghost", isSuperuser: false };
     await expect(
-      createExport(t.db, ghost, { request_path: "/api/v1/products/" }, { filterFile: file(sku(1)), storage }),
+      createExport(
+        t.db,
+        ghost,
+        { request_path: "/api/v1/products/" },
+        { limits: TEST_LIMITS, filterFile: file(sku(1)), storage },
+      ),
     ).rejects.toThrow();
     expect(await counts()).toEqual(before);
   });
@@ -253,14 +264,14 @@ describe("a refused filter file stores nothing", () => {
         t.db,
         alice,
         { request_path: "/api/v1/products/" },
-        { filterFile: file(sku(1)), storage: broken },
+        { limits: TEST_LIMITS, filterFile: file(sku(1)), storage: broken },
       ),
     ).rejects.toThrow("disk full");
     expect(await counts()).toEqual(before);
   });
 
   it("keeps createExport without a file as it was (no key field, no keys)", async () => {
-    const created = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__gt=590" });
+    const created = await createTestExport(t.db, alice, { request_path: "/api/v1/products/?id__gt=590" });
     expect(created.filter_file).toBeNull();
     const row = await exportRow(t.db, created.id);
     expect(row.filterKeyField).toBeNull();

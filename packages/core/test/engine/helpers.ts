@@ -8,24 +8,28 @@ import ExcelJS from "exceljs";
 import fc from "fast-check";
 import { expect } from "vitest";
 import * as XLSX from "xlsx";
-import type { Db } from "../../src/db/client";
+import type { ValueType } from "../../src/contract";
+import type { Database, Db } from "../../src/db/client";
 import { type ExportRow, exports } from "../../src/db/schema";
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/engine/config";
-import { headerLabels, textValue } from "../../src/engine/formats/cells";
+import { headerLabels } from "../../src/engine/formats/cells";
 import { runOnce } from "../../src/engine/runner";
-import type { StepDeps } from "../../src/engine/steps";
+import type { StepDeps } from "../../src/engine/steps/shared";
 import { resolveRequestPath } from "../../src/resources/request-path";
 import { fieldsByName } from "../../src/resources/serialize";
 import { listResource } from "../../src/resources/service";
-import type { ValueType } from "../../src/resources/types";
 import { LocalStorage } from "../../src/storage";
 
 export function tempStorage() {
   return new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-engine-")));
 }
 
-export function engineDeps(db: Db, storage: LocalStorage, config: Partial<EngineConfig> = {}): StepDeps {
-  return { db, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, backoffMs: 10, ...config } };
+export function engineDeps(
+  { db, pool }: Pick<Database, "db" | "pool">,
+  storage: LocalStorage,
+  config: Partial<EngineConfig> = {},
+): StepDeps {
+  return { db, pool, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, backoffMs: 10, ...config } };
 }
 
 /** Runs steps (as one worker would) until nothing is runnable; returns how many steps ran. */
@@ -153,6 +157,27 @@ export async function parseXlsxFile(data: Buffer): Promise<unknown[][]> {
   return (await readXlsxWithExceljs(data)).flat();
 }
 
+/**
+ * A record's value as a CSV cell holds it: its text, formula-like text (`=`, `+`, `-`, `@`, tab, CR first) with a
+ * `'` before it (OWASP CSV injection).
+ */
+function csvValue(type: ValueType, value: unknown): string {
+  if (value === null || value === undefined) return "";
+  const neutralized = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
+  switch (type) {
+    case "datetime":
+      return (value instanceof Date ? value : new Date(String(value))).toISOString();
+    case "json":
+      return neutralized(JSON.stringify(value));
+    case "text":
+      return neutralized(String(value));
+    case "boolean":
+      return value ? "true" : "false";
+    default:
+      return String(value);
+  }
+}
+
 /** A record's value as an XLSX cell holds it: exactly the list's value, typed (absent when NULL). */
 function xlsxValue(type: ValueType, value: unknown): unknown {
   if (value === null || value === undefined) return undefined;
@@ -178,7 +203,7 @@ export async function expectFileToEqualListedRecords(db: Db, storage: LocalStora
   if (row.formatType === "csv") {
     const [header, ...body] = parseCsvFile(data);
     expect(header).toEqual(headerLabels(cols, row.language));
-    expect(body).toEqual(records.map((r) => cols.map((f) => textValue(f.type, r[f.name]))));
+    expect(body).toEqual(records.map((r) => cols.map((f) => csvValue(f.type, r[f.name]))));
   } else if (row.formatType === "json") {
     const listed = records.map((r) =>
       JSON.stringify(Object.fromEntries(cols.map((f) => [f.name, r[f.name]]))),

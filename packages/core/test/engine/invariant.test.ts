@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
-import type { ExportFormat } from "../../src/db/schema";
-import { createExport } from "../../src/exports/service";
+import type { ExportFormat } from "../../src/contract";
 import { seedProducts } from "../../src/seed/products";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, expectFileToEqualListedRecords, exportRow, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -43,8 +42,8 @@ const FORMATS: ExportFormat[] = ["csv", "json", "xls"];
  */
 describe.each(FORMATS)("%s exports equal the listed records", (format) => {
   it.each(CASES)("$path", async ({ path, fields }) => {
-    const deps = engineDeps(t.db, storage, { pageSize: 97 });
-    const created = await createExport(t.db, alice, {
+    const deps = engineDeps(t, storage, { pageSize: 97 });
+    const created = await createTestExport(t.db, alice, {
       request_path: path,
       request_fields: fields ?? [],
       format_type: format,

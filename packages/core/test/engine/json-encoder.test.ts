@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CopyRowEncoder, copyLines } from "../../src/engine/copy";
+import { PageRows } from "../../src/engine/copy/parse";
 import { jsonRowEncoder } from "../../src/engine/formats/json";
+import { copyLines } from "../../src/engine/row-by-row";
 import { productsResource } from "../../src/resources/products";
 import { fieldsByName } from "../../src/resources/serialize";
 import { hostileText, seededRandom } from "./helpers";
@@ -62,7 +63,7 @@ describe("JSON's compiled row encoder", () => {
     ]);
     const data = copyLines(rows);
     const encode = (compiled: boolean) =>
-      new CopyRowEncoder(fields.length + 1, jsonRowEncoder(fields, { compiled })).encodeAll(data);
+      new PageRows(fields.length + 1, jsonRowEncoder(fields, { compiled })).encodeAll(data);
     const compiled = encode(true);
     const generic = encode(false);
     expect(compiled.equals(generic)).toBe(true);
@@ -90,12 +91,12 @@ describe("JSON's compiled row encoder", () => {
     for (const compiled of [true, false]) {
       const plain = fields.slice(0, 2);
       const plainRows = raw.map((r) => r.slice(0, 2));
-      const out = new CopyRowEncoder(3, jsonRowEncoder(plain, { compiled })).encodeAll(copyLines(plainRows));
+      const out = new PageRows(3, jsonRowEncoder(plain, { compiled })).encodeAll(copyLines(plainRows));
       expect(out.toString("utf8")).toBe(
         values.map((v) => `${JSON.stringify({ id: v.id, name: v.name })},\n`).join(""),
       );
     }
-    const out = new CopyRowEncoder(4, jsonRowEncoder(fields)).encodeAll(copyLines(raw));
+    const out = new PageRows(4, jsonRowEncoder(fields)).encodeAll(copyLines(raw));
     expect(out.toString("utf8")).toBe(listed);
   });
 

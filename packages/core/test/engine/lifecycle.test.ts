@@ -6,13 +6,14 @@ import type { Actor } from "../../src/auth/actor";
 import { exports, products } from "../../src/db/schema";
 import { claimNext } from "../../src/engine/claim";
 import { writerFor } from "../../src/engine/formats";
+import { encodePage } from "../../src/engine/row-by-row";
 import { runOnce } from "../../src/engine/runner";
-import { startExport } from "../../src/engine/steps";
-import { cancelExport, createExport } from "../../src/exports/service";
+import { startExport } from "../../src/engine/steps/start";
+import { cancelExport } from "../../src/exports/service";
 import { productsResource } from "../../src/resources/products";
 import { seedProducts } from "../../src/seed/products";
 import { LocalStorage } from "../../src/storage";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, parseCsvFile, readResult, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -33,8 +34,8 @@ afterAll(async () => {
 
 // Each export a distinct request (its own action name): identical ones in flight would be one export.
 let serial = 0;
-const newExport = (extra: Record<string, unknown> = {}) =>
-  createExport(t.db, alice, {
+const newExport = async (extra: Record<string, unknown> = {}) =>
+  await createTestExport(t.db, alice, {
     request_path: "/api/v1/products/",
     request_fields: ["id", "sku"],
     action_name: `export ${serial++}`,
@@ -44,7 +45,7 @@ const newExport = (extra: Record<string, unknown> = {}) =>
 // Most tests here look at single steps: one page per claim (runPages 1). Runs of pages: "runs of pages" below.
 describe("the state machine", () => {
   it("moves waiting → processing → waiting_next_page … → preparing_file_creation → completed, with progress", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 300, runPages: 1 });
+    const deps = engineDeps(t, storage, { pageSize: 300, runPages: 1 });
     const e = await newExport();
     const seen: Array<[string, number, number, number]> = [];
     for (;;) {
@@ -66,7 +67,7 @@ describe("the state machine", () => {
   });
 
   it("fixes the point in time at start: rows inserted later are not exported", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 400 });
+    const deps = engineDeps(t, storage, { pageSize: 400 });
     const e = await newExport();
     await runOnce(deps, "w1"); // start + first page
     await t.db.insert(products).values({ sku: "LATE-1", name: "Late", price: "1.00" });
@@ -81,7 +82,7 @@ describe("the state machine", () => {
   });
 
   it("counts total_count while the first page is read, up to the start's max id; a crash before that page commits leaves the count to its retry", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 400, runPages: 1, leaseMs: 60_000 });
+    const deps = engineDeps(t, storage, { pageSize: 400, runPages: 1, leaseMs: 60_000 });
     const e = await newExport();
     const claimed = await claimNext(t.db, "crashing", 60_000);
     expect(claimed?.id).toBe(e.id);
@@ -105,7 +106,7 @@ describe("the state machine", () => {
   });
 
   it("an empty selection completes with a header-only file", async () => {
-    const deps = engineDeps(t.db, storage);
+    const deps = engineDeps(t, storage);
     const e = await newExport({ request_path: "/api/v1/products/?stock__lt=0" });
     await drain(deps);
     const row = await exportRow(t.db, e.id);
@@ -117,7 +118,7 @@ describe("the state machine", () => {
 
 describe("cancel", () => {
   it("mid-export stops within one page, removes the parts and never produces a result", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 100, runPages: 1 });
+    const deps = engineDeps(t, storage, { pageSize: 100, runPages: 1 });
     const e = await newExport();
     await runOnce(deps, "w1");
     await runOnce(deps, "w2");
@@ -132,20 +133,19 @@ describe("cancel", () => {
   });
 
   it("while a page is in hand: the worker's guarded update matches nothing and the page is thrown away", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 100, runPages: 1 });
+    const deps = engineDeps(t, storage, { pageSize: 100, runPages: 1 });
     const e = await newExport();
     await runOnce(deps, "w1");
     // A worker claims the next page; the cancel lands before it commits.
     const claimed = await claimNext(t.db, "slow-worker", 30_000);
     expect(claimed?.id).toBe(e.id);
     await cancelExport(t.db, admin, e.id, { storage });
-    const { processPage } = await import("../../src/engine/steps");
-    const outcome = await processPage(
-      deps,
-      claimed ?? (await exportRow(t.db, e.id)),
-      "slow-worker",
-      new AbortController().signal,
-    );
+    const { processPage } = await import("../../src/engine/steps/page");
+    const outcome = await processPage(deps, {
+      row: claimed ?? (await exportRow(t.db, e.id)),
+      owner: "slow-worker",
+      signal: new AbortController().signal,
+    });
     expect(outcome).toBe("lost");
     const row = await exportRow(t.db, e.id);
     expect(row.status).toBe("cancelled");
@@ -157,7 +157,7 @@ describe("cancel", () => {
     const outcomes = new Set<string>();
     for (let i = 0; i < 100; i++) {
       // Even rounds race the last page (two pages of 600), odd rounds race the assembly.
-      const deps = engineDeps(t.db, storage, { pageSize: i % 2 === 0 ? 600 : 1000, runPages: 1 });
+      const deps = engineDeps(t, storage, { pageSize: i % 2 === 0 ? 600 : 1000, runPages: 1 });
       const e = await newExport();
       await runOnce(deps, `a${i}`); // start + first page
       const [, cancel] = await Promise.allSettled([
@@ -188,7 +188,7 @@ describe("cancel", () => {
 
 describe("concurrency", () => {
   it("concurrent claims of one runnable export: exactly one wins", async () => {
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const e = await newExport();
     const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => claimNext(t.db, `c${i}`, 60_000)));
     expect(claims.filter((c) => c?.id === e.id)).toHaveLength(1);
@@ -196,20 +196,24 @@ describe("concurrency", () => {
       .update(exports)
       .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
       .where(eq(exports.id, e.id));
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
   });
 
   it("a stale worker whose lease expired cannot commit the page another worker redid", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 100, runPages: 1 });
+    const deps = engineDeps(t, storage, { pageSize: 100, runPages: 1 });
     const e = await newExport();
     await runOnce(deps, "w1");
     const stale = await claimNext(t.db, "stale", 1);
     expect(stale?.id).toBe(e.id);
     await new Promise((r) => setTimeout(r, 20));
     expect((await runOnce(deps, "fresh"))?.outcome).toBe("page");
-    const { processPage } = await import("../../src/engine/steps");
+    const { processPage } = await import("../../src/engine/steps/page");
     expect(
-      await processPage(deps, stale ?? (await exportRow(t.db, e.id)), "stale", new AbortController().signal),
+      await processPage(deps, {
+        row: stale ?? (await exportRow(t.db, e.id)),
+        owner: "stale",
+        signal: new AbortController().signal,
+      }),
     ).toBe("lost");
     await drain(deps);
     const row = await exportRow(t.db, e.id);
@@ -219,7 +223,7 @@ describe("concurrency", () => {
   });
 
   it("two worker loops over several exports produce identical, exact files", async () => {
-    const deps = engineDeps(t.db, storage, { pageSize: 50 });
+    const deps = engineDeps(t, storage, { pageSize: 50 });
     const ids = await Promise.all([1, 2, 3].map(() => newExport()));
     const loop = async (name: string) => {
       for (let i = 0; (await runOnce(deps, `${name}:${i}`)) !== null; i++);
@@ -245,8 +249,8 @@ const partPage = (key: string) => Number(/\/(\d+)-[^/]*$/.exec(key)?.[1] ?? Numb
 
 describe("runs of pages", () => {
   it("a claim reads a run of pages through one COPY, recording each page as it goes; the file is exact", async () => {
-    await drain(engineDeps(t.db, storage));
-    const deps = engineDeps(t.db, storage, { pageSize: 100, runPages: 4 });
+    await drain(engineDeps(t, storage));
+    const deps = engineDeps(t, storage, { pageSize: 100, runPages: 4 });
     const e = await newExport();
     const seen: Array<[string | undefined, string, number, number, number]> = [];
     for (;;) {
@@ -269,8 +273,8 @@ describe("runs of pages", () => {
   });
 
   it("a run stops at a page's end when another export waits, which then goes first", async () => {
-    await drain(engineDeps(t.db, storage));
-    const deps = engineDeps(t.db, storage, { pageSize: 100, runPages: 8 });
+    await drain(engineDeps(t, storage));
+    const deps = engineDeps(t, storage, { pageSize: 100, runPages: 8 });
     const big = await newExport();
     const small = await newExport({ request_path: "/api/v1/products/?id__lte=5" });
     const first = await runOnce(deps, "w1");
@@ -287,9 +291,9 @@ describe("runs of pages", () => {
   });
 
   it("a run ends at a page's end once the worker is stopping (endRun), with that page recorded", async () => {
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     let pages = 0;
-    const deps = { ...engineDeps(t.db, storage, { pageSize: 100, runPages: 8 }), endRun: () => ++pages >= 2 };
+    const deps = { ...engineDeps(t, storage, { pageSize: 100, runPages: 8 }), endRun: () => ++pages >= 2 };
     const e = await newExport();
     expect((await runOnce(deps, "w1"))?.outcome).toBe("page");
     expect(await exportRow(t.db, e.id)).toMatchObject({
@@ -298,18 +302,18 @@ describe("runs of pages", () => {
       collectedCount: 200,
       leaseOwner: null,
     });
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     expect((await exportRow(t.db, e.id)).status).toBe("completed");
   });
 
   it("a cancel in the middle of a run: the run is lost at its next update, no part or result stays", async () => {
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     let id = "";
     const hooked = storageWithHook(async (key) => {
       if (key.startsWith(`parts/${id}/`) && partPage(key) === 3)
         await cancelExport(t.db, admin, id, { storage });
     });
-    const deps = engineDeps(t.db, hooked, { pageSize: 100, runPages: 8 });
+    const deps = engineDeps(t, hooked, { pageSize: 100, runPages: 8 });
     id = (await newExport()).id;
     expect((await runOnce(deps, "w1"))?.outcome).toBe("lost");
     const row = await exportRow(t.db, id);
@@ -321,7 +325,7 @@ describe("runs of pages", () => {
   });
 
   it("a failure in the middle of a run keeps the pages it recorded; the retry goes on from the last one", async () => {
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     let id = "";
     let failed = false;
     const hooked = storageWithHook(async (key) => {
@@ -330,7 +334,7 @@ describe("runs of pages", () => {
         throw Object.assign(new Error("disk hiccup"), { code: "EIO" });
       }
     });
-    const deps = engineDeps(t.db, hooked, { pageSize: 100, runPages: 8, backoffMs: 1 });
+    const deps = engineDeps(t, hooked, { pageSize: 100, runPages: 8, backoffMs: 1 });
     id = (await newExport()).id;
     expect(await runOnce(deps, "w1")).toMatchObject({ outcome: "retry", error: "EIO: disk hiccup" });
     expect(await exportRow(t.db, id)).toMatchObject({
@@ -354,7 +358,7 @@ describe("failures", () => {
   it("a row that cannot be serialised is skipped and counted, not fatal", () => {
     const fields = productsResource.fields.filter((f) => f.name === "id" || f.name === "attributes");
     for (const format of ["csv", "json", "xls"] as const) {
-      const encoded = writerFor(format).encodePage(fields, [
+      const encoded = encodePage(writerFor(format), fields, [
         { id: 1, attributes: { a: 1 } },
         { id: 2, attributes: { big: 10n } },
         { id: 3, attributes: {} },
@@ -368,7 +372,7 @@ describe("failures", () => {
     await mkdir(path.join(root, "parts"), { recursive: true });
     await chmod(path.join(root, "parts"), 0o500);
     const broken = new LocalStorage(root);
-    const deps = engineDeps(t.db, broken, { maxAttempts: 3, backoffMs: 1 });
+    const deps = engineDeps(t, broken, { maxAttempts: 3, backoffMs: 1 });
     const e = await newExport();
     // Root ignores permissions; fall back to a path that cannot be a folder.
     if (process.getuid?.() === 0) {

@@ -1,10 +1,9 @@
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
-import type { ExportFormat } from "../../src/db/schema";
-import { createExport } from "../../src/exports/service";
+import type { ExportFormat } from "../../src/contract";
 import { seedOrders } from "../../src/seed/orders";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import {
   drain,
   engineDeps,
@@ -33,13 +32,13 @@ afterAll(async () => {
 
 /** Runs an export of `path` to completion and returns its row and file. */
 async function runExport(path: string, format: ExportFormat, fields: string[] = [], language = "en") {
-  const created = await createExport(t.db, alice, {
+  const created = await createTestExport(t.db, alice, {
     request_path: path,
     request_fields: fields,
     format_type: format,
     language,
   });
-  await drain(engineDeps(t.db, storage, { pageSize: 97 }));
+  await drain(engineDeps(t, storage, { pageSize: 97 }));
   const row = await exportRow(t.db, created.id);
   expect(row.status).toBe("completed");
   return { row, data: await readResult(storage, row) };

@@ -1,11 +1,10 @@
 import { and, gt, lte } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
+import { copyPageQuery, PAGE_PLAN_SETTINGS } from "../../src/engine/copy/query";
 import { exportScope } from "../../src/engine/scope";
-import { copyPageQuery, PAGE_PLAN_SETTINGS } from "../../src/engine/steps";
-import { createExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
 
 // A page's read on a table PostgreSQL has no statistics for (bulk-loaded, not analyzed yet): the planner
@@ -37,7 +36,7 @@ afterAll(async () => {
 });
 
 async function firstPagePlan(settings: string | null): Promise<PlanNode[]> {
-  const dto = await createExport(t.db, root, { request_path: "/api/v1/products/?is_active=true" });
+  const dto = await createTestExport(t.db, root, { request_path: "/api/v1/products/?is_active=true" });
   const row = { ...(await exportRow(t.db, dto.id)), maxInstanceId: ROWS };
   const scope = exportScope(row);
   const id = scope.resource.idColumn;
@@ -78,11 +77,11 @@ describe("a page's plan without statistics", () => {
 
   it("exports every matching record in order through those pages", async () => {
     const storage = tempStorage();
-    const dto = await createExport(t.db, root, {
+    const dto = await createTestExport(t.db, root, {
       request_path: "/api/v1/products/?is_active=true",
       request_fields: ["id"],
     });
-    await drain(engineDeps(t.db, storage, { pageSize: 7_000 }));
+    await drain(engineDeps(t, storage, { pageSize: 7_000 }));
     const done = await exportRow(t.db, dto.id);
     expect(done.status).toBe("completed");
     const { rows } = await t.pool.query<{ n: number }>(

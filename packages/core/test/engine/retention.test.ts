@@ -7,10 +7,10 @@ import { exportFilterKeys, exports } from "../../src/db/schema";
 import { sweepStorage } from "../../src/engine/retention";
 import { DomainError } from "../../src/errors";
 import { openDownload } from "../../src/exports/download";
-import { cancelExport, createExport } from "../../src/exports/service";
+import { cancelExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
 import { keys, LocalStorage } from "../../src/storage";
-import { createActor, createTestDatabase, type TestDatabase } from "../../src/testing";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, exportRow, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -37,8 +37,8 @@ async function putPart(id: string) {
 
 describe("retention", () => {
   it("deletes result files past expires_at; the download then answers 410", async () => {
-    const e = await createExport(t.db, alice, { request_path: "/api/v1/products/" });
-    await drain(engineDeps(t.db, storage));
+    const e = await createTestExport(t.db, alice, { request_path: "/api/v1/products/" });
+    await drain(engineDeps(t, storage));
     const done = await exportRow(t.db, e.id);
     expect(done.status, done.errorMessage ?? "").toBe("completed");
     expect(done.expiresAt?.getTime()).toBeGreaterThan(Date.now() + 6 * 24 * 3600 * 1000);
@@ -60,8 +60,10 @@ describe("retention", () => {
   });
 
   it("sweeps part folders of finished or vanished exports, never of unfinished ones", async () => {
-    const active = await createExport(t.db, alice, { request_path: "/api/v1/products/" });
-    const cancelled = await createExport(t.db, alice, { request_path: "/api/v1/products/?is_active=true" });
+    const active = await createTestExport(t.db, alice, { request_path: "/api/v1/products/" });
+    const cancelled = await createTestExport(t.db, alice, {
+      request_path: "/api/v1/products/?is_active=true",
+    });
     await cancelExport(t.db, admin, cancelled.id, { storage });
     const vanished = randomUUID();
     for (const id of [active.id, cancelled.id, vanished]) await putPart(id);
@@ -76,16 +78,12 @@ describe("retention", () => {
   // Issue 12: filter files and their identifiers were never deleted, and failed or cancelled exports never expired.
   const skus = (n: number, from = 0) =>
     Buffer.from(Array.from({ length: n }, (_, i) => `NOPE-${from + i}`).join("\n"));
-  const withFile = (content: Buffer) =>
-    createExport(
+  const withFile = async (content: Buffer) =>
+    await createTestExport(
       t.db,
       alice,
       { request_path: "/api/v1/products/" },
-      {
-        storage,
-        filterFile: { name: "skus.txt", content },
-        maxFilterFilesPerUser: 1_000_000,
-      },
+      { storage, filterFile: { name: "skus.txt", content } },
     );
   const keysOf = async (id: string) =>
     (await t.db.select({ n: count() }).from(exportFilterKeys).where(eq(exportFilterKeys.exportId, id)))[0]?.n;
@@ -96,7 +94,7 @@ describe("retention", () => {
     const e = await withFile(skus(5_000));
     expect(await keysOf(e.id)).toBe(5_000);
     expect(await storage.list(keys.uploadPrefix(e.id))).toHaveLength(1);
-    await drain(engineDeps(t.db, storage));
+    await drain(engineDeps(t, storage));
     const done = await exportRow(t.db, e.id);
     expect(done.status).toBe("completed");
     expect(done.expiresAt).not.toBeNull();
@@ -126,11 +124,11 @@ describe("retention", () => {
   });
 
   it("a failed export expires too", async () => {
-    const e = await createExport(t.db, alice, { request_path: "/api/v1/products/?id__gt=7" });
+    const e = await createTestExport(t.db, alice, { request_path: "/api/v1/products/?id__gt=7" });
     // A storage that cannot be written: every attempt fails, the last one ends the export failed.
     const broken = new LocalStorage(`${storage.root}/not-a-folder.txt`);
     await writeFile(`${storage.root}/not-a-folder.txt`, "x");
-    await drain(engineDeps(t.db, broken, { maxAttempts: 1, backoffMs: 1 }));
+    await drain(engineDeps(t, broken, { maxAttempts: 1, backoffMs: 1 }));
     const row = await exportRow(t.db, e.id);
     expect(row.status).toBe("failed");
     expect(row.expiresAt?.getTime()).toBeGreaterThan(Date.now() + 6 * 24 * 3600 * 1000);

@@ -17,8 +17,9 @@ import {
   SEGMENT_TRAILER_BYTES,
   segmentStages,
 } from "../../src/engine/formats/segment";
-import type { PartFile } from "../../src/engine/formats/types";
-import { createXlsxWriter } from "../../src/engine/formats/xlsx";
+import type { FileSegment, PartFile } from "../../src/engine/formats/types";
+import { createXlsxWriter } from "../../src/engine/formats/xlsx/writer";
+import { encodePage } from "../../src/engine/row-by-row";
 import { productsResource } from "../../src/resources/products";
 import { fieldsByName } from "../../src/resources/serialize";
 import { LocalStorage } from "../../src/storage";
@@ -45,6 +46,13 @@ function memoryPart(data: Buffer): PartFile {
     read: (range) => Readable.from([range ? data.subarray(range.start, range.end) : data]),
     size: async () => data.length,
   };
+}
+
+/** The file a layout describes, its parts' ranges taken from memory. */
+function inMemory(layout: FileSegment[], parts: Buffer[]): Buffer {
+  return Buffer.concat(
+    layout.map((s) => ("bytes" in s ? s.bytes : (parts[s.part] ?? Buffer.alloc(0)).subarray(s.start, s.end))),
+  );
 }
 
 /** Each entry of a (non-ZIP64) zip, inflated, by name: read from its central directory. */
@@ -157,20 +165,15 @@ describe("an XLSX export split into sheets", () => {
   }
 
   async function assemble(parts: Buffer[], rows = records.length) {
-    const out = new PassThrough();
-    const [file] = await Promise.all([
-      buffer(out),
-      writer.assemble(out, {
-        fields,
-        language: "en",
-        rows,
-        parts: async function* () {
-          for (const p of parts) yield memoryPart(p);
-        },
-        partsBytes: parts.reduce((n, p) => n + p.length, 0),
-      }),
-    ]);
-    return file;
+    const layout = await writer.layout({
+      fields,
+      language: "en",
+      rows,
+      parts: async function* () {
+        for (const p of parts) yield memoryPart(p);
+      },
+    });
+    return inMemory(layout, parts);
   }
 
   it("pages stop at a sheet's end; sheets hold 5, 5 and 3 rows, each with the header, read back by exceljs", async () => {
@@ -178,7 +181,7 @@ describe("an XLSX export split into sheets", () => {
     expect(cut.map((p) => p.rows.length)).toEqual([4, 1, 4, 1, 3]);
     const parts = await Promise.all(
       cut.map(async ({ first, rows }) => {
-        const page = writer.encodePage(fields, rows, first);
+        const page = encodePage(writer, fields, rows, first);
         return segmentOf(Buffer.from(page.data), Math.floor(first / SHEET_ROWS));
       }),
     );
@@ -203,25 +206,11 @@ describe("an XLSX export split into sheets", () => {
     );
   });
 
-  it("the worksheets' XML is what the earlier assembly wrote from raw parts (which it still reads)", async () => {
-    const cut = pages(4);
-    const raw = cut.map(({ first, rows }) => Buffer.from(writer.encodePage(fields, rows, first).data));
-    const segmented = await Promise.all(
-      raw.map((data, i) => segmentOf(data, Math.floor((cut[i]?.first ?? 0) / SHEET_ROWS))),
-    );
-    const legacy = unzip(await assemble(raw));
-    const joined = unzip(await assemble(segmented));
-    expect([...joined.keys()]).toEqual([...legacy.keys()]);
-    expect(joined.has("xl/worksheets/sheet3.xml")).toBe(true);
-    for (const [name, data] of joined)
-      expect(data.equals(legacy.get(name) ?? Buffer.alloc(0)), name).toBe(true);
-  });
-
   it("its layout, composed by storage, is the assembled workbook, with the sheets' data left in the parts", async () => {
     const cut = pages(4);
     const parts = await Promise.all(
       cut.map(({ first, rows }) =>
-        segmentOf(Buffer.from(writer.encodePage(fields, rows, first).data), Math.floor(first / SHEET_ROWS)),
+        segmentOf(Buffer.from(encodePage(writer, fields, rows, first).data), Math.floor(first / SHEET_ROWS)),
       ),
     );
     const storage = new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-xlsx-layout-")));
@@ -231,7 +220,7 @@ describe("an XLSX export split into sheets", () => {
       file.stream.end(data);
       await file.commit();
     }
-    const layout = await writer.layout?.({
+    const layout = await writer.layout({
       fields,
       language: "en",
       rows: records.length,
@@ -240,7 +229,6 @@ describe("an XLSX export split into sheets", () => {
           yield { read: (range) => storage.read(key, range), size: () => storage.size(key) };
       },
     });
-    if (!layout) throw new Error("no layout");
     const ranges = layout.flatMap((s) => ("part" in s ? [s] : []));
     expect(ranges.map((s) => s.part)).toEqual(parts.map((_, i) => i));
     await storage.compose(
@@ -259,17 +247,9 @@ describe("an XLSX export split into sheets", () => {
     expect(workbook.worksheets.map((w) => w.rowCount)).toEqual([6, 6, 4]);
   });
 
-  it("parts of an earlier version (raw XML rows) have no layout: they are copied by the assembly", async () => {
-    const raw = pages(4).map(({ first, rows }) => Buffer.from(writer.encodePage(fields, rows, first).data));
-    const layout = await writer.layout?.({
-      fields,
-      language: "en",
-      rows: records.length,
-      parts: async function* () {
-        for (const p of raw) yield memoryPart(p);
-      },
-    });
-    expect(layout).toBeNull();
+  it("refuses a part without a segment trailer", async () => {
+    const raw = pages(4).map(({ first, rows }) => Buffer.from(encodePage(writer, fields, rows, first).data));
+    await expect(assemble(raw)).rejects.toThrow("a part has no segment trailer");
   });
 
   it("an export without rows is one sheet with the header", async () => {
@@ -279,22 +259,18 @@ describe("an XLSX export split into sheets", () => {
     expect(entries.has("xl/worksheets/sheet2.xml")).toBe(false);
   });
 
-  it("each sheet declares its dimension, from the parts' segments and from raw parts alike", async () => {
+  it("each sheet declares its dimension", async () => {
     const cut = pages(4);
-    const raw = cut.map(({ first, rows }) => Buffer.from(writer.encodePage(fields, rows, first).data));
+    const raw = cut.map(({ first, rows }) => Buffer.from(encodePage(writer, fields, rows, first).data));
     const segmented = await Promise.all(
       raw.map((data, i) => segmentOf(data, Math.floor((cut[i]?.first ?? 0) / SHEET_ROWS))),
     );
-    for (const parts of [segmented, raw]) {
-      const entries = unzip(await assemble(parts));
-      const dimensions = [1, 2, 3].map(
-        (n) =>
-          /<dimension ref="([^"]+)"\/>/.exec(
-            entries.get(`xl/worksheets/sheet${n}.xml`)?.toString() ?? "",
-          )?.[1],
-      );
-      expect(dimensions).toEqual(["A1:F6", "A1:F6", "A1:F4"]);
-    }
+    const entries = unzip(await assemble(segmented));
+    const dimensions = [1, 2, 3].map(
+      (n) =>
+        /<dimension ref="([^"]+)"\/>/.exec(entries.get(`xl/worksheets/sheet${n}.xml`)?.toString() ?? "")?.[1],
+    );
+    expect(dimensions).toEqual(["A1:F6", "A1:F6", "A1:F4"]);
     // SheetJS reads each sheet over its dimension: every row is there.
     expect(readXlsxWithSheetJs(await assemble(segmented)).map((s) => s.length)).toEqual([6, 6, 4]);
   });
@@ -302,7 +278,7 @@ describe("an XLSX export split into sheets", () => {
   it("decimals show their scale and date-times their seconds: number formats in styles.xml", async () => {
     const parts = await Promise.all(
       pages(4).map(({ first, rows }) =>
-        segmentOf(Buffer.from(writer.encodePage(fields, rows, first).data), Math.floor(first / SHEET_ROWS)),
+        segmentOf(Buffer.from(encodePage(writer, fields, rows, first).data), Math.floor(first / SHEET_ROWS)),
       ),
     );
     const file = await assemble(parts);
@@ -328,22 +304,18 @@ describe("XLSX text cells", () => {
   /** A workbook of one page whose rows hold these names, and each as the one value of a JSON object. */
   async function workbookOf(names: string[]) {
     const rows = names.map((name, i) => ({ id: i + 1, name, attributes: { [name]: name } }));
-    const page = writer.encodePage(fields, rows, 0);
+    const page = encodePage(writer, fields, rows, 0);
     expect(page.failed).toBe(0);
     const part = await segmentOf(Buffer.from(page.data), 0);
-    const out = new PassThrough();
-    const [file] = await Promise.all([
-      buffer(out),
-      writer.assemble(out, {
-        fields,
-        language: "en",
-        rows: rows.length,
-        parts: async function* () {
-          yield memoryPart(part);
-        },
-      }),
-    ]);
-    return file;
+    const layout = await writer.layout({
+      fields,
+      language: "en",
+      rows: rows.length,
+      parts: async function* () {
+        yield memoryPart(part);
+      },
+    });
+    return inMemory(layout, [part]);
   }
 
   it("hold exactly the text, whatever its characters: read back by exceljs (decoded as Excel and as LibreOffice do) and by SheetJS (random strings)", async () => {

@@ -1,9 +1,6 @@
 import { Fragment, type ReactNode } from "react";
 
-/**
- * The little CommonMark that OpenAPI descriptions use (paragraphs, `-` lists, **bold**, `code`, [links](…)),
- * rendered as React elements: never as HTML, so a description can never inject markup or script.
- */
+/** The little CommonMark OpenAPI descriptions use, as React elements: never HTML, so no markup injection. */
 export function Markdown({ text }: { text: string | undefined }) {
   if (!text) return null;
   const blocks = text.replace(/\r\n?/g, "\n").split(/\n{2,}/);

@@ -1,14 +1,14 @@
 "use client";
 
+import type { ExportDto } from "@exports/core/contract";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
-import type { ExportRecord } from "~/lib/exports";
 import { useTRPC } from "~/trpc/client";
 import { Modal } from "../dialog";
 import { ErrorMessage } from "../messages";
 
 /** "Cancel export" (superusers): asks first, then calls exports.cancel and refreshes what shows the export. */
-export function CancelExportButton({ record, description }: { record: ExportRecord; description: string }) {
+export function CancelExportButton({ record, description }: { record: ExportDto; description: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);

@@ -1,14 +1,13 @@
 "use client";
 
+import { type ExportDto, isActive } from "@exports/core/contract";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import {
-  type ExportRecord,
   FORMAT_LABELS,
   filtersOf,
   formatDateTime,
-  isActive,
   LIVE_INTERVAL_MS,
   languageName,
   resourceKeyOf,
@@ -138,7 +137,7 @@ export function ExportDetail({ id }: { id: string }) {
   );
 }
 
-function RecordFields({ record: e }: { record: ExportRecord }) {
+function RecordFields({ record: e }: { record: ExportDto }) {
   const filters = filtersOf(e.request_path);
   const rows: Array<[string, ReactNode]> = [
     ["ID", <code key="id">{e.id}</code>],

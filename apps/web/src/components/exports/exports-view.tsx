@@ -1,19 +1,17 @@
 "use client";
 
+import { EXPORT_FORMATS, type ExportDto, isActive } from "@exports/core/contract";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import type { FormEvent } from "react";
 import {
-  ALL_STATUSES,
-  type ExportRecord,
   FORMAT_LABELS,
-  FORMATS,
   filtersOf,
   formatDateTime,
-  isActive,
   LIVE_INTERVAL_MS,
   resourceKeyOf,
+  STATUS_CHOICES,
   STATUS_LABELS,
 } from "~/lib/exports";
 import { DEFAULT_PAGE_SIZE, formToQuery, positiveInt, toListInput } from "~/lib/search-params";
@@ -79,7 +77,7 @@ export function ExportsView() {
             <select name="status" defaultValue={params.get("status") ?? ""}>
               <option value="">Any status</option>
               <option value="pending">pending (not finished)</option>
-              {ALL_STATUSES.map((s) => (
+              {STATUS_CHOICES.map((s) => (
                 <option key={s} value={s}>
                   {STATUS_LABELS[s]}
                 </option>
@@ -90,7 +88,7 @@ export function ExportsView() {
             Format
             <select name="format_type" defaultValue={params.get("format_type") ?? ""}>
               <option value="">Any format</option>
-              {FORMATS.map((f) => (
+              {EXPORT_FORMATS.map((f) => (
                 <option key={f} value={f}>
                   {FORMAT_LABELS[f]}
                 </option>
@@ -164,19 +162,11 @@ export function ExportsView() {
   );
 }
 
-function describe(e: ExportRecord) {
+function describe(e: ExportDto) {
   return `The ${FORMAT_LABELS[e.format_type]} export of ${resourceKeyOf(e.request_path)} created ${formatDateTime(e.created_date)}`;
 }
 
-function ExportsTable({
-  items,
-  showOwner,
-  myId,
-}: {
-  items: ExportRecord[];
-  showOwner: boolean;
-  myId: string;
-}) {
+function ExportsTable({ items, showOwner, myId }: { items: ExportDto[]; showOwner: boolean; myId: string }) {
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard.
     <section className="table-scroll" aria-label="Exports table" tabIndex={0}>

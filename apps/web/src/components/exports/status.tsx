@@ -1,13 +1,11 @@
-import { type ExportStatus, STATUS_LABELS } from "~/lib/exports";
+import type { ExportStatus } from "@exports/core/contract";
+import { STATUS_LABELS } from "~/lib/exports";
 
 export function StatusBadge({ status }: { status: ExportStatus }) {
   return <span className={`badge badge-${status}`}>{STATUS_LABELS[status]}</span>;
 }
 
-/**
- * Progress of an export: `collected_count` of `total_count` records, as a progressbar (its value and
- * maximum are the counts themselves) and as text.
- */
+/** `collected_count` of `total_count`, as a progressbar (valued in records) and as text. */
 export function ProgressBar({
   collected,
   total,

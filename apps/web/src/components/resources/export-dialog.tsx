@@ -1,17 +1,16 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useRouter } from "next/navigation";
-import { type FormEvent, useEffect, useId, useState } from "react";
 import {
+  EXPORT_FORMATS,
   type ExportFormat,
-  FORMATS,
-  filtersOf,
-  LANGUAGE_LABELS,
   LANGUAGES,
   type Language,
   type ResourceDescription,
-} from "~/lib/exports";
+} from "@exports/core/contract";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { type FormEvent, useEffect, useId, useState } from "react";
+import { filtersOf, LANGUAGE_LABELS } from "~/lib/exports";
 import { useTRPC } from "~/trpc/client";
 import { Modal } from "../dialog";
 import { ErrorMessage } from "../messages";
@@ -36,10 +35,7 @@ function initialFields(resource: ResourceDescription): FieldChoice[] {
   return [...defaults, ...rest];
 }
 
-/**
- * Creates an export of exactly the list on screen: its path and current filters (never limit/page), the
- * chosen fields in the chosen order, a format and a language; then shows the new export's progress.
- */
+/** Exports exactly the list on screen (its filters, never limit/page), then opens the new export's page. */
 export function ExportDialog({
   open,
   onClose,
@@ -232,7 +228,7 @@ function ExportForm({
         <fieldset>
           <legend>Format</legend>
           <div className="choices">
-            {FORMATS.map((f) => (
+            {EXPORT_FORMATS.map((f) => (
               <label key={f}>
                 <input
                   type="radio"

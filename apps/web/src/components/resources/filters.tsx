@@ -1,9 +1,9 @@
 "use client";
 
+import type { FilterDescription, ResourceDescription } from "@exports/core/contract";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import type { FormEvent, ReactNode } from "react";
-import type { ResourceDescription, ResourceFilter } from "~/lib/exports";
 import { formToQuery, PAGING_PARAMS } from "~/lib/search-params";
 
 type Control =
@@ -13,7 +13,8 @@ type Control =
 
 /** The input a filter of the registry gets: text → contains, choices/booleans → select, numbers/dates → range. */
 export function controlsFor(resource: ResourceDescription): Control[] {
-  const labelOf = (f: ResourceFilter) => resource.fields.find((x) => x.name === f.name)?.labels.en ?? f.name;
+  const labelOf = (f: FilterDescription) =>
+    resource.fields.find((x) => x.name === f.name)?.labels.en ?? f.name;
   const controls: Control[] = [];
   for (const f of resource.filters) {
     const label = labelOf(f);

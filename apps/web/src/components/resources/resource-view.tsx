@@ -1,13 +1,10 @@
 "use client";
 
+import type { FieldDescription, ResourceDescription } from "@exports/core/contract";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "next/navigation";
 import { useState } from "react";
-import {
-  formatDateTimeCompact,
-  type ResourceDescription,
-  type ResourceFieldDescription,
-} from "~/lib/exports";
+import { formatDateTimeCompact } from "~/lib/exports";
 import { DEFAULT_PAGE_SIZE, filterQuery, positiveInt, toListInput } from "~/lib/search-params";
 import { useTRPC } from "~/trpc/client";
 import { ErrorMessage, Loading } from "../messages";
@@ -17,7 +14,7 @@ import { ResourceFilters } from "./filters";
 
 export type ResourceKey = "products" | "orders";
 
-function cell(field: ResourceFieldDescription, value: unknown): string {
+function cell(field: FieldDescription, value: unknown): string {
   if (value === null || value === undefined || value === "") return "—";
   switch (field.type) {
     case "boolean":
@@ -33,7 +30,7 @@ function cell(field: ResourceFieldDescription, value: unknown): string {
   }
 }
 
-const isNumeric = (f: ResourceFieldDescription) => f.type === "integer" || f.type === "decimal";
+const isNumeric = (f: FieldDescription) => f.type === "integer" || f.type === "decimal";
 
 /** An exportable list (products, orders): the registry's fields and filters, paginated, with "Export". */
 export function ResourceView({ resourceKey, title }: { resourceKey: ResourceKey; title: string }) {

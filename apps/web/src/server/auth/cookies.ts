@@ -1,15 +1,11 @@
 /**
- * The dashboard's two cookies, and a minimal RFC 6265 reader and writer for them (no dependency needed).
- *
- * - `exports_session`: the session secret. httpOnly (no script ever reads it), SameSite=Lax (not sent with
- *   cross-site POSTs or sub-requests), Path=/ (the download link under /api/v1 needs it too), Secure when the
- *   request came over https (directly or per X-Forwarded-Proto).
- * - `exports_csrf`: the session's CSRF token, readable by the dashboard's script, which echoes it in the
- *   `x-csrf-token` header of every request (double submit, checked against the token stored with the session).
+ * The dashboard's cookies: `exports_session`, the session secret (httpOnly, SameSite=Lax, Path=/ for the
+ * download link, Secure over https), and `exports_csrf`, the CSRF token the dashboard echoes in
+ * `x-csrf-token` (double submit). A minimal RFC 6265 reader and writer.
  */
-export const SESSION_COOKIE = "exports_session";
-export const CSRF_COOKIE = "exports_csrf";
-export const CSRF_HEADER = "x-csrf-token";
+import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from "@exports/core/contract";
+
+export { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE };
 
 export interface CookieOptions {
   httpOnly?: boolean;
@@ -21,7 +17,7 @@ export interface CookieOptions {
   expires?: Date;
 }
 
-/** One `Set-Cookie` value. Values are the server's own base64url strings; anything else is encoded. */
+/** One `Set-Cookie` value (values are encoded). */
 export function serializeCookie(name: string, value: string, options: CookieOptions = {}): string {
   const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${options.path ?? "/"}`];
   if (options.maxAge !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(options.maxAge))}`);
@@ -32,7 +28,7 @@ export function serializeCookie(name: string, value: string, options: CookieOpti
   return parts.join("; ");
 }
 
-/** The cookies of a `Cookie` header; the first of a repeated name wins (the most specific path, RFC 6265 §5.4). */
+/** The cookies of a `Cookie` header; of a repeated name the first (most specific path, RFC 6265 §5.4). */
 export function parseCookies(header: string | null | undefined): Map<string, string> {
   const out = new Map<string, string>();
   if (!header) return out;
@@ -54,7 +50,7 @@ export function parseCookies(header: string | null | undefined): Map<string, str
 
 export type SetCookie = (name: string, value: string, options: CookieOptions) => void;
 
-/** The session's two cookies, as sign-in sets them; both end when the session's absolute maximum age does. */
+/** The session's two cookies; both end with the session's absolute maximum age. */
 export function setSessionCookies(
   setCookie: SetCookie,
   session: { secret: string; csrfToken: string; maxExpiresAt: Date },

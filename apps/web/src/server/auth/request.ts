@@ -9,22 +9,18 @@ import {
 } from "@exports/core";
 import { parseCookies, SESSION_COOKIE } from "./cookies";
 
-/** How the client looks to the web door. */
 export interface ClientInfo {
-  /** The client's address (see clientAddress), or null when unknown. */
+  /** The client's address (clientAddress), or null when unknown. */
   ip: string | null;
   userAgent: string | null;
-  /** The request came over https (directly, or per the proxy's X-Forwarded-Proto): cookies get `Secure`. */
+  /** Over https (directly, or per X-Forwarded-Proto): cookies get `Secure`. */
   secure: boolean;
 }
 
 /**
- * The client's address, the way Django REST framework's NUM_PROXIES reads it:
- * - NUM_PROXIES=0 (the default: the app exposed directly): the socket's address. X-Forwarded-For is ignored,
- *   since any client can send it and a forged one would dodge per-address sign-in throttling.
- * - NUM_PROXIES=N ≥ 1 (N reverse proxies in front, each appending the address it saw): the N-th entry of
- *   X-Forwarded-For from the right (the leftmost when there are fewer); the socket's address when the header
- *   is absent.
+ * The client's address, as Django REST framework's NUM_PROXIES reads it: with 0 (the default) the socket's,
+ * since a forged X-Forwarded-For would dodge per-address throttling; with N proxies in front the N-th
+ * X-Forwarded-For entry from the right (or the socket's without the header). At most 64 characters.
  */
 export function clientAddress(
   headers: Headers,
@@ -42,9 +38,9 @@ export function clientAddress(
 }
 
 export interface ClientInfoOptions {
-  /** The request URL (its scheme decides `Secure` when no proxy says X-Forwarded-Proto). */
+  /** Its scheme decides `Secure` when no proxy says X-Forwarded-Proto. */
   url?: string;
-  /** The address of the socket the request came in on (http/socket-address.ts), or null. */
+  /** The socket's address (rest/http/socket-address.ts), or null. */
   socketAddress?: string | null;
   numProxies?: number;
 }
@@ -67,7 +63,7 @@ export function clientInfo(headers: Headers, options: ClientInfoOptions = {}): C
   };
 }
 
-/** Who a request is, and how it proved it (a cookie-authenticated mutation must also carry the CSRF token). */
+/** Who a request is, and how it proved it (a cookie-authenticated mutation also needs the CSRF token). */
 export type RequestAuth =
   | { via: "token"; actor: Actor }
   | { via: "session"; actor: Actor; csrfToken: string };
@@ -78,9 +74,8 @@ export function sessionSecretOf(headers: Headers): string | null {
 }
 
 /**
- * `Authorization: Token <key>` first (API clients; a header, present but wrong, is its own 401 and never
- * falls back to the cookie); else the session cookie when the door accepts one; else 401 "Authentication
- * credentials were not provided.".
+ * `Authorization: Token <key>` first (a header present but wrong is its own 401, never a fall-back to the
+ * cookie); else the session cookie where the door accepts one; else 401.
  */
 export async function authenticateRequest(
   db: Db,

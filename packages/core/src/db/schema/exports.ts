@@ -11,22 +11,9 @@ import {
   uuid,
   varchar,
 } from "drizzle-orm/pg-core";
+import { EXPORT_FORMATS, EXPORT_STATUSES } from "../../contract";
 import { createdDate, modifiedDate } from "./columns";
 import { users } from "./users";
-
-export const EXPORT_STATUSES = [
-  "waiting",
-  "waiting_next_page",
-  "processing",
-  "completed",
-  "failed",
-  "cancelled",
-  "preparing_file_creation",
-] as const;
-export type ExportStatus = (typeof EXPORT_STATUSES)[number];
-
-export const EXPORT_FORMATS = ["csv", "xls", "json"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const exportStatus = pgEnum("export_status", EXPORT_STATUSES);
 export const exportFormat = pgEnum("export_format", EXPORT_FORMATS);
@@ -58,7 +45,7 @@ export const exports = pgTable(
     createdDate: createdDate(),
     modifiedDate: modifiedDate(),
 
-    // The engine's own bookkeeping (not part of the given record; never shown by the contract's API).
+    // The engine's own bookkeeping, never shown by the given API.
     /** Columns fixed when the export starts (request_fields, or the resource's defaults). */
     columns: text("columns").array(),
     /** Point in time: the highest record id when the export started; later rows are not included. */
@@ -75,14 +62,11 @@ export const exports = pgTable(
     filterKeyField: varchar("filter_key_field", { length: 64 }),
     startedAt: timestamp("started_at", { withTimezone: true, precision: 3 }),
     finishedAt: timestamp("finished_at", { withTimezone: true, precision: 3 }),
-    /**
-     * When the export's retention ends: set when it finishes (completed, failed or cancelled). Then the
-     * retention sweep deletes everything it owns (result, filter file, its identifiers, parts).
-     */
+    /** Set when it finishes (completed, failed, cancelled): then the sweep deletes what it owns. */
     expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }),
     /** When the retention sweep deleted what the export owned; null while anything may remain. */
     purgedAt: timestamp("purged_at", { withTimezone: true, precision: 3 }),
-    /** The client's `Idempotency-Key` for the create request, unique per user. */
+    /** The create's `Idempotency-Key`, unique per user. */
     idempotencyKey: varchar("idempotency_key", { length: 255 }),
     /** SHA-256 of what the export would produce (path, fields, format, language, filter file). */
     requestFingerprint: varchar("request_fingerprint", { length: 64 }),

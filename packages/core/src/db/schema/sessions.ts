@@ -2,11 +2,7 @@ import { index, integer, pgTable, primaryKey, text, timestamp, uuid, varchar } f
 import { createdDate } from "./columns";
 import { users } from "./users";
 
-/**
- * Dashboard sessions (auth/sessions.ts). The id is the SHA-256 (hex) of the random secret the browser holds
- * in its cookie: a database leak gives no usable cookie, and the secret has far too much entropy to be found
- * from its hash.
- */
+/** Dashboard sessions (auth/sessions.ts), keyed by their secret's SHA-256: a leak gives no usable cookie. */
 export const sessions = pgTable(
   "sessions",
   {
@@ -14,7 +10,6 @@ export const sessions = pgTable(
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    /** Echoed by the dashboard in `x-csrf-token` on cookie-authenticated mutations. */
     csrfToken: varchar("csrf_token", { length: 64 }).notNull(),
     createdDate: createdDate(),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -27,10 +22,7 @@ export const sessions = pgTable(
   (t) => [index("sessions_user_id_idx").on(t.userId), index("sessions_expires_at_idx").on(t.expiresAt)],
 );
 
-/**
- * Sign-in attempts counted per username and per client address (auth/throttle.ts): one row per key, a
- * fixed window from its first counted attempt. Rows whose window has ended are swept on later sign-ins.
- */
+/** Sign-in attempts per username and per client address in a fixed window (auth/throttle.ts). */
 export const loginThrottle = pgTable(
   "login_throttle",
   {

@@ -1,24 +1,18 @@
 /**
- * Byte-level building blocks of the row encoders: rows arrive as PostgreSQL's COPY CSV bytes and are written
- * out as bytes, without turning every cell into a JS string (UTF-8 passes through untouched: every byte that
- * matters here is ASCII, and no byte of a multi-byte character is).
+ * Byte-level building blocks of the row encoders: COPY's bytes in, a part's bytes out, no cell a JS string
+ * (UTF-8 passes through: every byte that matters here is ASCII, and no byte of a multi-byte character is).
  */
 
 /** One row's fields as ranges of `src`. */
 export interface RowFields {
   src: Buffer;
-  /** Content start and end of each column (inside the quotes of a quoted field). */
+  /** Each column's content (inside a quoted field's quotes). */
   start: Int32Array;
   end: Int32Array;
-  /** 1: the field was quoted (its content may hold `""` for a quote, commas, CR, LF); 0: it was not. */
+  /** 1: the field was quoted (it may hold `""`, commas, CR, LF). */
   quoted: Uint8Array;
-  /** No field of the row was quoted: no value holds a quote, comma, CR or LF, and none is an empty string. */
+  /** No field was quoted: no quote, comma, CR, LF or empty string. */
   plain: boolean;
-}
-
-/** NULL is an unquoted empty field; an empty string is quoted (`""`). */
-export function isNull(row: RowFields, i: number): boolean {
-  return row.quoted[i] === 0 && row.start[i] === row.end[i];
 }
 
 /** A field's value as a JS string (quotes undoubled): for the rare cells that need real parsing. */
@@ -28,9 +22,8 @@ export function fieldText(row: RowFields, i: number): string {
 }
 
 /**
- * A growable output buffer. `flush()` hands out what was written since the last flush (a view, never
- * written again) and goes on in the rest of the same buffer, so a stream can push large chunks without a
- * copy or an allocation each.
+ * A growable output buffer. `flush()` hands out what was written since the last flush (a view, never written
+ * again) and goes on in the same buffer: large chunks without a copy or an allocation each.
  */
 export class ByteWriter {
   buf: Buffer;
@@ -52,7 +45,6 @@ export class ByteWriter {
     this.pos = held;
   }
 
-  /** The bytes written since the last flush. */
   flush(): Buffer {
     const out = this.buf.subarray(this.start, this.pos);
     this.start = this.pos;
@@ -94,16 +86,13 @@ export class ByteWriter {
   }
 }
 
-/**
- * Copies `bytes` (the first `n` of them) into `buf` at `p` and returns the position after them: for encoders
- * that ensure a row's room once and then write with local variables. The room must be there.
- */
+/** Copies `bytes` (the first `n`) to `buf` at `p`, returns the position after: the room must be there. */
 export function put(buf: Buffer, p: number, bytes: Uint8Array, n = bytes.length): number {
   for (let i = 0; i < n; i++) buf[p + i] = bytes[i] as number;
   return p + n;
 }
 
-/** Copies `src[s..e)` into `buf` at `p`; returns the position after it. The room must be there. */
+/** Copies `src[s..e)` to `buf` at `p`, as `put`. */
 export function putRange(buf: Buffer, p: number, src: Buffer, s: number, e: number): number {
   let q = p;
   for (let k = s; k < e; k++) buf[q++] = src[k] as number;
@@ -115,12 +104,6 @@ export const ascii = (text: string) => Uint8Array.from(Buffer.from(text, "latin1
 /** The formula characters (`=` `+` `-` `@` tab CR) by byte. */
 export function isFormulaByte(b: number | undefined): boolean {
   return b === 61 || b === 43 || b === 45 || b === 64 || b === 9 || b === 13;
-}
-
-/** The first byte of a field's value (undefined when empty). */
-export function firstByte(row: RowFields, i: number): number | undefined {
-  const s = row.start[i] as number;
-  return s < (row.end[i] as number) ? row.src[s] : undefined;
 }
 
 const isAsciiSpace = (b: number | undefined) => b === 32 || (b !== undefined && b >= 9 && b <= 13);

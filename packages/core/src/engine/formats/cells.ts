@@ -1,45 +1,19 @@
-import type { ResourceField, ValueType } from "../../resources/types";
-import { neutralize } from "./neutralize";
-
-function isoString(value: unknown): string {
-  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
-}
-
-/** The text form of a value, as a CSV cell shows it (formula-like text with its `'`, see `neutralize`). */
-export function textValue(type: ValueType, value: unknown): string {
-  if (value === null || value === undefined) return "";
-  switch (type) {
-    case "datetime":
-      return isoString(value);
-    case "json":
-      return neutralize(JSON.stringify(value));
-    case "text":
-      return neutralize(String(value));
-    case "boolean":
-      return value ? "true" : "false";
-    default:
-      return String(value);
-  }
-}
+import type { ValueType } from "../../contract";
+import type { ResourceField } from "../../resources/types";
 
 export function headerLabels(fields: readonly ResourceField[], language: string): string[] {
   return fields.map((f) => f.labels[language as keyof ResourceField["labels"]] ?? f.labels.en);
 }
 
-/**
- * How a date-time reaches a format's row encoder: ISO 8601 text in UTC with milliseconds (CSV, JSON, as the
- * API shows it), or an Excel serial day number (XLSX, a typed date cell).
- */
+/** A date-time as a row encoder reads it: ISO 8601 in UTC with milliseconds (as the API shows it), or an Excel serial day. */
 export type DatetimeForm = "iso" | "serial";
 
 /** Days between Excel's epoch (1899-12-30) and the Unix epoch. */
-export const EXCEL_EPOCH_DAYS = 25569;
+const EXCEL_EPOCH_DAYS = 25569;
 
 /**
- * The raw form of a value, as PostgreSQL's COPY prints it (the form every row encoder reads): integers and
- * decimals as their digits, booleans as `t`/`f`, text as it is, JSON as JSON text, date-times as ISO 8601 or
- * an Excel serial. Used for rows read as JS values (the row-by-row path); throws for a value that cannot be
- * serialised (the row is then skipped and counted).
+ * A JS value's raw form, as COPY prints it (what every row encoder reads), for the row-by-row path; throws for a
+ * value that cannot be serialised (the row is skipped and counted).
  */
 export function rawValue(type: ValueType, value: unknown, datetime: DatetimeForm): string | null {
   if (value === null || value === undefined) return null;

@@ -1,7 +1,6 @@
 /**
- * CRC-32 (the ZIP/gzip polynomial) of two byte sequences joined, from the CRC of each and the second one's
- * length, without reading the bytes again: zlib's `crc32_combine` (its `multmodp`/`x2nmodp` form), which
- * node:zlib does not expose. Lets each page compute the CRC of its own XML while the assembly only joins them.
+ * The CRC-32 of two joined byte sequences from each one's CRC and the second's length: zlib's `crc32_combine`
+ * (`multmodp`/`x2nmodp`), which node:zlib does not expose. Each page computes its own XML's CRC.
  */
 
 /** The reflected polynomial. */

@@ -2,8 +2,7 @@ import { stringify } from "csv-stringify/sync";
 import type { ResourceField } from "../../resources/types";
 import { ascii, endsWithSpace, fieldText, isFormulaByte, startsWithSpace } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
-import { copyInto, end, write } from "./io";
-import { encodePageWith, type FileSegment, type FormatWriter } from "./types";
+import type { FileSegment, FormatWriter } from "./types";
 
 const OPTIONS = { record_delimiter: "\r\n", quoted_match: /^\s|\s$/ } as const;
 
@@ -16,7 +15,7 @@ const LINE_JSON = 3;
 const FALSE = ascii("false");
 
 /** A cell quoted exactly as csv-stringify quotes it with OPTIONS (RFC 4180, quotes doubled). */
-export function csvCell(text: string): string {
+function csvCell(text: string): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -27,7 +26,6 @@ function csvHead(fields: readonly ResourceField[], language: string): string {
 
 /** RFC 4180 CSV (CRLF, quotes doubled), UTF-8 with a BOM so Excel reads "İstanbul" right. */
 export const csvWriter: FormatWriter = {
-  format: "csv",
   extension: "csv",
   contentType: "text/csv; charset=utf-8",
   booleans: "words",
@@ -41,8 +39,7 @@ export const csvWriter: FormatWriter = {
     return (row, out) => {
       const { src, start, end, quoted } = row;
       if (copyable && row.plain && last >= 0) {
-        // The common row: COPY's line is already the CSV line, if no text cell needs an apostrophe or quotes
-        // and the booleans are words.
+        // The common row: COPY's line is the CSV line if no text cell needs a `'` or quotes.
         let same = true;
         for (const i of texts) {
           const s = start[i] as number;
@@ -116,9 +113,8 @@ export const csvWriter: FormatWriter = {
     if (fields.length === 0 || kinds.includes(LINE_JSON)) return null;
     const last = fields.length - 1;
     const n = columns;
-    // COPY's line is the CSV line when no field is quoted (no quote, comma, CR or LF inside, no empty string),
-    // no text needs an apostrophe or quotes for white space at an edge, and the booleans are words: copied as
-    // it is (without the id column, when that is not a field) with CRLF, while it is scanned.
+    // COPY's line is the CSV line when no field is quoted, no text needs a `'` or quotes for white space at an
+    // edge, and the booleans are words: it is copied (without an id column that is no field) while scanned.
     return (src, s, e, out) => {
       out.ensure(e - s + 2);
       const buf = out.buf;
@@ -160,14 +156,6 @@ export const csvWriter: FormatWriter = {
       out.pos = p;
       return id;
     };
-  },
-  encodePage(fields, rows, firstRow) {
-    return encodePageWith(csvWriter, fields, rows, firstRow);
-  },
-  async assemble(out, input) {
-    await write(out, csvHead(input.fields, input.language));
-    for await (const part of input.parts()) await copyInto(part.read(), out);
-    await end(out);
   },
   async layout(input) {
     const segments: FileSegment[] = [{ bytes: Buffer.from(csvHead(input.fields, input.language)) }];

@@ -1,8 +1,8 @@
-import type { ExportFormat } from "../../db/schema";
+import type { ExportFormat } from "../../contract";
 import { csvWriter } from "./csv";
 import { jsonWriter } from "./json";
 import type { FormatWriter } from "./types";
-import { xlsxWriter } from "./xlsx";
+import { xlsxWriter } from "./xlsx/writer";
 
 export type { FormatWriter } from "./types";
 

@@ -1,10 +1,9 @@
-import type { Writable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import type { ResourceField, ValueType } from "../../resources/types";
+import type { ValueType } from "../../contract";
+import type { ResourceField } from "../../resources/types";
 import { ascii, fieldText, put, putRange, type RowFields } from "./bytes";
 import { compactJson } from "./cells";
-import { end, write } from "./io";
-import { encodePageWith, type FormatWriter, type PartFile, type RowEncoder } from "./types";
+import type { FormatWriter, PartFile, RowEncoder } from "./types";
 
 const ROW_END = ",\n";
 const ROW_END_BYTES = ascii(`}${ROW_END}`);
@@ -32,11 +31,9 @@ const KIND: Record<ValueType, number> = {
 const JSON_GROWTH = 6;
 
 /**
- * A text field as a JSON string, byte by byte, written into `buf` at `at` (room: `(e - s) * JSON_GROWTH + 3`),
- * escaped as JSON.stringify escapes it (quote, backslash, control characters; \b \t \n \f \r short forms,
- * else \u00XX), so the value is the list's own (the REST list is JSON.stringify'd): JSON is no spreadsheet, it gets
- * no formula neutralisation. UTF-8 passes through. `doubled`: the field was quoted by COPY, so each quote inside
- * is doubled. Returns the position after it.
+ * A text field as a JSON string written into `buf` at `at` (room: `(e - s) * JSON_GROWTH + 3`), escaped as
+ * JSON.stringify escapes it, so the value is the REST list's own; JSON is no spreadsheet: no formula prefix.
+ * `doubled`: the field was quoted by COPY (each quote inside doubled). Returns the position after it.
  */
 function jsonString(buf: Buffer, at: number, src: Buffer, s: number, e: number, doubled: boolean) {
   let p = at;
@@ -69,42 +66,7 @@ function jsonString(buf: Buffer, at: number, src: Buffer, s: number, e: number, 
   return p;
 }
 
-/**
- * Copies the parts in order behind an opening "[\n", holding back the last `ROW_END` of the whole stream (the
- * last row's separator) so the array ends without a trailing comma. Returns whether any row was copied.
- */
-async function copyRows(parts: AsyncIterable<PartFile>, out: Writable): Promise<boolean> {
-  let held = Buffer.alloc(0);
-  let started = false;
-  for await (const part of parts) {
-    for await (const chunk of part.read()) {
-      const data = chunk as Buffer;
-      if (data.length === 0) continue;
-      if (!started) {
-        await write(out, "[\n");
-        started = true;
-      }
-      if (data.length >= ROW_END.length) {
-        if (held.length > 0) await write(out, held);
-        await write(out, data.subarray(0, data.length - ROW_END.length));
-        held = Buffer.from(data.subarray(data.length - ROW_END.length));
-      } else {
-        const joined = Buffer.concat([held, data]);
-        const cut = Math.max(0, joined.length - ROW_END.length);
-        if (cut > 0) await write(out, joined.subarray(0, cut));
-        held = Buffer.from(joined.subarray(cut));
-      }
-    }
-  }
-  if (!started) return false;
-  if (held.toString("latin1") !== ROW_END) throw new Error("a JSON part does not end with a row");
-  return true;
-}
-
-/**
- * Each field's key as it opens its value (`{"id":`, `,"sku":`), and the room a row needs besides its source bytes
- * escaped at worst: the keys, a value's quotes or null each, the row's end.
- */
+/** Each field's key as it opens its value (`{"id":`, `,"sku":`), and a row's room besides its escaped bytes. */
 function rowKeys(fields: readonly ResourceField[]) {
   const keys = fields.map((f, i) => ascii(`${i === 0 ? "{" : ","}${JSON.stringify(f.name)}:`));
   return { keys, fixed: keys.reduce((n, k) => n + k.length + 8, 8) };
@@ -169,11 +131,9 @@ function storeBytes(bytes: Uint8Array): string {
 }
 
 /**
- * The row encoder compiled for these fields, as fast-json-stringify compiles its serializers: the keys written as
- * constant bytes and each field's case decided once, not per row — ~20% less CPU than the generic encoder for
- * the products' default fields (1,000,000 rows, same bytes). The generated source holds only numbers and fixed
- * code: field names reach it as their bytes, never as text. Fields with JSON values (compacted through a
- * string) use the generic encoder.
+ * The row encoder compiled for these fields, as fast-json-stringify does: keys as constant bytes, each field's
+ * case decided once — ~20% less CPU than the generic encoder (1,000,000 products, same bytes). The generated
+ * source holds only numbers and fixed code: field names reach it as bytes, never as text. Not for JSON values.
  */
 function compiledRowEncoder(fields: readonly ResourceField[]): RowEncoder | null {
   const kinds = fields.map((f) => KIND[f.type]);
@@ -210,11 +170,10 @@ export function jsonRowEncoder(
 }
 
 /**
- * One JSON array of objects keyed by field name, each value as the REST list shows it (byte for byte). Each row
- * in a part is its object followed by `,\n`; the assembly drops the last separator.
+ * One JSON array of objects keyed by field name, each value byte for byte as the REST list shows it. A row in
+ * a part is its object and `,\n`; the layout drops the last separator.
  */
 export const jsonWriter: FormatWriter = {
-  format: "json",
   extension: "json",
   contentType: "application/json; charset=utf-8",
   booleans: "words",
@@ -222,20 +181,11 @@ export const jsonWriter: FormatWriter = {
   rowEncoder(fields) {
     return jsonRowEncoder(fields);
   },
-  encodePage(fields, rows, firstRow) {
-    return encodePageWith(jsonWriter, fields, rows, firstRow);
-  },
-  async assemble(out, { parts }) {
-    const any = await copyRows(parts(), out);
-    await write(out, any ? "\n]\n" : "[]\n");
-    await end(out);
-  },
   async layout({ parts }) {
     const files: PartFile[] = [];
     for await (const part of parts()) files.push(part);
     const last = files.at(-1);
     if (!last) return [{ bytes: Buffer.from("[]\n") }];
-    // The same bytes as `assemble`: the parts whole, but the last row's separator.
     const size = await last.size();
     if (size === null || size < ROW_END.length) throw new Error("a JSON part does not end with a row");
     const tail = await buffer(last.read({ start: size - ROW_END.length, end: size }));

@@ -2,21 +2,20 @@ import { Transform, type TransformCallback } from "node:stream";
 import { constants, crc32, createDeflateRaw, deflateRawSync } from "node:zlib";
 
 /**
- * Deflate segments: a page deflates its own XML while it is read (zlib runs on libuv's threadpool, beside the
- * JS encoding and PostgreSQL), so the assembly only joins compressed bytes. A segment is raw deflate ended by
- * a sync flush (Z_SYNC_FLUSH: byte aligned, no final block) from a fresh compressor, so segments can be
- * concatenated as they are (no back-reference crosses a segment); the last segment of a stream is finished
- * (Z_FINISH). The entry's CRC-32 is joined from each segment's with `crc32Combine`.
+ * Deflate segments: a page deflates its own XML while it is read (zlib on libuv's threadpool), so the assembly
+ * only joins compressed bytes. A segment is raw deflate from a fresh compressor ended by a sync flush (byte
+ * aligned, no final block), so segments concatenate as they are; the stream's last one is finished (Z_FINISH).
+ * The entry's CRC-32 is joined from the segments' with `crc32Combine`.
  */
 
-/** What a part holds besides its deflate segment: written as a fixed trailer at its end. */
+/** What a part holds besides its segment, as a fixed trailer at its end. */
 export interface SegmentInfo {
   /** The worksheet the segment belongs to (0-based). */
   sheet: number;
   /** CRC-32 and length of the uncompressed bytes. */
   crc: number;
   size: number;
-  /** Length of the deflate segment (the part's bytes before the trailer). */
+  /** The segment's length (the part's bytes before the trailer). */
   compressed: number;
 }
 
@@ -25,7 +24,7 @@ const MAGIC = 0x3147_5358;
 /** sheet u32, crc u32, size f64, compressed f64, magic u32. */
 export const SEGMENT_TRAILER_BYTES = 28;
 
-export function encodeTrailer(info: SegmentInfo): Buffer {
+function encodeTrailer(info: SegmentInfo): Buffer {
   const b = Buffer.alloc(SEGMENT_TRAILER_BYTES);
   b.writeUInt32LE(info.sheet, 0);
   b.writeUInt32LE(info.crc >>> 0, 4);
@@ -48,10 +47,7 @@ export function decodeTrailer(bytes: Buffer): SegmentInfo | null {
   return whole(info.size) && whole(info.compressed) ? info : null;
 }
 
-/**
- * The stages that turn a page's bytes into a part: deflate segment + trailer. Pipe the encoded rows through
- * them, in order, into the part file.
- */
+/** The stages from a page's bytes to its part: deflate segment, then trailer. */
 export function segmentStages(sheet: number, level = 1): Transform[] {
   const info: SegmentInfo = { sheet, crc: 0, size: 0, compressed: 0 };
   const meter = new Transform({

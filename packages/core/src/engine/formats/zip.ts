@@ -1,12 +1,7 @@
-import type { Writable } from "node:stream";
-import { crc32, createDeflateRaw } from "node:zlib";
-import { write } from "./io";
+import { crc32, deflateRawSync } from "node:zlib";
 import type { FileSegment } from "./types";
 
-/**
- * Where a ZIP is written instead of a stream: its own bytes are kept, and entry data that are ranges of parts
- * are only noted, so the archive becomes a layout for storage to compose (`FormatWriter.layout`).
- */
+/** A ZIP as a layout (`FormatWriter.layout`): its own bytes, and entry data that are ranges of parts. */
 export class LayoutSink {
   readonly segments: FileSegment[] = [];
   private held: Buffer[] = [];
@@ -20,7 +15,6 @@ export class LayoutSink {
     this.segments.push({ part, start, end });
   }
 
-  /** The layout, once the archive is finished. */
   done(): FileSegment[] {
     this.flush();
     return this.segments;
@@ -54,10 +48,9 @@ function dosDateTime(date: Date): { time: number; date: number } {
 }
 
 /**
- * A streaming ZIP writer (deflate, sizes in data descriptors after each entry), enough for an Office Open
- * XML package: entries are written one after another straight into `out`, nothing is held but the central
- * directory. An entry whose size may pass 4 GiB, or an archive whose central directory starts past it, uses
- * ZIP64 records.
+ * A ZIP writer (deflate, sizes in data descriptors after each entry), enough for an Office Open XML package,
+ * into a `LayoutSink`. An entry whose size may pass 4 GiB, or an archive whose central directory starts past it,
+ * uses ZIP64 records.
  */
 export class ZipWriter {
   private readonly entries: Entry[] = [];
@@ -65,19 +58,17 @@ export class ZipWriter {
   private readonly stamp = dosDateTime(new Date());
 
   constructor(
-    private readonly out: Writable | LayoutSink,
+    private readonly out: LayoutSink,
     private readonly level = 1,
   ) {}
 
-  private async put(data: Buffer | string) {
-    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  private put(buf: Buffer) {
     this.offset += buf.length;
-    if (this.out instanceof LayoutSink) this.out.bytes(buf);
-    else await write(this.out, buf);
+    this.out.bytes(buf);
   }
 
-  /** Writes an entry's local header (sizes and CRC follow in its data descriptor); returns the entry. */
-  private async open(name: string, zip64: boolean): Promise<Entry> {
+  /** An entry's local header (sizes and CRC follow in its data descriptor). */
+  private open(name: string, zip64: boolean): Entry {
     const nameBuf = Buffer.from(name, "utf8");
     const entry: Entry = { name: nameBuf, crc: 0, compressed: 0, size: 0, offset: this.offset, zip64 };
     const extra = zip64 ? Buffer.alloc(20) : Buffer.alloc(0);
@@ -92,19 +83,18 @@ export class ZipWriter {
     header.writeUInt16LE(8, 8); // deflate
     header.writeUInt16LE(this.stamp.time, 10);
     header.writeUInt16LE(this.stamp.date, 12);
-    // crc and sizes stay 0 here: they follow in the data descriptor.
     if (zip64) {
       header.writeUInt32LE(MAX32, 18);
       header.writeUInt32LE(MAX32, 22);
     }
     header.writeUInt16LE(nameBuf.length, 26);
     header.writeUInt16LE(extra.length, 28);
-    await this.put(Buffer.concat([header, nameBuf, extra]));
+    this.put(Buffer.concat([header, nameBuf, extra]));
     return entry;
   }
 
-  /** Writes the entry's data descriptor and records it for the central directory. */
-  private async close(entry: Entry): Promise<void> {
+  /** The entry's data descriptor; the entry is kept for the central directory. */
+  private close(entry: Entry) {
     if (!entry.zip64 && (entry.size > MAX32 || entry.compressed > MAX32)) {
       throw new Error(`zip entry ${entry.name.toString("utf8")} is larger than its size bound`);
     }
@@ -118,105 +108,53 @@ export class ZipWriter {
       descriptor.writeUInt32LE(entry.compressed, 8);
       descriptor.writeUInt32LE(entry.size, 12);
     }
-    await this.put(descriptor);
+    this.put(descriptor);
     this.entries.push(entry);
   }
 
-  private needsZip64(sizeBound: number | undefined): boolean {
-    return sizeBound === undefined || sizeBound > MAX32 - 0x10_0000 || this.offset > MAX32;
+  private needsZip64(size: number): boolean {
+    return size > MAX32 - 0x10_0000 || this.offset > MAX32;
   }
 
   /**
-   * Adds one deflated entry from `source` (strings or buffers). `sizeBound` is an upper bound of its
-   * uncompressed size when known: past 4 GiB (or unknown) the entry is written as ZIP64.
+   * An entry already deflated: one raw deflate stream of `size` bytes whose CRC-32 is `crc`, as bytes of its own
+   * and ranges of parts (noted, not read).
    */
-  async add(name: string, source: AsyncIterable<Buffer | string>, sizeBound?: number): Promise<void> {
-    const entry = await this.open(name, this.needsZip64(sizeBound));
-    const deflate = createDeflateRaw({ level: this.level, chunkSize: 256 * 1024 });
-    const drained = (async () => {
-      for await (const chunk of deflate) {
-        entry.compressed += (chunk as Buffer).length;
-        await this.put(chunk as Buffer);
-      }
-    })();
-    try {
-      for await (const piece of source) {
-        const buf = typeof piece === "string" ? Buffer.from(piece, "utf8") : piece;
-        if (buf.length === 0) continue;
-        entry.crc = crc32(buf, entry.crc);
-        entry.size += buf.length;
-        if (!deflate.write(buf)) await new Promise<void>((resolve) => deflate.once("drain", resolve));
-      }
-      deflate.end();
-      await drained;
-    } catch (err) {
-      deflate.destroy();
-      await drained.catch(() => {});
-      throw err;
-    }
-    await this.close(entry);
-  }
-
-  /**
-   * Adds an entry already deflated: `compressed` is one complete raw deflate stream (e.g. joined segments,
-   * the last one finished) of `size` uncompressed bytes whose CRC-32 is `crc`.
-   */
-  async addDeflated(
-    name: string,
-    { crc, size }: { crc: number; size: number },
-    compressed: AsyncIterable<Buffer>,
-  ): Promise<void> {
-    const entry = await this.open(name, this.needsZip64(size));
-    for await (const chunk of compressed) {
-      entry.compressed += chunk.length;
-      await this.put(chunk);
-    }
-    entry.crc = crc >>> 0;
-    entry.size = size;
-    await this.close(entry);
-  }
-
-  /**
-   * `addDeflated` for a layout: the compressed data are bytes of its own and ranges of parts, which are noted
-   * (by index), not read. Only with a `LayoutSink`.
-   */
-  async addDeflatedParts(
+  addDeflatedParts(
     name: string,
     { crc, size }: { crc: number; size: number },
     pieces: ReadonlyArray<Buffer | { part: number; start: number; end: number }>,
-  ): Promise<void> {
-    const sink = this.out;
-    if (!(sink instanceof LayoutSink)) throw new Error("addDeflatedParts writes a layout only");
-    const entry = await this.open(name, this.needsZip64(size));
+  ) {
+    const entry = this.open(name, this.needsZip64(size));
     for (const piece of pieces) {
       if (Buffer.isBuffer(piece)) {
         entry.compressed += piece.length;
-        await this.put(piece);
+        this.put(piece);
       } else {
         const length = piece.end - piece.start;
-        sink.part(piece.part, piece.start, piece.end);
+        this.out.part(piece.part, piece.start, piece.end);
         entry.compressed += length;
         this.offset += length;
       }
     }
     entry.crc = crc >>> 0;
     entry.size = size;
-    await this.close(entry);
+    this.close(entry);
   }
 
-  /** Adds a small entry held in memory. */
-  async addText(name: string, text: string): Promise<void> {
-    await this.add(
-      name,
-      (async function* () {
-        yield text;
-      })(),
-      Buffer.byteLength(text),
-    );
+  /** A small entry held in memory. */
+  addText(name: string, text: string) {
+    const data = Buffer.from(text, "utf8");
+    const entry = this.open(name, this.needsZip64(data.length));
+    const compressed = deflateRawSync(data, { level: this.level });
+    entry.crc = crc32(data);
+    entry.size = data.length;
+    entry.compressed = compressed.length;
+    this.put(compressed);
+    this.close(entry);
   }
 
-  /** Writes the central directory; the caller ends `out`. */
-  async finish(): Promise<void> {
+  finish() {
     const start = this.offset;
     for (const e of this.entries) {
       const big = e.zip64 || e.offset > MAX32;
@@ -244,7 +182,7 @@ export class ZipWriter {
       h.writeUInt16LE(e.name.length, 28);
       h.writeUInt16LE(extra.length, 30);
       h.writeUInt32LE(big ? MAX32 : e.offset, 42);
-      await this.put(Buffer.concat([h, e.name, extra]));
+      this.put(Buffer.concat([h, e.name, extra]));
     }
     const size = this.offset - start;
     const count = this.entries.length;
@@ -264,7 +202,7 @@ export class ZipWriter {
       locator.writeUInt32LE(0x07064b50, 0);
       locator.writeBigUInt64LE(BigInt(eocd64At), 8);
       locator.writeUInt32LE(1, 16);
-      await this.put(Buffer.concat([r, locator]));
+      this.put(Buffer.concat([r, locator]));
     }
     const end = Buffer.alloc(22);
     end.writeUInt32LE(0x06054b50, 0);
@@ -272,6 +210,6 @@ export class ZipWriter {
     end.writeUInt16LE(Math.min(count, 0xffff), 10);
     end.writeUInt32LE(Math.min(size, MAX32), 12);
     end.writeUInt32LE(Math.min(start, MAX32), 16);
-    await this.put(end);
+    this.put(end);
   }
 }

@@ -2,8 +2,10 @@ import {
   type CreateExportInput,
   cancelExport,
   createExport,
+  env,
   exportIdInput,
-  getExport,
+  exportLimitsFromEnv,
+  findExport,
   listExports,
   listQueryInput,
 } from "@exports/core";
@@ -18,12 +20,15 @@ export const exportsRouter = {
     .query(({ ctx, input }) => listExports(ctx.db, ctx.actor, input)),
   get: protectedProcedure
     .input(exportIdInput)
-    .query(({ ctx, input }) => getExport(ctx.db, ctx.actor, input.id)),
+    .query(({ ctx, input }) => findExport(ctx.db, ctx.actor, input.id)),
   create: protectedProcedure
     // Typed as the shared schema's input, but validated by the service alone, which reports every problem at
     // once (the body's shape, the request path, the fields), exactly as the REST door reports them.
     .input(z.custom<CreateExportInput>((v) => typeof v === "object" && v !== null && !Array.isArray(v)))
-    .mutation(({ ctx, input }) => createExport(ctx.db, ctx.actor, input)),
+    .mutation(
+      async ({ ctx, input }) =>
+        (await createExport(ctx.db, ctx.actor, input, { limits: exportLimitsFromEnv(env()) })).export,
+    ),
   cancel: protectedProcedure
     .input(exportIdInput)
     .mutation(({ ctx, input }) => cancelExport(ctx.db, ctx.actor, input.id, { storage: ctx.storage })),

@@ -1,0 +1,55 @@
+import { asDomainError, DomainError, ERROR_TABLE, UNAVAILABLE_RETRY_AFTER } from "@exports/core";
+import { etagOfText, ifNoneMatchMatches, notModified } from "./conditional";
+import { StringResponse } from "./string-response";
+
+export function json(body: unknown, status = 200, headers: HeadersInit = {}): StringResponse {
+  const text = JSON.stringify(body);
+  const h = new Headers(headers);
+  h.set("Content-Type", "application/json");
+  // A known length: no chunked encoding, and a client can tell a cut-off answer.
+  h.set("Content-Length", String(Buffer.byteLength(text)));
+  return new StringResponse(text, { status, headers: h });
+}
+
+/**
+ * A 200 JSON answer with a strong ETag of its exact bytes (whatever `modified_date` says), or 304 when
+ * `If-None-Match` names them (issue 12 §5). `private, no-cache`: a browser keeps it but asks again first.
+ */
+export function jsonWithEtag(req: Request, body: unknown, headers: Record<string, string> = {}): Response {
+  const res = json(body, 200, headers);
+  const etag = etagOfText(res.bodyText);
+  const validators = { ETag: etag, "Cache-Control": "private, no-cache" };
+  const ifNoneMatch = req.headers.get("if-none-match");
+  if (ifNoneMatch !== null && ifNoneMatchMatches(ifNoneMatch, etag)) return notModified(validators);
+  for (const [name, value] of Object.entries(validators)) res.headers.set(name, value);
+  return res;
+}
+
+/**
+ * The `Retry-After` of an error (the one rule for REST and tRPC): the error's own (core sets it on a 429 and on
+ * every 503), else a 503 raised by a door waits as long as core's.
+ */
+export function retryAfterOf(error: DomainError): number | undefined {
+  return error.retryAfter ?? (error.code === "UNAVAILABLE" ? UNAVAILABLE_RETRY_AFTER : undefined);
+}
+
+/** One mapping of every error to a JSON response (SPEC §2.10): never HTML, never a stack trace. */
+export function errorResponse(err: unknown): Response {
+  const domain = asDomainError(err);
+  if (!domain) {
+    console.error("[rest] unexpected error", err);
+    return json({ detail: "A server error occurred." }, 500);
+  }
+  const headers: Record<string, string> = {};
+  if (domain.code === "UNAUTHENTICATED") headers["WWW-Authenticate"] = "Token";
+  const retryAfter = retryAfterOf(domain);
+  if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
+  return json(domain.body(), ERROR_TABLE[domain.code].http, headers);
+}
+
+/** 405 with a JSON body and `Allow` (the methods the path serves). */
+export function methodNotAllowed(method: string, allow: string): Response {
+  const res = errorResponse(new DomainError("METHOD_NOT_ALLOWED", `Method "${method}" not allowed.`));
+  res.headers.set("Allow", allow);
+  return res;
+}

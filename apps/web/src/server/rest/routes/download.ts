@@ -1,0 +1,169 @@
+import { Readable } from "node:stream";
+import { openDownload } from "@exports/core";
+import { SESSION_COOKIE } from "../../auth/cookies";
+import { getStorage } from "../../storage";
+import { ifNoneMatchMatches, ifRangeMatches, notModified, quoteEtag } from "../http/conditional";
+import { authed } from "../http/handler";
+import { contentRange, parseRange } from "../http/range";
+import { json } from "../http/respond";
+import { COMMON_RESPONSES, detailResponse, ref } from "../openapi/components";
+import { type Json, route } from "../route";
+
+/** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form (RFC 6266). */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  const encoded = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/**
+ * The result file of a completed export, streamed (SPEC §3), to its owner or a superuser; the session cookie
+ * is accepted too, so that the dashboard's link (`result_file`) works in a browser. For download managers
+ * (issue 12 §5): a strong ETag naming the file's bytes, one `Range` (../http/range.ts says what is ignored),
+ * `If-Range` so that a resumed download of a changed file gets the whole new one. HEAD reads no byte.
+ */
+const download = authed<"id">(
+  async ({ db, actor, params, req }) => {
+    const file = await openDownload(db, getStorage(), actor, params.id);
+    const etag = quoteEtag(file.version);
+    // no-store: an export's rows are private data no cache should keep, the browser's included.
+    const validators = { ETag: etag, "Cache-Control": "private, no-store" };
+    const ifNoneMatch = req.headers.get("if-none-match");
+    if (ifNoneMatch !== null && ifNoneMatchMatches(ifNoneMatch, etag)) return notModified(validators);
+
+    const ifRange = req.headers.get("if-range");
+    let range = parseRange(req.headers.get("range"), file.size);
+    if (ifRange !== null && !ifRangeMatches(ifRange, etag)) range = { kind: "none" };
+    const headers: Record<string, string> = {
+      "Content-Type": file.contentType,
+      "Content-Disposition": contentDisposition(file.filename),
+      "Accept-Ranges": "bytes",
+      ...validators,
+      "X-Content-Type-Options": "nosniff",
+    };
+    if (range.kind === "unsatisfiable") {
+      return json({ detail: `Range not satisfiable: the file has ${file.size} bytes.` }, 416, {
+        ...validators,
+        "Accept-Ranges": "bytes",
+        "Content-Range": `bytes */${file.size}`,
+      });
+    }
+    const part = range.kind === "range" ? range : undefined;
+    const start = part?.start ?? 0;
+    const end = part?.end ?? file.size;
+    headers["Content-Length"] = String(end - start);
+    if (part) headers["Content-Range"] = contentRange(start, end, file.size);
+    // A client gone cancels this body (the node adapter), closing the file.
+    const body =
+      req.method === "HEAD" ? null : (Readable.toWeb(file.read(part)) as ReadableStream<Uint8Array>);
+    return new Response(body, { status: part ? 206 : 200, headers });
+  },
+  { allowSession: true },
+);
+
+function downloadOperation(): Json {
+  const file = { schema: { type: "string", format: "binary" } };
+  const content = {
+    "text/csv": file,
+    "application/json": file,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file,
+  };
+  const fileHeaders = {
+    "Content-Disposition": {
+      description: "`attachment; filename=\"…\"; filename*=UTF-8''…`",
+      schema: { type: "string" },
+    },
+    ETag: ref("headers", "ETag"),
+    "Accept-Ranges": ref("headers", "Accept-Ranges"),
+  };
+  return {
+    operationId: "exports_download",
+    summary: "Download an export's file",
+    description:
+      "Streams the result file of a completed export, to its owner or a superuser (anyone else: 404). `result_file` holds this URL. Also accepts the dashboard's session cookie, so that the link works in a browser. A broken download resumes: ask for the rest with `Range: bytes=<received>-` and `If-Range: <the ETag>` (a file that changed meanwhile comes whole, with 200).",
+    tags: ["Exports"],
+    security: [{ Token: [] }, { Session: [] }],
+    parameters: [
+      ref("parameters", "id_path"),
+      {
+        name: "Range",
+        in: "header",
+        required: false,
+        description:
+          "One byte range: `bytes=<first>-<last>`, `bytes=<first>-` or `bytes=-<suffix length>` → 206. Several ranges, another unit or a malformed value are ignored (200, the whole file).",
+        schema: { type: "string", example: "bytes=1048576-" },
+      },
+      {
+        name: "If-Range",
+        in: "header",
+        required: false,
+        description:
+          "The `ETag` of the file the client has part of: the range is served only while the file is still that one; otherwise the whole file (200).",
+        schema: { type: "string" },
+      },
+      ref("parameters", "If-None-Match"),
+    ],
+    responses: {
+      "200": {
+        description: "The file, as an attachment named after the export.",
+        headers: fileHeaders,
+        content,
+      },
+      "206": {
+        description: "The requested bytes of the file.",
+        headers: {
+          ...fileHeaders,
+          "Content-Range": {
+            description: "`bytes <first>-<last>/<size>`.",
+            schema: { type: "string", example: "bytes 1048576-2097151/5242880" },
+          },
+        },
+        content,
+      },
+      "304": ref("responses", "NotModified"),
+      ...COMMON_RESPONSES,
+      "404": ref("responses", "404"),
+      "409": ref("responses", "Conflict"),
+      "410": ref("responses", "Gone"),
+      "416": ref("responses", "RangeNotSatisfiable"),
+    },
+  };
+}
+
+const downloadComponents = () => ({
+  securitySchemes: {
+    Session: {
+      type: "apiKey",
+      in: "cookie",
+      name: SESSION_COOKIE,
+      description:
+        "The dashboard's session cookie (sign in at /sign-in). Accepted by the download link only.",
+    },
+  },
+  responses: {
+    Gone: detailResponse(
+      "The result file has expired or was removed.",
+      "The export file is no longer available.",
+    ),
+    RangeNotSatisfiable: detailResponse(
+      "No byte of the requested range exists (a first byte at or past the end, a suffix of 0 bytes, an empty file).",
+      "Range not satisfiable: the file has 1234 bytes.",
+      {
+        "Content-Range": {
+          description: "`bytes */<size>`: the file's size.",
+          schema: { type: "string", example: "bytes */1234" },
+        },
+      },
+    ),
+  },
+  headers: {
+    "Accept-Ranges": { description: "`bytes`: a byte range may be asked for.", schema: { type: "string" } },
+  },
+});
+
+export const downloadRoute = route("/api/v1/exports/{id}/download/", {
+  GET: { handle: download, openapi: downloadOperation, components: downloadComponents },
+});

@@ -1,0 +1,31 @@
+import { buildOpenApiDocument, type OpenApiDocument } from "../openapi/document";
+import type { Route } from "../route";
+import { downloadRoute } from "./download";
+import { exportRoute } from "./export";
+import { exportsRoute } from "./exports";
+import { openApiRoute } from "./openapi";
+import { resourceRoutes } from "./resources";
+import { setCancelRoute } from "./set-cancel";
+import { trpcRoute } from "./trpc";
+
+/**
+ * Every API path, in the document's order (no two match one path); any other /api path is a JSON 404. A new
+ * endpoint is a route, handler and description, in its resource's module.
+ */
+export const API_ROUTES: readonly Route[] = [
+  exportRoute,
+  exportsRoute,
+  setCancelRoute,
+  downloadRoute,
+  ...resourceRoutes,
+  openApiRoute(() => openApiDocument()),
+  trpcRoute,
+];
+
+let document: OpenApiDocument | undefined;
+
+/** The routes' OpenAPI document, built once (it depends only on code). */
+export function openApiDocument(): OpenApiDocument {
+  document ??= buildOpenApiDocument(API_ROUTES);
+  return document;
+}

@@ -1,0 +1,121 @@
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import type pg from "pg";
+import type { Db } from "../../db/client";
+import { type ExportRow, exports } from "../../db/schema";
+import { keys, type Storage } from "../../storage";
+import { type EngineConfig, RUNNABLE_CHANNEL } from "../config";
+import type { Faults } from "../faults";
+import type { ExportScope } from "../scope";
+
+export interface StepDeps {
+  db: Db;
+  /** The pool behind `db`: a COPY takes a client of its own for the length of its stream. */
+  pool: pg.Pool;
+  storage: Storage;
+  config: EngineConfig;
+  /** Asked at each page's end of a run: true ends it there (the worker is stopping). */
+  endRun?: () => boolean;
+  /** Fault-injection points (faults.ts). */
+  faults?: Faults;
+}
+
+/** What a step did: `lost` = the export stopped being ours (cancelled or reclaimed); its work was dropped. */
+export type StepOutcome = "page" | "completed" | "lost";
+
+/** An export as a step holds it: its row as claimed, the claim's owner, and the signal that the claim is lost. */
+export interface Claim {
+  row: ExportRow;
+  owner: string;
+  signal: AbortSignal;
+}
+
+/** A page step: the claim and its keyset read. */
+export interface PageStep extends Claim {
+  scope: ExportScope;
+  keyset: SQL;
+}
+
+/** The guard every engine write carries: still ours, still in the state we claimed it in. */
+export function held(row: ExportRow, owner: string) {
+  return and(eq(exports.id, row.id), eq(exports.leaseOwner, owner), eq(exports.status, row.status));
+}
+
+/** After losing an export: if it was cancelled, nothing of it may remain in storage. */
+export async function dropIfCancelled(deps: Pick<StepDeps, "db" | "storage">, id: string) {
+  const [now] = await deps.db.select({ status: exports.status }).from(exports).where(eq(exports.id, id));
+  if (!now || now.status === "cancelled") {
+    await deps.storage.removePrefix(keys.partsPrefix(id));
+    await deps.storage.removePrefix(keys.resultPrefix(id));
+  }
+}
+
+export interface PageRead {
+  /** written + failed */
+  rows: number;
+  written: number;
+  failed: number;
+  lastId: number | null;
+  /** The committed part, or null when no row was written. */
+  partKey: string | null;
+}
+
+export interface PageRecord {
+  /** total_count, when this page's step counted it. */
+  totalCount: number | null;
+  /** Records remain: the export waits for its next page, else for its assembly. */
+  more: boolean;
+  /** The claim is kept for the run's next page (the updated row is returned), not released. */
+  keepClaim: boolean;
+}
+
+/**
+ * Records a page: ONE guarded statement records the part and advances page, last_instance_id and the counts; a
+ * released claim wakes idle workers in it (NOTIFY, delivered on commit). Null when the export stopped being
+ * ours (cancelled, or the lease lost): the part is removed. Only recorded parts are listed, so a redone page
+ * never writes a row twice.
+ */
+export async function recordPage(
+  deps: StepDeps,
+  row: ExportRow,
+  owner: string,
+  read: PageRead,
+  { totalCount, more, keepClaim }: PageRecord,
+): Promise<ExportRow | null> {
+  const update = deps.db
+    .update(exports)
+    .set({
+      page: read.partKey ? sql`${exports.page} + 1` : exports.page,
+      lastInstanceId: read.lastId ?? row.lastInstanceId,
+      collectedCount: sql`${exports.collectedCount} + ${read.written}`,
+      failCount: sql`${exports.failCount} + ${read.failed}`,
+      ...(totalCount === null ? {} : { totalCount }),
+      uploadedParts: read.partKey
+        ? sql`array_append(${exports.uploadedParts}, ${read.partKey})`
+        : exports.uploadedParts,
+      attempts: 0,
+      notBefore: null,
+      ...(keepClaim
+        ? { leaseExpiresAt: sql`now() + ${deps.config.leaseMs} * interval '1 millisecond'` }
+        : {
+            status: more ? ("waiting_next_page" as const) : ("preparing_file_creation" as const),
+            leaseOwner: null,
+            leaseExpiresAt: null,
+          }),
+    })
+    .where(and(held(row, owner), eq(exports.page, row.page)));
+  let recorded: ExportRow | null;
+  if (keepClaim) {
+    [recorded = null] = await update.returning();
+  } else {
+    // The update and the wake-up in one statement (one round trip).
+    const committed = await deps.db.execute<{ id: string }>(
+      sql`with done as (${update.returning({ id: exports.id }).getSQL()}) select id, pg_notify(${RUNNABLE_CHANNEL}, id::text) from done`,
+    );
+    recorded = committed.rows.length > 0 ? row : null;
+  }
+  if (!recorded) {
+    if (read.partKey) await deps.storage.remove(read.partKey);
+    await dropIfCancelled(deps, row.id);
+  }
+  return recorded;
+}
