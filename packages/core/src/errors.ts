@@ -119,7 +119,12 @@ export const UNAVAILABLE_RETRY_AFTER = 5;
 export function asDomainError(err: unknown): DomainError | null {
   if (err instanceof DomainError) return err;
   if (isStorageUnavailable(err)) {
-    return new DomainError("UNAVAILABLE", "The file storage is unavailable. Try again in a moment.");
+    return new DomainError(
+      "UNAVAILABLE",
+      "The file storage is unavailable. Try again in a moment.",
+      undefined,
+      UNAVAILABLE_RETRY_AFTER,
+    );
   }
   if (isDatabaseUnavailable(err)) {
     return new DomainError(

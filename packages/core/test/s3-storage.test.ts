@@ -45,10 +45,14 @@ describe("S3Storage on a server without UploadPartCopy (s3rver)", () => {
     const file = await storage.create("results/x/a.csv");
     file.stream.end("a,b\r\n");
     await file.commit();
-    const url = await storage.presignedUrl("results/x/a.csv", 60, 'attachment; filename="a.csv"');
+    const url = await storage.presignedUrl("results/x/a.csv", 60, {
+      disposition: 'attachment; filename="a.csv"',
+      contentType: "text/csv; charset=utf-8",
+    });
     const answer = await fetch(url);
     expect(answer.status).toBe(200);
     expect(answer.headers.get("content-disposition")).toBe('attachment; filename="a.csv"');
+    expect(answer.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(await answer.text()).toBe("a,b\r\n");
   });
 });

@@ -38,6 +38,15 @@ export interface Storage {
   /** Removes every key under a prefix (a folder). */
   removePrefix(prefix: string): Promise<void>;
   list(prefix: string): Promise<string[]>;
+  /**
+   * A URL that lets whoever holds it GET the file for `seconds` (object stores), served with this
+   * Content-Disposition and Content-Type.
+   */
+  presignedUrl?(
+    key: string,
+    seconds: number,
+    headers: { disposition: string; contentType: string },
+  ): Promise<string>;
   /** Aborts uploads left unfinished (by a killed process) that began before `before`; how many. */
   abortStaleUploads?(before: Date): Promise<number>;
 }

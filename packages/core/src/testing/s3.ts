@@ -75,8 +75,10 @@ export function testS3Client(endpoint: string): S3Client {
 }
 
 /** A new, empty bucket on the test server (tests share the server, not buckets); its name. */
-export async function createTestBucket(endpoint: string): Promise<string> {
-  const bucket = `exports-test-${randomBytes(6).toString("hex")}`;
+export async function createTestBucket(
+  endpoint: string,
+  bucket = `exports-test-${randomBytes(6).toString("hex")}`,
+): Promise<string> {
   await testS3Client(endpoint).send(new CreateBucketCommand({ Bucket: bucket }));
   return bucket;
 }

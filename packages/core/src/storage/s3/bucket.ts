@@ -68,10 +68,19 @@ export class Bucket {
     }
   }
 
-  presign(Key: string, seconds: number, disposition?: string): Promise<string> {
+  presign(
+    Key: string,
+    seconds: number,
+    headers: { disposition: string; contentType: string },
+  ): Promise<string> {
     return getSignedUrl(
       this.client,
-      new GetObjectCommand({ Bucket: this.name, Key, ResponseContentDisposition: disposition }),
+      new GetObjectCommand({
+        Bucket: this.name,
+        Key,
+        ResponseContentDisposition: headers.disposition,
+        ResponseContentType: headers.contentType,
+      }),
       { expiresIn: seconds },
     );
   }

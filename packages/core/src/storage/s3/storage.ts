@@ -154,8 +154,8 @@ export class S3Storage implements Storage {
   }
 
   /** A time-limited URL that lets whoever holds it GET the object (DOWNLOAD_REDIRECT=presigned). */
-  presignedUrl(key: string, seconds: number, disposition?: string) {
-    return this.bucket.presign(this.objectKey(key), seconds, disposition);
+  presignedUrl(key: string, seconds: number, headers: { disposition: string; contentType: string }) {
+    return this.bucket.presign(this.objectKey(key), seconds, headers);
   }
 
   remove(key: string) {
