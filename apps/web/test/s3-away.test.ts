@@ -57,6 +57,8 @@ describe("while the bucket is away", () => {
 
   it("list and retrieve, which need no file, still answer", async () => {
     expect((await h.call("GET", "/api/v1/exports/", { token: h.alice.token })).status).toBe(200);
-    expect((await h.call("GET", `/api/v1/exports/${completed.id}/`, { token: h.alice.token })).status).toBe(200);
+    expect((await h.call("GET", `/api/v1/exports/${completed.id}/`, { token: h.alice.token })).status).toBe(
+      200,
+    );
   });
 });

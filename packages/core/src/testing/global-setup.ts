@@ -8,7 +8,7 @@ import { type EmbeddedServer, ensureEmbeddedPostgres } from "../db/embedded";
 import { migrateDatabase } from "../db/migrate";
 import { canConnect } from "../db/reachable";
 import { LOCAL_ADMIN_URL, withDatabase } from "../db/urls";
-import { startS3Server } from "./s3";
+import { createTestBucket, startS3Server } from "./s3";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -16,6 +16,8 @@ declare module "vitest" {
     templateDb: string;
     /** The test S3-API server (s3rver, a process of its own): each test file makes its own bucket. */
     s3Endpoint: string;
+    /** A bucket of the run on it, for tests that take a key prefix of their own (engine suites on S3). */
+    s3Bucket: string;
   }
 }
 
@@ -46,6 +48,7 @@ export default async function setup(project: TestProject) {
   await migrateDatabase(withDatabase(adminUrl, templateDb));
   const s3 = await startS3Server();
   project.provide("s3Endpoint", s3.endpoint);
+  project.provide("s3Bucket", await createTestBucket(s3.endpoint));
   project.provide("adminUrl", adminUrl);
   project.provide("templateDb", templateDb);
   return async () => {

@@ -4,7 +4,9 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { LocalStorage } from "../storage/local";
 import { S3Storage } from "../storage/s3/storage";
+import type { Storage } from "../storage/types";
 
 /** The AWS SDK environment that points a process at the test S3 server (s3rver accepts any key). */
 export function s3Env(endpoint: string): Record<string, string> {
@@ -87,4 +89,26 @@ export async function createTestBucket(
 export async function testS3Storage(endpoint: string, prefix = "", options = {}): Promise<S3Storage> {
   const bucket = await createTestBucket(endpoint);
   return new S3Storage(testS3Client(endpoint), bucket, prefix, options);
+}
+
+export interface TestBackend {
+  storage: Storage;
+  /** The environment that points a worker or web process at the same storage. */
+  env: Record<string, string>;
+}
+
+/**
+ * A fresh storage of one backend for tests whose processes share it: a local folder, or a key prefix of its own
+ * in `bucket` on the test S3 server (`kind` "s3", as TEST_STORAGE says in the "s3" test projects).
+ */
+export function testBackend(kind: string | undefined, endpoint: string, bucket: string): TestBackend {
+  if (kind === "s3") {
+    const prefix = `t-${randomBytes(6).toString("hex")}`;
+    return {
+      storage: new S3Storage(testS3Client(endpoint), bucket, prefix),
+      env: { STORAGE_URL: `s3://${bucket}/${prefix}`, ...s3Env(endpoint) },
+    };
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), "exports-backend-"));
+  return { storage: new LocalStorage(dir), env: { STORAGE_DIR: dir } };
 }

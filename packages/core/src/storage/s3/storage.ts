@@ -114,8 +114,17 @@ export class S3Storage implements Storage {
       },
       abort: async () => {
         aborted = true;
+        if (stream.writableEnded) {
+          // The body is whole: lib-storage sends it (or completes its multipart upload) on its own, and an
+          // abort now could race the server storing it. So it is let finish, then the object removed: a file
+          // thrown away never stays (a page read ahead and dropped after a cancel removed the parts, say).
+          await done;
+          await this.remove(key).catch(() => {});
+          return;
+        }
+        // Unfinished, no object can appear: the upload fails with its body (a server that cannot abort a
+        // multipart upload leaves its parts to the sweep, abortStaleUploads).
         stream.destroy();
-        // lib-storage aborts its multipart upload; a server that cannot abort one leaves it to the sweep.
         await upload.abort().catch(() => {});
         await done;
       },
