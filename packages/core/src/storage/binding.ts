@@ -35,6 +35,7 @@ export class StorageBindingError extends Error {}
  * not the one the storage records refuses to start (StorageBindingError) instead.
  */
 export async function bindStorage(db: Db, storage: Storage, where = storage.location): Promise<string> {
+  await storage.check();
   const id = await installationId(db);
   let bound = await readBinding(storage);
   if (bound === null) {

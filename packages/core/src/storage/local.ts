@@ -146,6 +146,10 @@ export class LocalStorage implements Storage {
     return this.root;
   }
 
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+  }
+
   constructor(
     readonly root: string,
     private options: { hardLinks?: boolean; faults?: Faults } = {},

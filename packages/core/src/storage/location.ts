@@ -27,8 +27,8 @@ export function parseStorageUrl(url: string): StorageLocation | string {
     if (parsed.search || parsed.hash || parsed.username || parsed.port) {
       return "s3://bucket/prefix takes no port, credentials, query or fragment (credentials come from AWS_*)";
     }
+    // The URL parser has already resolved any `.` or `..` segment of the prefix.
     const prefix = decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, "");
-    if (prefix.split("/").some((p) => p === "." || p === "..")) return "the prefix may not contain . or ..";
     return { kind: "s3", bucket: parsed.hostname, prefix };
   }
   return "must be file:///absolute/path or s3://bucket[/prefix]";

@@ -23,6 +23,8 @@ export type Segment = { bytes: Buffer } | { key: string; start?: number; end?: n
 export interface Storage {
   /** Where it is, for messages: a folder, or `s3://bucket/prefix`. */
   readonly location: string;
+  /** Throws, with a message a person can act on, when it cannot be used (start-up). */
+  check(): Promise<void>;
   create(key: string): Promise<PendingFile>;
   /**
    * Commits `key` as the concatenation of `segments`, without copying the stored files it names (the way an

@@ -245,6 +245,7 @@ describe("a refused filter file stores nothing", () => {
     const before = await counts();
     const broken: Storage = {
       location: "broken",
+      check: async () => {},
       create: async () => {
         throw Object.assign(new Error("disk full"), { code: "ENOSPC" });
       },

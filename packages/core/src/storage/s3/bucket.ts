@@ -32,8 +32,21 @@ export class Bucket {
     }
   }
 
+  /** Whether the bucket answers; a missing bucket or refused credentials get a message saying so. */
   async check(): Promise<void> {
-    await this.send(() => this.client.send(new HeadBucketCommand({ Bucket: this.name })));
+    try {
+      await this.send(() => this.client.send(new HeadBucketCommand({ Bucket: this.name })));
+    } catch (err) {
+      if (err instanceof StorageUnavailableError) throw err;
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404) throw new Error(`The bucket "${this.name}" (${this.where}) does not exist.`);
+      if (status === 403 || status === 401) {
+        throw new Error(
+          `The bucket "${this.name}" refuses these credentials (HTTP ${status}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
+        );
+      }
+      throw err;
+    }
   }
 
   /** The object's bytes, or those in [start, end). */

@@ -14,6 +14,8 @@ export interface WebServerOptions {
 
 export interface WebServer {
   server: Server;
+  /** Where its files are (checked and bound at start). */
+  storage: string;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   return {
     server,
+    storage: getStorage().location,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
