@@ -25,6 +25,20 @@ export function storageLocationOf(env: Env): StorageLocation {
 }
 
 /**
+ * Checksums only where an operation requires one (the SDK's AWS_REQUEST_CHECKSUM_CALCULATION and
+ * AWS_RESPONSE_CHECKSUM_VALIDATION still override it): the default CRC-32 of every body cost ~45% of an upload's
+ * time and ~35% of a download's against the test server (60 MB: 955 → 528 ms, 471 → 295 ms). Integrity on the
+ * wire is TLS's (https endpoints) and the object's size is checked on every commit.
+ */
+export function s3ChecksumSettings() {
+  const env = process.env;
+  return {
+    ...(env.AWS_REQUEST_CHECKSUM_CALCULATION ? {} : { requestChecksumCalculation: "WHEN_REQUIRED" as const }),
+    ...(env.AWS_RESPONSE_CHECKSUM_VALIDATION ? {} : { responseChecksumValidation: "WHEN_REQUIRED" as const }),
+  };
+}
+
+/**
  * An S3 client configured by the AWS SDK's own environment (AWS_REGION, AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, profiles…), plus S3_FORCE_PATH_STYLE. Requests
  * give up on a silent server (connection 5 s, socket idle 60 s) instead of hanging a step or a request; the SDK
@@ -38,6 +52,7 @@ export function s3ClientFromEnv(env: Env): S3Client {
     forcePathStyle: env.S3_FORCE_PATH_STYLE === "1",
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+    ...s3ChecksumSettings(),
   });
 }
 

@@ -4,6 +4,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { s3ChecksumSettings } from "../storage";
 import { LocalStorage } from "../storage/local";
 import { S3Storage } from "../storage/s3/storage";
 import type { Storage } from "../storage/types";
@@ -73,6 +74,7 @@ export function testS3Client(endpoint: string): S3Client {
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+    ...s3ChecksumSettings(),
   });
 }
 

@@ -10,7 +10,7 @@ import { composeObject, MIN_PART } from "./compose";
 import { isUnavailable, StorageUnavailableError } from "./errors";
 
 const MiB = 1024 * 1024;
-/** The part size of uploads the worker sends (two in flight, so ~16 MiB of a file in memory). */
+/** The part size of uploads the worker sends, one at a time while the next fills (~16 MiB of a file in memory). */
 const PART_SIZE = 8 * MiB;
 
 export interface S3StorageOptions {
@@ -83,7 +83,7 @@ export class S3Storage implements Storage {
       client: this.bucket.client,
       params: { Bucket: this.bucket.name, Key, Body: stream },
       partSize: this.partSize,
-      queueSize: 2,
+      queueSize: 1,
     });
     // A failed upload stops the writer (whose writes would otherwise wait for a reader that is gone).
     const done = upload.done().then(
