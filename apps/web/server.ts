@@ -34,6 +34,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 try {
   const port = env().PORT;
   web = await startWebServer({ dev, port, dir: appDir() });
+  console.log(`[web] storage ${web.storage}: reachable, belongs to this database`);
   console.log(`[web] ready on http://localhost:${port} (${dev ? "development" : "production"})`);
 } catch (err) {
   console.error(`[web] ${err instanceof EnvError || err instanceof Error ? err.message : String(err)}`);

@@ -9,6 +9,7 @@ import {
   exportLimitsFromEnv,
   getResource,
   LocalStorage,
+  type Storage,
 } from "@exports/core";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
@@ -93,7 +94,7 @@ export async function runExport(
   actor: Actor,
   format: ExportFormat,
   requestPath: string,
-  storageDir: string,
+  storage: string | Storage,
   timeoutMs = 600_000,
 ): Promise<ExportTiming> {
   const created = (
@@ -109,7 +110,8 @@ export async function runExport(
   ).export;
   const done = await waitFinished(db, created.id, timeoutMs);
   if (done.status !== "completed") throw new Error(`export ${created.id} ended ${done.status}`);
-  const bytes = done.result_key ? await new LocalStorage(storageDir).size(done.result_key) : null;
+  const files = typeof storage === "string" ? new LocalStorage(storage) : storage;
+  const bytes = done.result_key ? await files.size(done.result_key) : null;
   return {
     id: created.id,
     format,

@@ -7,7 +7,6 @@ import {
   loadProcessEnv,
   migrateDatabase,
   resolveDatabaseUrl,
-  storageDirOf,
   storageFromEnv,
 } from "@exports/core/node";
 
@@ -58,7 +57,8 @@ async function main() {
   const faults = faultsFrom(env.EXPORT_FAULT);
   const storage = storageFromEnv(env, { faults });
   // Before any sweep: a storage of another database is refused, never swept (storage/binding.ts).
-  await bindStorage(database.db, storage, storageDirOf(env));
+  await bindStorage(database.db, storage);
+  log(`[worker] storage ${storage.location}: reachable, belongs to this database`);
   worker = new ExportWorker({
     db: database.db,
     pool: database.pool,

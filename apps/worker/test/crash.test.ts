@@ -1,8 +1,5 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { buffer } from "node:stream/consumers";
-import { type Actor, cancelExport, type Db, LocalStorage } from "@exports/core";
+import { type Actor, cancelExport, type Db } from "@exports/core";
 import {
   createActor,
   createTestDatabase,
@@ -10,14 +7,19 @@ import {
   seedProducts,
   type TestDatabase,
 } from "@exports/core/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { testBackend } from "@exports/core/testing/s3";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { startWorker, type WorkerProcess, waitFor } from "./processes";
 
 let t: TestDatabase;
 let alice: Actor;
 let admin: Actor;
-const storageDir = mkdtempSync(path.join(os.tmpdir(), "exports-worker-test-"));
-const storage = new LocalStorage(storageDir);
+// The backend of this run (TEST_STORAGE: the "s3" project runs this file on a bucket of the test S3 server).
+const { storage, env: storageEnv } = testBackend(
+  process.env.TEST_STORAGE,
+  inject("s3Endpoint"),
+  inject("s3Bucket"),
+);
 const running: WorkerProcess[] = [];
 const ROWS = 20_000;
 
@@ -39,7 +41,7 @@ afterAll(async () => {
 function workerEnv(extra: Record<string, string> = {}) {
   return {
     DATABASE_URL: t.url,
-    STORAGE_DIR: storageDir,
+    ...storageEnv,
     EXPORT_PAGE_SIZE: "250",
     EXPORT_LEASE_MS: "1500",
     WORKER_POLL_MS: "100",

@@ -1,8 +1,5 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { buffer } from "node:stream/consumers";
-import { type Db, type ExportFormat, LocalStorage } from "@exports/core";
+import type { Db, ExportFormat } from "@exports/core";
 import {
   DEFAULT_ENGINE_CONFIG,
   FAULT_POINTS,
@@ -11,8 +8,9 @@ import {
   sweepStorage,
 } from "@exports/core/node";
 import { createActor, createTestDatabase, createTestExport, seedProducts } from "@exports/core/testing";
+import { testBackend } from "@exports/core/testing/s3";
 import ExcelJS from "exceljs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startWorker, waitFor } from "./processes";
 
 const PAGE_SIZE = 97;
@@ -64,8 +62,9 @@ export function describeKillPoints(format: ExportFormat) {
     cleanup.push(() => t.destroy());
     const alice = await createActor(t.db, "alice");
     await seedProducts(t.db, ROWS);
-    const storageDir = mkdtempSync(path.join(os.tmpdir(), `exports-kill-${format}-`));
-    return { t, alice, storageDir, storage: new LocalStorage(storageDir) };
+    // The backend of this run (TEST_STORAGE: the "s3" project runs these on a bucket of the test S3 server).
+    const backend = testBackend(process.env.TEST_STORAGE, inject("s3Endpoint"), inject("s3Bucket"));
+    return { t, alice, ...backend };
   }
   type Setting = Awaited<ReturnType<typeof setting>>;
 
@@ -129,7 +128,7 @@ export function describeKillPoints(format: ExportFormat) {
       const e = await createTestExport(s.t.db, s.alice, request);
       const victim = await startWorker({
         DATABASE_URL: s.t.url,
-        STORAGE_DIR: s.storageDir,
+        ...s.env,
         EXPORT_PAGE_SIZE: String(PAGE_SIZE),
         EXPORT_RUN_PAGES: String(runs),
         EXPORT_LEASE_MS: "500",

@@ -10,7 +10,8 @@ import {
   seedProducts,
   type TestDatabase,
 } from "@exports/core/testing";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { createTestBucket, s3Env } from "@exports/core/testing/s3";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startWorker } from "./processes";
 
 let a: TestDatabase;
@@ -57,4 +58,39 @@ it("a worker of another database refuses the storage and deletes none of its par
   const own = await startWorker({ DATABASE_URL: a.url, STORAGE_DIR: storageDir, WORKER_POLL_MS: "50" });
   own.child.kill("SIGTERM");
   expect(await own.exited).toBe(0);
+});
+
+describe("a worker on an s3:// storage checks the bucket before it works, and says so", () => {
+  it("starts on a reachable bucket and names it", async () => {
+    const bucket = await createTestBucket(inject("s3Endpoint"));
+    const w = await startWorker({
+      DATABASE_URL: a.url,
+      STORAGE_URL: `s3://${bucket}/p`,
+      ...s3Env(inject("s3Endpoint")),
+    });
+    expect(w.output()).toContain(`storage s3://${bucket}/p: reachable, belongs to this database`);
+    w.child.kill("SIGTERM");
+    expect(await w.exited).toBe(0);
+  });
+
+  it.each([
+    [
+      "a bucket that does not exist",
+      () => ({ STORAGE_URL: "s3://no-such-bucket", ...s3Env(inject("s3Endpoint")) }),
+      /The bucket "no-such-bucket" .* does not exist/,
+    ],
+    [
+      "a server that does not answer",
+      () => ({ STORAGE_URL: "s3://b-1", ...s3Env("http://127.0.0.1:9") }),
+      /The file storage s3:\/\/b-1 is unavailable/,
+    ],
+    [
+      "a missing region",
+      () => ({ STORAGE_URL: "s3://b-1", ...s3Env(inject("s3Endpoint")), AWS_REGION: "" }),
+      /AWS_REGION: required/,
+    ],
+  ])("refuses %s with a message, exit 1", async (_what, env, message) => {
+    const start = startWorker({ DATABASE_URL: a.url, ...env() });
+    await expect(start).rejects.toThrow(message);
+  });
 });

@@ -4,6 +4,7 @@
 // default and for pnpm's INIT_CWD.
 import { z } from "zod";
 import { FAULT_POINTS, isFaultSpec } from "./engine/faults";
+import { parseStorageUrl } from "./storage/location";
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -29,6 +30,23 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default(".data"),
   /** Default DATA_DIR/storage. */
   STORAGE_DIR: z.string().min(1).optional(),
+  STORAGE_URL: z
+    .string()
+    .trim()
+    .superRefine((v, ctx) => {
+      const location = parseStorageUrl(v);
+      if (typeof location === "string") ctx.addIssue({ code: "custom", message: location });
+    })
+    .optional(),
+  // Read by the AWS SDK itself; validated here so that a bad value is named at start-up.
+  AWS_REGION: z.string().trim().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  AWS_ENDPOINT_URL_S3: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  S3_FORCE_PATH_STYLE: z.enum(["0", "1"]).default("0"),
+  DOWNLOAD_REDIRECT: z.enum(["stream", "presigned"]).default("stream"),
+  DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(900),
   EMBEDDED_PG_PORT: port.default(54329),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   BOOTSTRAP_DEMO_USER: z.enum(["0", "1"]).default("1"),
@@ -78,6 +96,25 @@ export const envSchema = z.object({
     ),
 });
 
+/** Rules between variables: what an s3:// storage needs, and one way to name the storage. */
+function checkStorage(env: z.infer<typeof envSchema>, ctx: z.RefinementCtx) {
+  const location = env.STORAGE_URL ? parseStorageUrl(env.STORAGE_URL) : null;
+  const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if (env.STORAGE_URL && env.STORAGE_DIR) issue("STORAGE_DIR", "set STORAGE_URL or STORAGE_DIR, not both");
+  if (!location || typeof location === "string" || location.kind !== "s3") {
+    if (env.DOWNLOAD_REDIRECT === "presigned")
+      issue("DOWNLOAD_REDIRECT", "presigned needs an s3:// STORAGE_URL");
+    return;
+  }
+  if (!env.AWS_REGION) issue("AWS_REGION", "required with an s3:// STORAGE_URL (e.g. us-east-1)");
+  if (!env.AWS_ACCESS_KEY_ID !== !env.AWS_SECRET_ACCESS_KEY) {
+    const missing = env.AWS_ACCESS_KEY_ID ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID";
+    issue(missing, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together");
+  }
+}
+
+export const checkedEnvSchema = envSchema.superRefine(checkStorage);
+
 export type Env = z.infer<typeof envSchema>;
 
 export class EnvError extends Error {}
@@ -85,7 +122,7 @@ export class EnvError extends Error {}
 export function parseEnv(source: Record<string, string | undefined>): Env {
   // Empty strings count as "not set", the way shells usually mean them.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
-  const result = envSchema.safeParse(cleaned);
+  const result = checkedEnvSchema.safeParse(cleaned);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new EnvError(`Invalid environment configuration:\n${lines.join("\n")}`);

@@ -104,12 +104,28 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** True when an error (or its cause) means the file storage is away (storage/s3.ts). */
+export function isStorageUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { name?: unknown }).name === "StorageUnavailableError") return true;
+  }
+  return false;
+}
+
 /** Seconds a client should wait after a 503 (the database away): every door's `Retry-After`. */
 export const UNAVAILABLE_RETRY_AFTER = 5;
 
 /** Any error → the domain error a door should show, or null for a genuine bug (a 500). */
 export function asDomainError(err: unknown): DomainError | null {
   if (err instanceof DomainError) return err;
+  if (isStorageUnavailable(err)) {
+    return new DomainError(
+      "UNAVAILABLE",
+      "The file storage is unavailable. Try again in a moment.",
+      undefined,
+      UNAVAILABLE_RETRY_AFTER,
+    );
+  }
   if (isDatabaseUnavailable(err)) {
     return new DomainError(
       "UNAVAILABLE",

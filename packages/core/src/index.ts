@@ -65,9 +65,11 @@ export {
   keys,
   LocalStorage,
   type PendingFile,
+  S3Storage,
   type Storage,
   StorageBindingError,
-  storageDirOf,
+  StorageUnavailableError,
   storageFromEnv,
+  storageLocationOf,
 } from "./storage";
 export { parseInput, zodFieldErrors } from "./validation";

@@ -20,6 +20,6 @@ export {
   LocalStorage,
   type Storage,
   StorageBindingError,
-  storageDirOf,
   storageFromEnv,
+  storageLocationOf,
 } from "./storage";

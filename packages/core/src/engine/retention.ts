@@ -9,7 +9,12 @@ export interface SweepResult {
   expired: number;
   /** Part folders removed because their export is finished, cancelled or gone (crashed runs). */
   orphanedParts: number;
+  /** Multipart uploads a killed worker left unfinished, aborted (object stores that can list them). */
+  abortedUploads: number;
 }
+
+/** An upload unfinished after this long was left by a dead worker: no part or result takes an hour to send. */
+export const STALE_UPLOAD_MS = 3600_000;
 
 export interface SweepOptions {
   /** Exports handled per transaction. */
@@ -77,5 +82,6 @@ export async function sweepStorage(
       orphanedParts++;
     }
   }
-  return { expired, orphanedParts };
+  const abortedUploads = (await storage.abortStaleUploads?.(new Date(Date.now() - STALE_UPLOAD_MS))) ?? 0;
+  return { expired, orphanedParts, abortedUploads };
 }

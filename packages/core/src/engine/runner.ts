@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type ExportRow, exports } from "../db/schema";
-import { asDomainError } from "../errors";
+import { asDomainError, isStorageUnavailable } from "../errors";
 import { keys } from "../storage";
 import { claimNext, extendLease } from "./claim";
 import { notifyRunnable } from "./notify";
@@ -11,6 +11,8 @@ import { startExport } from "./steps/start";
 
 /** A short, useful error message for error_message (never a stack trace). */
 function describeError(err: unknown): string {
+  // The storage's own message names it and the cause (the door's 503 text would say less).
+  if (isStorageUnavailable(err)) return (err as Error).message.slice(0, 2000);
   const domain = asDomainError(err);
   if (domain) return domain.detail;
   const e = err as { code?: string; message?: string; syscall?: string; path?: string };

@@ -85,8 +85,10 @@ export class ExportWorker {
     if (sweepMs <= 0 || Date.now() - this.lastSweep < sweepMs) return;
     this.lastSweep = Date.now();
     const swept = await sweepStorage(this.options.db, this.options.storage);
-    if (swept.expired || swept.orphanedParts) {
-      this.log(`swept ${swept.expired} expired export(s), ${swept.orphanedParts} orphaned part folder(s)`);
+    if (swept.expired || swept.orphanedParts || swept.abortedUploads) {
+      this.log(
+        `swept ${swept.expired} expired export(s), ${swept.orphanedParts} orphaned part folder(s), ${swept.abortedUploads} unfinished upload(s)`,
+      );
     }
   }
 

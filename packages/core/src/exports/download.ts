@@ -17,6 +17,8 @@ export interface ExportDownload {
   contentType: string;
   /** These exact bytes' name (the door's strong ETag): the result's key names one assembly, plus its size. */
   version: string;
+  /** Where the storage can serve it itself (an object store): a URL valid for `seconds`. */
+  presignedUrl?: (seconds: number, disposition: string) => Promise<string>;
 }
 
 export const gone = () => new DomainError("GONE", "The export file is no longer available.");
@@ -41,11 +43,14 @@ export async function openDownload(
   const size = await storage.size(row.resultKey);
   if (size === null) throw gone();
   const key = row.resultKey;
+  const contentType = writerFor(row.formatType).contentType;
+  const presign = storage.presignedUrl?.bind(storage);
   return {
     read: (range) => storage.read(key, range),
     size,
     filename: path.posix.basename(key),
-    contentType: writerFor(row.formatType).contentType,
+    contentType,
     version: createHash("sha256").update(`${key}\u0000${size}`).digest("base64url").slice(0, 32),
+    presignedUrl: presign && ((seconds, disposition) => presign(key, seconds, { disposition, contentType })),
   };
 }

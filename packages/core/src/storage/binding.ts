@@ -32,10 +32,10 @@ export class StorageBindingError extends Error {}
  * Makes sure `storage` belongs to this database, claiming it on first use. Why: each database's workers delete
  * the parts of exports that database does not know (retention), so two databases on one storage delete each
  * other's files mid-export — a completed export would then lack a committed part. A process whose database is
- * not the one the storage records refuses to start (StorageBindingError) instead. `where` names the storage
- * in the message (e.g. its folder).
+ * not the one the storage records refuses to start (StorageBindingError) instead.
  */
-export async function bindStorage(db: Db, storage: Storage, where: string): Promise<string> {
+export async function bindStorage(db: Db, storage: Storage, where = storage.location): Promise<string> {
+  await storage.check();
   const id = await installationId(db);
   let bound = await readBinding(storage);
   if (bound === null) {
@@ -49,7 +49,7 @@ export async function bindStorage(db: Db, storage: Storage, where: string): Prom
     throw new StorageBindingError(
       `The storage ${where} belongs to another database (installation ${bound}; this database is ${id}). ` +
         "Two databases on one storage would delete each other's files: give each database its own storage " +
-        "(STORAGE_DIR, or DATA_DIR), or point DATABASE_URL at the database this storage belongs to.",
+        "(STORAGE_URL, STORAGE_DIR or DATA_DIR), or point DATABASE_URL at the database this storage belongs to.",
     );
   }
   return id;

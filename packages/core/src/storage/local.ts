@@ -17,16 +17,8 @@ import path from "node:path";
 import { Readable, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { FaultPoint, Faults } from "../engine/faults";
+import { safeKey } from "./keys";
 import type { PendingFile, Segment, Storage } from "./types";
-
-/** A key may name a file below the root and nothing else. */
-function safeKey(key: string): string {
-  const normal = path.posix.normalize(key);
-  if (normal.startsWith("/") || normal.startsWith("..") || normal.includes("\0") || normal !== key) {
-    throw new Error(`invalid storage key: ${key}`);
-  }
-  return normal;
-}
 
 /** Flushes a file's data, or a folder's entries, to the disk (fsync). */
 async function syncToDisk(target: string): Promise<void> {
@@ -150,6 +142,14 @@ export class LocalStorage implements Storage {
    * `hardLinks: false` composes by copying (synced) instead of linking. It is also what happens, from then on,
    * when the folder's file system refuses a hard link (some network or FAT-like file systems do).
    */
+  get location(): string {
+    return this.root;
+  }
+
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+  }
+
   constructor(
     readonly root: string,
     private options: { hardLinks?: boolean; faults?: Faults } = {},

@@ -21,6 +21,10 @@ export type Segment = { bytes: Buffer } | { key: string; start?: number; end?: n
  * store implements the same calls.
  */
 export interface Storage {
+  /** Where it is, for messages: a folder, or `s3://bucket/prefix`. */
+  readonly location: string;
+  /** Throws, with a message a person can act on, when it cannot be used (start-up). */
+  check(): Promise<void>;
   create(key: string): Promise<PendingFile>;
   /**
    * Commits `key` as the concatenation of `segments`, without copying the stored files it names (the way an
@@ -36,4 +40,15 @@ export interface Storage {
   /** Removes every key under a prefix (a folder). */
   removePrefix(prefix: string): Promise<void>;
   list(prefix: string): Promise<string[]>;
+  /**
+   * A URL that lets whoever holds it GET the file for `seconds` (object stores), served with this
+   * Content-Disposition and Content-Type.
+   */
+  presignedUrl?(
+    key: string,
+    seconds: number,
+    headers: { disposition: string; contentType: string },
+  ): Promise<string>;
+  /** Aborts uploads left unfinished (by a killed process) that began before `before`; how many. */
+  abortStaleUploads?(before: Date): Promise<number>;
 }

@@ -3,3 +3,11 @@ export { seedProducts } from "../seed/products";
 export { createActor } from "./actors";
 export { createTestDatabase, type TestDatabase } from "./database";
 export { createTestExport, TEST_LIMITS } from "./limits";
+export {
+  createTestBucket,
+  type S3ServerProcess,
+  s3Env,
+  startS3Server,
+  testS3Client,
+  testS3Storage,
+} from "./s3";

@@ -1,12 +1,9 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { buffer } from "node:stream/consumers";
 import { parse as parseCsv } from "csv-parse/sync";
 import { eq } from "drizzle-orm";
 import ExcelJS from "exceljs";
 import fc from "fast-check";
-import { expect } from "vitest";
+import { expect, inject } from "vitest";
 import * as XLSX from "xlsx";
 import type { ValueType } from "../../src/contract";
 import type { Database, Db } from "../../src/db/client";
@@ -18,15 +15,30 @@ import type { StepDeps } from "../../src/engine/steps/shared";
 import { resolveRequestPath } from "../../src/resources/request-path";
 import { fieldsByName } from "../../src/resources/serialize";
 import { listResource } from "../../src/resources/service";
-import { LocalStorage } from "../../src/storage";
+import type { Storage } from "../../src/storage";
+import { testBackend } from "../../src/testing/s3";
 
-export function tempStorage() {
-  return new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-engine-")));
+/**
+ * A fresh storage of the backend this run tests: a local folder, or, with TEST_STORAGE=s3 (the "on S3" test
+ * projects, vitest.config.ts), a key prefix of its own in the run's bucket on the test S3 server.
+ */
+export function tempStorage(): Storage {
+  return testBackend(process.env.TEST_STORAGE, inject("s3Endpoint"), inject("s3Bucket")).storage;
+}
+
+/** `storage` with `before(key)` run before each file is created (to act in the middle of a run of pages). */
+export function withCreateHook(storage: Storage, before: (key: string) => Promise<void>): Storage {
+  return Object.assign(Object.create(storage) as Storage, {
+    async create(key: string) {
+      await before(key);
+      return storage.create(key);
+    },
+  });
 }
 
 export function engineDeps(
   { db, pool }: Pick<Database, "db" | "pool">,
-  storage: LocalStorage,
+  storage: Storage,
   config: Partial<EngineConfig> = {},
 ): StepDeps {
   return { db, pool, storage, config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 100, backoffMs: 10, ...config } };
@@ -67,7 +79,7 @@ export async function expectedRows(db: Db, row: ExportRow) {
 }
 
 /** The file's rows as text cells (CSV), for comparison. */
-export async function readResult(storage: LocalStorage, row: ExportRow): Promise<Buffer> {
+export async function readResult(storage: Storage, row: ExportRow): Promise<Buffer> {
   if (!row.resultKey) throw new Error("no result");
   return buffer(storage.read(row.resultKey));
 }
@@ -194,7 +206,7 @@ function xlsxValue(type: ValueType, value: unknown): unknown {
  * typed cells, text exactly, read back by exceljs and by SheetJS, each sheet with its header; CSV (csv-parse):
  * the list's values as text, formula-like text with its `'` prefix.
  */
-export async function expectFileToEqualListedRecords(db: Db, storage: LocalStorage, row: ExportRow) {
+export async function expectFileToEqualListedRecords(db: Db, storage: Storage, row: ExportRow) {
   const { fields: cols, records } = await expectedRows(db, row);
   expect(row.totalCount).toBe(records.length);
   expect(row.collectedCount).toBe(records.length);

@@ -1,4 +1,6 @@
+import { mkdtempSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +16,15 @@ import { productsResource } from "../../src/resources/products";
 import { seedProducts } from "../../src/seed/products";
 import { LocalStorage } from "../../src/storage";
 import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
-import { drain, engineDeps, exportRow, parseCsvFile, readResult, tempStorage } from "./helpers";
+import {
+  drain,
+  engineDeps,
+  exportRow,
+  parseCsvFile,
+  readResult,
+  tempStorage,
+  withCreateHook,
+} from "./helpers";
 
 let t: TestDatabase;
 let alice: Actor;
@@ -236,14 +246,7 @@ describe("concurrency", () => {
 });
 
 /** A storage that runs `before(key)` before creating each file (to act in the middle of a run of pages). */
-function storageWithHook(before: (key: string) => Promise<void>) {
-  return new (class extends LocalStorage {
-    override async create(key: string) {
-      await before(key);
-      return super.create(key);
-    }
-  })(storage.root);
-}
+const storageWithHook = (before: (key: string) => Promise<void>) => withCreateHook(storage, before);
 
 const partPage = (key: string) => Number(/\/(\d+)-[^/]*$/.exec(key)?.[1] ?? Number.NaN);
 
@@ -368,7 +371,7 @@ describe("failures", () => {
   });
 
   it("a storage that cannot be written retries, then fails with a clear message and no parts", async () => {
-    const root = path.join(storage.root, "..", `readonly-${Date.now()}`);
+    const root = path.join(mkdtempSync(path.join(os.tmpdir(), "exports-readonly-")), "storage");
     await mkdir(path.join(root, "parts"), { recursive: true });
     await chmod(path.join(root, "parts"), 0o500);
     const broken = new LocalStorage(root);

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { count, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
@@ -126,8 +129,9 @@ describe("retention", () => {
   it("a failed export expires too", async () => {
     const e = await createTestExport(t.db, alice, { request_path: "/api/v1/products/?id__gt=7" });
     // A storage that cannot be written: every attempt fails, the last one ends the export failed.
-    const broken = new LocalStorage(`${storage.root}/not-a-folder.txt`);
-    await writeFile(`${storage.root}/not-a-folder.txt`, "x");
+    const root = mkdtempSync(path.join(os.tmpdir(), "exports-broken-"));
+    const broken = new LocalStorage(`${root}/not-a-folder.txt`);
+    await writeFile(`${root}/not-a-folder.txt`, "x");
     await drain(engineDeps(t, broken, { maxAttempts: 1, backoffMs: 1 }));
     const row = await exportRow(t.db, e.id);
     expect(row.status).toBe("failed");

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { bindStorage, env, storageDirOf } from "@exports/core";
+import { bindStorage, env } from "@exports/core";
 import next from "next";
 import { closeDb, getDb } from "../../db";
 import { getStorage } from "../../storage";
@@ -14,6 +14,8 @@ export interface WebServerOptions {
 
 export interface WebServer {
   server: Server;
+  /** Where its files are (checked and bound at start). */
+  storage: string;
   close(): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export interface WebServer {
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   env(); // a bad configuration stops the start before anything listens
   // So does a storage of another database (storage/binding.ts), before a request touches its files.
-  await bindStorage(getDb(), getStorage(), storageDirOf(env()));
+  await bindStorage(getDb(), getStorage());
   const server = createServer();
   const app = next({ dev: options.dev, dir: options.dir, port: options.port, httpServer: server });
   const handleNext = app.getRequestHandler();
@@ -42,6 +44,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   return {
     server,
+    storage: getStorage().location,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { openDownload } from "@exports/core";
+import { env, openDownload } from "@exports/core";
 import { SESSION_COOKIE } from "../../auth/cookies";
 import { getStorage } from "../../storage";
 import { ifNoneMatchMatches, ifRangeMatches, notModified, quoteEtag } from "../http/conditional";
@@ -28,6 +28,15 @@ function contentDisposition(filename: string): string {
 const download = authed<"id">(
   async ({ db, actor, params, req }) => {
     const file = await openDownload(db, getStorage(), actor, params.id);
+    const { DOWNLOAD_REDIRECT, DOWNLOAD_URL_TTL_SECONDS } = env();
+    // DOWNLOAD_REDIRECT=presigned: after the same checks, the object store serves the file itself.
+    if (DOWNLOAD_REDIRECT === "presigned" && file.presignedUrl) {
+      const location = await file.presignedUrl(DOWNLOAD_URL_TTL_SECONDS, contentDisposition(file.filename));
+      return new Response(null, {
+        status: 302,
+        headers: { Location: location, "Cache-Control": "private, no-store" },
+      });
+    }
     const etag = quoteEtag(file.version);
     // no-store: an export's rows are private data no cache should keep, the browser's included.
     const validators = { ETag: etag, "Cache-Control": "private, no-store" };
@@ -122,6 +131,13 @@ function downloadOperation(): Json {
           },
         },
         content,
+      },
+      "302": {
+        description:
+          "With `DOWNLOAD_REDIRECT=presigned` (an s3:// storage): after the same checks, `Location` is a presigned URL of the file, valid `DOWNLOAD_URL_TTL_SECONDS`.",
+        headers: {
+          Location: { description: "The presigned URL.", schema: { type: "string", format: "uri" } },
+        },
       },
       "304": ref("responses", "NotModified"),
       ...COMMON_RESPONSES,

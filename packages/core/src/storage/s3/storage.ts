@@ -1,0 +1,190 @@
+import { Transform } from "node:stream";
+import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import type { FaultPoint, Faults } from "../../engine/faults";
+import type { Piece } from "../compose-plan";
+import { safeKey } from "../keys";
+import type { PendingFile, Segment, Storage } from "../types";
+import { Bucket } from "./bucket";
+import { composeObject, MIN_PART } from "./compose";
+import { isUnavailable, StorageUnavailableError } from "./errors";
+
+const MiB = 1024 * 1024;
+/** The part size of uploads the worker sends, one at a time while the next fills (~16 MiB of a file in memory). */
+const PART_SIZE = 8 * MiB;
+
+export interface S3StorageOptions {
+  faults?: Faults;
+  /** Tests use smaller parts; at least 5 MiB. */
+  partSize?: number;
+}
+
+/**
+ * Parts, results and uploads as objects in a bucket (any S3-API server), under an optional key prefix. An object
+ * is visible only once its upload completes (PutObject, or CompleteMultipartUpload), so a file is committed
+ * whole or not at all, as a local rename is. A composed result is a multipart upload of the pieces: ranges of
+ * stored objects copied by the server (`UploadPartCopy`) where it can, else streamed through the worker
+ * (s3rver has no UploadPartCopy); either way nothing holds a file in memory.
+ */
+export class S3Storage implements Storage {
+  private readonly bucket: Bucket;
+  private readonly partSize: number;
+  /** Unknown until a copy is tried; false after the server refused one. */
+  readonly copy: { supported: boolean | null } = { supported: null };
+
+  constructor(
+    client: S3Client,
+    bucketName: string,
+    readonly prefix: string,
+    private readonly options: S3StorageOptions = {},
+  ) {
+    this.bucket = new Bucket(client, bucketName, `s3://${bucketName}${prefix ? `/${prefix}` : ""}`);
+    this.partSize = Math.max(MIN_PART, options.partSize ?? PART_SIZE);
+  }
+
+  get location(): string {
+    return this.bucket.where;
+  }
+
+  private objectKey(key: string): string {
+    const safe = safeKey(key);
+    return this.prefix ? `${this.prefix}/${safe}` : safe;
+  }
+
+  /** The fault points of a part's or a result's commit (engine/faults.ts). */
+  private fault(key: string, stage: "writing" | "synced" | "renamed") {
+    const faults = this.options.faults;
+    if (!faults) return;
+    if (key.startsWith("parts/")) faults(`part.${stage}` as FaultPoint);
+    else if (key.startsWith("results/") && stage !== "writing") faults(`result.${stage}` as FaultPoint);
+  }
+
+  /** Whether the bucket answers (start-up); throws StorageUnavailableError or the server's refusal. */
+  check(): Promise<void> {
+    return this.bucket.check();
+  }
+
+  async create(key: string): Promise<PendingFile> {
+    const Key = this.objectKey(key);
+    let first = true;
+    // The body lib-storage reads as it comes: a PutObject for a small file, a multipart upload of PART_SIZE
+    // parts for a large one. The transform is where the part's first bytes pass (a fault point).
+    const stream = new Transform({
+      highWaterMark: MiB,
+      transform: (chunk, _encoding, done) => {
+        if (first) {
+          first = false;
+          this.fault(key, "writing");
+        }
+        done(null, chunk);
+      },
+    });
+    const upload = new Upload({
+      client: this.bucket.client,
+      params: { Bucket: this.bucket.name, Key, Body: stream },
+      partSize: this.partSize,
+      queueSize: 1,
+    });
+    // A failed upload stops the writer (whose writes would otherwise wait for a reader that is gone).
+    const done = upload.done().then(
+      () => null,
+      (err: unknown) => {
+        stream.destroy(err as Error);
+        return err;
+      },
+    );
+    let aborted = false;
+    return {
+      stream,
+      commit: async () => {
+        if (!stream.writableEnded) stream.end();
+        const failure = await done;
+        if (failure) {
+          if (isUnavailable(failure)) throw new StorageUnavailableError(this.location, failure);
+          throw failure;
+        }
+        if (aborted) throw new Error("upload aborted");
+        // Written, durable and visible are one step here: the object exists once its upload completed.
+        this.fault(key, "synced");
+        this.fault(key, "renamed");
+        const head = await this.bucket.send(() =>
+          this.bucket.client.send(new HeadObjectCommand({ Bucket: this.bucket.name, Key })),
+        );
+        return head.ContentLength ?? 0;
+      },
+      abort: async () => {
+        aborted = true;
+        if (stream.writableEnded) {
+          // The body is whole: lib-storage sends it (or completes its multipart upload) on its own, and an
+          // abort now could race the server storing it. So it is let finish, then the object removed: a file
+          // thrown away never stays (a page read ahead and dropped after a cancel removed the parts, say).
+          await done;
+          await this.remove(key).catch(() => {});
+          return;
+        }
+        // Unfinished, no object can appear: the upload fails with its body (a server that cannot abort a
+        // multipart upload leaves its parts to the sweep, abortStaleUploads).
+        stream.destroy();
+        await upload.abort().catch(() => {});
+        await done;
+      },
+    };
+  }
+
+  async compose(key: string, segments: readonly Segment[]): Promise<number> {
+    const pieces: Piece[] = [];
+    for (const segment of segments) {
+      if ("bytes" in segment) {
+        pieces.push({ bytes: segment.bytes });
+        continue;
+      }
+      const length = await this.size(segment.key);
+      if (length === null) throw new Error(`${segment.key} is missing`);
+      const start = segment.start ?? 0;
+      const end = segment.end ?? length;
+      if (start < 0 || end > length || end < start) {
+        throw new Error(`segment ${start}–${end} is outside ${segment.key} (${length} bytes)`);
+      }
+      pieces.push({ key: this.objectKey(segment.key), start, end });
+    }
+    return composeObject(this.bucket, this.objectKey(key), pieces, {
+      partSize: this.partSize,
+      copy: this.copy,
+      reached: (stage) => this.fault(key, stage),
+    });
+  }
+
+  read(key: string, range?: { start: number; end: number }) {
+    return this.bucket.read(this.objectKey(key), range);
+  }
+
+  size(key: string) {
+    return this.bucket.size(this.objectKey(key));
+  }
+
+  /** A time-limited URL that lets whoever holds it GET the object (DOWNLOAD_REDIRECT=presigned). */
+  presignedUrl(key: string, seconds: number, headers: { disposition: string; contentType: string }) {
+    return this.bucket.presign(this.objectKey(key), seconds, headers);
+  }
+
+  remove(key: string) {
+    return this.bucket.remove(this.objectKey(key));
+  }
+
+  removePrefix(prefix: string) {
+    return this.bucket.removeUnder(this.objectKey(prefix.replace(/\/+$/, "")));
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const clean = prefix.replace(/\/+$/, "");
+    return (await this.bucket.namesUnder(this.objectKey(clean))).map((n) => `${clean}/${n}`);
+  }
+
+  /**
+   * Aborts multipart uploads under the prefix begun before `before` (a worker killed mid-upload leaves one; its
+   * parts cost storage until aborted). 0 where the server cannot list them (s3rver).
+   */
+  abortStaleUploads(before: Date): Promise<number> {
+    return this.bucket.abortUploadsBefore(this.prefix ? `${this.prefix}/` : "", before);
+  }
+}
