@@ -22,21 +22,30 @@ export async function seedProducts(
     await db.execute(sql`
       insert into products (sku, name, price, currency, stock, is_active, attributes, created_date, modified_date)
       select
-        'SKU-' || lpad(i::text, greatest(8, length(i::text)), '0'),
+        'SKU-' || lpad(s, greatest(8, length(s)), '0'),
         case
-          when i % 1000 = 0 then '=HYPERLINK("http://example.invalid","Product ' || i || '")'
-          when i % 997 = 0 then 'Çay bardağı, "İnce belli" ' || i || E'\nİstanbul'
-          else (array['Blue', 'Red', 'Green', 'Black', 'White', 'İznik'])[1 + i % 6] || ' ' ||
-               (array['Shirt', 'Mug', 'Lamp', 'Chair', 'Kilim', 'Notebook', 'Şal'])[1 + i % 7] || ' ' || i
+          when i % 1000 = 0 then '=HYPERLINK("http://example.invalid","Product ' || s || '")'
+          when i % 997 = 0 then 'Çay bardağı, "İnce belli" ' || s || E'\nİstanbul'
+          else (array['Blue ', 'Red ', 'Green ', 'Black ', 'White ', 'İznik '])[1 + i % 6] ||
+               (array['Shirt ', 'Mug ', 'Lamp ', 'Chair ', 'Kilim ', 'Notebook ', 'Şal '])[1 + i % 7] || s
         end,
-        ((i::bigint * 7919) % 100000) / 100.0 + 1,
+        ((i * 7919) % 100000) / 100.0 + 1,
         (array['TRY', 'USD', 'EUR'])[1 + i % 3],
-        (i::bigint * 31) % 500,
+        (i * 31) % 500,
         i % 10 <> 0,
-        jsonb_build_object('color', (array['blue', 'red', 'green'])[1 + i % 3], 'size', (array['S', 'M', 'L', 'XL'])[1 + i % 4]),
-        timestamptz '2025-01-01 00:00:00+00' + i * interval '1 minute',
-        timestamptz '2025-01-01 00:00:00+00' + i * interval '1 minute'
-      from generate_series(${from}::bigint, ${to}::bigint) as i
+        -- {color: blue|red|green by i % 3, size: S|M|L|XL by i % 4}: one of 12 values, picked by i % 12
+        -- (built once per statement, not per row).
+        (array[
+          '{"color":"blue","size":"S"}', '{"color":"red","size":"M"}', '{"color":"green","size":"L"}',
+          '{"color":"blue","size":"XL"}', '{"color":"red","size":"S"}', '{"color":"green","size":"M"}',
+          '{"color":"blue","size":"L"}', '{"color":"red","size":"XL"}', '{"color":"green","size":"S"}',
+          '{"color":"blue","size":"M"}', '{"color":"red","size":"L"}', '{"color":"green","size":"XL"}'
+        ]::jsonb[])[1 + i % 12],
+        d,
+        d
+      from generate_series(${from}::bigint, ${to}::bigint) as i,
+        -- Each computed once per row: the number's text and the date.
+        lateral (select i::text as s, timestamptz '2025-01-01 00:00:00+00' + i * interval '1 minute' as d) as v
     `);
     onProgress?.(to - (last - count));
     from = to + 1;
