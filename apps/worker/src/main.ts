@@ -72,7 +72,7 @@ async function main() {
   });
   if (stopping) return;
   await worker.start();
-  log(`[worker] ${worker.id} ready (page size ${env.EXPORT_PAGE_SIZE})`);
+  log(`[worker] ${worker.id} ready (page size ${env.EXPORT_PAGE_SIZE ?? "from each export, ≤ 250000"})`);
 }
 
 main().catch((err) => {

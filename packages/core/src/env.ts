@@ -51,7 +51,8 @@ export const envSchema = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   BOOTSTRAP_DEMO_USER: z.enum(["0", "1"]).default("1"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(250_000),
+  // Unset: pages sized from each export (engine/page-size.ts).
+  EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000_000).optional(),
   EXPORT_RUN_PAGES: z.coerce.number().int().min(1).max(1000).default(8),
   EXPORT_LEASE_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
   EXPORT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),

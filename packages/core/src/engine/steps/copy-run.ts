@@ -8,6 +8,7 @@ import { type CopyPageQuery, copyPageQuery, PAGE_PLAN_SETTINGS } from "../copy/q
 import { type CopyPart, CopyRows } from "../copy/rows";
 import { writerFor } from "../formats";
 import type { FormatWriter } from "../formats/types";
+import { pageRows } from "../page-size";
 import type { ExportScope } from "../scope";
 import { type PageRead, type PageStep, recordPage, type StepDeps, type StepOutcome } from "./shared";
 
@@ -74,10 +75,11 @@ interface PageInHand {
   key: string;
 }
 
-/** A page's first row (its index in the export) and its number. */
+/** A page's first row (its index in the export), its number, and the records it reads (`pageRows`). */
 interface PageStart {
   collectedCount: number;
   page: number;
+  rows: number;
 }
 
 /** A run's export and COPY; `limit` is its LIMIT. */
@@ -147,9 +149,8 @@ class CopyRun {
 
   begin(at: PageStart): PageInHand {
     const { row, scope, query } = this.plan;
-    const { pageSize } = this.deps.config;
     const writer = this.writer;
-    const limit = writer.pageLimit?.(at.collectedCount, pageSize) ?? pageSize;
+    const limit = writer.pageLimit?.(at.collectedCount, at.rows) ?? at.rows;
     const key = keys.part(row.id, at.page);
     const encoder = writer.rowEncoder(scope.fields, at.collectedCount);
     const line = writer.lineEncoder?.(scope.fields, query.columns, query.idColumnAt) ?? null;
@@ -228,7 +229,7 @@ class CopyRun {
 }
 
 /**
- * A run of pages through one COPY (`LIMIT runPages × pageSize`), cut into parts of a page each. Each part is
+ * A run of pages through one COPY (`LIMIT runPages × pageSize`), cut into parts of a page each (`pageRows`). Each part is
  * recorded by its own guarded update once synced, while PostgreSQL goes on sending and the next part is being
  * encoded; the claim is kept while no other export waits (`othersWaiting`), so a smaller export created
  * meanwhile waits for one page. Null when a column has no exact COPY form (the page is then read row by row).
@@ -245,7 +246,7 @@ export async function copyRun(
   let error: Error | undefined;
   try {
     let current = row;
-    let page = run.begin(current);
+    let page = run.begin({ ...current, rows: pageRows(deps.config, current) });
     let total = counting;
     for (;;) {
       const written = await run.written(page);
@@ -255,10 +256,17 @@ export async function copyRun(
       const more = !exhausted && (lastId ?? current.lastInstanceId) < (current.maxInstanceId ?? 0);
       const mayGoOn = more && !run.full && !run.done && !signal.aborted;
       if (mayGoOn) {
-        const added = written.part.page.written;
-        run.readAhead({
+        const { written: added, failed } = written.part.page;
+        const next = {
+          ...current,
           collectedCount: current.collectedCount + added,
+          failCount: current.failCount + failed,
+          lastInstanceId: lastId ?? current.lastInstanceId,
+        };
+        run.readAhead({
+          ...next,
           page: current.page + (added > 0 ? 1 : 0),
+          rows: pageRows(deps.config, next),
         });
       }
       const [read, waiting] = await Promise.all([

@@ -1,6 +1,7 @@
 import { and, count, gt, lte, sql } from "drizzle-orm";
 import type { ExportRow } from "../../db/schema";
 import { writerFor } from "../formats";
+import { pageRows } from "../page-size";
 import { readPageIntoPart } from "../row-by-row";
 import { type ExportScope, exportScope } from "../scope";
 import { copyRun } from "./copy-run";
@@ -51,7 +52,7 @@ async function rowByRowPage(
   counting: Promise<number> | null,
 ): Promise<StepOutcome> {
   const { row, owner, signal } = step;
-  const pageSize = deps.config.pageSize;
+  const pageSize = pageRows(deps.config, row);
   const limit = writerFor(row.formatType).pageLimit?.(row.collectedCount, pageSize) ?? pageSize;
   const read = await readPageIntoPart(deps, step, limit);
   if (signal.aborted) {
