@@ -9,9 +9,10 @@ export interface BenchWorker {
 /**
  * A real worker process (`pnpm worker`: node dist/main.mjs, the bundle `pnpm bench` builds first) on the bench
  * database, its RSS sampled.
+ * A variable set to undefined is removed from the worker's environment.
  * BENCH_WORKER_NODE_ARGS adds node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the worker).
  */
-export async function startWorker(env: Record<string, string>): Promise<BenchWorker> {
+export async function startWorker(env: Record<string, string | undefined>): Promise<BenchWorker> {
   const nodeArgs = (globalThis.process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
   const process = await startProcess("worker", globalThis.process.execPath, [...nodeArgs, "dist/main.mjs"], {
     cwd: WORKER_DIR,

@@ -22,10 +22,11 @@ export interface EngineConfig {
  * are faster (1,000,000 products as CSV: ~10% less time in 4 pages than in 10, BENCHMARKS.md). The price: a
  * retried page redoes up to 250,000 records, and a cancel or a smaller export waits for up to that page.
  *
- * Pages sized from the export: ~1/8 of it, between 10,000 and 250,000 records, so that progress moves at least
- * 8 times in an export of 80,000 records or more (a person watching a 100,000-record export sees it move, not
- * jump from 0 to done) while an export of 2,000,000 or more keeps the pages of 250,000. An explicit
- * EXPORT_PAGE_SIZE fixes the size (`engineConfigFromEnv`).
+ * Pages sized from the export: ~1/5 of it, between 10,000 and 250,000 records, so that collected_count moves 5
+ * times in an export of 50,000 to 1,250,000 records (a person watching a 100,000-record export sees it move, not
+ * jump from 0 to done) and every 250,000 records above. Each page costs ~3–7 ms (its part synced, its update,
+ * measured with pages of 1,000): 1/5 costs a 1,000,000-record export one page more than 250,000s (~0.5%), 1/8
+ * four more (~2%, BENCHMARKS.md). An explicit EXPORT_PAGE_SIZE fixes the size (`engineConfigFromEnv`).
  *
  * Runs of 8 pages (of `pageSize` records: smaller pages make more of them): PostgreSQL streams without a stop at each page (CSV of 1,000,000 products: from ~0.65–0.7
  * of COPY's speed to ~0.8–0.95). The bound keeps the COPY's transaction, and the snapshot that holds VACUUM
@@ -33,7 +34,7 @@ export interface EngineConfig {
  */
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   pageSize: 250_000,
-  pageSizing: { pages: 8, minRows: 10_000 },
+  pageSizing: { pages: 5, minRows: 10_000 },
   runPages: 8,
   leaseMs: 30_000,
   maxAttempts: 5,

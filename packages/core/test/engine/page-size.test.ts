@@ -28,11 +28,11 @@ const at = (o: Partial<PageOrigin>): PageOrigin => ({
 describe("pageRows", () => {
   const auto = DEFAULT_ENGINE_CONFIG;
 
-  it("is about an eighth of the export, between 10,000 and 250,000 records, by default", () => {
-    expect(auto.pageSizing).toEqual({ pages: 8, minRows: 10_000 });
-    expect(pageRows(auto, at({ totalCount: 1_000_000 }))).toBe(125_000);
-    expect(pageRows(auto, at({ totalCount: 100_000, collectedCount: 12_500 }))).toBe(12_500);
-    expect(pageRows(auto, at({ totalCount: 100_001 }))).toBe(12_501);
+  it("is about a fifth of the export, between 10,000 and 250,000 records, by default", () => {
+    expect(auto.pageSizing).toEqual({ pages: 5, minRows: 10_000 });
+    expect(pageRows(auto, at({ totalCount: 1_000_000 }))).toBe(200_000);
+    expect(pageRows(auto, at({ totalCount: 100_000, collectedCount: 20_000 }))).toBe(20_000);
+    expect(pageRows(auto, at({ totalCount: 100_001 }))).toBe(20_001);
     expect(pageRows(auto, at({ totalCount: 30_000 }))).toBe(10_000);
     expect(pageRows(auto, at({ totalCount: 10_000_000 }))).toBe(250_000);
   });
