@@ -38,13 +38,13 @@ describe("pageRows", () => {
   });
 
   it("before the count is recorded, takes the export's size from the ids left (an upper bound)", () => {
-    expect(pageRows(auto, at({ maxInstanceId: 1_000_000 }))).toBe(125_000);
+    expect(pageRows(auto, at({ maxInstanceId: 1_000_000 }))).toBe(200_000);
     expect(
       pageRows(
         auto,
-        at({ maxInstanceId: 100_000, lastInstanceId: 12_500, collectedCount: 12_000, failCount: 500 }),
+        at({ maxInstanceId: 100_000, lastInstanceId: 20_000, collectedCount: 19_000, failCount: 1000 }),
       ),
-    ).toBe(12_500);
+    ).toBe(20_000);
   });
 
   it("is pageSize whatever the export when sizing is off, and never above it", () => {
