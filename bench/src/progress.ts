@@ -98,6 +98,7 @@ export async function runProgress(o: {
     for (const [name, setting] of Object.entries(settings)) {
       const worker = await startWorker({ DATABASE_URL: db.url, STORAGE_DIR: o.storageDir, ...setting });
       try {
+        await sleep(500); // settled on LISTEN: the export's time is not a poll's wait
         const pid = worker.process.child.pid ?? 0;
         for (const size of sizes) {
           const cpu = cpuMs(pid);

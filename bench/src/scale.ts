@@ -1,6 +1,7 @@
 import type { Actor } from "@exports/core";
 import type { BenchDatabase } from "./database";
 import { type ExportTiming, runExport } from "./exports";
+import { sleep } from "./processes";
 import type { Report } from "./report";
 import { startWorker } from "./worker";
 
@@ -40,6 +41,7 @@ export async function runScale(o: {
     for (const size of sizes) {
       const worker = await startWorker({ DATABASE_URL: db.url, STORAGE_DIR: o.storageDir });
       try {
+        await sleep(500); // settled on LISTEN: the export's time is not a poll's wait
         worker.rss.takePeak();
         const r = await runExport(db, admin, "csv", size.path, o.storageDir, 1_800_000);
         const peak = worker.rss.takePeak();
