@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BULK_ROWS } from "../src/seed/bulk";
-import { createTestDatabase, seedProducts, type TestDatabase } from "../src/testing";
+import { createTestDatabase, seedOrders, seedProducts, type TestDatabase } from "../src/testing";
 
 let bulk: TestDatabase;
 let rowByRow: TestDatabase;
@@ -15,11 +15,13 @@ afterAll(async () => {
 });
 
 /** The table's indexes and constraints as PostgreSQL prints them. */
-async function shape(t: TestDatabase) {
-  const { rows } = await t.pool.query(`
-    select 'index ' || indexdef as def from pg_indexes where tablename = 'products'
-    union all select 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) from pg_constraint
-    where conrelid = 'products'::regclass order by 1`);
+async function shape(t: TestDatabase, table = "products") {
+  const { rows } = await t.pool.query(
+    `select 'index ' || indexdef as def from pg_indexes where tablename = $1
+     union all select 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) from pg_constraint
+     where conrelid = $1::regclass order by 1`,
+    [table],
+  );
   return rows.map((r) => r.def as string);
 }
 
@@ -45,5 +47,27 @@ describe("seedProducts into an empty table, indexes built after the rows", () =>
     await expect(
       bulk.pool.query("insert into products (sku, name, price) values ('SKU-00000001', 'twice', 1)"),
     ).rejects.toThrow(/unique/);
+  });
+
+  it("orders too: the same rows, indexes and constraints", async () => {
+    const before = await shape(bulk, "orders");
+    expect(before.some((d) => d.includes("orders_status_idx"))).toBe(true);
+    await seedOrders(bulk.db, BULK_ROWS);
+    await rowByRow.pool.query(
+      "insert into orders (number, customer_email, status, amount, currency, item_count) values ('X-1', 'x@example.com', 'pending', 1, 'TRY', 1)",
+    );
+    await seedOrders(rowByRow.db, BULK_ROWS);
+    await rowByRow.pool.query("delete from orders where number = 'X-1'");
+    expect(await shape(bulk, "orders")).toEqual(before);
+    expect(await shape(rowByRow, "orders")).toEqual(before);
+    const digest = async (t: TestDatabase) =>
+      (
+        await t.pool.query(
+          `select count(*)::int as n, md5(string_agg(o::text, '|' order by number)) as md5 from (select number,
+             customer_email, status, amount, currency, item_count, created_date, modified_date from orders) o`,
+        )
+      ).rows[0];
+    expect(await digest(bulk)).toEqual(await digest(rowByRow));
+    expect((await digest(bulk))?.n).toBe(BULK_ROWS);
   });
 });
