@@ -24,13 +24,14 @@ export interface EngineConfig {
  *
  * Pages sized from the export: ~1/5 of it, between 10,000 and 250,000 records, so that collected_count moves 5
  * times in an export of 50,000 to 1,250,000 records (a person watching a 100,000-record export sees it move, not
- * jump from 0 to done) and every 250,000 records above. Each page costs ~3–7 ms (its part synced, its update,
- * measured with pages of 1,000): 1/5 costs a 1,000,000-record export one page more than 250,000s (~0.5%), 1/8
- * four more (~2%, BENCHMARKS.md). An explicit EXPORT_PAGE_SIZE fixes the size (`engineConfigFromEnv`).
+ * jump from 0 to done) and every 250,000 records above. A page costs ~3.5 ms of the worker's CPU and ~7 ms of
+ * wall time (its part synced, its update; measured with pages of 2,000): 1/5 costs a 1,000,000-record export one
+ * page more than pages of 250,000 (~0.5%), 1/8 would cost four (~2%, BENCHMARKS.md). An explicit
+ * EXPORT_PAGE_SIZE fixes the size (`engineConfigFromEnv`).
  *
- * Runs of 8 pages (of `pageSize` records: smaller pages make more of them): PostgreSQL streams without a stop at each page (CSV of 1,000,000 products: from ~0.65–0.7
- * of COPY's speed to ~0.8–0.95). The bound keeps the COPY's transaction, and the snapshot that holds VACUUM
- * back, to a few seconds.
+ * Runs of 8 pages of `pageSize` (smaller pages: more of them in a run): PostgreSQL streams without a stop at each
+ * page (CSV of 1,000,000 products: from ~0.65–0.7 of COPY's speed to ~0.8–0.95). The bound keeps the COPY's
+ * transaction, and the snapshot that holds VACUUM back, to a few seconds.
  */
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   pageSize: 250_000,

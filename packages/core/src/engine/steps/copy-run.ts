@@ -229,10 +229,10 @@ class CopyRun {
 }
 
 /**
- * A run of pages through one COPY (`LIMIT runPages × pageSize`), cut into parts of a page each (`pageRows`). Each part is
- * recorded by its own guarded update once synced, while PostgreSQL goes on sending and the next part is being
- * encoded; the claim is kept while no other export waits (`othersWaiting`), so a smaller export created
- * meanwhile waits for one page. Null when a column has no exact COPY form (the page is then read row by row).
+ * A run of pages through one COPY (`LIMIT runPages × pageSize`), cut into parts of a page each (`pageRows`).
+ * Each part is recorded by its own guarded update once synced, while PostgreSQL goes on sending and the next
+ * part is being encoded; the claim is kept while no other export waits (`othersWaiting`), so a smaller export
+ * created meanwhile waits for one page. Null when a column has no exact COPY form (the page is then read row by row).
  */
 export async function copyRun(
   deps: StepDeps,
