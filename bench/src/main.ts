@@ -15,7 +15,8 @@ import { startWorker } from "./worker";
 /**
  * `pnpm bench`: the performance targets of issue 5, measured in one run against baselines on this machine.
  * BENCH_SCALE shrinks the data (0.01 = 10,000 products) or grows it (10: 10M, and the `scale` section);
- * BENCH_ONLY=exports,rest,pickup,fairness,storage,progress,scale picks sections; BENCH_REPEAT sets the export repetitions (best run counts). Exits non-zero only on errors.
+ * BENCH_ONLY=exports,rest,pickup,fairness,storage,progress,scale picks sections; BENCH_REPEAT sets the export
+ * repetitions (best run counts). Exits non-zero only on errors.
  */
 const scale = Number(process.env.BENCH_SCALE ?? "1");
 if (!(scale > 0 && scale <= 10)) throw new Error("BENCH_SCALE must be a number in (0, 10]");
