@@ -116,6 +116,10 @@ export async function runProgress(o: {
     }
   }
   report.extra.progress = runs;
+  // The targets are about 1M and 100k rows; smaller exports are a page or two whatever the setting.
+  const judged = large === 1_000_000;
+  if (!judged)
+    report.note(`progress: ${large.toLocaleString("en")} rows are too few to judge (1,000,000 needed)`);
   const best = (xs: Watched[] = []) => Math.min(...xs.map((w) => w.ms));
   for (const size of sizes) {
     const auto = runs[`auto:${size.rows}`] ?? [];
@@ -130,8 +134,7 @@ export async function runProgress(o: {
         value: worstGap,
         unit: "ms",
         baseline: Math.max(...fixed.map((w) => w.maxGapMs)),
-        target: "≤ 2000",
-        pass: worstGap <= 2000,
+        ...(judged ? { target: "≤ 2000", pass: worstGap <= 2000 } : {}),
       });
     }
     report.add({
@@ -140,7 +143,7 @@ export async function runProgress(o: {
       value: fewest,
       unit: "",
       baseline: Math.min(...fixed.map((w) => w.values)),
-      ...(size.rows === small ? { target: "≥ 4", pass: fewest >= 4 } : {}),
+      ...(judged && size.rows === small ? { target: "≥ 4", pass: fewest >= 4 } : {}),
     });
     const cpu = (xs: Watched[]) => Math.min(...xs.map((w) => w.workerCpuMs ?? Number.NaN));
     report.add({
@@ -159,8 +162,7 @@ export async function runProgress(o: {
       unit: "ms",
       baseline: best(fixed),
       ratio,
-      target: "≤ 1.03",
-      pass: ratio <= 1.03,
+      ...(judged ? { target: "≤ 1.03", pass: ratio <= 1.03 } : {}),
     });
   }
 }
