@@ -19,9 +19,9 @@ export {
   signOut,
 } from "./auth/sessions";
 export { type ThrottleConfig, tooManySignInsMessage } from "./auth/throttle";
+export { authenticateHeader } from "./auth/token-actor";
 export { parseAuthorization } from "./auth/tokens";
 export {
-  authenticateHeader,
   countUsers,
   createTokenForUsername,
   createUser,
@@ -45,6 +45,7 @@ export { type ExportDownload, openDownload } from "./exports/download";
 export { type FilterFile, parseFilterFile } from "./exports/filter-file";
 export { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./exports/filters";
 export { type ExportLimits, exportLimitsFromEnv } from "./exports/limits";
+export { findExportForToken } from "./exports/record-reads";
 export {
   type CreatedExport,
   type CreateExportOptions,

@@ -142,8 +142,8 @@ export async function listExports(db: Db, actor: Actor, query: unknown): Promise
     reserved: PAGINATION_PARAMS,
   });
   const page = parsePageRequest(params, exportOrderings, DEFAULT_EXPORT_ORDERING);
-  const { rows, total } = await selectExportsPage(db, actor, where, page);
-  return { items: rows.map(toExportDto), total, page: page.page, limit: page.limit };
+  const { items, total } = await selectExportsPage(db, actor, where, page);
+  return { items, total, page: page.page, limit: page.limit };
 }
 
 /** SPEC §2.1, §2.8: an export the actor may see (a non-UUID id is not found), with what a download needs. */

@@ -1,5 +1,5 @@
-import { findExport } from "@exports/core";
-import { authed } from "../http/handler";
+import { findExportForToken } from "@exports/core";
+import { tokenAuthed } from "../http/handler";
 import { jsonWithEtag } from "../http/respond";
 import { COMMON_RESPONSES, ref } from "../openapi/components";
 import { givenOperation } from "../openapi/given";
@@ -10,8 +10,8 @@ const PATH = "/api/v1/exports/{id}/";
 export const exportRoute = route(PATH, {
   GET: {
     /** The given retrieve (SPEC §2.1, 2.8), with a strong ETag (`If-None-Match` → 304). */
-    handle: authed<"id">(async ({ db, actor, params, req }) =>
-      jsonWithEtag(req, await findExport(db, actor, params.id)),
+    handle: tokenAuthed<"id">(async ({ db, authorization, params, req }) =>
+      jsonWithEtag(req, (await findExportForToken(db, authorization, params.id)).record),
     ),
     openapi: () => {
       const given = givenOperation(PATH, "get");
