@@ -1,13 +1,12 @@
 import { and, count, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
-import { ACTIVE_STATUSES, type ExportDto } from "../contract";
+import { ACTIVE_STATUSES } from "../contract";
 import type { Db, Tx } from "../db/client";
 import { preparedPerDb } from "../db/prepared";
 import { exportFilterKeys, exports } from "../db/schema";
 import type { PageRequest } from "../filters/pagination";
-import { DEFAULT_EXPORT_ORDERING } from "./filters";
-import { selectLatestExports } from "./record-reads";
-import { exportRecordColumns, isoTimestamp, toExportDto } from "./serialize";
+import { DEFAULT_EXPORT_ORDERING, exportOrderings } from "./filters";
+import { exportRecordColumns, isoTimestamp } from "./serialize";
 
 /** SPEC §2.8: a non-superuser sees only their own exports. */
 function visibleTo(actor: Actor): SQL | undefined {
@@ -44,29 +43,43 @@ export async function selectVisibleExport(db: Db, actor: Actor, id: string) {
   return rows[0];
 }
 
-/** A page of the exports the actor may see, and their total. The common request (no filter, newest first) is one statement. */
-export async function selectExportsPage(
-  db: Db,
-  actor: Actor,
-  where: SQL | undefined,
-  page: PageRequest,
-): Promise<{ items: ExportDto[]; total: number }> {
-  if (where === undefined && page.ordering === DEFAULT_EXPORT_ORDERING)
-    return selectLatestExports(db, actor, page.limit, page.offset);
-  const [rows, totals] = await Promise.all([
-    db
-      .select(exportRecordColumns)
-      .from(exports)
-      .where(and(visibleTo(actor), where))
-      .orderBy(...page.orderBy)
-      .limit(page.limit)
-      .offset(page.offset),
-    db
-      .select({ n: count() })
-      .from(exports)
-      .where(and(visibleTo(actor), where)),
-  ]);
-  return { items: rows.map(toExportDto), total: totals[0]?.n ?? 0 };
+/** The common list request (no filter, newest first), prepared. */
+const latestExports = preparedByVisibility("exports_latest", (db, visible, name) =>
+  db
+    .select(exportRecordColumns)
+    .from(exports)
+    .where(visible)
+    .orderBy(...exportOrderings[DEFAULT_EXPORT_ORDERING])
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"))
+    .prepare(name),
+);
+const countExports = preparedByVisibility("exports_count", (db, visible, name) =>
+  db.select({ n: count() }).from(exports).where(visible).prepare(name),
+);
+
+/** A page of the exports the actor may see, and their total. */
+export async function selectExportsPage(db: Db, actor: Actor, where: SQL | undefined, page: PageRequest) {
+  const [rows, totals] =
+    where === undefined && page.ordering === DEFAULT_EXPORT_ORDERING
+      ? await Promise.all([
+          latestExports(db, actor).execute({ owner: actor.id, limit: page.limit, offset: page.offset }),
+          countExports(db, actor).execute({ owner: actor.id }),
+        ])
+      : await Promise.all([
+          db
+            .select(exportRecordColumns)
+            .from(exports)
+            .where(and(visibleTo(actor), where))
+            .orderBy(...page.orderBy)
+            .limit(page.limit)
+            .offset(page.offset),
+          db
+            .select({ n: count() })
+            .from(exports)
+            .where(and(visibleTo(actor), where)),
+        ]);
+  return { rows, total: totals[0]?.n ?? 0 };
 }
 
 export async function insertExport(tx: Tx, values: typeof exports.$inferInsert) {

@@ -3,7 +3,11 @@ import { etagOfText, ifNoneMatchMatches, notModified } from "./conditional";
 import { StringResponse } from "./string-response";
 
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): StringResponse {
-  const text = JSON.stringify(body);
+  return jsonText(JSON.stringify(body), status, headers);
+}
+
+/** A JSON answer of text already serialised (by PostgreSQL: core's record-reads). */
+export function jsonText(text: string, status = 200, headers: HeadersInit = {}): StringResponse {
   const h = new Headers(headers);
   h.set("Content-Type", "application/json");
   // A known length: no chunked encoding, and a client can tell a cut-off answer.
@@ -16,7 +20,12 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): St
  * `If-None-Match` names them (issue 12 §5). `private, no-cache`: a browser keeps it but asks again first.
  */
 export function jsonWithEtag(req: Request, body: unknown, headers: Record<string, string> = {}): Response {
-  const res = json(body, 200, headers);
+  return jsonTextWithEtag(req, JSON.stringify(body), headers);
+}
+
+/** jsonWithEtag of text already serialised. */
+export function jsonTextWithEtag(req: Request, text: string, headers: Record<string, string> = {}): Response {
+  const res = jsonText(text, 200, headers);
   const etag = etagOfText(res.bodyText);
   const validators = { ETag: etag, "Cache-Control": "private, no-cache" };
   const ifNoneMatch = req.headers.get("if-none-match");

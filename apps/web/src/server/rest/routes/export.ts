@@ -1,6 +1,6 @@
-import { findExportForToken } from "@exports/core";
+import { findExportJsonForToken } from "@exports/core";
 import { tokenAuthed } from "../http/handler";
-import { jsonWithEtag } from "../http/respond";
+import { jsonTextWithEtag } from "../http/respond";
 import { COMMON_RESPONSES, ref } from "../openapi/components";
 import { givenOperation } from "../openapi/given";
 import { route } from "../route";
@@ -11,7 +11,7 @@ export const exportRoute = route(PATH, {
   GET: {
     /** The given retrieve (SPEC §2.1, 2.8), with a strong ETag (`If-None-Match` → 304). */
     handle: tokenAuthed<"id">(async ({ db, authorization, params, req }) =>
-      jsonWithEtag(req, (await findExportForToken(db, authorization, params.id)).record),
+      jsonTextWithEtag(req, (await findExportJsonForToken(db, authorization, params.id)).json),
     ),
     openapi: () => {
       const given = givenOperation(PATH, "get");
