@@ -8,11 +8,11 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): St
 
 /** A JSON answer of text already serialised (by PostgreSQL: core's record-reads). */
 export function jsonText(text: string, status = 200, headers: HeadersInit = {}): StringResponse {
-  const h = new Headers(headers);
-  h.set("Content-Type", "application/json");
+  const res = new StringResponse(text, { status, headers });
+  res.setHeader("Content-Type", "application/json");
   // A known length: no chunked encoding, and a client can tell a cut-off answer.
-  h.set("Content-Length", String(Buffer.byteLength(text)));
-  return new StringResponse(text, { status, headers: h });
+  res.setHeader("Content-Length", String(Buffer.byteLength(text)));
+  return res;
 }
 
 /**
@@ -30,7 +30,7 @@ export function jsonTextWithEtag(req: Request, text: string, headers: Record<str
   const validators = { ETag: etag, "Cache-Control": "private, no-cache" };
   const ifNoneMatch = req.headers.get("if-none-match");
   if (ifNoneMatch !== null && ifNoneMatchMatches(ifNoneMatch, etag)) return notModified(validators);
-  for (const [name, value] of Object.entries(validators)) res.headers.set(name, value);
+  for (const [name, value] of Object.entries(validators)) res.setHeader(name, value);
   return res;
 }
 
