@@ -19,9 +19,9 @@ export {
   signOut,
 } from "./auth/sessions";
 export { type ThrottleConfig, tooManySignInsMessage } from "./auth/throttle";
+export { authenticateHeader } from "./auth/token-actor";
 export { parseAuthorization } from "./auth/tokens";
 export {
-  authenticateHeader,
   countUsers,
   createTokenForUsername,
   createUser,
@@ -45,6 +45,7 @@ export { type ExportDownload, openDownload } from "./exports/download";
 export { type FilterFile, parseFilterFile } from "./exports/filter-file";
 export { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./exports/filters";
 export { type ExportLimits, exportLimitsFromEnv } from "./exports/limits";
+export { findExportJsonForToken } from "./exports/record-reads";
 export {
   type CreatedExport,
   type CreateExportOptions,
@@ -52,6 +53,7 @@ export {
   createExport,
   findExport,
   listExports,
+  listExportsJson,
 } from "./exports/service";
 export { DEFAULT_LOOKUPS, type FilterField, paramsToRecord } from "./filters/grammar";
 export { PAGINATION_PARAMS, type Page } from "./filters/pagination";

@@ -1,13 +1,14 @@
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Executor } from "../db/client";
-import { preparedPerDb } from "../db/prepared";
 import { apiTokens, users } from "../db/schema";
-import { DomainError, invalid, unauthenticated } from "../errors";
+import { DomainError, invalid } from "../errors";
 import { parseInput } from "../validation";
 import type { Actor } from "./actor";
 import { hashPassword, verifyPassword } from "./passwords";
-import { generateTokenKey, hashTokenKey, parseAuthorization } from "./tokens";
+import { generateTokenKey, hashTokenKey } from "./tokens";
+
+export { authenticateHeader } from "./token-actor";
 
 export const usernameSchema = z
   .string()
@@ -72,48 +73,6 @@ export async function createTokenForUsername(
 export async function countUsers(db: Db): Promise<number> {
   const rows = await db.select({ n: sql<number>`count(*)::int` }).from(users);
   return rows[0]?.n ?? 0;
-}
-
-/** How often a token's `last_used_at` is written: at most once a minute, not on every request. */
-const LAST_USED_RESOLUTION = sql`now() - interval '1 minute'`;
-
-/** The user of a token, by the token's hash (prepared: every API request runs it). */
-const tokenLookup = preparedPerDb((db) =>
-  db
-    .select({
-      id: users.id,
-      username: users.username,
-      isSuperuser: users.isSuperuser,
-      lastUsedAt: apiTokens.lastUsedAt,
-    })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(eq(apiTokens.keyHash, sql.placeholder("keyHash")))
-    .limit(1)
-    .prepare("auth_token_lookup"),
-);
-
-/** The actor behind an `Authorization` header, or UNAUTHENTICATED with DRF's messages. */
-export async function authenticateHeader(db: Db, header: string | null | undefined): Promise<Actor> {
-  const parsed = parseAuthorization(header);
-  if (parsed.kind === "none") throw unauthenticated();
-  if (parsed.kind === "invalid") throw unauthenticated(parsed.detail);
-  const keyHash = hashTokenKey(parsed.key);
-  const rows = await tokenLookup(db).execute({ keyHash });
-  const row = rows[0];
-  if (!row) throw unauthenticated("Invalid token.");
-  if (!row.lastUsedAt || row.lastUsedAt.getTime() < Date.now() - 60_000) {
-    await db
-      .update(apiTokens)
-      .set({ lastUsedAt: sql`now()` })
-      .where(
-        and(
-          eq(apiTokens.keyHash, keyHash),
-          or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, LAST_USED_RESOLUTION)),
-        ),
-      );
-  }
-  return toActor(row);
 }
 
 /** Username + password → actor (for the dashboard's sign-in). Constant work whether or not the user exists. */

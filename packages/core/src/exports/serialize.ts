@@ -2,13 +2,19 @@ import { type Column, sql } from "drizzle-orm";
 import type { ExportDto } from "../contract";
 import { type ExportRow, exports } from "../db/schema";
 
+/** `Date#toISOString()`'s form, as a to_char format literal. */
+const ISO_FORMAT = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
 /**
  * A timestamp exactly as `Date#toISOString()` writes it (stored to the millisecond), formatted by PostgreSQL:
  * no Date per value (Next.js wraps the Date constructor, which made the timestamps of 100 records the largest
  * cost of a list answer).
  */
 export const isoTimestamp = (column: Column) =>
-  sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  sql<string>`to_char(${column} at time zone 'UTC', ${sql.raw(ISO_FORMAT)})`;
+
+/** isoTimestamp of a column named in SQL text (`e.created_date`). */
+export const isoTimestampText = (column: string) => `to_char(${column} at time zone 'UTC', ${ISO_FORMAT})`;
 
 /** The Export record's columns only: what the list and the retrieve select (the rest has four timestamps). */
 export const exportRecordColumns = {

@@ -30,6 +30,7 @@ import {
   selectExportsPage,
   selectVisibleExport,
 } from "./queries";
+import { selectLatestExportsJson } from "./record-reads";
 import { toExportDto } from "./serialize";
 import { validateCreate } from "./validate-create";
 
@@ -134,16 +135,40 @@ async function admitAndInsert(
   return { row: inserted, outcome: "created" as const };
 }
 
-export async function listExports(db: Db, actor: Actor, query: unknown): Promise<Page<ExportDto>> {
+function listRequest(query: unknown) {
   const params = parseInput(listQueryInput, query);
   // Unknown parameters are ignored here, as the given (Django) API ignores them.
   const { where } = compileFilters(exportFilterSpec, params, {
     unknown: "ignore",
     reserved: PAGINATION_PARAMS,
   });
-  const page = parsePageRequest(params, exportOrderings, DEFAULT_EXPORT_ORDERING);
+  return { where, page: parsePageRequest(params, exportOrderings, DEFAULT_EXPORT_ORDERING) };
+}
+
+export async function listExports(db: Db, actor: Actor, query: unknown): Promise<Page<ExportDto>> {
+  const { where, page } = listRequest(query);
   const { rows, total } = await selectExportsPage(db, actor, where, page);
   return { items: rows.map(toExportDto), total, page: page.page, limit: page.limit };
+}
+
+/**
+ * listExports with the page's items as their JSON array (the REST list's body): the common request (no
+ * filter, newest first) is one statement whose records PostgreSQL serialises (record-reads.ts).
+ */
+export async function listExportsJson(
+  db: Db,
+  actor: Actor,
+  query: unknown,
+): Promise<Omit<Page<never>, "items"> & { json: string }> {
+  const { where, page } = listRequest(query);
+  const { json, total } =
+    where === undefined && page.ordering === DEFAULT_EXPORT_ORDERING
+      ? await selectLatestExportsJson(db, actor, page.limit, page.offset)
+      : await selectExportsPage(db, actor, where, page).then(({ rows, total }) => ({
+          json: JSON.stringify(rows.map(toExportDto)),
+          total,
+        }));
+  return { json, total, page: page.page, limit: page.limit };
 }
 
 /** SPEC §2.1, §2.8: an export the actor may see (a non-UUID id is not found), with what a download needs. */

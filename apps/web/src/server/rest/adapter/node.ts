@@ -53,11 +53,16 @@ export async function sendFetchResponse(
   method: string | undefined,
 ): Promise<void> {
   res.statusCode = response.status;
-  const cookies = response.headers.getSetCookie();
-  for (const [name, value] of response.headers) {
-    if (name !== "set-cookie") res.setHeader(name, value);
+  const pending = response instanceof StringResponse ? response.pendingHeaders() : null;
+  if (pending !== null) {
+    for (const [name, value] of pending) res.setHeader(name, value);
+  } else {
+    const cookies = response.headers.getSetCookie();
+    for (const [name, value] of response.headers) {
+      if (name !== "set-cookie") res.setHeader(name, value);
+    }
+    if (cookies.length > 0) res.setHeader("set-cookie", cookies);
   }
-  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
   if (response instanceof StringResponse) {
     res.end(method === "HEAD" ? undefined : response.bodyText);
     return;

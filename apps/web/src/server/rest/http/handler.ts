@@ -37,3 +37,26 @@ export function authed<K extends string = never>(
     }
   };
 }
+
+/**
+ * A token-only REST handler whose core call authenticates the request itself, in the statement of its own
+ * read (core's findExportForToken): one round trip instead of two. Errors are mapped as `authed` maps them.
+ */
+export function tokenAuthed<K extends string = never>(
+  handler: (ctx: {
+    req: Request;
+    url: URL;
+    db: Db;
+    authorization: string | null;
+    params: Readonly<Record<K, string>>;
+  }) => Promise<Response>,
+): Handler {
+  return async (req: Request, params: PathParams, url: URL): Promise<Response> => {
+    try {
+      const authorization = req.headers.get("authorization");
+      return await handler({ req, url, db: getDb(), authorization, params: params as Record<K, string> });
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}

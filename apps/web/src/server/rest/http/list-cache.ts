@@ -64,9 +64,9 @@ export class ResponseMemo {
         this.#entries.delete(key);
         this.#entries.set(key, entry);
         this.stats.hits++;
-        const headers = new Headers(entry.headers);
-        headers.set("X-Cache", "hit");
-        return new StringResponse(entry.body, { status: entry.status, headers });
+        const hit = new StringResponse(entry.body, { status: entry.status, headers: entry.headers });
+        hit.setHeader("X-Cache", "hit");
+        return hit;
       }
       if (entry) this.#remove(key, entry);
     }
@@ -84,7 +84,7 @@ export class ResponseMemo {
       res.status === 200 &&
       res instanceof StringResponse
     ) {
-      const headers = [...res.headers];
+      const headers = [...(res.pendingHeaders() ?? res.headers)];
       const bytes = res.bodyText.length * 2 + 256;
       if (bytes <= this.maxBytes / 8) {
         const old = this.#entries.get(key);
@@ -94,7 +94,9 @@ export class ResponseMemo {
         this.#evict();
       }
     }
-    res.headers.set("X-Cache", mode === "use" ? "miss" : "bypass");
+    const xCache = mode === "use" ? "miss" : "bypass";
+    if (res instanceof StringResponse) res.setHeader("X-Cache", xCache);
+    else res.headers.set("X-Cache", xCache);
     return res;
   }
 

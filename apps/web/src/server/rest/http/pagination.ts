@@ -1,11 +1,16 @@
 import type { Page } from "@exports/core";
-import { json } from "./respond";
+import { jsonText } from "./respond";
 
 /**
  * A page as array APIs serve it (SPEC §2.5): the body is the JSON array; `X-Total-Count` and an RFC 8288
  * `Link` header (first, prev, next, last) carry the rest.
  */
 export function pageResponse<T>(url: URL, page: Page<T>): Response {
+  return pageJsonResponse(url, { ...page, json: JSON.stringify(page.items) });
+}
+
+/** pageResponse of items already serialised (`json`: their JSON array). */
+export function pageJsonResponse(url: URL, page: Omit<Page<never>, "items"> & { json: string }): Response {
   const lastPage = Math.max(1, Math.ceil(page.total / page.limit));
   const link = (p: number, rel: string) => {
     const u = new URL(url);
@@ -17,7 +22,7 @@ export function pageResponse<T>(url: URL, page: Page<T>): Response {
   if (page.page > 1) links.push(link(Math.min(page.page - 1, lastPage), "prev"));
   if (page.page < lastPage) links.push(link(page.page + 1, "next"));
   links.push(link(lastPage, "last"));
-  return json(page.items, 200, {
+  return jsonText(page.json, 200, {
     "X-Total-Count": String(page.total),
     Link: links.join(", "),
   });

@@ -3,12 +3,16 @@ import { etagOfText, ifNoneMatchMatches, notModified } from "./conditional";
 import { StringResponse } from "./string-response";
 
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): StringResponse {
-  const text = JSON.stringify(body);
-  const h = new Headers(headers);
-  h.set("Content-Type", "application/json");
+  return jsonText(JSON.stringify(body), status, headers);
+}
+
+/** A JSON answer of text already serialised (by PostgreSQL: core's record-reads). */
+export function jsonText(text: string, status = 200, headers: HeadersInit = {}): StringResponse {
+  const res = new StringResponse(text, { status, headers });
+  res.setHeader("Content-Type", "application/json");
   // A known length: no chunked encoding, and a client can tell a cut-off answer.
-  h.set("Content-Length", String(Buffer.byteLength(text)));
-  return new StringResponse(text, { status, headers: h });
+  res.setHeader("Content-Length", String(Buffer.byteLength(text)));
+  return res;
 }
 
 /**
@@ -16,12 +20,17 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): St
  * `If-None-Match` names them (issue 12 §5). `private, no-cache`: a browser keeps it but asks again first.
  */
 export function jsonWithEtag(req: Request, body: unknown, headers: Record<string, string> = {}): Response {
-  const res = json(body, 200, headers);
+  return jsonTextWithEtag(req, JSON.stringify(body), headers);
+}
+
+/** jsonWithEtag of text already serialised. */
+export function jsonTextWithEtag(req: Request, text: string, headers: Record<string, string> = {}): Response {
+  const res = jsonText(text, 200, headers);
   const etag = etagOfText(res.bodyText);
   const validators = { ETag: etag, "Cache-Control": "private, no-cache" };
   const ifNoneMatch = req.headers.get("if-none-match");
   if (ifNoneMatch !== null && ifNoneMatchMatches(ifNoneMatch, etag)) return notModified(validators);
-  for (const [name, value] of Object.entries(validators)) res.headers.set(name, value);
+  for (const [name, value] of Object.entries(validators)) res.setHeader(name, value);
   return res;
 }
 

@@ -1,6 +1,7 @@
 import { notFound } from "@exports/core";
 import { API_SECURITY_HEADERS } from "../../security-headers";
 import { errorResponse, methodNotAllowed } from "../http/respond";
+import { StringResponse } from "../http/string-response";
 import { METHODS, type Method, type PathParams, type Route } from "../route";
 import { API_ROUTES } from "../routes";
 import { corsEnabled, corsHeaders } from "./cors";
@@ -67,6 +68,14 @@ export function rejectUnservable(method: string, pathname: string): Response {
 
 /** The API's security headers (set over whatever the handler set), then `extra` (Vary is appended to). */
 function withHeaders(answer: Response, extra: readonly [string, string][] = []): Response {
+  if (answer instanceof StringResponse) {
+    for (const { key, value } of API_SECURITY_HEADERS) answer.setHeader(key, value);
+    for (const [key, value] of extra) {
+      if (key === "Vary") answer.appendHeader(key, value);
+      else answer.setHeader(key, value);
+    }
+    return answer;
+  }
   const apply = (res: Response) => {
     for (const { key, value } of API_SECURITY_HEADERS) res.headers.set(key, value);
     for (const [key, value] of extra) {

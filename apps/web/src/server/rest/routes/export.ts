@@ -1,6 +1,6 @@
-import { findExport } from "@exports/core";
-import { authed } from "../http/handler";
-import { jsonWithEtag } from "../http/respond";
+import { findExportJsonForToken } from "@exports/core";
+import { tokenAuthed } from "../http/handler";
+import { jsonTextWithEtag } from "../http/respond";
 import { COMMON_RESPONSES, ref } from "../openapi/components";
 import { givenOperation } from "../openapi/given";
 import { route } from "../route";
@@ -10,8 +10,8 @@ const PATH = "/api/v1/exports/{id}/";
 export const exportRoute = route(PATH, {
   GET: {
     /** The given retrieve (SPEC §2.1, 2.8), with a strong ETag (`If-None-Match` → 304). */
-    handle: authed<"id">(async ({ db, actor, params, req }) =>
-      jsonWithEtag(req, await findExport(db, actor, params.id)),
+    handle: tokenAuthed<"id">(async ({ db, authorization, params, req }) =>
+      jsonTextWithEtag(req, (await findExportJsonForToken(db, authorization, params.id)).json),
     ),
     openapi: () => {
       const given = givenOperation(PATH, "get");

@@ -6,7 +6,7 @@ import {
   exportFilterSpec,
   exportLimitsFromEnv,
   exportOrderings,
-  listExports,
+  listExportsJson,
   MAX_FILTER_FILE_BYTES,
   paramsToRecord,
 } from "@exports/core";
@@ -21,7 +21,7 @@ import {
   MAX_MULTIPART_BODY_BYTES,
   readMultipartCreate,
 } from "../http/multipart";
-import { pageResponse } from "../http/pagination";
+import { pageJsonResponse } from "../http/pagination";
 import { json } from "../http/respond";
 import { COMMON_RESPONSES, detailResponse, jsonContent, ref } from "../openapi/components";
 import { filterParameter, lookupsOf } from "../openapi/filters";
@@ -33,7 +33,7 @@ const PATH = "/api/v1/exports/";
 /** The given list (SPEC §2.2–2.5, 2.8), through the list cache (keyed by the authenticated actor). */
 const list = authed(async ({ db, actor, url, req }) =>
   listCache(db).serve(listCacheKey(actor, url), cacheModeOf(req), async () =>
-    pageResponse(url, await listExports(db, actor, paramsToRecord(url.searchParams))),
+    pageJsonResponse(url, await listExportsJson(db, actor, paramsToRecord(url.searchParams))),
   ),
 );
 
