@@ -51,6 +51,18 @@ export class ByteWriter {
     return out;
   }
 
+  /**
+   * What was written since the last flush, in a buffer no longer written to (its memory can be transferred to
+   * another thread); writing goes on in a new one.
+   */
+  detach(): Buffer {
+    const out = this.buf.subarray(this.start, this.pos);
+    this.buf = Buffer.allocUnsafe(this.size);
+    this.start = 0;
+    this.pos = 0;
+    return out;
+  }
+
   byte(b: number) {
     if (this.pos >= this.buf.length) this.ensure(1);
     this.buf[this.pos++] = b;

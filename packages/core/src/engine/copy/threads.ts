@@ -1,0 +1,161 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { EncodeSpec, FromThread, ToThread } from "./thread-protocol";
+
+/**
+ * Encoding threads: a page's rows encoded off the main thread (`thread-encoder.ts`), so one export keeps both
+ * cores busy — the main thread reads the COPY and writes the part, a thread encodes, zlib deflates on libuv's
+ * threadpool, PostgreSQL sends.
+ */
+
+/** What a stream's results go to (the COPY's part). */
+export interface EncodedSink {
+  data(bytes: Buffer): void;
+  acked(bytes: number): void;
+  end(stats: { written: number; failed: number; lastId: number | null }): void;
+  fail(err: Error): void;
+}
+
+/** One page's rows being encoded in a thread. */
+export interface RemoteStream {
+  data(bytes: Uint8Array): void;
+  end(): void;
+  drop(): void;
+}
+
+/** How to start a thread: its script, or (`eval`) code that loads it. */
+type ThreadEntry = { url: URL; eval?: undefined } | { eval: string };
+
+/**
+ * The thread's script: next to the bundle (`apps/worker/scripts/build.mjs` builds `encode-thread.mjs` beside
+ * `main.mjs`), or, running from source (tests, `pnpm dev`), the TypeScript next to this module, loaded through
+ * tsx's API (node 20 does not apply an `--import` loader to a worker's own entry).
+ */
+function threadEntry(): ThreadEntry | null {
+  const here = import.meta.url;
+  if (here.endsWith(".ts")) {
+    const script = new URL("./encode-thread.ts", here).href;
+    const api = pathToFileURL(
+      createRequire(here).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs"),
+    ).href;
+    return {
+      eval: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`,
+    };
+  }
+  const url = new URL("./encode-thread.mjs", here);
+  return existsSync(fileURLToPath(url)) ? { url } : null;
+}
+
+class EncodeThread {
+  readonly worker: Worker;
+  readonly sinks = new Map<number, EncodedSink>();
+  dead = false;
+
+  constructor(entry: ThreadEntry) {
+    this.worker = entry.eval === undefined ? new Worker(entry.url) : new Worker(entry.eval, { eval: true });
+    this.worker.unref();
+    this.worker.on("message", (message: FromThread) => this.receive(message));
+    this.worker.on("error", (err) => this.die(err));
+    this.worker.on("exit", (code) => this.die(new Error(`encoding thread exited (${code})`)));
+  }
+
+  send(message: ToThread, transfer?: ArrayBuffer[]) {
+    this.worker.postMessage(message, transfer);
+  }
+
+  open(id: number, sink: EncodedSink) {
+    if (this.sinks.size === 0) this.worker.ref();
+    this.sinks.set(id, sink);
+  }
+
+  close(id: number) {
+    if (this.sinks.delete(id) && this.sinks.size === 0) this.worker.unref();
+  }
+
+  private receive(message: FromThread) {
+    const sink = this.sinks.get(message.id);
+    if (!sink) return;
+    switch (message.type) {
+      case "out": {
+        const { bytes } = message;
+        sink.data(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        break;
+      }
+      case "ack":
+        sink.acked(message.bytes);
+        break;
+      case "end":
+        this.close(message.id);
+        sink.end(message);
+        break;
+      case "error":
+        this.close(message.id);
+        sink.fail(new Error(message.message));
+    }
+  }
+
+  private die(err: Error) {
+    if (this.dead) return;
+    this.dead = true;
+    const sinks = [...this.sinks.values()];
+    this.sinks.clear();
+    for (const sink of sinks) sink.fail(err);
+    void this.worker.terminate();
+  }
+}
+
+/** A pool of `size` threads, started when first used; a stream goes to the thread with the fewest. */
+export class EncoderThreads {
+  private readonly threads: EncodeThread[] = [];
+  private nextId = 1;
+
+  constructor(
+    private readonly size: number,
+    private readonly entry: ThreadEntry,
+  ) {}
+
+  open(spec: EncodeSpec, sink: EncodedSink): RemoteStream {
+    const thread = this.pick();
+    const id = this.nextId++;
+    thread.open(id, sink);
+    thread.send({ type: "begin", id, spec });
+    return {
+      data(bytes) {
+        thread.send({ type: "data", id, bytes }, [bytes.buffer as ArrayBuffer]);
+      },
+      end() {
+        thread.send({ type: "end", id });
+      },
+      drop() {
+        thread.close(id);
+        if (!thread.dead) thread.send({ type: "drop", id });
+      },
+    };
+  }
+
+  private pick(): EncodeThread {
+    for (let i = this.threads.length - 1; i >= 0; i--) if (this.threads[i]?.dead) this.threads.splice(i, 1);
+    if (this.threads.length < this.size) {
+      const thread = new EncodeThread(this.entry);
+      this.threads.push(thread);
+      return thread;
+    }
+    return this.threads.reduce((a, b) => (b.sinks.size < a.sinks.size ? b : a));
+  }
+}
+
+const pools = new Map<number, EncoderThreads | null>();
+
+/** The process's pool of `size` encoding threads; null for 0, or when the thread's script is not there. */
+export function encoderThreads(size: number): EncoderThreads | null {
+  if (size <= 0) return null;
+  let pool = pools.get(size);
+  if (pool === undefined) {
+    const entry = threadEntry();
+    pool = entry ? new EncoderThreads(size, entry) : null;
+    pools.set(size, pool);
+  }
+  return pool;
+}
