@@ -167,8 +167,7 @@ export class CopyRows implements pg.Submittable {
   /** Sends `data[from..to)`, whole CopyData messages, to the part's encoding thread. */
   private sendRows(remote: RemoteStream, data: Buffer, from: number, to: number) {
     if (to <= from) return;
-    // A copy of its own, transferred: the socket's chunk may be shared with the next part's bytes.
-    remote.data(new Uint8Array(data.subarray(from, to)));
+    remote.data(data, from, to);
     this.inflight += to - from;
   }
 
@@ -192,6 +191,8 @@ export class CopyRows implements pg.Submittable {
         if (chunk === null) break;
         this.parse(chunk);
       }
+      // What was read is announced before waiting for more.
+      this.current?.remote?.flush();
     } catch (err) {
       this.fail(err as Error);
     } finally {

@@ -12,6 +12,9 @@ import type { EncodeSpec, FromThread, ToThread } from "./thread-protocol";
 /** Encoded bytes go into the part's stages in chunks of at least this size. */
 const PUSH_BYTES = 1 << 20;
 
+/** Bytes encoded before they are acknowledged (a message each way costs ~10–50 µs). */
+const ACK_BYTES = 512 << 10;
+
 type Send = (message: FromThread, transfer?: ArrayBuffer[]) => void;
 
 /**
@@ -67,7 +70,8 @@ class Stream {
       p = end;
     }
     this.held += data.length;
-    if (out.pos - out.start < PUSH_BYTES || this.source.push(out.flush())) this.release();
+    if (out.pos - out.start >= PUSH_BYTES && !this.source.push(out.flush())) return;
+    if (this.held >= ACK_BYTES) this.release();
   }
 
   private release() {
@@ -93,8 +97,10 @@ class Stream {
 /** Serves encoding streams on `port` (the thread's parent port). */
 export function serveEncoding(port: MessagePort) {
   const streams = new Map<number, Stream>();
+  const rings = new Map<number, Buffer>();
   const send: Send = (message, transfer) => port.postMessage(message, transfer);
   const fail = (id: number, err: unknown) => {
+    rings.delete(id);
     if (!streams.has(id)) return;
     streams.get(id)?.drop();
     streams.delete(id);
@@ -105,22 +111,26 @@ export function serveEncoding(port: MessagePort) {
     try {
       switch (message.type) {
         case "begin": {
+          rings.set(id, Buffer.from(message.ring));
           const stream = new Stream(id, message.spec, send);
           streams.set(id, stream);
           stream.done.catch((err) => fail(id, err));
           break;
         }
         case "data": {
-          const { bytes } = message;
+          const { bytes, at, length } = message;
           const stream = streams.get(id);
-          if (stream) stream.data(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-          else send({ type: "ack", id, bytes: bytes.byteLength }); // dropped or failed: the COPY may read on
+          const ring = rings.get(id);
+          if (stream && bytes) stream.data(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+          else if (stream && ring) stream.data(ring.subarray(at, at + length));
+          else send({ type: "ack", id, bytes: length }); // dropped or failed: the COPY may read on
           break;
         }
         case "end": {
           const stream = streams.get(id);
           stream?.end().then(
             (stats) => {
+              rings.delete(id);
               if (streams.delete(id)) send({ type: "end", id, ...stats });
             },
             (err) => fail(id, err),
@@ -130,6 +140,7 @@ export function serveEncoding(port: MessagePort) {
         case "drop":
           streams.get(id)?.drop();
           streams.delete(id);
+          rings.delete(id);
       }
     } catch (err) {
       fail(id, err);

@@ -14,9 +14,10 @@ export interface EncodeSpec {
 }
 
 export type ToThread =
-  | { type: "begin"; id: number; spec: EncodeSpec }
-  /** Whole CopyData messages (code, length, one CSV row each). */
-  | { type: "data"; id: number; bytes: Uint8Array }
+  /** `ring`: memory shared with the thread, where the COPY's bytes are put for it (no copy per message). */
+  | { type: "begin"; id: number; spec: EncodeSpec; ring: SharedArrayBuffer }
+  /** Whole CopyData messages (code, length, one CSV row each): in the ring at `at`, or `bytes` of their own. */
+  | { type: "data"; id: number; at: number; length: number; bytes?: Uint8Array }
   | { type: "end"; id: number }
   | { type: "drop"; id: number };
 

@@ -20,7 +20,10 @@ export interface EncodedSink {
 
 /** One page's rows being encoded in a thread. */
 export interface RemoteStream {
-  data(bytes: Uint8Array): void;
+  /** Sends `src[from..to)`, whole CopyData messages. */
+  data(src: Buffer, from: number, to: number): void;
+  /** Announces what `data` gathered (it sends in batches). */
+  flush(): void;
   end(): void;
   drop(): void;
 }
@@ -106,6 +109,57 @@ class EncodeThread {
   }
 }
 
+/** Each stream's ring: above the COPY's bytes in flight to a thread (`CopyRows` stops reading at 2 MiB). */
+const RING_BYTES = 4 << 20;
+/** COPY bytes announced to a thread in one message, at most (a message each way costs ~10–50 µs). */
+const BATCH_BYTES = 256 << 10;
+
+/**
+ * Shared memory the COPY's bytes are put in for a thread, in order: a message's bytes are contiguous (the end's
+ * room is skipped when they do not fit there), and freed in order as the thread acknowledges them.
+ */
+class Ring {
+  readonly memory: SharedArrayBuffer;
+  private readonly view: Buffer;
+  private head = 0;
+  private reserved = 0;
+  /** What each put holds, data and skipped room, oldest first. */
+  private readonly puts: Array<{ bytes: number; reserved: number }> = [];
+
+  constructor(size: number) {
+    this.memory = new SharedArrayBuffer(size);
+    this.view = Buffer.from(this.memory);
+  }
+
+  /** Copies `src[from..to)` in; returns where, or -1 when there is no room (nothing is held then). */
+  put(src: Buffer, from: number, to: number): number {
+    const n = to - from;
+    const size = this.view.length;
+    const at = this.head + n <= size ? this.head : 0;
+    const reserved = at === 0 && this.head !== 0 ? size - this.head + n : n;
+    if (this.reserved + reserved > size) {
+      this.puts.push({ bytes: n, reserved: 0 });
+      return -1;
+    }
+    src.copy(this.view, at, from, to);
+    this.head = at + n;
+    this.reserved += reserved;
+    this.puts.push({ bytes: n, reserved });
+    return at;
+  }
+
+  /** The thread is done with the oldest `bytes` (whole puts). */
+  release(bytes: number) {
+    let left = bytes;
+    while (left > 0) {
+      const put = this.puts.shift();
+      if (!put) break;
+      left -= put.bytes;
+      this.reserved -= put.reserved;
+    }
+  }
+}
+
 /** A pool of `size` threads, started when first used; a stream goes to the thread with the fewest. */
 export class EncoderThreads {
   private readonly threads: EncodeThread[] = [];
@@ -119,13 +173,43 @@ export class EncoderThreads {
   open(spec: EncodeSpec, sink: EncodedSink): RemoteStream {
     const thread = this.pick();
     const id = this.nextId++;
-    thread.open(id, sink);
-    thread.send({ type: "begin", id, spec });
-    return {
-      data(bytes) {
-        thread.send({ type: "data", id, bytes }, [bytes.buffer as ArrayBuffer]);
+    const ring = new Ring(RING_BYTES);
+    thread.open(id, {
+      ...sink,
+      acked(bytes) {
+        ring.release(bytes);
+        sink.acked(bytes);
       },
+    });
+    thread.send({ type: "begin", id, spec, ring: ring.memory });
+    // Bytes put in the ring and not announced yet: contiguous puts go in one message.
+    let batchAt = 0;
+    let batchLength = 0;
+    const flush = () => {
+      if (batchLength > 0) thread.send({ type: "data", id, at: batchAt, length: batchLength });
+      batchLength = 0;
+    };
+    return {
+      data(src, from, to) {
+        const length = to - from;
+        const at = ring.put(src, from, to);
+        if (at >= 0 && batchLength > 0 && at === batchAt + batchLength) batchLength += length;
+        else {
+          flush();
+          if (at >= 0) {
+            batchAt = at;
+            batchLength = length;
+          } else {
+            // Larger than the ring's room: a copy of its own, transferred.
+            const bytes = new Uint8Array(src.subarray(from, to));
+            thread.send({ type: "data", id, at: 0, length, bytes }, [bytes.buffer]);
+          }
+        }
+        if (batchLength >= BATCH_BYTES) flush();
+      },
+      flush,
       end() {
+        flush();
         thread.send({ type: "end", id });
       },
       drop() {
