@@ -4,8 +4,8 @@ import type pg from "pg";
 import { ByteWriter } from "../formats/bytes";
 import type { LineEncoder, RowEncoder } from "../formats/types";
 import { PageRows, parseRow } from "./parse";
-import type { EncodedSink, EncoderThreads, RemoteStream } from "./threads";
 import type { EncodeSpec } from "./thread-protocol";
+import type { EncodedSink, EncoderThreads, RemoteStream } from "./threads";
 
 /** Backend message codes. */
 const COPY_DATA = 0x64; // d
@@ -16,7 +16,7 @@ const ERROR_RESPONSE = 0x45; // E
 const PUSH_BYTES = 1 << 20;
 const BUFFER_BYTES = 4 << 20;
 /** COPY bytes sent to an encoding thread and not encoded yet, at most (the socket is read no further). */
-const INFLIGHT_BYTES = 2 << 20;
+const INFLIGHT_BYTES = 1 << 20;
 
 /** What node-postgres hands a submittable query: its connection, with the socket. */
 interface Connection {

@@ -41,7 +41,9 @@ function threadEntry(): ThreadEntry | null {
   if (here.endsWith(".ts")) {
     const script = new URL("./encode-thread.ts", here).href;
     const api = pathToFileURL(
-      createRequire(here).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs"),
+      createRequire(here)
+        .resolve("tsx/esm/api")
+        .replace(/\.cjs$/, ".mjs"),
     ).href;
     return {
       eval: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`,
@@ -51,13 +53,20 @@ function threadEntry(): ThreadEntry | null {
   return existsSync(fileURLToPath(url)) ? { url } : null;
 }
 
+const YOUNG_MB = 4;
+
 class EncodeThread {
   readonly worker: Worker;
   readonly sinks = new Map<number, EncodedSink>();
   dead = false;
 
   constructor(entry: ThreadEntry) {
-    this.worker = entry.eval === undefined ? new Worker(entry.url) : new Worker(entry.eval, { eval: true });
+    // A small young generation: the thread allocates little besides its buffers (the default doubled its heap).
+    const options = { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } };
+    this.worker =
+      entry.eval === undefined
+        ? new Worker(entry.url, options)
+        : new Worker(entry.eval, { ...options, eval: true });
     this.worker.unref();
     this.worker.on("message", (message: FromThread) => this.receive(message));
     this.worker.on("error", (err) => this.die(err));
@@ -109,10 +118,10 @@ class EncodeThread {
   }
 }
 
-/** Each stream's ring: above the COPY's bytes in flight to a thread (`CopyRows` stops reading at 2 MiB). */
-const RING_BYTES = 4 << 20;
+/** Each stream's ring: above the COPY's bytes in flight to a thread (`CopyRows` stops reading at 1 MiB). */
+const RING_BYTES = 2 << 20;
 /** COPY bytes announced to a thread in one message, at most (a message each way costs ~10–50 µs). */
-const BATCH_BYTES = 256 << 10;
+const BATCH_BYTES = 128 << 10;
 
 /**
  * Shared memory the COPY's bytes are put in for a thread, in order: a message's bytes are contiguous (the end's
@@ -148,6 +157,11 @@ class Ring {
     return at;
   }
 
+  /** Nothing in it is in use: it can serve another stream. */
+  get empty(): boolean {
+    return this.reserved === 0 && this.puts.length === 0;
+  }
+
   /** The thread is done with the oldest `bytes` (whole puts). */
   release(bytes: number) {
     let left = bytes;
@@ -163,6 +177,8 @@ class Ring {
 /** A pool of `size` threads, started when first used; a stream goes to the thread with the fewest. */
 export class EncoderThreads {
   private readonly threads: EncodeThread[] = [];
+  /** Rings of ended streams, for the next ones (one in use per page: no new shared memory each time). */
+  private readonly rings: Ring[] = [];
   private nextId = 1;
 
   constructor(
@@ -173,13 +189,21 @@ export class EncoderThreads {
   open(spec: EncodeSpec, sink: EncodedSink): RemoteStream {
     const thread = this.pick();
     const id = this.nextId++;
-    const ring = new Ring(RING_BYTES);
+    const ring = this.rings.pop() ?? new Ring(RING_BYTES);
+    const done = () => {
+      if (ring.empty && this.rings.length < this.size) this.rings.push(ring);
+    };
     thread.open(id, {
-      ...sink,
       acked(bytes) {
         ring.release(bytes);
         sink.acked(bytes);
       },
+      data: (bytes) => sink.data(bytes),
+      end(stats) {
+        done();
+        sink.end(stats);
+      },
+      fail: (err) => sink.fail(err),
     });
     thread.send({ type: "begin", id, spec, ring: ring.memory });
     // Bytes put in the ring and not announced yet: contiguous puts go in one message.

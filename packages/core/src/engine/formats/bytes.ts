@@ -52,12 +52,12 @@ export class ByteWriter {
   }
 
   /**
-   * What was written since the last flush, in a buffer no longer written to (its memory can be transferred to
-   * another thread); writing goes on in a new one.
+   * What was written since the last flush, in a buffer no longer written to (its memory can be reused once
+   * the bytes are consumed); writing goes on in `next`.
    */
-  detach(): Buffer {
+  detach(next: Buffer = Buffer.allocUnsafe(this.size)): Buffer {
     const out = this.buf.subarray(this.start, this.pos);
-    this.buf = Buffer.allocUnsafe(this.size);
+    this.buf = next;
     this.start = 0;
     this.pos = 0;
     return out;

@@ -2,6 +2,7 @@ import type { Transform } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import type pg from "pg";
 import type { ExportRow } from "../../db/schema";
+import { resourceByKey } from "../../resources/registry";
 import { keys, type PendingFile, type Storage } from "../../storage";
 import { othersWaiting } from "../claim";
 import { type CopyPageQuery, copyPageQuery, PAGE_PLAN_SETTINGS } from "../copy/query";
@@ -10,7 +11,6 @@ import type { EncodeSpec } from "../copy/thread-protocol";
 import { encoderThreads } from "../copy/threads";
 import { writerFor } from "../formats";
 import type { FormatWriter } from "../formats/types";
-import { resourceByKey } from "../../resources/registry";
 import type { ExportScope } from "../scope";
 import { type PageRead, type PageStep, recordPage, type StepDeps, type StepOutcome } from "./shared";
 
