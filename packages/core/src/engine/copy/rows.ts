@@ -4,8 +4,6 @@ import type pg from "pg";
 import { ByteWriter } from "../formats/bytes";
 import type { LineEncoder, RowEncoder } from "../formats/types";
 import { PageRows, parseRow } from "./parse";
-import type { EncodeSpec } from "./thread-protocol";
-import type { EncodedSink, EncoderThreads, RemoteStream } from "./threads";
 
 /** Backend message codes. */
 const COPY_DATA = 0x64; // d
@@ -15,8 +13,6 @@ const ERROR_RESPONSE = 0x45; // E
 /** Output is pushed in chunks of at least this size (fewer, larger writes). */
 const PUSH_BYTES = 1 << 20;
 const BUFFER_BYTES = 4 << 20;
-/** COPY bytes sent to an encoding thread and not encoded yet, at most (the socket is read no further). */
-const INFLIGHT_BYTES = 1 << 20;
 
 /** What node-postgres hands a submittable query: its connection, with the socket. */
 interface Connection {
@@ -26,9 +22,6 @@ interface Connection {
 
 /** A part of a COPY's rows: their encoded bytes, ending after its row limit or with the COPY. */
 export class CopyPart extends Readable {
-  /** Encoding in a thread: the COPY's messages go there, the bytes come back. */
-  remote: RemoteStream | null = null;
-
   constructor(
     private readonly copy: CopyRows,
     readonly page: PageRows,
@@ -70,8 +63,6 @@ export class CopyRows implements pg.Submittable {
   private finished = false;
   private error: Error | null = null;
   private readonly out = new ByteWriter(BUFFER_BYTES);
-  /** Bytes sent to an encoding thread and not acknowledged. */
-  private inflight = 0;
 
   constructor(
     private readonly text: string,
@@ -84,23 +75,14 @@ export class CopyRows implements pg.Submittable {
     return this.finished;
   }
 
-  /**
-   * The next `limit` rows (or the rest), encoded by `line` where it takes the line, else by `encode`; or, with
-   * `remote`, by the same encoders in an encoding thread (the same bytes).
-   */
-  part(
-    limit: number,
-    encode: RowEncoder,
-    line: LineEncoder | null = null,
-    remote: { threads: EncoderThreads; spec: EncodeSpec } | null = null,
-  ): CopyPart {
+  /** The next `limit` rows (or the rest), encoded by `line` where it takes the line, else by `encode`. */
+  part(limit: number, encode: RowEncoder, line: LineEncoder | null = null): CopyPart {
     if (this.current) throw new Error("the previous part of this COPY has not ended");
     const part = new CopyPart(this, new PageRows(this.columns, encode, this.idColumn), limit);
     if (this.error) {
       part.destroy(this.error);
       return part;
     }
-    if (remote) part.remote = remote.threads.open(remote.spec, this.sink(part));
     this.current = part;
     this.line = line;
     this.wanted = false;
@@ -138,37 +120,6 @@ export class CopyRows implements pg.Submittable {
 
   detach(part: CopyPart) {
     if (part === this.current) this.current = null;
-    part.remote?.drop();
-  }
-
-  /** Where an encoding thread's results for `part` go. */
-  private sink(part: CopyPart): EncodedSink {
-    return {
-      data: (bytes) => {
-        if (!part.push(bytes) && part === this.current) this.wanted = false;
-      },
-      acked: (bytes) => {
-        this.inflight -= bytes;
-        if (this.inflight < INFLIGHT_BYTES) this.forward();
-      },
-      end: ({ written, failed, lastId }) => {
-        part.remote = null;
-        Object.assign(part.page, { written, failed, lastId });
-        part.push(null);
-      },
-      fail: (err) => {
-        part.remote = null;
-        if (part === this.current) this.fail(err);
-        else part.destroy(err);
-      },
-    };
-  }
-
-  /** Sends `data[from..to)`, whole CopyData messages, to the part's encoding thread. */
-  private sendRows(remote: RemoteStream, data: Buffer, from: number, to: number) {
-    if (to <= from) return;
-    remote.data(data, from, to);
-    this.inflight += to - from;
   }
 
   private forward() {
@@ -180,19 +131,11 @@ export class CopyRows implements pg.Submittable {
         this.pending = null;
         this.parse(pending);
       }
-      while (
-        this.wanted &&
-        this.current &&
-        !this.finished &&
-        this.connection &&
-        this.inflight < INFLIGHT_BYTES
-      ) {
+      while (this.wanted && this.current && !this.finished && this.connection) {
         const chunk = this.connection.stream.read() as Buffer | null;
         if (chunk === null) break;
         this.parse(chunk);
       }
-      // What was read is announced before waiting for more.
-      this.current?.remote?.flush();
     } catch (err) {
       this.fail(err as Error);
     } finally {
@@ -240,16 +183,9 @@ export class CopyRows implements pg.Submittable {
     const line = this.line;
     const limit = part.limit;
     const rest = (at: number) => (tail ? Buffer.concat([data.subarray(at), tail]) : data.subarray(at));
-    const remote = part.remote;
-    // With `remote`: the start of the rows not sent to the thread yet.
-    let batch = 0;
     let p = 0;
     while (p + 5 <= len) {
       const code = data[p];
-      if (remote && code !== COPY_DATA) {
-        this.sendRows(remote, data, batch, p);
-        batch = p;
-      }
       if (code === ERROR_RESPONSE) {
         // node-postgres parses the error (and what follows) and reports it through handleError.
         this.handBack(rest(p));
@@ -257,17 +193,7 @@ export class CopyRows implements pg.Submittable {
       }
       const end = p + 1 + data.readUInt32BE(p + 1);
       if (end > len) break;
-      if (code === COPY_DATA && remote) {
-        // Rows are only counted here (a page ends by its count); the thread encodes them.
-        page.rows++;
-        if (page.rows >= limit) {
-          this.sendRows(remote, data, batch, end);
-          const after = rest(end);
-          this.pending = after.length > 0 ? after : null;
-          this.endPart();
-          return false;
-        }
-      } else if (code === COPY_DATA) {
+      if (code === COPY_DATA) {
         const id = line === null ? -1 : line(data, p + 5, end, out);
         if (id >= 0) page.added(id);
         else {
@@ -285,10 +211,8 @@ export class CopyRows implements pg.Submittable {
         this.endPart();
         return false;
       }
-      if (remote && code !== COPY_DATA) batch = end;
       p = end;
     }
-    if (remote) this.sendRows(remote, data, batch, p);
     if (p < len) this.carry = Buffer.from(data.subarray(p));
     this.pushOut(false);
     return true;
@@ -302,15 +226,8 @@ export class CopyRows implements pg.Submittable {
   }
 
   private endPart() {
-    const part = this.current;
-    if (part?.remote) {
-      // Ended when the thread has encoded the rest (the next part may start meanwhile).
-      this.current = null;
-      this.wanted = false;
-      part.remote.end();
-      return;
-    }
     this.pushOut(true);
+    const part = this.current;
     this.current = null;
     this.wanted = false;
     part?.push(null);

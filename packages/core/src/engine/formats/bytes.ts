@@ -51,18 +51,6 @@ export class ByteWriter {
     return out;
   }
 
-  /**
-   * What was written since the last flush, in a buffer no longer written to (its memory can be reused once
-   * the bytes are consumed); writing goes on in `next`.
-   */
-  detach(next: Buffer = Buffer.allocUnsafe(this.size)): Buffer {
-    const out = this.buf.subarray(this.start, this.pos);
-    this.buf = next;
-    this.start = 0;
-    this.pos = 0;
-    return out;
-  }
-
   byte(b: number) {
     if (this.pos >= this.buf.length) this.ensure(1);
     this.buf[this.pos++] = b;

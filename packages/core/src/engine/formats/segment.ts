@@ -47,20 +47,17 @@ export function decodeTrailer(bytes: Buffer): SegmentInfo | null {
   return whole(info.size) && whole(info.compressed) ? info : null;
 }
 
-/**
- * The stages from a page's bytes to its part: deflate segment (measured as it goes in), then trailer. A chunk
- * written to the first stage is done with once its write's callback runs (deflate has consumed it): its memory
- * can be reused.
- */
+/** The stages from a page's bytes to its part: deflate segment, then trailer. */
 export function segmentStages(sheet: number, level = 1): Transform[] {
   const info: SegmentInfo = { sheet, crc: 0, size: 0, compressed: 0 };
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
+      info.crc = crc32(chunk, info.crc);
+      info.size += chunk.length;
+      callback(null, chunk);
+    },
+  });
   const deflate = createDeflateRaw({ level, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: 256 * 1024 });
-  const consume = deflate._transform.bind(deflate);
-  deflate._transform = (chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback) => {
-    info.crc = crc32(chunk, info.crc);
-    info.size += chunk.length;
-    consume(chunk, encoding, callback);
-  };
   const trailer = new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
       info.compressed += chunk.length;
@@ -70,7 +67,7 @@ export function segmentStages(sheet: number, level = 1): Transform[] {
       callback(null, encodeTrailer(info));
     },
   });
-  return [deflate, trailer];
+  return [meter, deflate, trailer];
 }
 
 /** A small text as a segment (`finish`: the stream's last one), with its CRC-32 and length. */

@@ -46,11 +46,6 @@ export interface FormatWriter {
   rowEncoder(fields: readonly ResourceField[], firstRow: number): RowEncoder;
   /** A `LineEncoder` for `columns` COPY columns (the fields, then the id unless it is field `idColumn`). */
   lineEncoder?(fields: readonly ResourceField[], columns: number, idColumn: number): LineEncoder | null;
-  /**
-   * Rows are encoded in an encoding thread when the engine has one (`EngineConfig.encodeThreads`): for a format
-   * whose encoding is most of an export's CPU (XLSX), so that it runs beside the COPY's reading and the deflate.
-   */
-  offThread?: boolean;
   /** Stages between a page's encoded bytes and its part (XLSX: a deflate segment). */
   partStages?(firstRow: number): Transform[];
   /** Rows a page starting at `firstRow` may read, at most `pageSize` (XLSX: up to its sheet's end). */

@@ -2,13 +2,10 @@ import type { Transform } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import type pg from "pg";
 import type { ExportRow } from "../../db/schema";
-import { resourceByKey } from "../../resources/registry";
 import { keys, type PendingFile, type Storage } from "../../storage";
 import { othersWaiting } from "../claim";
 import { type CopyPageQuery, copyPageQuery, PAGE_PLAN_SETTINGS } from "../copy/query";
 import { type CopyPart, CopyRows } from "../copy/rows";
-import type { EncodeSpec } from "../copy/thread-protocol";
-import { encoderThreads } from "../copy/threads";
 import { writerFor } from "../formats";
 import type { FormatWriter } from "../formats/types";
 import type { ExportScope } from "../scope";
@@ -156,32 +153,13 @@ class CopyRun {
     const key = keys.part(row.id, at.page);
     const encoder = writer.rowEncoder(scope.fields, at.collectedCount);
     const line = writer.lineEncoder?.(scope.fields, query.columns, query.idColumnAt) ?? null;
-    const remote = this.remoteEncoding(at.collectedCount);
     const write = new PartWrite(
       this.deps.storage,
-      () => this.copy.part(limit, encoder, line, remote),
-      // An encoding thread runs the stages too: only the part's bytes come back.
-      (remote ? null : writer.partStages?.(at.collectedCount)) ?? [],
+      () => this.copy.part(limit, encoder, line),
+      writer.partStages?.(at.collectedCount) ?? [],
       key,
     );
     return { write, limit, key };
-  }
-
-  /** The page's rows encoded in a thread, where the format asks for it and the engine has threads. */
-  private remoteEncoding(firstRow: number) {
-    const { row, scope, query } = this.plan;
-    const threads = this.writer.offThread ? encoderThreads(this.deps.config.encodeThreads) : null;
-    // The thread finds the fields in the registry: a resource defined elsewhere (tests) is encoded here.
-    if (!threads || resourceByKey(scope.resource.key) !== scope.resource) return null;
-    const spec: EncodeSpec = {
-      format: row.formatType,
-      resource: scope.resource.key,
-      fields: scope.fields.map((f) => f.name),
-      firstRow,
-      columns: query.columns,
-      idColumn: query.idColumnAt,
-    };
-    return { threads, spec };
   }
 
   readAhead(at: PageStart) {

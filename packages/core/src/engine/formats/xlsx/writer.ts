@@ -47,7 +47,6 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
     contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     booleans: "tf",
     datetime: "serial",
-    offThread: true,
     rowEncoder(fields, firstRow) {
       const kinds = Uint8Array.from(fields, (f) => KIND[f.type]);
       const cellOpen = fields.map((_, i) => ascii(`<c r="${columnName(i)}`));
