@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Actor, ExportFormat } from "@exports/core";
 import { createBenchDatabase, seed } from "./database";
 import { copyBaseline, type ExportTiming, exportStatus, runExport, waitFinished } from "./exports";
-import { REPO_ROOT, sleep } from "./processes";
+import { cpuMs, REPO_ROOT, sleep } from "./processes";
 import { runProgress } from "./progress";
 import { median, percentile, Report } from "./report";
 import { runRest } from "./rest";
@@ -69,6 +69,7 @@ async function main() {
       // a. throughput: COPY baseline vs real exports through a real worker, interleaved, best of `repeat`.
       log(`\n[exports] ${PRODUCTS.toLocaleString("en")}-row exports vs COPY (best of ${repeat})`);
       const worker = await startWorker(workerEnv);
+      const workerPid = worker.process.child.pid ?? 0;
       worker.rss.takePeak();
       const copyMs: number[] = [];
       const runs: Record<string, ExportTiming[]> = { csv: [], xls: [], json: [] };
@@ -77,10 +78,12 @@ async function main() {
         copyMs.push(base.ms);
         report.extra.copy_bytes = base.bytes;
         for (const format of FORMATS) {
+          const cpuBefore = cpuMs(workerPid);
           const r = await runExport(db, admin, format, "/api/v1/products/", storageDir);
+          const cpu = cpuMs(workerPid) - cpuBefore;
           runs[format]?.push(r);
           log(
-            `  run ${i + 1}: copy ${base.ms.toFixed(0)} ms · ${format} ${r.ms.toFixed(0)} ms (${r.pages} pages, ${((r.bytes ?? 0) / 1e6).toFixed(1)} MB)`,
+            `  run ${i + 1}: copy ${base.ms.toFixed(0)} ms · ${format} ${r.ms.toFixed(0)} ms (${r.pages} pages, ${((r.bytes ?? 0) / 1e6).toFixed(1)} MB; worker CPU ${cpu.toFixed(0)} ms)`,
           );
         }
       }

@@ -85,6 +85,17 @@ function statusKb(pid: number, field: "VmRSS" | "VmHWM"): number {
   }
 }
 
+/** CPU time a process has used so far, all its threads (ms; /proc's clock ticks, 100 a second on Linux). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /**
  * Samples the resident memory of a process (and its children) every `everyMs`: the peak of the summed
  * VmRSS since the last reset, in MB.
