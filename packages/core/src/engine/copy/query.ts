@@ -83,7 +83,7 @@ const JSON_COLUMNS = new Set(["PgJsonb", "PgJson"]);
  * What COPY prints for a field: the raw form the row encoders read (the text node-postgres hands the
  * row-by-row path). Null when the column's type has no exact COPY form; the page is then read row by row.
  */
-function copyProjection(
+export function copyProjection(
   field: ResourceField,
   datetime: DatetimeForm,
   booleans: "tf" | "words" = "tf",
