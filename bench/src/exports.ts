@@ -37,16 +37,32 @@ export function defaultProductColumns(): string[] {
   });
 }
 
+/** Every field of a resource: its names (for `request_fields`) and SQL column names (for the baseline). */
+export function allFields(resourceKey: string): { names: string[]; columns: string[] } {
+  const resource = getResource(resourceKey);
+  return {
+    names: resource.fields.map((f) => f.name),
+    columns: resource.fields.map((f) => f.column.name),
+  };
+}
+
 /** The baseline: PostgreSQL's own COPY of the same columns, in id order, streamed to a file. */
-export async function copyBaseline(url: string, file: string): Promise<{ ms: number; bytes: number }> {
+export async function copyBaseline(
+  url: string,
+  file: string,
+  table = "products",
+  columnNames = defaultProductColumns(),
+): Promise<{ ms: number; bytes: number }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const columns = defaultProductColumns().map((c) => pg.escapeIdentifier(c));
+    const columns = columnNames.map((c) => pg.escapeIdentifier(c));
     const t = performance.now();
     await pipeline(
       client.query(
-        copyTo(`COPY (SELECT ${columns.join(", ")} FROM products ORDER BY id) TO STDOUT WITH CSV`),
+        copyTo(
+          `COPY (SELECT ${columns.join(", ")} FROM ${pg.escapeIdentifier(table)} ORDER BY id) TO STDOUT WITH CSV`,
+        ),
       ),
       createWriteStream(file),
     );
@@ -96,6 +112,7 @@ export async function runExport(
   requestPath: string,
   storage: string | Storage,
   timeoutMs = 600_000,
+  fields: string[] = [],
 ): Promise<ExportTiming> {
   const created = (
     await createExport(
@@ -103,6 +120,7 @@ export async function runExport(
       actor,
       {
         request_path: requestPath,
+        request_fields: fields,
         format_type: format,
       },
       { limits: exportLimitsFromEnv(env()) },
