@@ -14,7 +14,7 @@ import {
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { BenchDatabase } from "./database";
-import { sleep } from "./processes";
+import { cpuMs, sleep } from "./processes";
 
 export interface ExportTiming {
   id: string;
@@ -52,11 +52,14 @@ export async function copyBaseline(
   file: string,
   table = "products",
   columnNames = defaultProductColumns(),
-): Promise<{ ms: number; bytes: number }> {
+): Promise<{ ms: number; bytes: number; serverCpuMs: number | null }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const columns = columnNames.map((c) => pg.escapeIdentifier(c));
+    // The server's CPU for the COPY: its backend process, when the server is on this machine.
+    const backend = Number((await client.query("select pg_backend_pid() as pid")).rows[0]?.pid);
+    const cpu0 = cpuMs(backend);
     const t = performance.now();
     await pipeline(
       client.query(
@@ -67,7 +70,9 @@ export async function copyBaseline(
       createWriteStream(file),
     );
     const ms = performance.now() - t;
-    return { ms, bytes: (await stat(file)).size };
+    const cpu1 = cpuMs(backend);
+    const serverCpuMs = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+    return { ms, bytes: (await stat(file)).size, serverCpuMs };
   } finally {
     await client.end();
   }

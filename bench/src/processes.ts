@@ -85,6 +85,17 @@ function statusKb(pid: number, field: "VmRSS" | "VmHWM"): number {
   }
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc; null where it cannot be read. */
+export function cpuMs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    // utime and stime, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Samples the resident memory of a process (and its children) every `everyMs`: the peak of the summed
  * VmRSS since the last reset, in MB.
