@@ -2,7 +2,7 @@ import { stringify } from "csv-stringify/sync";
 import type { ResourceField } from "../../resources/types";
 import { ascii, type ByteWriter, endsWithSpace, fieldText, isFormulaByte, startsWithSpace } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
-import { compactJsonb, DATETIME_GROWTH, DATETIME_NULL, isoDatetime } from "./pg-text";
+import { compactJsonb, DATETIME_GROWTH, DATETIME_NULL, isoDatetime, jsonbEnd } from "./pg-text";
 import type { FileSegment, FormatWriter } from "./types";
 
 const OPTIONS = { record_delimiter: "\r\n", quoted_match: /^\s|\s$/ } as const;
@@ -144,13 +144,14 @@ export const csvWriter: FormatWriter = {
               ? LINE_DATETIME
               : 0;
     });
-    if (fields.length === 0 || kinds.includes(LINE_JSON)) return null;
+    // (A first field that is a date-time is left to the field-by-field encoder: the scan finds them after a comma.)
+    if (fields.length === 0 || kinds.includes(LINE_JSON) || kinds[0] === LINE_DATETIME) return null;
     const last = fields.length - 1;
     const n = columns;
     const growth = 2 + DATETIME_GROWTH * kinds.filter((k) => k === LINE_DATETIME).length;
     // COPY's line is the CSV line when no field but a jsonb one is quoted, no text needs a `'` or quotes for
     // white space at an edge, and the booleans are words: it is copied (without an id column that is no field)
-    // while scanned; date-times and jsonb are rewritten in place at their field's end.
+    // while scanned; date-times are written in their ISO form, jsonb compacted.
     return (src, s, e, out) => {
       out.ensure(e - s + growth);
       const buf = out.buf;
@@ -165,18 +166,12 @@ export const csvWriter: FormatWriter = {
         if (b === 34) {
           // Only a whole quoted jsonb field: compacted to its closing quote.
           if (k !== at || kinds[field] !== LINE_JSONB) return -1;
-          let q = k + 1;
-          for (;;) {
-            q = src.indexOf(34, q);
-            if (q === -1 || q >= e) return -1;
-            if (src[q + 1] !== 34) break;
-            q += 2;
-          }
           buf[p++] = 34;
-          p = compactJsonb(buf, p, src, k + 1, q, true, true);
-          if (p < 0) return -1;
+          // Compacted up to its closing quote, which it finds (the line's end as its bound).
+          p = compactJsonb(buf, p, src, k + 1, e, true, true);
+          if (p < 0 || jsonbEnd.at >= e) return -1;
           buf[p++] = 34;
-          k = q;
+          k = jsonbEnd.at;
           continue;
         }
         if (b !== 44 && b !== 10) {
@@ -190,11 +185,6 @@ export const csvWriter: FormatWriter = {
             return -1;
         } else if (kind === LINE_BOOLEAN) {
           if (k - at === 1) return -1;
-        } else if (kind === LINE_DATETIME) {
-          if (at < k) {
-            p = isoDatetime(buf, fieldAt, src, at, k);
-            if (p === DATETIME_NULL) p = fieldAt;
-          }
         } else if (kind === LINE_JSONB) {
           // Unquoted: no quote or comma, so no space either; a number must print as JavaScript prints it.
           if (at < k && src[at] !== 34) {
@@ -215,6 +205,16 @@ export const csvWriter: FormatWriter = {
         field++;
         at = k + 1;
         fieldAt = p;
+        if (kinds[field] === LINE_DATETIME) {
+          // A date-time is not copied while scanned: found, then written in its ISO form at once.
+          let j = at;
+          while (j < e && src[j] !== 44 && src[j] !== 10) j++;
+          if (j > at) {
+            const q = isoDatetime(buf, p, src, at, j);
+            if (q !== DATETIME_NULL) p = q;
+          }
+          k = j - 1;
+        }
       }
       if (id < 0) return -1;
       buf[p++] = 13;

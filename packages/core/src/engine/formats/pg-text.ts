@@ -87,6 +87,9 @@ const isHexLower = (b: number | undefined) =>
  * not a short integer, a key that is an integer — JavaScript puts those first —, an escape JSON.stringify would
  * write differently, anything unexpected): the caller then compacts with `compactJson`.
  */
+/** Where `compactJsonb` found a doubled cell's closing quote, when it was given the line's end. */
+export const jsonbEnd = { at: -1 };
+
 export function compactJsonb(
   buf: Buffer,
   p: number,
@@ -100,6 +103,11 @@ export function compactJsonb(
   while (k < e) {
     const b = src[k] as number;
     if (b === QUOTE) {
+      // A lone quote outside a string (doubled) ends COPY's CSV field: a caller passing the line's end learns it.
+      if (doubled && src[k + 1] !== QUOTE) {
+        jsonbEnd.at = k;
+        return p;
+      }
       // A string: copied to its closing quote; escapes checked.
       buf[p++] = QUOTE;
       if (keepDoubled) buf[p++] = QUOTE;
@@ -174,5 +182,6 @@ export function compactJsonb(
       while (k < e && (src[k] as number) >= 97 && (src[k] as number) <= 122) buf[p++] = src[k++] as number;
     } else return -1;
   }
+  jsonbEnd.at = e;
   return p;
 }
