@@ -7,6 +7,7 @@ import {
   ensureEmbeddedPostgres,
   LOCAL_ADMIN_URL,
   migrateDatabase,
+  seedOrders,
   seedProducts,
   withDatabase,
 } from "@exports/core/node";
@@ -72,18 +73,23 @@ export interface Seeded {
 }
 
 /**
- * Products (core's deterministic seed), a superuser and a regular user with API tokens, and `exports`
+ * Products and orders (core's deterministic seeds), a superuser and a regular user with API tokens, and `exports`
  * finished exports split between them (for the REST measurements), then ANALYZE.
  */
 export async function seed(
   db: BenchDatabase,
-  counts: { products: number; exports: number },
+  counts: { products: number; orders: number; exports: number },
   log: (line: string) => void,
 ): Promise<Seeded> {
   const t = performance.now();
   await seedProducts(db.database.db, counts.products);
   log(
     `seeded ${counts.products.toLocaleString("en")} products in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+  const o = performance.now();
+  await seedOrders(db.database.db, counts.orders);
+  log(
+    `seeded ${counts.orders.toLocaleString("en")} orders in ${((performance.now() - o) / 1000).toFixed(1)} s`,
   );
   const admin = await createUser(db.database.db, { username: "bench-admin", isSuperuser: true });
   const alice = await createUser(db.database.db, { username: "bench-alice" });

@@ -14,7 +14,7 @@ import {
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { BenchDatabase } from "./database";
-import { sleep } from "./processes";
+import { cpuMs, sleep } from "./processes";
 
 export interface ExportTiming {
   id: string;
@@ -37,21 +37,42 @@ export function defaultProductColumns(): string[] {
   });
 }
 
+/** Every field of a resource: its names (for `request_fields`) and SQL column names (for the baseline). */
+export function allFields(resourceKey: string): { names: string[]; columns: string[] } {
+  const resource = getResource(resourceKey);
+  return {
+    names: resource.fields.map((f) => f.name),
+    columns: resource.fields.map((f) => f.column.name),
+  };
+}
+
 /** The baseline: PostgreSQL's own COPY of the same columns, in id order, streamed to a file. */
-export async function copyBaseline(url: string, file: string): Promise<{ ms: number; bytes: number }> {
+export async function copyBaseline(
+  url: string,
+  file: string,
+  table = "products",
+  columnNames = defaultProductColumns(),
+): Promise<{ ms: number; bytes: number; serverCpuMs: number | null }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const columns = defaultProductColumns().map((c) => pg.escapeIdentifier(c));
+    const columns = columnNames.map((c) => pg.escapeIdentifier(c));
+    // The server's CPU for the COPY: its backend process, when the server is on this machine.
+    const backend = Number((await client.query("select pg_backend_pid() as pid")).rows[0]?.pid);
+    const cpu0 = cpuMs(backend);
     const t = performance.now();
     await pipeline(
       client.query(
-        copyTo(`COPY (SELECT ${columns.join(", ")} FROM products ORDER BY id) TO STDOUT WITH CSV`),
+        copyTo(
+          `COPY (SELECT ${columns.join(", ")} FROM ${pg.escapeIdentifier(table)} ORDER BY id) TO STDOUT WITH CSV`,
+        ),
       ),
       createWriteStream(file),
     );
     const ms = performance.now() - t;
-    return { ms, bytes: (await stat(file)).size };
+    const cpu1 = cpuMs(backend);
+    const serverCpuMs = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+    return { ms, bytes: (await stat(file)).size, serverCpuMs };
   } finally {
     await client.end();
   }
@@ -96,6 +117,7 @@ export async function runExport(
   requestPath: string,
   storage: string | Storage,
   timeoutMs = 600_000,
+  fields: string[] = [],
 ): Promise<ExportTiming> {
   const created = (
     await createExport(
@@ -103,6 +125,7 @@ export async function runExport(
       actor,
       {
         request_path: requestPath,
+        request_fields: fields,
         format_type: format,
       },
       { limits: exportLimitsFromEnv(env()) },

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Actor, ExportFormat } from "@exports/core";
+import { runAllFields } from "./all-fields";
 import { createBenchDatabase, seed } from "./database";
 import { copyBaseline, type ExportTiming, exportStatus, runExport, waitFinished } from "./exports";
 import { cpuMs, REPO_ROOT, sleep } from "./processes";
@@ -13,10 +14,11 @@ import { runStorage } from "./storage";
 import { startWorker } from "./worker";
 
 /**
- * `pnpm bench`: the performance targets of issue 5, measured in one run against baselines on this machine.
- * BENCH_SCALE shrinks the data (0.01 = 10,000 products) or grows it (10: 10M, and the `scale` section);
- * BENCH_ONLY=exports,rest,pickup,fairness,storage,progress,scale picks sections; BENCH_REPEAT sets the export
- * repetitions (best run counts). Exits non-zero only on errors.
+ * `pnpm bench`: the performance targets of issues 5 and 15, measured in one run against baselines on this machine.
+ * BENCH_SCALE shrinks the data (0.01 = 10,000 products and as many orders) or grows it (10: 10M, and the `scale`
+ * section); BENCH_ONLY=exports,rest,pickup,fairness,storage,progress,scale picks sections (`fields`: only the
+ * all-fields part of `exports`); BENCH_REPEAT sets the export repetitions (best run counts). Exits non-zero only
+ * on errors.
  */
 const scale = Number(process.env.BENCH_SCALE ?? "1");
 if (!(scale > 0 && scale <= 10)) throw new Error("BENCH_SCALE must be a number in (0, 10]");
@@ -46,7 +48,7 @@ async function main() {
   const workerEnv = { DATABASE_URL: db.url, STORAGE_DIR: storageDir, LOG_LEVEL: "info" };
   try {
     log(`database ${db.name}; storage ${storageDir}`);
-    const seeded = await seed(db, { products: PRODUCTS, exports: EXPORTS }, log);
+    const seeded = await seed(db, { products: PRODUCTS, orders: PRODUCTS, exports: EXPORTS }, log);
     const admin: Actor = { id: seeded.admin.id, username: "bench-admin", isSuperuser: true };
     const pageSize = process.env.EXPORT_PAGE_SIZE ?? "(default)";
     report.extra.config = { scale, products: PRODUCTS, small: SMALL, exports: EXPORTS, repeat, pageSize };
@@ -80,7 +82,8 @@ async function main() {
         for (const format of FORMATS) {
           const cpuBefore = cpuMs(workerPid);
           const r = await runExport(db, admin, format, "/api/v1/products/", storageDir);
-          const cpu = cpuMs(workerPid) - cpuBefore;
+          const cpuAfter = cpuMs(workerPid);
+          const cpu = cpuBefore === null || cpuAfter === null ? Number.NaN : cpuAfter - cpuBefore;
           runs[format]?.push(r);
           log(
             `  run ${i + 1}: copy ${base.ms.toFixed(0)} ms · ${format} ${r.ms.toFixed(0)} ms (${r.pages} pages, ${((r.bytes ?? 0) / 1e6).toFixed(1)} MB; worker CPU ${cpu.toFixed(0)} ms)`,
@@ -160,6 +163,10 @@ async function main() {
       if (only.has("pickup")) await pickup(db, admin, storageDir);
       if (only.has("fairness")) await fairness(db, admin);
       await worker.stop();
+    }
+
+    if (only.has("exports") || only.has("fields")) {
+      await runAllFields({ db, admin, storageDir, workDir, workerEnv, repeat, report, log });
     }
 
     if (only.has("storage")) {

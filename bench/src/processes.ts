@@ -85,14 +85,14 @@ function statusKb(pid: number, field: "VmRSS" | "VmHWM"): number {
   }
 }
 
-/** CPU time a process has used so far, all its threads (ms; /proc's clock ticks, 100 a second on Linux). */
-export function cpuMs(pid: number): number {
+/** CPU time (user + system) a process has used, in ms, from /proc; null where it cannot be read. */
+export function cpuMs(pid: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    // utime and stime, in clock ticks (100 per second on Linux).
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
-    return Number.NaN;
+    return null;
   }
 }
 

@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import { type Actor, createExport, type ExportFormat, env, exportLimitsFromEnv } from "@exports/core";
 import type { BenchDatabase } from "./database";
 import { exportStatus } from "./exports";
-import { sleep } from "./processes";
+import { cpuMs, sleep } from "./processes";
 import type { Report } from "./report";
 import { startWorker } from "./worker";
 
@@ -18,12 +17,6 @@ export interface Watched {
   maxGapMs: number;
   /** CPU time the worker process spent meanwhile (ms): steadier than wall time on a shared machine. */
   workerCpuMs?: number;
-}
-
-/** A process's CPU time so far (user + system, ms), from /proc. */
-export function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
 }
 
 /** Creates an export and polls its row every `everyMs` until it is finished. */
@@ -103,7 +96,7 @@ export async function runProgress(o: {
         for (const size of sizes) {
           const cpu = cpuMs(pid);
           const w = await watchExport(db, admin, "csv", size.path, size.everyMs);
-          w.workerCpuMs = cpuMs(pid) - cpu;
+          w.workerCpuMs = (cpuMs(pid) ?? Number.NaN) - (cpu ?? Number.NaN);
           const key = `${name}:${size.rows}`;
           runs[key] = [...(runs[key] ?? []), w];
           log(

@@ -83,7 +83,7 @@ const JSON_COLUMNS = new Set(["PgJsonb", "PgJson"]);
  * What COPY prints for a field: the raw form the row encoders read (the text node-postgres hands the
  * row-by-row path). Null when the column's type has no exact COPY form; the page is then read row by row.
  */
-function copyProjection(
+export function copyProjection(
   field: ResourceField,
   datetime: DatetimeForm,
   booleans: "tf" | "words" = "tf",
@@ -112,9 +112,9 @@ function copyProjection(
           ? sql`${col}`
           : sql`date_trunc('milliseconds', ${col})`;
       if (datetime === "serial") return sql`(date_part('epoch', ${ms}) / 86400 + 25569)`;
-      // A timestamp without zone is read as UTC (as drizzle reads it).
-      const utc = col.withTimezone ? sql`(${ms} at time zone 'UTC')` : ms;
-      return sql`to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+      // A timestamp without zone is read as UTC (as drizzle reads it). Its text (DATETIME_TEXT_SETTINGS) is
+      // made ISO 8601 by the row encoders (`isoDatetime`): `to_char` here cost the server ~0.45 s per 1M values.
+      return col.withTimezone ? sql`(${ms} at time zone 'UTC')` : ms;
     }
   }
   return null;

@@ -1,7 +1,8 @@
 import { stringify } from "csv-stringify/sync";
 import type { ResourceField } from "../../resources/types";
-import { ascii, endsWithSpace, fieldText, isFormulaByte, startsWithSpace } from "./bytes";
+import { ascii, type ByteWriter, endsWithSpace, fieldText, isFormulaByte, startsWithSpace } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
+import { compactJsonb, DATETIME_GROWTH, DATETIME_NULL, isoDatetime, jsonbEnd } from "./pg-text";
 import type { FileSegment, FormatWriter } from "./types";
 
 const OPTIONS = { record_delimiter: "\r\n", quoted_match: /^\s|\s$/ } as const;
@@ -12,11 +13,32 @@ const TRUE = ascii("true");
 const LINE_TEXT = 1;
 const LINE_BOOLEAN = 2;
 const LINE_JSON = 3;
+const LINE_DATETIME = 4;
+const LINE_JSONB = 5;
 const FALSE = ascii("false");
 
 /** A cell quoted exactly as csv-stringify quotes it with OPTIONS (RFC 4180, quotes doubled). */
 function csvCell(text: string): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+const isJsonb = (field: ResourceField | undefined) => field?.column.columnType === "PgJsonb";
+
+/**
+ * A jsonb cell (COPY quoted it exactly when it holds a quote or a comma, as its compact form does and
+ * csv-stringify would) compacted byte by byte; false, having written nothing, when only `compactJson` can say.
+ */
+function jsonbCell(src: Buffer, s: number, e: number, quoted: boolean, out: ByteWriter): boolean {
+  out.ensure(e - s + 3);
+  const buf = out.buf;
+  let p = out.pos;
+  if (quoted) buf[p++] = 34;
+  else if (isFormulaByte(src[s])) buf[p++] = 39;
+  p = compactJsonb(buf, p, src, s, e, quoted, quoted);
+  if (p < 0) return false;
+  if (quoted) buf[p++] = 34;
+  out.pos = p;
+  return true;
 }
 
 /** The BOM and the header line. */
@@ -35,7 +57,8 @@ export const csvWriter: FormatWriter = {
     const last = types.length - 1;
     const texts = types.flatMap((t, i) => (t === "text" ? [i] : []));
     const bools = types.flatMap((t, i) => (t === "boolean" ? [i] : []));
-    const copyable = !types.includes("json");
+    const jsonb = fields.map(isJsonb);
+    const copyable = !types.includes("json") && !types.includes("datetime");
     return (row, out) => {
       const { src, start, end, quoted } = row;
       if (copyable && row.plain && last >= 0) {
@@ -82,13 +105,20 @@ export const csvWriter: FormatWriter = {
             case "boolean":
               out.ascii(src[s] === 116 ? TRUE : FALSE);
               break;
+            case "datetime": {
+              out.ensure(e - s + DATETIME_GROWTH);
+              const p = isoDatetime(out.buf, out.pos, src, s, e);
+              if (p !== DATETIME_NULL) out.pos = p;
+              break;
+            }
             case "json": {
+              if (jsonb[i] && jsonbCell(src, s, e, quoted[i] === 1, out)) break;
               const json = compactJson(fieldText(row, i));
               out.string(csvCell(isFormulaByte(json.charCodeAt(0)) ? `'${json}` : json));
               break;
             }
             default:
-              // Digits and ISO date-times: never quoted.
+              // Digits: never quoted.
               out.range(src, s, e);
           }
         }
@@ -107,25 +137,43 @@ export const csvWriter: FormatWriter = {
         : type === "boolean"
           ? LINE_BOOLEAN
           : type === "json"
-            ? LINE_JSON
-            : 0;
+            ? isJsonb(fields[i])
+              ? LINE_JSONB
+              : LINE_JSON
+            : type === "datetime"
+              ? LINE_DATETIME
+              : 0;
     });
-    if (fields.length === 0 || kinds.includes(LINE_JSON)) return null;
+    // (A first field that is a date-time is left to the field-by-field encoder: the scan finds them after a comma.)
+    if (fields.length === 0 || kinds.includes(LINE_JSON) || kinds[0] === LINE_DATETIME) return null;
     const last = fields.length - 1;
     const n = columns;
-    // COPY's line is the CSV line when no field is quoted, no text needs a `'` or quotes for white space at an
-    // edge, and the booleans are words: it is copied (without an id column that is no field) while scanned.
+    const growth = 2 + DATETIME_GROWTH * kinds.filter((k) => k === LINE_DATETIME).length;
+    // COPY's line is the CSV line when no field but a jsonb one is quoted, no text needs a `'` or quotes for
+    // white space at an edge, and the booleans are words: it is copied (without an id column that is no field)
+    // while scanned; date-times are written in their ISO form, jsonb compacted.
     return (src, s, e, out) => {
-      out.ensure(e - s + 2);
+      out.ensure(e - s + growth);
       const buf = out.buf;
       const from = out.pos;
       let p = from;
       let field = 0;
       let at = s;
+      let fieldAt = p;
       let id = -1;
       for (let k = s; k < e; k++) {
         const b = src[k] as number;
-        if (b === 34) return -1;
+        if (b === 34) {
+          // Only a whole quoted jsonb field: compacted to its closing quote.
+          if (k !== at || kinds[field] !== LINE_JSONB) return -1;
+          buf[p++] = 34;
+          // Compacted up to its closing quote, which it finds (the line's end as its bound).
+          p = compactJsonb(buf, p, src, k + 1, e, true, true);
+          if (p < 0 || jsonbEnd.at >= e) return -1;
+          buf[p++] = 34;
+          k = jsonbEnd.at;
+          continue;
+        }
         if (b !== 44 && b !== 10) {
           if (field <= last) buf[p++] = b;
           continue;
@@ -137,6 +185,13 @@ export const csvWriter: FormatWriter = {
             return -1;
         } else if (kind === LINE_BOOLEAN) {
           if (k - at === 1) return -1;
+        } else if (kind === LINE_JSONB) {
+          // Unquoted: no quote or comma, so no space either; a number must print as JavaScript prints it.
+          if (at < k && src[at] !== 34) {
+            if (isFormulaByte(src[at])) return -1;
+            p = compactJsonb(buf, fieldAt, src, at, k, false, false);
+            if (p < 0) return -1;
+          }
         }
         if (field === idColumn) {
           id = 0;
@@ -149,6 +204,17 @@ export const csvWriter: FormatWriter = {
         if (field < last) buf[p++] = 44;
         field++;
         at = k + 1;
+        fieldAt = p;
+        if (kinds[field] === LINE_DATETIME) {
+          // A date-time is not copied while scanned: found, then written in its ISO form at once.
+          let j = at;
+          while (j < e && src[j] !== 44 && src[j] !== 10) j++;
+          if (j > at) {
+            const q = isoDatetime(buf, p, src, at, j);
+            if (q !== DATETIME_NULL) p = q;
+          }
+          k = j - 1;
+        }
       }
       if (id < 0) return -1;
       buf[p++] = 13;

@@ -3,6 +3,7 @@ import type { ValueType } from "../../contract";
 import type { ResourceField } from "../../resources/types";
 import { ascii, fieldText, put, putRange, type RowFields } from "./bytes";
 import { compactJson } from "./cells";
+import { compactJsonb, DATETIME_NULL, isoDatetime } from "./pg-text";
 import type { FormatWriter, PartFile, RowEncoder } from "./types";
 
 const ROW_END = ",\n";
@@ -18,14 +19,24 @@ const NUMBER = 1;
 const BOOLEAN = 2;
 const QUOTED = 3;
 const JSON_TEXT = 4;
+const DATETIME = 5;
 const KIND: Record<ValueType, number> = {
   text: TEXT,
   integer: NUMBER,
   decimal: QUOTED,
   boolean: BOOLEAN,
-  datetime: QUOTED,
+  datetime: DATETIME,
   json: JSON_TEXT,
 };
+
+/** A date-time's value: `"…Z"` from PostgreSQL's text (`isoDatetime`), or null for ±infinity. */
+function jsonDatetime(buf: Buffer, at: number, src: Buffer, s: number, e: number): number {
+  const p = isoDatetime(buf, at + 1, src, s, e);
+  if (p === DATETIME_NULL) return put(buf, at, NULL);
+  buf[at] = 34;
+  buf[p] = 34;
+  return p + 1;
+}
 
 /** Most bytes one source byte becomes in `jsonString` (`\u00XX`). */
 const JSON_GROWTH = 6;
@@ -75,6 +86,7 @@ function rowKeys(fields: readonly ResourceField[]) {
 /** The generic row encoder: any fields, each value's case decided per row. */
 function genericRowEncoder(fields: readonly ResourceField[]): RowEncoder {
   const kinds = Uint8Array.from(fields, (f) => KIND[f.type]);
+  const jsonb = fields.map((f) => f.column.columnType === "PgJsonb");
   const { keys, fixed } = rowKeys(fields);
   const count = kinds.length;
   const room = (row: RowFields) => fixed + ((row.end[count - 1] ?? 0) - (row.start[0] ?? 0)) * JSON_GROWTH;
@@ -105,7 +117,16 @@ function genericRowEncoder(fields: readonly ResourceField[]): RowEncoder {
         case TEXT:
           p = jsonString(buf, p, src, s, e, quoted[i] === 1);
           break;
+        case DATETIME:
+          p = jsonDatetime(buf, p, src, s, e);
+          break;
         case JSON_TEXT: {
+          // jsonb's text compacted in place (never longer), unless only JSON.parse can tell the bytes.
+          const q = jsonb[i] ? compactJsonb(buf, p, src, s, e, quoted[i] === 1, false) : -1;
+          if (q >= 0) {
+            p = q;
+            break;
+          }
           // Compacted JSON can be longer than its source: written by the writer, then the row's room again.
           out.pos = p;
           out.string(compactJson(fieldText(row, i)));
@@ -115,7 +136,7 @@ function genericRowEncoder(fields: readonly ResourceField[]): RowEncoder {
           break;
         }
         default:
-          // Decimals as strings (as the API shows them), ISO date-times: digits, signs, letters.
+          // Decimals as strings (as the API shows them): digits, signs, a point.
           buf[p++] = 34;
           p = putRange(buf, p, src, s, e);
           buf[p++] = 34;
@@ -153,12 +174,17 @@ function compiledRowEncoder(fields: readonly ResourceField[]): RowEncoder | null
     else if (kind === BOOLEAN)
       code.push(`if (src[s] === 116) { ${storeBytes(TRUE)} } else { ${storeBytes(FALSE)} }`);
     else if (kind === TEXT) code.push(`p = jsonString(buf, p, src, s, e, quoted[${i}] === 1);`);
+    else if (kind === DATETIME) code.push("p = jsonDatetime(buf, p, src, s, e);");
     else code.push("buf[p++] = 34; for (let k = s; k < e; k++) buf[p++] = src[k]; buf[p++] = 34;");
     code.push("}");
   });
   code.push(`${storeBytes(ROW_END_BYTES)} out.pos = p;`);
-  const factory = new Function("jsonString", `return function jsonRow(row, out) {\n${code.join("\n")}\n};`);
-  return factory(jsonString) as RowEncoder;
+  const factory = new Function(
+    "jsonString",
+    "jsonDatetime",
+    `return function jsonRow(row, out) {\n${code.join("\n")}\n};`,
+  );
+  return factory(jsonString, jsonDatetime) as RowEncoder;
 }
 
 /** JSON's row encoder: compiled for the fields where it can be (`compiled: false`: the generic one, for tests). */

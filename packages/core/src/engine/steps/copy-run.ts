@@ -7,6 +7,7 @@ import { othersWaiting } from "../claim";
 import { type CopyPageQuery, copyPageQuery, PAGE_PLAN_SETTINGS } from "../copy/query";
 import { type CopyPart, CopyRows } from "../copy/rows";
 import { writerFor } from "../formats";
+import { DATETIME_TEXT_SETTINGS } from "../formats/pg-text";
 import type { FormatWriter } from "../formats/types";
 import { pageRows } from "../page-size";
 import type { ExportScope } from "../scope";
@@ -106,7 +107,7 @@ class CopyRun {
   static async open(deps: StepDeps, plan: RunPlan) {
     const run = new CopyRun(deps, plan, await deps.pool.connect());
     try {
-      await run.client.query(`begin; ${PAGE_PLAN_SETTINGS}`);
+      await run.client.query(`begin; ${PAGE_PLAN_SETTINGS}; ${DATETIME_TEXT_SETTINGS}`);
     } catch (err) {
       await run.close(err as Error);
       throw err;

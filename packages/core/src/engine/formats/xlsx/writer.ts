@@ -1,6 +1,7 @@
 import type { ValueType } from "../../../contract";
 import { ascii, fieldText, put, putRange, type RowFields } from "../bytes";
 import { compactJson } from "../cells";
+import { compactJsonb } from "../pg-text";
 import { segmentStages } from "../segment";
 import type { FormatWriter } from "../types";
 import { DATE_STYLE, styles } from "./styles";
@@ -49,6 +50,9 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
     datetime: "serial",
     rowEncoder(fields, firstRow) {
       const kinds = Uint8Array.from(fields, (f) => KIND[f.type]);
+      const jsonb = fields.map((f) => f.column.columnType === "PgJsonb");
+      // jsonb compacted byte by byte (never longer than its source) before it is escaped.
+      let compacted = Buffer.allocUnsafe(1024);
       const cellOpen = fields.map((_, i) => ascii(`<c r="${columnName(i)}`));
       const { cellStyle } = styles(fields);
       const numberOpen = cellStyle.map((style) => ascii(style ? `" s="${style}"><v>` : '"><v>'));
@@ -99,6 +103,14 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
               p = put(buf, p, VALUE_CLOSE);
               break;
             case JSON_TEXT: {
+              if (jsonb[i]) {
+                if (compacted.length < e - s) compacted = Buffer.allocUnsafe(2 * (e - s));
+                const n = compactJsonb(compacted, 0, src, s, e, quoted[i] === 1, false);
+                if (n >= 0) {
+                  p = xmlCell(buf, p, compacted, 0, n, false);
+                  break;
+                }
+              }
               // Compacted JSON can be longer than its source: room of its own, then the row's again.
               const text = Buffer.from(compactJson(fieldText(row, i)), "utf8");
               out.pos = p;
