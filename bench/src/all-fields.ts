@@ -3,7 +3,7 @@ import type { Actor, ExportFormat } from "@exports/core";
 import type { BenchDatabase } from "./database";
 import { allFields, copyBaseline, type ExportTiming, runExport } from "./exports";
 import { cpuMs } from "./processes";
-import type { Report } from "./report";
+import { addExportRatios, type Report } from "./report";
 import { startWorker } from "./worker";
 
 /** The targets of issue 15 for an export of every field (jsonb and date-times included). */
@@ -66,36 +66,13 @@ export async function runAllFields(options: AllFieldsOptions) {
       const json = best(runs.json ?? []);
       const name = `${resource}, all fields`;
       report.add({ section: "fields", name: `${name}: COPY baseline`, value: copy, unit: "ms" });
-      report.add({
-        section: "fields",
-        name: `${name}: CSV export (COPY speed ratio)`,
-        value: csv.ms,
-        unit: "ms",
-        baseline: copy,
-        ratio: copy / csv.ms,
-        target: `≥ ${TARGETS.csv}`,
-        pass: copy / csv.ms >= TARGETS.csv,
-      });
-      report.add({
-        section: "fields",
-        name: `${name}: JSON export (× CSV time)`,
-        value: json.ms,
-        unit: "ms",
-        baseline: csv.ms,
-        ratio: json.ms / csv.ms,
-        target: `≤ ${TARGETS.json}`,
-        pass: json.ms / csv.ms <= TARGETS.json,
-      });
-      report.add({
-        section: "fields",
-        name: `${name}: XLSX export (× CSV time)`,
-        value: xls.ms,
-        unit: "ms",
-        baseline: csv.ms,
-        ratio: xls.ms / csv.ms,
-        target: `≤ ${TARGETS.xls}`,
-        pass: xls.ms / csv.ms <= TARGETS.xls,
-      });
+      addExportRatios(
+        report,
+        "fields",
+        `${name}: `,
+        { copy, csv: csv.ms, xls: xls.ms, json: json.ms },
+        TARGETS,
+      );
       const least = (xs: (number | null)[] = []) => {
         const known = xs.filter((x): x is number => x !== null);
         return known.length ? Math.min(...known) : null;

@@ -7,7 +7,7 @@ import { createBenchDatabase, seed } from "./database";
 import { copyBaseline, type ExportTiming, exportStatus, runExport, waitFinished } from "./exports";
 import { cpuMs, REPO_ROOT, sleep } from "./processes";
 import { runProgress } from "./progress";
-import { median, percentile, Report } from "./report";
+import { addExportRatios, median, percentile, Report } from "./report";
 import { runRest } from "./rest";
 import { runScale } from "./scale";
 import { runStorage } from "./storage";
@@ -105,36 +105,13 @@ async function main() {
         unit: "ms",
         note: `${rowsPerS(copy)} rows/s`,
       });
-      report.add({
-        section: "export",
-        name: "CSV export (COPY speed ratio)",
-        value: csv.ms,
-        unit: "ms",
-        baseline: copy,
-        ratio: copy / csv.ms,
-        target: "≥ 0.7",
-        pass: copy / csv.ms >= 0.7,
-      });
-      report.add({
-        section: "export",
-        name: "XLSX export (× CSV time)",
-        value: xls.ms,
-        unit: "ms",
-        baseline: csv.ms,
-        ratio: xls.ms / csv.ms,
-        target: "≤ 4",
-        pass: xls.ms / csv.ms <= 4,
-      });
-      report.add({
-        section: "export",
-        name: "JSON export (× CSV time)",
-        value: json.ms,
-        unit: "ms",
-        baseline: csv.ms,
-        ratio: json.ms / csv.ms,
-        target: "≤ 1.5",
-        pass: json.ms / csv.ms <= 1.5,
-      });
+      addExportRatios(
+        report,
+        "export",
+        "",
+        { copy, csv: csv.ms, xls: xls.ms, json: json.ms },
+        { csv: 0.7, xls: 4, json: 1.5 },
+      );
       report.extra.export_runs = { copy_ms: copyMs, ...runs };
       report.add({
         section: "memory",

@@ -2,7 +2,7 @@ import { type Actor, createExport, type ExportFormat, env, exportLimitsFromEnv }
 import type { BenchDatabase } from "./database";
 import { exportStatus } from "./exports";
 import { cpuMs, sleep } from "./processes";
-import type { Report } from "./report";
+import type { SectionContext } from "./section";
 import { startWorker } from "./worker";
 
 /** What a person polling an export saw: when collected_count changed, and how long the export took. */
@@ -63,15 +63,7 @@ export async function watchExport(
  * previous fixed pages of 250,000 (EXPORT_PAGE_SIZE=250000). The two settings alternate, a worker of each
  * started in turn, every export polled the same way (every 50 ms for 1M, 10 ms for 100k: it lasts ~0.2 s).
  */
-export async function runProgress(o: {
-  db: BenchDatabase;
-  admin: Actor;
-  storageDir: string;
-  products: number;
-  repeat: number;
-  report: Report;
-  log: (line: string) => void;
-}) {
+export async function runProgress(o: SectionContext) {
   const { db, admin, report, log } = o;
   const large = Math.min(o.products, 1_000_000);
   const small = Math.max(100, Math.round(large / 10));

@@ -49,6 +49,46 @@ export class Report {
   }
 }
 
+/**
+ * The three export ratios of one run (each side's best): CSV as a share of COPY's speed (at least
+ * `targets.csv`), XLSX and JSON as multiples of the CSV's time (at most `targets.xls`, `targets.json`).
+ */
+export function addExportRatios(
+  report: Report,
+  section: string,
+  prefix: string,
+  ms: { copy: number; csv: number; xls: number; json: number },
+  targets: { csv: number; xls: number; json: number },
+) {
+  const { copy, csv } = ms;
+  report.add({
+    section,
+    name: `${prefix}CSV export (COPY speed ratio)`,
+    value: csv,
+    unit: "ms",
+    baseline: copy,
+    ratio: copy / csv,
+    target: `≥ ${targets.csv}`,
+    pass: copy / csv >= targets.csv,
+  });
+  for (const [format, label] of [
+    ["xls", "XLSX"],
+    ["json", "JSON"],
+  ] as const) {
+    const value = ms[format];
+    report.add({
+      section,
+      name: `${prefix}${label} export (× CSV time)`,
+      value,
+      unit: "ms",
+      baseline: csv,
+      ratio: value / csv,
+      target: `≤ ${targets[format]}`,
+      pass: value / csv <= targets[format],
+    });
+  }
+}
+
 export function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Math.abs(n) >= 100) return n.toFixed(0);

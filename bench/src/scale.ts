@@ -1,8 +1,6 @@
-import type { Actor } from "@exports/core";
-import type { BenchDatabase } from "./database";
 import { type ExportTiming, runExport } from "./exports";
 import { sleep } from "./processes";
-import type { Report } from "./report";
+import type { SectionContext } from "./section";
 import { startWorker } from "./worker";
 
 /** The reference size the whole table is compared with. */
@@ -14,15 +12,7 @@ const REFERENCE_ROWS = 1_000_000;
  * worker's peak RSS stays ≤ 200 MB and ≤ 1.25× its peak at 1M. The sizes alternate, each export in a fresh
  * worker (its peak is its own); best time and highest peak of `repeat` runs.
  */
-export async function runScale(o: {
-  db: BenchDatabase;
-  admin: Actor;
-  storageDir: string;
-  products: number;
-  repeat: number;
-  report: Report;
-  log: (line: string) => void;
-}) {
+export async function runScale(o: SectionContext) {
   const { db, admin, report, log } = o;
   if (o.products <= REFERENCE_ROWS) {
     report.note(`scale: needs more than ${REFERENCE_ROWS.toLocaleString("en")} products (BENCH_SCALE=10)`);

@@ -1,9 +1,8 @@
-import type { Actor, ExportFormat } from "@exports/core";
+import type { ExportFormat } from "@exports/core";
 import { S3Storage } from "@exports/core";
 import { createTestBucket, s3Env, startS3Server, testS3Client } from "@exports/core/testing/s3";
-import type { BenchDatabase } from "./database";
 import { type ExportTiming, runExport } from "./exports";
-import type { Report } from "./report";
+import type { SectionContext } from "./section";
 import { startWorker } from "./worker";
 
 const FORMATS: ExportFormat[] = ["csv", "xls"];
@@ -13,15 +12,7 @@ const FORMATS: ExportFormat[] = ["csv", "xls"];
  * on loopback (s3rver, a process of its own: it has no UploadPartCopy, so the worker sends every byte of the
  * composed result), against the local folder, in one run, best of `repeat`; and the worker's peak RSS.
  */
-export async function runStorage(o: {
-  db: BenchDatabase;
-  admin: Actor;
-  storageDir: string;
-  products: number;
-  repeat: number;
-  report: Report;
-  log: (line: string) => void;
-}) {
+export async function runStorage(o: SectionContext) {
   const { db, admin, report, log } = o;
   log(
     `\n[storage] ${o.products.toLocaleString("en")}-row exports to an S3 server on loopback vs the local folder`,
