@@ -266,3 +266,39 @@ export function callerContext(
     ...overrides,
   };
 }
+
+/** A completed export's id, download URL and file, as a download test compares them. */
+export interface CompletedDownload {
+  id: string;
+  url: string;
+  bytes: Buffer;
+}
+
+/**
+ * One export of each format of all products, created over REST by alice, run by `run` (the test's engine
+ * loop) and read back from `storage`: each must have completed.
+ */
+export async function exportEveryFormat(
+  h: Harness,
+  storage: Storage,
+  run: () => Promise<void>,
+): Promise<Record<"csv" | "json" | "xls", CompletedDownload>> {
+  const ids: Partial<Record<"csv" | "json" | "xls", string>> = {};
+  for (const format of ["csv", "json", "xls"] as const) {
+    const res = await h.call("POST", "/api/v1/exports/", {
+      token: h.alice.token,
+      body: { request_path: "/api/v1/products/", format_type: format },
+    });
+    expect(res.status).toBe(201);
+    ids[format] = (res.body as { id: string }).id;
+  }
+  await run();
+  const done = {} as Record<"csv" | "json" | "xls", CompletedDownload>;
+  for (const [format, id] of Object.entries(ids) as ["csv" | "json" | "xls", string][]) {
+    const row = await h.findExport(id);
+    expect(row?.status).toBe("completed");
+    const bytes = Buffer.concat(await storage.read(row?.resultKey ?? "").toArray());
+    done[format] = { id, url: `/api/v1/exports/${id}/download/`, bytes };
+  }
+  return done;
+}

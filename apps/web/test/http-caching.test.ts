@@ -7,7 +7,7 @@ import { DEFAULT_ENGINE_CONFIG, LocalStorage, runOnce } from "@exports/core/node
 import { seedProducts } from "@exports/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertExportRecord } from "./contract";
-import { type Harness, startHarness } from "./harness";
+import { type CompletedDownload, exportEveryFormat, type Harness, startHarness } from "./harness";
 
 // What REST consumers expect of HTTP (issue 12 §5): byte ranges and strong ETags on downloads, so that a broken
 // download resumes and a repeated one costs a 304; a strong ETag on retrieve.
@@ -19,7 +19,7 @@ const storage = new LocalStorage(STORAGE_DIR);
 
 let h: Harness;
 /** One completed export per format, each composed from many parts (13 rows a page). */
-const done: Record<"csv" | "json" | "xls", { id: string; url: string; bytes: Buffer }> = {} as never;
+let done: Record<"csv" | "json" | "xls", CompletedDownload>;
 
 async function drain() {
   const deps = {
@@ -40,23 +40,9 @@ const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
 beforeAll(async () => {
   h = await startHarness();
   await seedProducts(h.db, 120);
-  for (const format of ["csv", "json", "xls"] as const) {
-    const res = await h.call("POST", "/api/v1/exports/", {
-      token: h.alice.token,
-      body: { request_path: "/api/v1/products/", format_type: format },
-    });
-    expect(res.status).toBe(201);
-    const id = (res.body as ExportDto).id;
-    done[format] = { id, url: `/api/v1/exports/${id}/download/`, bytes: Buffer.alloc(0) };
-  }
-  await drain();
-  for (const d of Object.values(done)) {
-    const row = await h.findExport(d.id);
-    expect(row?.status).toBe("completed");
-    // Composed from its parts (a folder with a manifest), read back as one file.
-    d.bytes = Buffer.concat(await storage.read(row?.resultKey ?? "").toArray());
-    expect(d.bytes.length).toBeGreaterThan(1000);
-  }
+  done = await exportEveryFormat(h, storage, drain);
+  // Composed from its parts (a folder with a manifest), read back as one file.
+  for (const d of Object.values(done)) expect(d.bytes.length).toBeGreaterThan(1000);
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { type ExportDto, S3Storage } from "@exports/core";
 import { DEFAULT_ENGINE_CONFIG, runOnce } from "@exports/core/node";
 import { createTestBucket, s3Env, seedProducts, testS3Client } from "@exports/core/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Harness, startHarness } from "./harness";
+import { type CompletedDownload, exportEveryFormat, type Harness, startHarness } from "./harness";
 
 // The web door on an s3:// storage (issue 14): downloads stream the object with the local backend's Range and
 // ETag behaviour; with DOWNLOAD_REDIRECT=presigned they answer 302 to a presigned URL, after the same checks.
@@ -19,34 +19,22 @@ delete process.env.STORAGE_DIR;
 
 let h: Harness;
 let storage: S3Storage;
-const done: Record<string, { id: string; url: string; bytes: Buffer }> = {};
+let done: Record<string, CompletedDownload>;
 
 beforeAll(async () => {
   await createTestBucket(endpoint, bucket);
   storage = new S3Storage(testS3Client(endpoint), bucket, "web");
   h = await startHarness();
   await seedProducts(h.db, 150);
-  for (const format of ["csv", "json", "xls"] as const) {
-    const res = await h.call("POST", "/api/v1/exports/", {
-      token: h.alice.token,
-      body: { request_path: "/api/v1/products/", format_type: format },
-    });
-    expect(res.status).toBe(201);
-    const id = (res.body as ExportDto).id;
-    done[format] = { id, url: `/api/v1/exports/${id}/download/`, bytes: Buffer.alloc(0) };
-  }
   const deps = {
     db: h.db,
     pool: h.testDb.pool,
     storage,
     config: { ...DEFAULT_ENGINE_CONFIG, pageSize: 17, backoffMs: 10 },
   };
-  for (let i = 0; (await runOnce(deps, `s3-web:${i}`)) !== null; i++);
-  for (const d of Object.values(done)) {
-    const row = await h.findExport(d.id);
-    expect(row?.status).toBe("completed");
-    d.bytes = Buffer.concat(await storage.read(row?.resultKey ?? "").toArray());
-  }
+  done = await exportEveryFormat(h, storage, async () => {
+    for (let i = 0; (await runOnce(deps, `s3-web:${i}`)) !== null; i++);
+  });
 });
 
 afterAll(async () => {
