@@ -52,12 +52,18 @@ export async function startS3Server(address = "127.0.0.1", port = 0): Promise<S3
     child.stderr?.on("data", onData);
     child.once("exit", (code) => reject(new Error(`s3rver exited (${code}):\n${out}`)));
   });
+  // A server that dies mid-run fails every later test with ECONNREFUSED: say why it died, once, where it shows.
+  let stopping = false;
+  child.once("exit", (code, signal) => {
+    if (!stopping) console.error(`s3rver exited unexpectedly (${code ?? signal}):\n${out.slice(-8192)}`);
+  });
   return {
     endpoint,
     child,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
+        stopping = true;
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
       }),
