@@ -6,6 +6,12 @@ import { z } from "zod";
 import { FAULT_POINTS, isFaultSpec } from "./engine/faults";
 import { parseStorageUrl } from "./storage/location";
 
+/**
+ * Issue 16: retries after 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, then every 3 h while within 24 h of the first
+ * attempt (seven more: the last starts ~22.7 h after the first); then the delivery is failed.
+ */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = ["5,30,120,600,1800,3600", ...Array(7).fill("10800")].join(",");
+
 const port = z.coerce.number().int().min(1).max(65535);
 
 /** `scheme://host[:port]` exactly as a browser's Origin header spells it (lower case, no default port, no path). */
@@ -75,6 +81,27 @@ export const envSchema = z.object({
   LIST_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100_000).default(500),
   /** 0: the client address is the socket's (X-Forwarded-For ignored); N: its N-th entry from the right. */
   NUM_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
+  /** 1: webhooks may call loopback and private addresses (tests, internal deployments). */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"]).default("0"),
+  /** Seconds to wait before each retry of a failed delivery, comma-separated; after the last, it is failed. */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default(DEFAULT_WEBHOOK_RETRY_SCHEDULE)
+    .transform((v) => v.split(",").map((s) => (s.trim() === "" ? Number.NaN : Number(s))))
+    .pipe(
+      z
+        .array(
+          z
+            .number({ error: "must be a comma-separated list of seconds, e.g. 5,30,120" })
+            .min(0)
+            .max(7 * 86_400),
+        )
+        .min(1)
+        .max(100),
+    ),
+  /** How long a delivery waits for an answer. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** Exact, comma-separated; no wildcard (a listed origin is answered with itself). */
   CORS_ORIGINS: z
     .string()

@@ -75,3 +75,15 @@ export {
   storageLocationOf,
 } from "./storage";
 export { parseInput, zodFieldErrors } from "./validation";
+export {
+  createWebhook,
+  deleteWebhook,
+  findWebhook,
+  listWebhookDeliveries,
+  listWebhooks,
+  MAX_LISTED_DELIVERIES,
+  newWebhookSecret,
+  testWebhook,
+  updateWebhook,
+  type WebhookOptions,
+} from "./webhooks/service";

@@ -23,3 +23,5 @@ export {
   storageFromEnv,
   storageLocationOf,
 } from "./storage";
+// Webhook delivery (the worker's loop) and the SSRF address rules.
+export * from "./webhooks";

@@ -4,3 +4,4 @@ export * from "./orders";
 export * from "./products";
 export * from "./sessions";
 export * from "./users";
+export * from "./webhooks";

@@ -1,0 +1,103 @@
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import type { Db } from "../db/client";
+import type { Env } from "../env";
+import { attemptDelivery, claimDeliveries, type DeliveryConfig } from "./deliver";
+import { dispatchEvents } from "./dispatch";
+
+export interface WebhookDelivererOptions {
+  db: Db;
+  config: DeliveryConfig;
+  pollMs?: number;
+  /** Attempts in flight at once in this process (each waits up to the timeout on a slow receiver). */
+  concurrency?: number;
+  log?: (line: string) => void;
+}
+
+export function deliveryConfigFromEnv(env: Env): DeliveryConfig {
+  return {
+    retrySchedule: env.WEBHOOK_RETRY_SCHEDULE,
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === "1",
+  };
+}
+
+/**
+ * The worker's webhook loop, beside the export engine: turns outbox events into deliveries, then claims due
+ * deliveries and attempts them, a few at a time. Any number of workers may run it against one database.
+ */
+export class WebhookDeliverer {
+  readonly id = `${os.hostname()}:${process.pid}:webhooks:${randomBytes(4).toString("hex")}`;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private wake: (() => void) | null = null;
+  private claims = 0;
+
+  constructor(private readonly options: WebhookDelivererOptions) {}
+
+  start() {
+    this.loop = this.run();
+  }
+
+  private log(line: string) {
+    this.options.log?.(`[webhooks ${this.id}] ${line}`);
+  }
+
+  private sleep(ms: number) {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    }).finally(() => {
+      this.wake = null;
+    });
+  }
+
+  private async tick(): Promise<boolean> {
+    const { db, config } = this.options;
+    const dispatched = await dispatchEvents(db);
+    const room = (this.options.concurrency ?? 4) - this.inFlight.size;
+    if (room <= 0) return dispatched > 0;
+    // A fresh owner token per claim: a result is recorded only by the attempt that holds the delivery.
+    const owner = `${this.id}:${++this.claims}`;
+    const claimed = await claimDeliveries(db, owner, room, config);
+    for (const delivery of claimed) {
+      const attempt = attemptDelivery(db, owner, delivery, config)
+        .then((result) => {
+          if (!result.ok) this.log(`delivery ${delivery.id} attempt ${delivery.attempts}: ${result.error}`);
+        })
+        .catch((err: Error) => this.log(`delivery ${delivery.id}: ${err.message}`))
+        .finally(() => {
+          this.inFlight.delete(attempt);
+          this.wake?.();
+        });
+      this.inFlight.add(attempt);
+    }
+    return dispatched > 0 || claimed.length > 0;
+  }
+
+  private async run() {
+    const pollMs = this.options.pollMs ?? 1000;
+    while (!this.stopping) {
+      let busy = false;
+      try {
+        busy = await this.tick();
+      } catch (err) {
+        this.log(`error: ${(err as Error).message}`);
+      }
+      if (!this.stopping && !busy) await this.sleep(pollMs);
+    }
+  }
+
+  /** Stops claiming; resolves once the attempts in hand are recorded. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    await Promise.all(this.inFlight);
+  }
+}

@@ -1,0 +1,13 @@
+// Webhooks (issue 16): endpoints, the outbox fan-out, and Standard Webhooks delivery with retries.
+export { addressRange, isPublicAddress, parseWebhookUrl, resolveWebhookHost, UnsafeUrlError } from "./address";
+export {
+  attemptDelivery,
+  type ClaimedDelivery,
+  claimDeliveries,
+  DISABLE_AFTER_MS,
+  type DeliveryConfig,
+  recordAttempt,
+} from "./deliver";
+export { deliveryConfigFromEnv, WebhookDeliverer, type WebhookDelivererOptions } from "./deliverer";
+export { dispatchEvents } from "./dispatch";
+export { MAX_ANSWER_BYTES, type SendResult, sendWebhook } from "./send";
