@@ -1,6 +1,7 @@
 import { createDatabase, type Database, type Env, EnvError } from "@exports/core";
 import {
   bindStorage,
+  deliveryConfigFromEnv,
   ExportWorker,
   engineConfigFromEnv,
   faultsFrom,
@@ -8,6 +9,7 @@ import {
   migrateDatabase,
   resolveDatabaseUrl,
   storageFromEnv,
+  WebhookDeliverer,
 } from "@exports/core/node";
 
 /**
@@ -17,6 +19,7 @@ import {
 const log = (line: string) => console.log(line);
 
 let worker: ExportWorker | null = null;
+let webhooks: WebhookDeliverer | null = null;
 let database: Database | null = null;
 let stopEmbedded: (() => Promise<void>) | null = null;
 let stopping = false;
@@ -25,7 +28,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log(`[worker] ${signal}: finishing the step in hand`);
-  await worker?.stop();
+  await Promise.all([worker?.stop(), webhooks?.stop()]);
   await database?.close();
   await stopEmbedded?.();
   log("[worker] stopped");
@@ -52,7 +55,8 @@ async function main() {
   });
   if (embedded?.owned) stopEmbedded = () => embedded.stop();
   await migrateDatabase(url);
-  database = createDatabase(url, { max: 3, name: "exports-worker" });
+  // The export engine's connections, plus the webhook loop's (its attempts record while the engine works).
+  database = createDatabase(url, { max: 5, name: "exports-worker" });
   // Tests only (EXPORT_FAULT): the worker kills itself at a step boundary.
   const faults = faultsFrom(env.EXPORT_FAULT);
   const storage = storageFromEnv(env, { faults });
@@ -72,6 +76,14 @@ async function main() {
   });
   if (stopping) return;
   await worker.start();
+  // Beside the engine: the outbox's events become webhook deliveries, attempted from this process too.
+  webhooks = new WebhookDeliverer({
+    db: database.db,
+    config: deliveryConfigFromEnv(env),
+    pollMs: env.WEBHOOK_POLL_MS,
+    log,
+  });
+  webhooks.start();
   log(`[worker] ${worker.id} ready (page size ${env.EXPORT_PAGE_SIZE ?? "from each export, ≤ 250000"})`);
 }
 

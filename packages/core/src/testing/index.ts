@@ -11,3 +11,4 @@ export {
   testS3Client,
   testS3Storage,
 } from "./s3";
+export { type Behaviour, type Received, startReceiver } from "./receiver";

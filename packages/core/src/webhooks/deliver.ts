@@ -32,7 +32,8 @@ export async function claimDeliveries(
   limit: number,
   config: DeliveryConfig,
 ): Promise<ClaimedDelivery[]> {
-  const leaseMs = config.timeoutMs * 2 + 5000;
+  // Past the attempt's timeout with room to record it; a dead worker's attempt is retried after it.
+  const leaseMs = config.timeoutMs + 5000;
   const result = await db.execute<ClaimedDelivery>(sql`
     with due as (
       select d.id from ${webhookDeliveries} d join ${webhookEndpoints} w on w.id = d.endpoint_id

@@ -8,7 +8,7 @@ import { createActor, createTestDatabase, createTestExport, type TestDatabase } 
 import type { DeliveryConfig } from "../../src/webhooks/deliver";
 import { WebhookDeliverer } from "../../src/webhooks/deliverer";
 import { createWebhook, listWebhookDeliveries } from "../../src/webhooks/service";
-import { type Behaviour, startReceiver, waitFor } from "./receiver";
+import { type Behaviour, startReceiver, waitFor } from "../../src/testing/receiver";
 
 let t: TestDatabase;
 let alice: Actor;
