@@ -4,6 +4,7 @@ import { exportsRouter } from "./routers/exports";
 import { ordersRouter } from "./routers/orders";
 import { productsRouter } from "./routers/products";
 import { resourcesRouter } from "./routers/resources";
+import { webhooksRouter } from "./routers/webhooks";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   products: productsRouter,
   orders: ordersRouter,
   resources: resourcesRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

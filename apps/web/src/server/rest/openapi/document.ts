@@ -101,6 +101,11 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
     tags: [
       { name: "Exports", description: "Exports: the given contract (retrieve, list, set_cancel) and ours." },
       { name: "Resources", description: "The exportable lists an export's `request_path` names." },
+      {
+        name: "Webhooks",
+        description:
+          "Signed (Standard Webhooks) notifications when an export completes, fails or is cancelled: endpoints and their deliveries.",
+      },
       { name: "Documentation", description: "This document." },
     ],
     security: given.security,

@@ -7,6 +7,7 @@ import { openApiRoute } from "./openapi";
 import { resourceRoutes } from "./resources";
 import { setCancelRoute } from "./set-cancel";
 import { trpcRoute } from "./trpc";
+import { webhookRoutes } from "./webhooks";
 
 /**
  * Every API path, in the document's order (no two match one path); any other /api path is a JSON 404. A new
@@ -18,6 +19,7 @@ export const API_ROUTES: readonly Route[] = [
   setCancelRoute,
   downloadRoute,
   ...resourceRoutes,
+  ...webhookRoutes,
   openApiRoute(() => openApiDocument()),
   trpcRoute,
 ];
