@@ -49,10 +49,12 @@ function assertServedSchema(name: string, body: unknown) {
   const schemas = (openApiDocument().components as { schemas: Json }).schemas;
   const strictRecord = { ...(jsonSchema(schemas[name]) as Json), additionalProperties: false };
   const validate = ajv.compile({ definitions: jsonSchema(schemas), ...strictRecord });
-  if (!validate(body)) throw new Error(`${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+  if (!validate(body))
+    throw new Error(`${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
 }
 
-const create = (user: TestUser, body: unknown) => h.call("POST", "/api/v1/webhooks/", { token: user.token, body });
+const create = (user: TestUser, body: unknown) =>
+  h.call("POST", "/api/v1/webhooks/", { token: user.token, body });
 
 async function created(user: TestUser, extra: Json = {}) {
   const res = await create(user, { url: PUBLIC_URL, events: ["export.completed"], ...extra });
@@ -178,8 +180,15 @@ describe("REST /api/v1/webhooks/", () => {
     const test = await h.call("POST", `/api/v1/webhooks/${hook.id}/test/`, { token: h.alice.token });
     expect(test.status).toBe(202);
     assertServedSchema("WebhookDelivery", test.body);
-    expect(test.body).toMatchObject({ event_type: "webhook.test", status: "pending", attempts: 0, export_id: null });
-    const deliveries = await h.call("GET", `/api/v1/webhooks/${hook.id}/deliveries/`, { token: h.alice.token });
+    expect(test.body).toMatchObject({
+      event_type: "webhook.test",
+      status: "pending",
+      attempts: 0,
+      export_id: null,
+    });
+    const deliveries = await h.call("GET", `/api/v1/webhooks/${hook.id}/deliveries/`, {
+      token: h.alice.token,
+    });
     expect(deliveries.status).toBe(200);
     expect(deliveries.body).toEqual([test.body]);
     const off = await h.call("PATCH", `/api/v1/webhooks/${hook.id}/`, {
@@ -233,7 +242,9 @@ describe("tRPC webhooks (the twins)", () => {
     const rest = await h.call("GET", `/api/v1/webhooks/${hook.id}/`, { token: h.alice.token });
     expect(rest.body).toEqual(fetched);
     expect((await alice.webhooks.list()).map((w) => w.id)).toContain(hook.id);
-    expect(await alice.webhooks.update({ id: hook.id, changes: { events: ["export.failed"] } })).toMatchObject({
+    expect(
+      await alice.webhooks.update({ id: hook.id, changes: { events: ["export.failed"] } }),
+    ).toMatchObject({
       events: ["export.failed"],
     });
     const delivery = await alice.webhooks.test({ id: hook.id });

@@ -57,7 +57,10 @@ describe("webhook delivery across a crash", () => {
         { url: receiver.url, events: ["export.completed"] },
         { allowPrivate: true },
       );
-      const e = await createTestExport(t.db, alice, { request_path: "/api/v1/products/", format_type: "json" });
+      const e = await createTestExport(t.db, alice, {
+        request_path: "/api/v1/products/",
+        format_type: "json",
+      });
       const first = await worker();
       await waitFor("the first attempt", async () => receiver.received.length >= 1);
       first.child.kill("SIGKILL");

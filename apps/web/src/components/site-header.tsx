@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/exports", label: "Exports" },
   { href: "/products", label: "Products" },
   { href: "/orders", label: "Orders" },
+  { href: "/webhooks", label: "Webhooks" },
   { href: "/docs", label: "API docs" },
 ];
 

@@ -3,6 +3,7 @@ export { seedProducts } from "../seed/products";
 export { createActor } from "./actors";
 export { createTestDatabase, type TestDatabase } from "./database";
 export { createTestExport, TEST_LIMITS } from "./limits";
+export { type Behaviour, type Received, startReceiver } from "./receiver";
 export {
   createTestBucket,
   type S3ServerProcess,
@@ -11,4 +12,3 @@ export {
   testS3Client,
   testS3Storage,
 } from "./s3";
-export { type Behaviour, type Received, startReceiver } from "./receiver";

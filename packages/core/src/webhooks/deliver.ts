@@ -66,7 +66,9 @@ export async function recordAttempt(
   const delay = config.retrySchedule[delivery.attempts - 1];
   const status = result.ok ? "succeeded" : delay === undefined ? "failed" : "pending";
   const next =
-    status === "pending" ? sql`now() + ${(delay ?? 0) * 1000} * interval '1 millisecond'` : sql`null::timestamptz`;
+    status === "pending"
+      ? sql`now() + ${(delay ?? 0) * 1000} * interval '1 millisecond'`
+      : sql`null::timestamptz`;
   await db.execute(sql`
     with recorded as (
       update ${webhookDeliveries}

@@ -1,6 +1,6 @@
 import { asc, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { exportEvents, exports, webhookDeliveries, webhookEndpoints, users } from "../db/schema";
+import { exportEvents, exports, users, webhookDeliveries, webhookEndpoints } from "../db/schema";
 import { toExportDto } from "../exports/serialize";
 
 /** Outbox rows taken per transaction. */

@@ -1,11 +1,17 @@
 // Webhooks (issue 16): endpoints, the outbox fan-out, and Standard Webhooks delivery with retries.
-export { addressRange, isPublicAddress, parseWebhookUrl, resolveWebhookHost, UnsafeUrlError } from "./address";
+export {
+  addressRange,
+  isPublicAddress,
+  parseWebhookUrl,
+  resolveWebhookHost,
+  UnsafeUrlError,
+} from "./address";
 export {
   attemptDelivery,
   type ClaimedDelivery,
   claimDeliveries,
-  DISABLE_AFTER_MS,
   type DeliveryConfig,
+  DISABLE_AFTER_MS,
   recordAttempt,
 } from "./deliver";
 export { deliveryConfigFromEnv, WebhookDeliverer, type WebhookDelivererOptions } from "./deliverer";

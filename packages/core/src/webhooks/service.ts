@@ -27,7 +27,8 @@ export interface WebhookOptions {
   allowPrivate?: boolean;
 }
 
-const allowPrivateOf = (options: WebhookOptions) => options.allowPrivate ?? env().WEBHOOK_ALLOW_PRIVATE === "1";
+const allowPrivateOf = (options: WebhookOptions) =>
+  options.allowPrivate ?? env().WEBHOOK_ALLOW_PRIVATE === "1";
 
 /** `whsec_` + base64 of 32 random bytes: the Standard Webhooks secret format. */
 export function newWebhookSecret(): string {
@@ -123,7 +124,11 @@ export async function updateWebhook(
   const data = parseInput(updateWebhookInput, input);
   const errors = new FieldErrorCollector();
   // The scope is judged by the endpoint owner's rights, whoever edits it.
-  checkScope({ ...actor, isSuperuser: actor.isSuperuser && current.ownerId === actor.id }, data.scope, errors);
+  checkScope(
+    { ...actor, isSuperuser: actor.isSuperuser && current.ownerId === actor.id },
+    data.scope,
+    errors,
+  );
   errors.throwIfAny();
   const url = data.url === undefined ? undefined : await checkUrl(data.url, options);
   const reactivated = data.is_active === true && !current.isActive;

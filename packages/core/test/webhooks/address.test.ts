@@ -42,7 +42,14 @@ const REFUSED: Array<[string, string]> = [
   ["http://LocalHost:8080/", "the same name, another case"],
 ];
 
-const ALLOWED = ["93.184.215.14", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "172.32.0.1"];
+const ALLOWED = [
+  "93.184.215.14",
+  "8.8.8.8",
+  "1.1.1.1",
+  "2606:4700:4700::1111",
+  "::ffff:8.8.8.8",
+  "172.32.0.1",
+];
 
 describe("the SSRF address rule", () => {
   it.each(REFUSED)("refuses %s (%s)", async (value) => {

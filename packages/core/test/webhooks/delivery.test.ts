@@ -5,10 +5,10 @@ import type { Actor } from "../../src/auth/actor";
 import { webhookDeliveries, webhookEndpoints } from "../../src/db/schema";
 import { cancelExport, findExport } from "../../src/exports/service";
 import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
+import { type Behaviour, startReceiver, waitFor } from "../../src/testing/receiver";
 import type { DeliveryConfig } from "../../src/webhooks/deliver";
 import { WebhookDeliverer } from "../../src/webhooks/deliverer";
 import { createWebhook, listWebhookDeliveries } from "../../src/webhooks/service";
-import { type Behaviour, startReceiver, waitFor } from "../../src/testing/receiver";
 
 let t: TestDatabase;
 let alice: Actor;
@@ -57,7 +57,10 @@ const cancelledExport = async (owner: Actor) => {
 
 const deliveryOf = async (endpointId: string) =>
   waitFor("a finished delivery", async () => {
-    const [d] = await t.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId));
+    const [d] = await t.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.endpointId, endpointId));
     return d && d.status !== "pending" ? d : undefined;
   });
 
@@ -74,7 +77,12 @@ describe("webhook delivery", () => {
       );
       const exportId = await cancelledExport(alice);
       const delivery = await deliveryOf(hook.id);
-      expect(delivery).toMatchObject({ status: "succeeded", attempts: 3, lastStatusCode: 200, nextAttemptAt: null });
+      expect(delivery).toMatchObject({
+        status: "succeeded",
+        attempts: 3,
+        lastStatusCode: 200,
+        nextAttemptAt: null,
+      });
       expect(receiver.received).toHaveLength(3);
       const ids = new Set(receiver.received.map((r) => r.headers["webhook-id"]));
       expect(ids).toEqual(new Set([delivery.id]));
@@ -83,7 +91,10 @@ describe("webhook delivery", () => {
       for (const r of receiver.received) {
         expect(r.headers["content-type"]).toBe("application/json");
         expect(r.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
-        const payload = verifier.verify(r.body, r.headers as Record<string, string>) as Record<string, unknown>;
+        const payload = verifier.verify(r.body, r.headers as Record<string, string>) as Record<
+          string,
+          unknown
+        >;
         expect(payload.type).toBe("export.cancelled");
         expect(new Date(payload.timestamp as string).toISOString()).toBe(payload.timestamp);
         // The export exactly as retrieve returns it.
@@ -130,7 +141,12 @@ describe("webhook delivery", () => {
         );
         await cancelledExport(alice);
         const delivery = await deliveryOf(hook.id);
-        expect(delivery).toMatchObject({ status: "failed", attempts: 2, lastStatusCode: 503, nextAttemptAt: null });
+        expect(delivery).toMatchObject({
+          status: "failed",
+          attempts: 2,
+          lastStatusCode: 503,
+          nextAttemptAt: null,
+        });
         expect(receiver.received.map((r) => r.headers["webhook-id"])).toEqual([delivery.id, delivery.id]);
         const [endpoint] = await t.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, hook.id));
         expect(endpoint?.failingSince).not.toBeNull();
@@ -233,9 +249,14 @@ describe("webhook delivery", () => {
       expect(receiver.received).toHaveLength(20);
       const ids = receiver.received.map((r) => r.headers["webhook-id"]);
       expect(new Set(ids).size).toBe(20);
-      const delivered = receiver.received.map((r) => (JSON.parse(r.body) as { data: { id: string } }).data.id);
+      const delivered = receiver.received.map(
+        (r) => (JSON.parse(r.body) as { data: { id: string } }).data.id,
+      );
       expect(delivered.sort()).toEqual([...exportIds].sort());
-      const rows = await t.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, hook.id));
+      const rows = await t.db
+        .select()
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.endpointId, hook.id));
       expect(rows.every((d) => d.status === "succeeded" && d.attempts === 1)).toBe(true);
     } finally {
       await Promise.all(deliverers.map((d) => d.stop()));

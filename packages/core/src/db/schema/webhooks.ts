@@ -72,7 +72,9 @@ export const webhookDeliveries = pgTable(
       .notNull()
       .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
     /** Null for a `webhook.test` event. */
-    eventId: bigint("event_id", { mode: "number" }).references(() => exportEvents.id, { onDelete: "cascade" }),
+    eventId: bigint("event_id", { mode: "number" }).references(() => exportEvents.id, {
+      onDelete: "cascade",
+    }),
     eventType: varchar("event_type", { length: 64 }).notNull(),
     exportId: uuid("export_id"),
     /** The exact body sent on every attempt. */

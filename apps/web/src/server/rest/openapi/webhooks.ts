@@ -24,7 +24,8 @@ export function webhookComponents(): Components {
         name: "id",
         in: "path",
         required: true,
-        description: "The webhook endpoint's id: a UUID (anything else, or another user's endpoint, is a 404).",
+        description:
+          "The webhook endpoint's id: a UUID (anything else, or another user's endpoint, is a 404).",
         schema: { type: "string", format: "uuid" },
       },
     },
@@ -32,7 +33,7 @@ export function webhookComponents(): Components {
       WebhookCreate: schemaOf(
         createWebhookInput,
         "input",
-        'An endpoint to create. `url`: http(s) only, whose host resolves to public addresses only (no loopback, private, link-local, multicast, CGNAT…). `scope`: `own` (the caller\'s exports) or, for superusers, `all`.',
+        "An endpoint to create. `url`: http(s) only, whose host resolves to public addresses only (no loopback, private, link-local, multicast, CGNAT…). `scope`: `own` (the caller's exports) or, for superusers, `all`.",
       ),
       WebhookUpdate: schemaOf(
         updateWebhookInput,

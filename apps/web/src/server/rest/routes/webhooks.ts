@@ -28,7 +28,8 @@ export const webhooksRoute = route(COLLECTION, {
     openapi: () => ({
       operationId: "webhooks_list",
       summary: "List webhook endpoints",
-      description: "The caller's endpoints (a superuser's: everyone's), newest first. Secrets are never listed.",
+      description:
+        "The caller's endpoints (a superuser's: everyone's), newest first. Secrets are never listed.",
       tags,
       responses: {
         "200": {
@@ -40,7 +41,9 @@ export const webhooksRoute = route(COLLECTION, {
     }),
   },
   POST: {
-    handle: authed(async ({ db, actor, req }) => json(await createWebhook(db, actor, await readJsonObject(req)), 201)),
+    handle: authed(async ({ db, actor, req }) =>
+      json(await createWebhook(db, actor, await readJsonObject(req)), 201),
+    ),
     openapi: () => ({
       operationId: "webhooks_create",
       summary: "Create a webhook endpoint",
