@@ -51,12 +51,25 @@ export function parseWebhookUrl(value: string): URL {
   return url;
 }
 
+/** A name's addresses (the system resolver; tests give names of their own). */
+export type HostLookup = (host: string) => Promise<ResolvedAddress[]>;
+
+export const systemLookup: HostLookup = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map((a) => ({
+    address: a.address,
+    family: a.family as 4 | 6,
+  }));
+
 /**
  * The addresses a URL's host stands for — every one checked: a name that resolves to one public and one
  * private address is refused (a client could pick either). `allowPrivate` (WEBHOOK_ALLOW_PRIVATE=1) lifts the
  * address rule, not the scheme rule.
  */
-export async function resolveWebhookHost(url: URL, allowPrivate: boolean): Promise<ResolvedAddress[]> {
+export async function resolveWebhookHost(
+  url: URL,
+  allowPrivate: boolean,
+  lookupHost: HostLookup = systemLookup,
+): Promise<ResolvedAddress[]> {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   let addresses: ResolvedAddress[];
   const literal = isIP(host);
@@ -64,8 +77,7 @@ export async function resolveWebhookHost(url: URL, allowPrivate: boolean): Promi
     addresses = [{ address: host, family: literal as 4 | 6 }];
   } else {
     try {
-      const found = await lookup(host, { all: true, verbatim: true });
-      addresses = found.map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
+      addresses = await lookupHost(host);
     } catch {
       throw new UnsafeUrlError(`The host "${host}" could not be resolved.`);
     }

@@ -1,9 +1,11 @@
 // Webhooks (issue 16): endpoints, the outbox fan-out, and Standard Webhooks delivery with retries.
 export {
   addressRange,
+  type HostLookup,
   isPublicAddress,
   parseWebhookUrl,
   resolveWebhookHost,
+  systemLookup,
   UnsafeUrlError,
 } from "./address";
 export {

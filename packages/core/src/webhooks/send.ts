@@ -2,7 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import type { LookupFunction } from "node:net";
 import { Webhook } from "standardwebhooks";
-import { parseWebhookUrl, type ResolvedAddress, resolveWebhookHost } from "./address";
+import { type HostLookup, parseWebhookUrl, type ResolvedAddress, resolveWebhookHost } from "./address";
 
 /** Bytes of an answer read at most: only its status matters; a receiver cannot make a worker buffer more. */
 export const MAX_ANSWER_BYTES = 16 * 1024;
@@ -15,6 +15,8 @@ export interface SendRequest {
   body: string;
   timeoutMs: number;
   allowPrivate: boolean;
+  /** How the host's name is resolved (the system's; tests give their own names). */
+  lookup?: HostLookup;
 }
 
 /** One attempt's outcome: an HTTP status, or no answer (error says why). */
@@ -43,7 +45,7 @@ export async function sendWebhook(req: SendRequest): Promise<SendResult> {
   let url: URL;
   try {
     url = parseWebhookUrl(req.url);
-    [target] = (await resolveWebhookHost(url, req.allowPrivate)) as [ResolvedAddress];
+    [target] = (await resolveWebhookHost(url, req.allowPrivate, req.lookup)) as [ResolvedAddress];
   } catch (err) {
     return { ok: false, statusCode: null, error: (err as Error).message };
   }
