@@ -98,7 +98,11 @@ function CreatedSecret({ hook, onDone }: { hook: CreatedWebhookDto; onDone: () =
           type="button"
           className="button small"
           onClick={() => {
-            void navigator.clipboard?.writeText(hook.secret).then(() => setCopied(true));
+            // Where the clipboard is refused (an insecure origin), the secret stays selectable (user-select: all).
+            void navigator.clipboard?.writeText(hook.secret).then(
+              () => setCopied(true),
+              () => setCopied(false),
+            );
           }}
         >
           {copied ? "Copied" : "Copy secret"}
