@@ -164,7 +164,13 @@ describe("exports.changes over server-sent events", () => {
       body: JSON.stringify({ username: "carol", password: PASSWORD }),
     });
     expect(signIn.status).toBe(200);
-    const cookies = new Map(signIn.headers.getSetCookie().map((c) => c.split(";")[0]?.split("=") ?? []));
+    const cookies = new Map(
+      signIn.headers.getSetCookie().map((c): [string, string] => {
+        const pair = c.split(";")[0] ?? "";
+        const at = pair.indexOf("=");
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    );
     const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     const carol = await subscribe({ Cookie: cookie });
 
