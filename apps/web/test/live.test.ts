@@ -1,4 +1,4 @@
-import { createUser, exportChangeHub, exportsChangeFeed } from "@exports/core";
+import { closeExportChangeHub, createUser, exportChangeHub, exportsChangeFeed } from "@exports/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "~/server/db";
 import { LIVE_RECHECK_MS, type LiveEvent, openStreamCount } from "~/server/trpc/live-stream";
@@ -223,5 +223,16 @@ describe("exports.changes over server-sent events", () => {
     await eventually(() => openStreamCount() === 0, "the streams closed on the server");
     expect(exportChangeHub(getDb()).subscriberCount).toBe(0);
     expect(feed.listenerCount).toBe(baseline);
+  });
+
+  // Last: it ends this file's hub (shutdown), as the web server's close() does before it waits for connections.
+  it("the server stopping ends every stream with its end event, so that connections close", async () => {
+    const streams = [await subscribe(token(h.alice)), await subscribe(token(h.root))];
+    closeExportChangeHub(getDb());
+    for (const s of streams) {
+      await s.waitFor((e) => e.event === "return", "the end event");
+      await s.ended;
+    }
+    await eventually(() => openStreamCount() === 0, "no stream left");
   });
 });
