@@ -4,6 +4,7 @@ export {
   assertCsrfToken,
   authenticateSession,
   CSRF_INVALID,
+  checkSession,
   csrfTokenMatches,
   INVALID_CREDENTIALS,
   isSessionSecret,
@@ -45,6 +46,18 @@ export { type ExportDownload, openDownload } from "./exports/download";
 export { type FilterFile, parseFilterFile } from "./exports/filter-file";
 export { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./exports/filters";
 export { type ExportLimits, exportLimitsFromEnv } from "./exports/limits";
+export {
+  CATCH_UP_LIMIT,
+  type ChangeSource,
+  canSeeExport,
+  closeExportChangeHub,
+  type ExportChange,
+  ExportChangeHub,
+  type ExportChangeHubOptions,
+  exportChangeHub,
+  exportsChangedSince,
+  type HubSubscriber,
+} from "./exports/live";
 export { findExportJsonForToken } from "./exports/record-reads";
 export {
   type CreatedExport,

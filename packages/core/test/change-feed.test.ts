@@ -100,6 +100,26 @@ describe("ExportsChangeFeed", () => {
     await eventually(() => feed.generation > during, "the committed UPDATE");
   });
 
+  it("onChange listeners hear each change until removed (the live dashboard's hub listens this way)", async () => {
+    expect(await feed.whenLive(10_000)).toBe(true);
+    const baseline = feed.listenerCount;
+    let heard = 0;
+    const remove = feed.onChange(() => heard++);
+    expect(feed.listenerCount).toBe(baseline + 1);
+    feed.bump();
+    expect(heard).toBe(1);
+    const id = await insertRow();
+    await eventually(() => heard > 1, "a notification from another connection");
+    remove();
+    remove(); // twice is harmless
+    expect(feed.listenerCount).toBe(baseline);
+    const after = heard;
+    await other.query("update exports set collected_count = 9 where id = $1", [id]);
+    feed.bump();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heard).toBe(after);
+  });
+
   it("bump() and the write services bump at once, before any notification can arrive", async () => {
     const before = feed.generation;
     feed.bump();

@@ -1,4 +1,5 @@
 import {
+  closeExportChangeHub,
   closeExportsChangeFeed,
   createDatabase,
   type Database,
@@ -18,10 +19,22 @@ export function getDb(): Db {
   return holder.__exportsDatabase.db;
 }
 
-/** Ends the list cache's change feed and the pool (shutdown); a later getDb() opens a new pool. */
+/**
+ * Ends the live streams, the change feed (list cache, live hub) and the pool (shutdown); a later getDb() opens
+ * a new pool.
+ */
 export async function closeDb(): Promise<void> {
   const database = holder.__exportsDatabase;
   holder.__exportsDatabase = undefined;
-  if (database) await closeExportsChangeFeed(database.db);
+  if (database) {
+    closeExportChangeHub(database.db);
+    await closeExportsChangeFeed(database.db);
+  }
   await database?.close();
+}
+
+/** Ends the live dashboard streams (shutdown: their connections would hold the server open). */
+export function closeLiveStreams(): void {
+  const database = holder.__exportsDatabase;
+  if (database) closeExportChangeHub(database.db);
 }

@@ -2,7 +2,13 @@
 
 import { CSRF_COOKIE, CSRF_HEADER } from "@exports/core/contract";
 import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, isTRPCClientError } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  isTRPCClientError,
+  splitLink,
+} from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
 import type { AppRouter } from "~/server/trpc/root";
@@ -24,7 +30,7 @@ function isClientError(error: unknown): boolean {
   return typeof status === "number" && status >= 400 && status < 500;
 }
 
-function isUnauthorized(error: unknown): boolean {
+export function isUnauthorized(error: unknown): boolean {
   return isTRPCClientError(error) && (error.data as { code?: string } | undefined)?.code === "UNAUTHORIZED";
 }
 
@@ -65,14 +71,19 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
       links: [
-        httpBatchLink({
-          url: "/api/trpc",
-          maxItems: TRPC_MAX_BATCH_SIZE,
-          // The CSRF token the server set at sign-in, echoed on every request (double submit).
-          headers() {
-            const token = readCookie(CSRF_COOKIE);
-            return token ? { [CSRF_HEADER]: token } : {};
-          },
+        splitLink({
+          // The live exports stream (server-sent events; the session cookie goes with it, same origin).
+          condition: (op) => op.type === "subscription",
+          true: httpSubscriptionLink({ url: "/api/trpc" }),
+          false: httpBatchLink({
+            url: "/api/trpc",
+            maxItems: TRPC_MAX_BATCH_SIZE,
+            // The CSRF token the server set at sign-in, echoed on every request (double submit).
+            headers() {
+              const token = readCookie(CSRF_COOKIE);
+              return token ? { [CSRF_HEADER]: token } : {};
+            },
+          }),
         }),
       ],
     }),

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { eq, lte, sql } from "drizzle-orm";
+import { and, eq, gt, lte, sql } from "drizzle-orm";
 import { z } from "zod";
 import { messages } from "../contract/messages";
 import type { Db } from "../db/client";
@@ -190,6 +190,24 @@ export async function authenticateSession(
     csrfToken: row.csrfToken,
     expiresAt,
   };
+}
+
+/**
+ * The actor of a session that is still valid, read only: its expiry is not moved (a live dashboard stream
+ * re-checks its session with it, and an open tab must not keep a session alive for ever); else
+ * UNAUTHENTICATED (SESSION_EXPIRED).
+ */
+export async function checkSession(db: Db, secret: string | null | undefined): Promise<Actor> {
+  if (!isSessionSecret(secret)) throw unauthenticated(SESSION_EXPIRED);
+  const rows = await db
+    .select({ id: users.id, username: users.username, isSuperuser: users.isSuperuser })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.id, hashSessionSecret(secret)), gt(sessions.expiresAt, sql`now()`)))
+    .limit(1);
+  const row = rows[0];
+  if (!row) throw unauthenticated(SESSION_EXPIRED);
+  return row;
 }
 
 /** Ends the session behind a secret (sign-out). True when there was one. */

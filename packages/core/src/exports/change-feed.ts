@@ -38,6 +38,7 @@ export class ExportsChangeFeed {
   #retry: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #waiters: (() => void)[] = [];
+  readonly #listeners = new Set<() => void>();
   readonly #options: Required<Omit<ExportsChangeFeedOptions, "connection">> & { connection: pg.ClientConfig };
 
   constructor(options: ExportsChangeFeedOptions) {
@@ -67,7 +68,34 @@ export class ExportsChangeFeed {
 
   /** This process changed the exports table (call after the write committed). */
   bump(): void {
+    this.#changed();
+  }
+
+  /**
+   * Calls `listener` whenever `generation` grows (a notification, a bump, the connection lost or back);
+   * returns the function that removes it. The live dashboard's stream hub listens while it has streams.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** How many onChange listeners are attached (tests check that closed streams leave none behind). */
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
+  #changed() {
     this.#generation++;
+    for (const listener of this.#listeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.#options.log(`[exports-feed] a change listener failed: ${String(err)}`);
+      }
+    }
   }
 
   /** Resolves once the feed is live (or closed), or after `timeoutMs`; tells whether it is live. */
@@ -128,7 +156,7 @@ export class ExportsChangeFeed {
     client.on("error", onLost);
     client.on("end", () => onLost());
     client.on("notification", (msg) => {
-      if (msg.channel === EXPORTS_CHANGED_CHANNEL) this.#generation++;
+      if (msg.channel === EXPORTS_CHANGED_CHANNEL) this.#changed();
     });
     try {
       await client.connect();
@@ -148,8 +176,8 @@ export class ExportsChangeFeed {
       this.#backendPid = pid.rows[0]?.pid ?? null;
       this.#attempt = 0;
       // Whatever was notified while there was no connection is lost: everything read before is suspect.
-      this.#generation++;
       this.#live = true;
+      this.#changed();
       this.#startHeartbeat(client, onLost);
       this.#wake();
     } catch (err) {
@@ -158,8 +186,9 @@ export class ExportsChangeFeed {
   }
 
   #down() {
-    if (this.#live) this.#generation++;
+    const wasLive = this.#live;
     this.#live = false;
+    if (wasLive) this.#changed();
     this.#backendPid = null;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#heartbeat = null;

@@ -16,17 +16,21 @@ import { useTRPC } from "~/trpc/client";
 import { ErrorMessage, Loading } from "../messages";
 import { useCurrentUser } from "../session";
 import { CancelExportButton } from "./cancel-export";
+import { LiveStatus, useLiveUpdates } from "./live-updates";
 import { ProgressBar, StatusBadge } from "./status";
 
 /** One export with every field of its record, its parts and timestamps; live while it is active. */
 export function ExportDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const user = useCurrentUser();
+  const live = useLiveUpdates();
   const query = useQuery(
     trpc.exports.get.queryOptions(
       { id },
       {
-        refetchInterval: (q) => (q.state.data && isActive(q.state.data.status) ? LIVE_INTERVAL_MS : false),
+        // Pushed by the live stream while it is up; polled while it is down.
+        refetchInterval: (q) =>
+          !live && q.state.data && isActive(q.state.data.status) ? LIVE_INTERVAL_MS : false,
       },
     ),
   );
@@ -58,7 +62,7 @@ export function ExportDetail({ id }: { id: string }) {
           </h1>
           <p>
             Created {formatDateTime(e.created_date)}
-            {active ? " · updating live" : ""}
+            {active ? " · updating live" : ""} <LiveStatus />
           </p>
         </div>
         <div className="actions">

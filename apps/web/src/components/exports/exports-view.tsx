@@ -20,6 +20,7 @@ import { ErrorMessage, Loading } from "../messages";
 import { Pagination } from "../pagination";
 import { useCurrentUser } from "../session";
 import { CancelExportButton } from "./cancel-export";
+import { LiveStatus, useLiveUpdates } from "./live-updates";
 import { ProgressBar, StatusBadge } from "./status";
 
 const FILTER_PARAMS = ["status", "format_type", "created_date__date__gte", "created_date__date__lte"];
@@ -28,6 +29,7 @@ const FILTER_PARAMS = ["status", "format_type", "created_date__date__gte", "crea
 export function ExportsView() {
   const trpc = useTRPC();
   const user = useCurrentUser();
+  const live = useLiveUpdates();
   const params = useSearchParams();
   const pathname = usePathname();
   const router = useRouter();
@@ -37,9 +39,10 @@ export function ExportsView() {
   const list = useQuery(
     trpc.exports.list.queryOptions(input, {
       placeholderData: keepPreviousData,
-      // Live without a reload: ask again every second, but only while something listed is still moving.
+      // Pushed by the live stream while it is up; without it, ask again every second, but only while
+      // something listed is still moving.
       refetchInterval: (query) =>
-        query.state.data?.items.some((e) => isActive(e.status)) ? LIVE_INTERVAL_MS : false,
+        !live && query.state.data?.items.some((e) => isActive(e.status)) ? LIVE_INTERVAL_MS : false,
     }),
   );
   const filtered = FILTER_PARAMS.some((p) => params.get(p));
@@ -56,7 +59,7 @@ export function ExportsView() {
           <h1>Exports</h1>
           <p>
             {user.is_superuser ? "Every user's exports" : "Your exports"}, newest first. Progress updates
-            live.
+            live. <LiveStatus />
           </p>
         </div>
         <div className="actions">

@@ -1,15 +1,19 @@
-import type { Storage } from "@exports/core";
+import type { Actor, Storage } from "@exports/core";
 import {
   asDomainError,
   assertCsrfToken,
+  authenticateHeader,
+  checkSession,
   type Db,
   type DomainError,
   ERROR_TABLE,
+  parseAuthorization,
   SESSION_EXPIRED,
   zodFieldErrors,
 } from "@exports/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
+import { LIVE_PING_MS } from "../../trpc/limits";
 import { CSRF_HEADER, clearSessionCookies, type SetCookie } from "../auth/cookies";
 import {
   authenticateRequest,
@@ -30,6 +34,11 @@ export interface TRPCContext {
   storage: Storage;
   /** Resolves the caller (token or session cookie), or throws the domain's UNAUTHENTICATED error. */
   authenticate: () => Promise<RequestAuth>;
+  /**
+   * The caller again, read afresh and without sliding a session's expiry (a live stream re-checks its
+   * session with it); absent: `authenticate`'s answer stands for the whole call.
+   */
+  reauthenticate?: () => Promise<Actor>;
   /** The request's `x-csrf-token` header, or null. */
   csrfHeader: string | null;
   /** The session secret in the request's cookie, or null. */
@@ -72,14 +81,25 @@ export function createContextFromHeaders(
       });
       return auth;
     },
+    reauthenticate: async () => {
+      const authorization = headers.get("authorization");
+      if (parseAuthorization(authorization).kind !== "none") return authenticateHeader(db, authorization);
+      return checkSession(db, sessionSecretOf(headers));
+    },
   };
 }
 
-function toTRPCError(domain: DomainError): TRPCError {
+export function toTRPCError(domain: DomainError): TRPCError {
   return new TRPCError({ code: ERROR_TABLE[domain.code].trpc, message: domain.detail, cause: domain });
 }
 
 const t = initTRPC.context<TRPCContext>().create({
+  // Server-sent events (the live dashboard, routers/live.ts): a comment-like ping keeps proxies from closing
+  // an idle stream, and a client that hears nothing for longer reconnects (a connection dead but not closed).
+  sse: {
+    ping: { enabled: true, intervalMs: LIVE_PING_MS },
+    client: { reconnectAfterInactivityMs: LIVE_PING_MS * 3 },
+  },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const domain = asDomainError(cause);

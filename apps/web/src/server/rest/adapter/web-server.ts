@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { bindStorage, env } from "@exports/core";
 import next from "next";
-import { closeDb, getDb } from "../../db";
+import { closeDb, closeLiveStreams, getDb } from "../../db";
 import { getStorage } from "../../storage";
 import { answerClientError, createRequestListener } from "./listener";
 
@@ -46,8 +46,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     server,
     storage: getStorage().location,
     async close() {
+      // Live streams end first; their connections go idle a moment later and are closed then.
+      closeLiveStreams();
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        server.close(() => {
+          clearInterval(idle);
+          resolve();
+        });
         server.closeIdleConnections();
       });
       await app.close();

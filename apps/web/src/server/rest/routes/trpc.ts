@@ -65,6 +65,7 @@ const handler = async (original: Request) => {
           resHeaders.append("Set-Cookie", serializeCookie(name, value, options)),
       }),
     responseMeta({ errors }) {
+      // Joined to an event stream's own "no-cache, no-transform" (exports.changes).
       const headers = new Headers({ "Cache-Control": "private, no-store" });
       // A refused sign-in (429) or an unavailable database (503) says when to try again, as REST does.
       const retryAfter = Math.max(

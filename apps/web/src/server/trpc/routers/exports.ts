@@ -12,6 +12,7 @@ import {
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { protectedProcedure } from "../init";
+import { exportChanges } from "../live-stream";
 
 /** The tRPC twins of the REST operations: same schemas, same services. */
 export const exportsRouter = {
@@ -32,4 +33,11 @@ export const exportsRouter = {
   cancel: protectedProcedure
     .input(exportIdInput)
     .mutation(({ ctx, input }) => cancelExport(ctx.db, ctx.actor, input.id, { storage: ctx.storage })),
+  /**
+   * The dashboard's live updates (server-sent events): every change of an export the caller may see, as
+   * retrieve returns it. Tracked ids: a client that reconnects with `lastEventId` gets what it missed.
+   */
+  changes: protectedProcedure
+    .input(z.object({ lastEventId: z.string().max(100).nullish() }).optional())
+    .subscription(({ ctx, input, signal }) => exportChanges(ctx, input?.lastEventId, signal)),
 } satisfies TRPCRouterRecord;
