@@ -75,3 +75,11 @@ export {
   storageLocationOf,
 } from "./storage";
 export { parseInput, zodFieldErrors } from "./validation";
+export {
+  createTemplate,
+  deleteTemplate,
+  findTemplate,
+  listTemplates,
+  runTemplate,
+  updateTemplate,
+} from "./templates/service";

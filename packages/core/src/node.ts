@@ -23,3 +23,4 @@ export {
   storageFromEnv,
   storageLocationOf,
 } from "./storage";
+export { type FiredSlot, fireNextDue, TemplateScheduler } from "./templates/scheduler";

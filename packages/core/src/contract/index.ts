@@ -5,3 +5,4 @@ export * from "./exports";
 export * from "./limits";
 export * from "./resources";
 export * from "./schemas";
+export * from "./templates";

@@ -3,4 +3,5 @@ export * from "./installation";
 export * from "./orders";
 export * from "./products";
 export * from "./sessions";
+export * from "./templates";
 export * from "./users";
