@@ -8,6 +8,7 @@ import {
   migrateDatabase,
   resolveDatabaseUrl,
   storageFromEnv,
+  TemplateScheduler,
 } from "@exports/core/node";
 
 /**
@@ -17,6 +18,7 @@ import {
 const log = (line: string) => console.log(line);
 
 let worker: ExportWorker | null = null;
+let scheduler: TemplateScheduler | null = null;
 let database: Database | null = null;
 let stopEmbedded: (() => Promise<void>) | null = null;
 let stopping = false;
@@ -25,7 +27,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log(`[worker] ${signal}: finishing the step in hand`);
-  await worker?.stop();
+  await Promise.all([worker?.stop(), scheduler?.stop()]);
   await database?.close();
   await stopEmbedded?.();
   log("[worker] stopped");
@@ -72,6 +74,9 @@ async function main() {
   });
   if (stopping) return;
   await worker.start();
+  // Saved exports' schedules: every worker runs the loop; a slot fires once whichever loop sees it first.
+  scheduler = new TemplateScheduler({ db: database.db, intervalMs: env.SCHEDULER_POLL_SECONDS * 1000, log });
+  scheduler.start();
   log(`[worker] ${worker.id} ready (page size ${env.EXPORT_PAGE_SIZE ?? "from each export, ≤ 250000"})`);
 }
 

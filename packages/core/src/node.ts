@@ -14,6 +14,7 @@ export { loadProcessEnv, REPO_ROOT } from "./process-env";
 // Demo data (deterministic, generated in PostgreSQL), for the CLI's `seed` and for tests.
 export { seedOrders } from "./seed/orders";
 export { seedProducts } from "./seed/products";
+export { DEMO_DATA, seedDemoDataIfEmpty } from "./seed/demo";
 export {
   bindStorage,
   keys,
