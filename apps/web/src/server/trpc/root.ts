@@ -4,6 +4,7 @@ import { exportsRouter } from "./routers/exports";
 import { ordersRouter } from "./routers/orders";
 import { productsRouter } from "./routers/products";
 import { resourcesRouter } from "./routers/resources";
+import { templatesRouter } from "./routers/templates";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   products: productsRouter,
   orders: ordersRouter,
   resources: resourcesRouter,
+  templates: templatesRouter,
 });
 
 export type AppRouter = typeof appRouter;
