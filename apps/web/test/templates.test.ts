@@ -34,7 +34,10 @@ const body = {
 };
 
 async function create(user: TestUser, extra: Record<string, unknown> = {}) {
-  const res = await h.call("POST", "/api/v1/export_templates/", { token: user.token, body: { ...body, ...extra } });
+  const res = await h.call("POST", "/api/v1/export_templates/", {
+    token: user.token,
+    body: { ...body, ...extra },
+  });
   expect(res.status, res.text).toBe(201);
   return templateSchema.parse(res.body);
 }
@@ -42,7 +45,13 @@ async function create(user: TestUser, extra: Record<string, unknown> = {}) {
 describe("POST /api/v1/export_templates/", () => {
   it("201 with id, the fields, next_run_at and last_run_at", async () => {
     const tpl = await create(h.alice);
-    expect(tpl).toMatchObject({ ...body, owner: h.alice.id, owner_username: "alice", paused: false, last_run_at: null });
+    expect(tpl).toMatchObject({
+      ...body,
+      owner: h.alice.id,
+      owner_username: "alice",
+      paused: false,
+      last_run_at: null,
+    });
     expect(new Date(tpl.next_run_at ?? "").getUTCHours()).toBe(3);
   });
 
@@ -59,7 +68,13 @@ describe("POST /api/v1/export_templates/", () => {
     expect(res.status).toBe(400);
     assertErrorBody(res.body);
     const fields = res.body as Record<string, string[]>;
-    expect(Object.keys(fields).sort()).toEqual(["format_type", "name", "options", "request_path", "schedule"]);
+    expect(Object.keys(fields).sort()).toEqual([
+      "format_type",
+      "name",
+      "options",
+      "request_path",
+      "schedule",
+    ]);
     expect(fields.schedule?.join(" ")).toMatch(/hour: 25/);
     expect(fields.schedule?.join(" ")).toMatch(/Unknown time zone "Europe\/Atlantis"/);
     expect(fields.request_path?.[0]).toMatch(/Unknown resource path/);
@@ -88,11 +103,16 @@ describe("visibility: the owner or a superuser; anyone else 404", () => {
       ["DELETE", at],
       ["POST", `${at}run/`],
     ] as const) {
-      const res = await h.call(method, p, { token: h.bob.token, body: method === "PATCH" ? { name: "x" } : undefined });
+      const res = await h.call(method, p, {
+        token: h.bob.token,
+        body: method === "PATCH" ? { name: "x" } : undefined,
+      });
       expect(res.status, `${method} ${p}`).toBe(404);
       expect(res.body).toEqual({ detail: "Not found." });
     }
-    expect((await h.call("GET", "/api/v1/export_templates/not-a-uuid/", { token: h.alice.token })).status).toBe(404);
+    expect(
+      (await h.call("GET", "/api/v1/export_templates/not-a-uuid/", { token: h.alice.token })).status,
+    ).toBe(404);
     expect((await h.call("GET", at, { token: h.root.token })).status).toBe(200);
     const mine = await h.call("GET", "/api/v1/export_templates/", { token: h.alice.token });
     expect((mine.body as { id: string }[]).map((x) => x.id)).toContain(tpl.id);
@@ -109,7 +129,10 @@ describe("visibility: the owner or a superuser; anyone else 404", () => {
     expect(paused.body).toMatchObject({ paused: true, next_run_at: null });
     const resumed = await h.call("PATCH", at, { token: h.alice.token, body: { paused: false } });
     expect((resumed.body as { next_run_at: string }).next_run_at).not.toBeNull();
-    const bad = await h.call("PATCH", at, { token: h.alice.token, body: { schedule: { cron: "daily", timezone: "UTC" } } });
+    const bad = await h.call("PATCH", at, {
+      token: h.alice.token,
+      body: { schedule: { cron: "daily", timezone: "UTC" } },
+    });
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.body as object)).toEqual(["schedule"]);
     const deleted = await h.send("DELETE", at, { token: h.alice.token });
@@ -135,7 +158,9 @@ describe("POST /api/v1/export_templates/{id}/run/", () => {
     expect((list.body as { id: string }[]).map((e) => e.id)).toEqual([run.id]);
     const all = await h.call("GET", "/api/v1/exports/", { token: h.alice.token });
     assertContract("GET", "/api/v1/exports/", all);
-    expect((all.body as { id: string; template: string | null }[]).find((e) => e.id === run.id)?.template).toBe(tpl.id);
+    expect(
+      (all.body as { id: string; template: string | null }[]).find((e) => e.id === run.id)?.template,
+    ).toBe(tpl.id);
     const bad = await h.call("GET", "/api/v1/exports/?template=nope", { token: h.alice.token });
     expect(bad.status).toBe(400);
     // A second run while the first is in flight is that same export (as an identical create), 200.

@@ -74,7 +74,6 @@ export {
   storageFromEnv,
   storageLocationOf,
 } from "./storage";
-export { parseInput, zodFieldErrors } from "./validation";
 export {
   createTemplate,
   deleteTemplate,
@@ -83,3 +82,4 @@ export {
   runTemplate,
   updateTemplate,
 } from "./templates/service";
+export { parseInput, zodFieldErrors } from "./validation";

@@ -11,10 +11,10 @@ export { sweepStorage } from "./engine/retention";
 export { runOnce } from "./engine/runner";
 export { ExportWorker } from "./engine/worker";
 export { loadProcessEnv, REPO_ROOT } from "./process-env";
+export { DEMO_DATA, seedDemoDataIfEmpty } from "./seed/demo";
 // Demo data (deterministic, generated in PostgreSQL), for the CLI's `seed` and for tests.
 export { seedOrders } from "./seed/orders";
 export { seedProducts } from "./seed/products";
-export { DEMO_DATA, seedDemoDataIfEmpty } from "./seed/demo";
 export {
   bindStorage,
   keys,

@@ -31,13 +31,23 @@ export const exportOptionsInput = z.strictObject(
     include_header: z.boolean({ error: () => "Must be a valid boolean." }).optional(),
     compression: choice(OPTION_COMPRESSIONS).optional(),
   },
-  { error: (iss) => (iss.code === "unrecognized_keys" ? undefined : `Expected a dictionary of options but got type "${typeName(iss.input)}".`) },
+  {
+    error: (iss) =>
+      iss.code === "unrecognized_keys"
+        ? undefined
+        : `Expected a dictionary of options but got type "${typeName(iss.input)}".`,
+  },
 );
 export type ExportOptions = z.infer<typeof exportOptionsInput>;
 
 export const scheduleInput = z.strictObject(
   { cron: text(MAX_CRON_LENGTH), timezone: text(64) },
-  { error: (iss) => (iss.code === "unrecognized_keys" ? undefined : `Expected {"cron", "timezone"} or null but got type "${typeName(iss.input)}".`) },
+  {
+    error: (iss) =>
+      iss.code === "unrecognized_keys"
+        ? undefined
+        : `Expected {"cron", "timezone"} or null but got type "${typeName(iss.input)}".`,
+  },
 );
 export type ScheduleInput = z.infer<typeof scheduleInput>;
 

@@ -30,7 +30,11 @@ export function pathSince(requestPath: string, since: string | null): string {
 /** The point of the template's last successful run: where an incremental run starts (none: everything). */
 async function lastSuccessfulPoint(tx: Tx, templateId: string): Promise<string | null> {
   const [row] = await tx
-    .select({ point: sql<string | null>`to_char(${max(exports.templatePoint)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` })
+    .select({
+      point: sql<
+        string | null
+      >`to_char(${max(exports.templatePoint)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+    })
     .from(exports)
     .where(and(eq(exports.templateId, templateId), eq(exports.status, "completed")));
   return row?.point ?? null;
@@ -48,7 +52,9 @@ export async function hasRunInFlight(tx: Tx, templateId: string): Promise<boolea
 
 /** The export a run of the template makes, its values (the fingerprint is made of them). */
 export async function templateRunValues(tx: Tx, template: TemplateRow, resource: Resource) {
-  const [{ point } = { point: "" }] = await tx.execute<{ point: string }>(sql`select ${RUN_POINT} as point`).then((r) => r.rows);
+  const [{ point } = { point: "" }] = await tx
+    .execute<{ point: string }>(sql`select ${RUN_POINT} as point`)
+    .then((r) => r.rows);
   const since = template.onlyChangedSinceLastRun ? await lastSuccessfulPoint(tx, template.id) : null;
   return {
     requestPath: pathSince(template.requestPath, since),

@@ -130,7 +130,11 @@ export class TemplateScheduler {
   async tick(): Promise<FiredSlot[]> {
     const fired: FiredSlot[] = [];
     try {
-      for (let f = await fireNextDue(this.options.db); f && !this.stopping; f = await fireNextDue(this.options.db)) {
+      for (
+        let f = await fireNextDue(this.options.db);
+        f && !this.stopping;
+        f = await fireNextDue(this.options.db)
+      ) {
         fired.push(f);
         this.options.log?.(
           `[scheduler] template ${f.templateId} slot ${f.slot.toISOString()}: ${f.exportId ? `export ${f.exportId}` : `skipped (${f.skipped})`}`,

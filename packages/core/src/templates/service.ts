@@ -1,18 +1,17 @@
 import { and, count, desc, eq, type SQL } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
-import { type ExportDto, type TemplateDto, updateTemplateInput } from "../contract";
+import { type ExportDto, listQueryInput, type TemplateDto, updateTemplateInput } from "../contract";
 import type { Db } from "../db/client";
 import { exportTemplates, type TemplateRow, users } from "../db/schema";
 import { env } from "../env";
+import { notFound } from "../errors";
 import { admit, requestFingerprint } from "../exports/admission";
 import { exportsChanged } from "../exports/change-feed";
 import { exportLimitsFromEnv } from "../exports/limits";
 import { toExportDto } from "../exports/serialize";
-import { notFound } from "../errors";
 import type { Page } from "../filters/pagination";
 import { parsePageRequest } from "../filters/pagination";
 import { isUuid } from "../filters/values";
-import { listQueryInput } from "../contract";
 import { parseInput } from "../validation";
 import { insertRun, templateRunValues } from "./run";
 import { nextSlot } from "./schedule";
@@ -55,7 +54,11 @@ export async function createTemplate(db: Db, actor: Actor, input: unknown): Prom
 }
 
 /** A template the actor may see (owner or superuser; a non-UUID or another's id is not found). */
-async function findRow(db: Db, actor: Actor, id: string): Promise<{ template: TemplateRow; username: string }> {
+async function findRow(
+  db: Db,
+  actor: Actor,
+  id: string,
+): Promise<{ template: TemplateRow; username: string }> {
   if (!isUuid(id)) throw notFound();
   const [found] = await db
     .select(withOwner)
@@ -137,7 +140,8 @@ export async function runTemplate(
   const { template } = await findRow(db, actor, id);
   const { resource } = validateTemplate({ ...toTemplateDto(template, ""), name: template.name });
   const limits = exportLimitsFromEnv(env());
-  const owner: Actor = actor.id === template.ownerId ? actor : { id: template.ownerId, username: "", isSuperuser: false };
+  const owner: Actor =
+    actor.id === template.ownerId ? actor : { id: template.ownerId, username: "", isSuperuser: false };
   const result = await db.transaction(async (tx) => {
     const values = await templateRunValues(tx, template, resource);
     const existing = await admit(tx, owner, {
@@ -149,9 +153,15 @@ export async function runTemplate(
     if (existing) return { row: existing.row, outcome: "in_flight" as const };
     const row = await insertRun(tx, {
       ...values,
-      requestFingerprint: requestFingerprint({ ...values, actionName: `${values.actionName}:${template.id}` }),
+      requestFingerprint: requestFingerprint({
+        ...values,
+        actionName: `${values.actionName}:${template.id}`,
+      }),
     });
-    await tx.update(exportTemplates).set({ lastRunAt: row.createdDate }).where(eq(exportTemplates.id, template.id));
+    await tx
+      .update(exportTemplates)
+      .set({ lastRunAt: row.createdDate })
+      .where(eq(exportTemplates.id, template.id));
     return { row, outcome: "created" as const };
   });
   exportsChanged(db);

@@ -52,7 +52,10 @@ export function validateTemplate(input: unknown) {
 function checkIncremental(resource: Resource, requestPath: string, errors: FieldErrorCollector) {
   const modified = resource.fields.find((f) => f.name === "modified_date" && f.filter?.kind === "datetime");
   if (!modified) {
-    errors.add("only_changed_since_last_run", `${resource.path} has no modified_date to tell changed rows by.`);
+    errors.add(
+      "only_changed_since_last_run",
+      `${resource.path} has no modified_date to tell changed rows by.`,
+    );
     return;
   }
   const query = requestPath.includes("?") ? requestPath.slice(requestPath.indexOf("?") + 1) : "";
@@ -66,7 +69,10 @@ function checkIncremental(resource: Resource, requestPath: string, errors: Field
 
 function checkOptions(options: ExportOptions, errors: FieldErrorCollector) {
   if (options.timezone !== undefined && !isIanaZone(options.timezone)) {
-    errors.add("options", `Unknown time zone "${options.timezone}". Use an IANA zone name such as "Europe/Istanbul".`);
+    errors.add(
+      "options",
+      `Unknown time zone "${options.timezone}". Use an IANA zone name such as "Europe/Istanbul".`,
+    );
   }
   if (options.delimiter === "," && options.decimal_separator === ",") {
     errors.add("options", 'A decimal comma needs a delimiter other than ",": use ";" or a tab.');

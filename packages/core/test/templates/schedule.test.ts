@@ -60,6 +60,9 @@ describe("cron slots in the template's zone (croner)", () => {
     );
     expect(scheduleErrors({ cron: "0 6 * * *", timezone: "+03:00" }).timezone).toHaveLength(1);
     expect(scheduleErrors({ cron: "0 0 30 2 *", timezone: "UTC" }).cron[0]).toMatch(/never fires/);
-    expect(scheduleErrors({ cron: "0 6 * * 1-5", timezone: "Europe/Istanbul" })).toEqual({ cron: [], timezone: [] });
+    expect(scheduleErrors({ cron: "0 6 * * 1-5", timezone: "Europe/Istanbul" })).toEqual({
+      cron: [],
+      timezone: [],
+    });
   });
 });

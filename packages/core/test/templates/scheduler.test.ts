@@ -130,7 +130,11 @@ describe("incremental runs under concurrent updates", () => {
     const idsOf = async (exportId: string) => {
       const row = await exportRow(t.db, exportId);
       expect(row.status).toBe("completed");
-      return new Set(parseCsvFile(await readResult(storage, row)).slice(1).map((r) => Number(r[0])));
+      return new Set(
+        parseCsvFile(await readResult(storage, row))
+          .slice(1)
+          .map((r) => Number(r[0])),
+      );
     };
 
     const run1 = await fire();
@@ -144,7 +148,9 @@ describe("incremental runs under concurrent updates", () => {
     try {
       const lateClient = await writer.pool.connect();
       await lateClient.query("begin");
-      await lateClient.query("update products set stock = stock + 1, modified_date = now() where id in (5, 6, 7)");
+      await lateClient.query(
+        "update products set stock = stock + 1, modified_date = now() where id in (5, 6, 7)",
+      );
       for (const id of [5, 6, 7]) updated.add(id);
       const run2 = await fire();
       let page = 0;
@@ -152,7 +158,10 @@ describe("incremental runs under concurrent updates", () => {
         // Updates between pages of run 2.
         for (let i = 0; i < 10; i++) {
           const id = 10 + i * 29;
-          await writer.pool.query("update products set stock = stock + 1, modified_date = now() where id = $1", [id]);
+          await writer.pool.query(
+            "update products set stock = stock + 1, modified_date = now() where id = $1",
+            [id],
+          );
           updated.add(id);
           await new Promise((r) => setTimeout(r, 5));
           page++;

@@ -61,7 +61,13 @@ describe("templates", () => {
     const scheduled = await createTemplate(t.db, alice, {
       ...base,
       schedule: { cron: "0 6 * * 1-5", timezone: "Europe/Istanbul" },
-      options: { delimiter: ";", decimal_separator: ",", include_header: true, compression: "gzip", timezone: "Europe/Istanbul" },
+      options: {
+        delimiter: ";",
+        decimal_separator: ",",
+        include_header: true,
+        compression: "gzip",
+        timezone: "Europe/Istanbul",
+      },
     });
     const next = new Date(scheduled.next_run_at ?? 0);
     expect(next.getTime()).toBeGreaterThan(before);
@@ -88,11 +94,16 @@ describe("templates", () => {
     expect(fields.schedule?.join(" ")).toMatch(/Mars\/Olympus/);
     expect(fields.request_fields?.[0]).toMatch(/Unknown field "nope"/);
     expect(
-      (await fieldsOf(createTemplate(t.db, alice, { ...base, options: { delimiter: ",", decimal_separator: "," } })))
-        .options,
+      (
+        await fieldsOf(
+          createTemplate(t.db, alice, { ...base, options: { delimiter: ",", decimal_separator: "," } }),
+        )
+      ).options,
     ).toEqual(['A decimal comma needs a delimiter other than ",": use ";" or a tab.']);
     expect((await fieldsOf(createTemplate(t.db, alice, { ...base, options: [] }))).options).toBeDefined();
-    expect((await fieldsOf(createTemplate(t.db, alice, { ...base, schedule: "daily" }))).schedule).toBeDefined();
+    expect(
+      (await fieldsOf(createTemplate(t.db, alice, { ...base, schedule: "daily" }))).schedule,
+    ).toBeDefined();
     expect(
       (
         await fieldsOf(
@@ -110,7 +121,9 @@ describe("templates", () => {
     const mine = await createTemplate(t.db, alice, base);
     expect((await findTemplate(t.db, admin, mine.id)).owner_username).toBe("alice");
     await expect(findTemplate(t.db, bob, mine.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(updateTemplate(t.db, bob, mine.id, { name: "x" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(updateTemplate(t.db, bob, mine.id, { name: "x" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
     await expect(deleteTemplate(t.db, bob, mine.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(runTemplate(t.db, bob, mine.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(findTemplate(t.db, alice, "42")).rejects.toMatchObject({ code: "NOT_FOUND" });
@@ -120,19 +133,28 @@ describe("templates", () => {
   });
 
   it("PATCH validates the merged template; pause clears next_run_at, resume sets the next slot", async () => {
-    const tpl = await createTemplate(t.db, alice, { ...base, schedule: { cron: "*/5 * * * *", timezone: "UTC" } });
+    const tpl = await createTemplate(t.db, alice, {
+      ...base,
+      schedule: { cron: "*/5 * * * *", timezone: "UTC" },
+    });
     expect(tpl.next_run_at).not.toBeNull();
     const paused = await updateTemplate(t.db, alice, tpl.id, { paused: true });
     expect(paused.next_run_at).toBeNull();
     const resumed = await updateTemplate(t.db, alice, tpl.id, { paused: false });
     expect(new Date(resumed.next_run_at ?? 0).getUTCMinutes() % 5).toBe(0);
-    expect((await fieldsOf(updateTemplate(t.db, alice, tpl.id, { request_fields: ["nope"] }))).request_fields).toBeDefined();
+    expect(
+      (await fieldsOf(updateTemplate(t.db, alice, tpl.id, { request_fields: ["nope"] }))).request_fields,
+    ).toBeDefined();
     const renamed = await updateTemplate(t.db, alice, tpl.id, { name: "Renamed", schedule: null });
     expect(renamed).toMatchObject({ name: "Renamed", schedule: null, next_run_at: null });
   });
 
   it("run now makes an export that names its template, filterable; deleting the template keeps the export", async () => {
-    const tpl = await createTemplate(t.db, alice, { ...base, request_fields: ["sku", "name"], format_type: "json" });
+    const tpl = await createTemplate(t.db, alice, {
+      ...base,
+      request_fields: ["sku", "name"],
+      format_type: "json",
+    });
     const run = await runTemplate(t.db, alice, tpl.id);
     expect(run.outcome).toBe("created");
     expect(run.export).toMatchObject({

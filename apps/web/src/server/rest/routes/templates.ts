@@ -79,7 +79,8 @@ export const templatesRoute = route(LIST, {
     ),
     openapi: () =>
       op("export_templates_list", "List saved exports", {
-        description: "The caller's templates (a superuser: everyone's), newest first, paginated as the exports list.",
+        description:
+          "The caller's templates (a superuser: everyone's), newest first, paginated as the exports list.",
         parameters: [ref("parameters", "limit"), ref("parameters", "page")],
         responses: {
           "200": {
@@ -94,7 +95,9 @@ export const templatesRoute = route(LIST, {
     components,
   },
   POST: {
-    handle: authed(async ({ db, actor, req }) => json(await createTemplate(db, actor, await readJsonObject(req)), 201)),
+    handle: authed(async ({ db, actor, req }) =>
+      json(await createTemplate(db, actor, await readJsonObject(req)), 201),
+    ),
     openapi: () =>
       op("export_templates_create", "Save an export as a template", {
         description: "Every problem is reported at once in one 400, as an export's create reports them.",
