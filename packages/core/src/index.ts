@@ -25,6 +25,7 @@ export {
   countUsers,
   createTokenForUsername,
   createUser,
+  setUserActive,
   verifyCredentials,
 } from "./auth/users";
 export * from "./contract";

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { eq, lte, sql } from "drizzle-orm";
+import { and, eq, lte, sql } from "drizzle-orm";
 import { z } from "zod";
 import { messages } from "../contract/messages";
 import type { Db } from "../db/client";
@@ -161,7 +161,8 @@ export async function authenticateSession(
       stale: sql<boolean>`${sessions.lastSeenAt} <= now() - ${resolution}::float8 * interval '1 second'`,
     })
     .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
+    // A deactivated user's sessions end.
+    .innerJoin(users, and(eq(users.id, sessions.userId), eq(users.isActive, true)))
     .where(eq(sessions.id, id))
     .limit(1);
   const row = rows[0];
