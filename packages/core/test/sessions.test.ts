@@ -94,9 +94,9 @@ describe("a deactivated user (issue 17: users.is_active)", () => {
     const { token } = await createUser(t.db, { username: "dora", password: PASSWORD });
     const s = await signIn(t.db, { username: "dora", password: PASSWORD, ip: freshIp() }, CONFIG);
     expect(await setUserActive(t.db, "dora", false)).toEqual({ username: "dora", is_active: false });
-    expect((await domainError(signIn(t.db, { username: "dora", password: PASSWORD, ip: freshIp() }, CONFIG))).code).toBe(
-      "UNAUTHENTICATED",
-    );
+    expect(
+      (await domainError(signIn(t.db, { username: "dora", password: PASSWORD, ip: freshIp() }, CONFIG))).code,
+    ).toBe("UNAUTHENTICATED");
     expect((await domainError(authenticateSession(t.db, s.secret, CONFIG))).code).toBe("UNAUTHENTICATED");
     expect((await domainError(authenticateHeader(t.db, `Token ${token}`))).detail).toBe("Invalid token.");
     await setUserActive(t.db, "dora", true);
