@@ -20,7 +20,7 @@ else
   export DATA_DIR="$data_dir" EMBEDDED_PG_PORT=55439
 fi
 # Small pages so exports take several pages (progress, cancel between pages) even on small data.
-export PORT="$port" BOOTSTRAP_DEMO_USER=0 EXPORT_PAGE_SIZE="${EXPORT_PAGE_SIZE:-500}" MAX_ACTIVE_EXPORTS_PER_USER=20
+export PORT="$port" BOOTSTRAP_DEMO_USER=0 BOOTSTRAP_DEMO_DATA=0 EXPORT_PAGE_SIZE="${EXPORT_PAGE_SIZE:-500}" MAX_ACTIVE_EXPORTS_PER_USER=20
 # tests/http.spec.ts serves a page of another origin on this port and calls the REST API from it (CORS).
 export CORS_ORIGINS="http://127.0.0.1:$((port + 4000))"
 # tests/webhooks.spec.ts runs its receiver on loopback: lift the webhook address rule, retry quickly.

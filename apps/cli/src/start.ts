@@ -8,7 +8,7 @@ import type { Env } from "@exports/core";
 import { UsageError } from "./args";
 import { type ResolvedDatabase, resolveAndMigrate } from "./database";
 import { describeUrl, loadEnv } from "./env";
-import { bootstrapDemoUser, demoUserBox } from "./launcher/bootstrap";
+import { bootstrapDemoData, bootstrapDemoUser, demoUserBox } from "./launcher/bootstrap";
 import { ChildProcesses, exitCodeOf, supervise } from "./launcher/children";
 import { launcherHelp, parseLauncherArgs } from "./launcher/options";
 import { launcherProcesses, workerBuildSpec } from "./launcher/processes";
@@ -90,6 +90,11 @@ async function launch(argv: string[]): Promise<number> {
     }
   }
 
+  // Before the demo user: "empty" means no users yet either.
+  if (env.BOOTSTRAP_DEMO_DATA === "1") {
+    const seeded = await bootstrapDemoData(database.url);
+    if (seeded) log(seeded);
+  } else log("[launcher] BOOTSTRAP_DEMO_DATA=0: no demo data seeded");
   if (env.BOOTSTRAP_DEMO_USER === "1") {
     const user = await bootstrapDemoUser(database.url);
     if (user) process.stdout.write(`\n${demoUserBox(user, `http://localhost:${env.PORT}`)}\n\n`);

@@ -4,7 +4,7 @@ import path from "node:path";
 import { authenticateHeader, verifyCredentials } from "@exports/core";
 import { createTestDatabase } from "@exports/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { bootstrapDemoUser, demoUserBox } from "../src/launcher/bootstrap";
+import { bootstrapDemoData, bootstrapDemoUser, demoUserBox } from "../src/launcher/bootstrap";
 import { ChildProcesses, type Supervised, supervise } from "../src/launcher/children";
 import { parseLauncherArgs } from "../src/launcher/options";
 import { hasProductionBuild, LaunchError, locateWebApp } from "../src/launcher/web";
@@ -124,6 +124,31 @@ describe("the first superuser", () => {
       expect(await verifyCredentials(tdb.db, "admin", user.password)).toMatchObject({ isSuperuser: true });
       expect(await authenticateHeader(tdb.db, `Token ${user.token}`)).toMatchObject({ username: "admin" });
       expect(await bootstrapDemoUser(tdb.url)).toBeNull();
+    } finally {
+      await tdb.destroy();
+    }
+  });
+});
+
+describe("the demo data", () => {
+  it("is seeded on the first start only (no users, products or orders), and says so", async () => {
+    const tdb = await createTestDatabase();
+    try {
+      // Two launchers at once on one empty database: one seeds.
+      const [a, b] = await Promise.all([bootstrapDemoData(tdb.url), bootstrapDemoData(tdb.url)]);
+      const lines = [a, b].filter((l) => l !== null);
+      expect(lines).toEqual([
+        "[launcher] empty database: seeded a demo set of 10,000 products and 2,000 orders (BOOTSTRAP_DEMO_DATA=0 skips it)",
+      ]);
+      const counts = await tdb.pool.query(
+        "select (select count(*) from products)::int as p, (select count(*) from orders)::int as o",
+      );
+      expect(counts.rows[0]).toEqual({ p: 10_000, o: 2_000 });
+      expect(await bootstrapDemoData(tdb.url)).toBeNull();
+      await tdb.pool.query("truncate products, orders cascade");
+      await bootstrapDemoUser(tdb.url);
+      // A database with users is not a first start.
+      expect(await bootstrapDemoData(tdb.url)).toBeNull();
     } finally {
       await tdb.destroy();
     }

@@ -43,6 +43,22 @@ function pointer(ref: string): Json {
   return node;
 }
 
+const EXPORT_REF = "#/components/schemas/Export";
+
+/**
+ * Fields we add to the given Export record (README, "The served OpenAPI document"): the given schema does not
+ * forbid other properties, so its answers still validate against it; here each addition is named, typed and
+ * required, and any other property is still refused.
+ */
+export const EXPORT_EXTENSIONS: JsonObject = {
+  template: { type: "string", format: "uuid", nullable: true },
+};
+
+function withExtensions(schema: JsonObject): JsonObject {
+  const properties = { ...(schema.properties as JsonObject), ...EXPORT_EXTENSIONS };
+  return { ...schema, properties, required: Object.keys(properties) };
+}
+
 /** Every object schema with properties: all of them required, nothing else allowed. */
 function strict(schema: JsonObject): JsonObject {
   if (schema.type === "object" && isObject(schema.properties)) {
@@ -57,7 +73,8 @@ export function resolve(node: Json, seen: string[] = []): Json {
   if (!isObject(node)) return node;
   if (typeof node.$ref === "string") {
     if (seen.includes(node.$ref)) throw new Error(`recursive $ref ${node.$ref}`);
-    return resolve(pointer(node.$ref), [...seen, node.$ref]);
+    const target = resolve(pointer(node.$ref), [...seen, node.$ref]);
+    return node.$ref === EXPORT_REF ? withExtensions(target as JsonObject) : target;
   }
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(node)) out[k] = resolve(v, seen);

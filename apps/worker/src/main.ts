@@ -10,6 +10,7 @@ import {
   resolveDatabaseUrl,
   storageFromEnv,
   WebhookDeliverer,
+  TemplateScheduler,
 } from "@exports/core/node";
 
 /**
@@ -20,6 +21,7 @@ const log = (line: string) => console.log(line);
 
 let worker: ExportWorker | null = null;
 let webhooks: WebhookDeliverer | null = null;
+let scheduler: TemplateScheduler | null = null;
 let database: Database | null = null;
 let stopEmbedded: (() => Promise<void>) | null = null;
 let stopping = false;
@@ -28,7 +30,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log(`[worker] ${signal}: finishing the step in hand`);
-  await Promise.all([worker?.stop(), webhooks?.stop()]);
+  await Promise.all([worker?.stop(), webhooks?.stop(), scheduler?.stop()]);
   await database?.close();
   await stopEmbedded?.();
   log("[worker] stopped");
@@ -84,6 +86,9 @@ async function main() {
     log,
   });
   webhooks.start();
+  // Saved exports' schedules: every worker runs the loop; a slot fires once whichever loop sees it first.
+  scheduler = new TemplateScheduler({ db: database.db, intervalMs: env.SCHEDULER_POLL_SECONDS * 1000, log });
+  scheduler.start();
   log(`[worker] ${worker.id} ready (page size ${env.EXPORT_PAGE_SIZE ?? "from each export, ≤ 250000"})`);
 }
 

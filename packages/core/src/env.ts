@@ -56,6 +56,7 @@ export const envSchema = z.object({
   EMBEDDED_PG_PORT: port.default(54329),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   BOOTSTRAP_DEMO_USER: z.enum(["0", "1"]).default("1"),
+  BOOTSTRAP_DEMO_DATA: z.enum(["0", "1"]).default("1"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   // Unset: pages sized from each export (engine/page-size.ts).
   EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000_000).optional(),
@@ -70,6 +71,8 @@ export const envSchema = z.object({
     .refine(isFaultSpec, `must be <point>@<n>, a point one of ${FAULT_POINTS.join(", ")}`)
     .optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /** How often each worker looks for due template slots (issue 17). */
+  SCHEDULER_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(5),
   FILTER_FILE_MAX_IDENTIFIERS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
   MAX_ACTIVE_EXPORTS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(5),
   MAX_FILTER_FILES_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(20),

@@ -26,6 +26,7 @@ export {
   countUsers,
   createTokenForUsername,
   createUser,
+  setUserActive,
   verifyCredentials,
 } from "./auth/users";
 export * from "./contract";
@@ -87,6 +88,14 @@ export {
   storageFromEnv,
   storageLocationOf,
 } from "./storage";
+export {
+  createTemplate,
+  deleteTemplate,
+  findTemplate,
+  listTemplates,
+  runTemplate,
+  updateTemplate,
+} from "./templates/service";
 export { parseInput, zodFieldErrors } from "./validation";
 export {
   createWebhook,

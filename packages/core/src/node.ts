@@ -11,6 +11,7 @@ export { sweepStorage } from "./engine/retention";
 export { runOnce } from "./engine/runner";
 export { ExportWorker } from "./engine/worker";
 export { loadProcessEnv, REPO_ROOT } from "./process-env";
+export { DEMO_DATA, seedDemoDataIfEmpty } from "./seed/demo";
 // Demo data (deterministic, generated in PostgreSQL), for the CLI's `seed` and for tests.
 export { seedOrders } from "./seed/orders";
 export { seedProducts } from "./seed/products";
@@ -25,3 +26,4 @@ export {
 } from "./storage";
 // Webhook delivery (the worker's loop) and the SSRF address rules.
 export * from "./webhooks";
+export { type FiredSlot, fireNextDue, TemplateScheduler } from "./templates/scheduler";

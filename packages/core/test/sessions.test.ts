@@ -14,7 +14,8 @@ import {
   signOut,
 } from "../src/auth/sessions";
 import { tooManySignInsMessage } from "../src/auth/throttle";
-import { createUser } from "../src/auth/users";
+import { authenticateHeader } from "../src/auth/token-actor";
+import { createUser, setUserActive } from "../src/auth/users";
 import { loginThrottle, sessions } from "../src/db/schema";
 import { parseEnv } from "../src/env";
 import { DomainError } from "../src/errors";
@@ -85,6 +86,23 @@ describe("configuration", () => {
     expect(custom.NUM_PROXIES).toBe(1);
     expect(() => parseEnv({ SESSION_TTL_HOURS: "soon" })).toThrow(/SESSION_TTL_HOURS/);
     expect(() => parseEnv({ LOGIN_MAX_FAILURES_PER_USER: "0" })).toThrow(/LOGIN_MAX_FAILURES_PER_USER/);
+  });
+});
+
+describe("a deactivated user (issue 17: users.is_active)", () => {
+  it("cannot sign in; their session and token authenticate nobody; activated again, they do", async () => {
+    const { token } = await createUser(t.db, { username: "dora", password: PASSWORD });
+    const s = await signIn(t.db, { username: "dora", password: PASSWORD, ip: freshIp() }, CONFIG);
+    expect(await setUserActive(t.db, "dora", false)).toEqual({ username: "dora", is_active: false });
+    expect(
+      (await domainError(signIn(t.db, { username: "dora", password: PASSWORD, ip: freshIp() }, CONFIG))).code,
+    ).toBe("UNAUTHENTICATED");
+    expect((await domainError(authenticateSession(t.db, s.secret, CONFIG))).code).toBe("UNAUTHENTICATED");
+    expect((await domainError(authenticateHeader(t.db, `Token ${token}`))).detail).toBe("Invalid token.");
+    await setUserActive(t.db, "dora", true);
+    expect((await authenticateSession(t.db, s.secret, CONFIG)).actor.username).toBe("dora");
+    expect((await authenticateHeader(t.db, `Token ${token}`)).username).toBe("dora");
+    expect((await domainError(setUserActive(t.db, "nobody", false))).code).toBe("NOT_FOUND");
   });
 });
 

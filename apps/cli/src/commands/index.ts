@@ -3,9 +3,17 @@ import { dbMigrate } from "./db-migrate";
 import { seed } from "./seed";
 import { tokensCreate } from "./tokens-create";
 import type { Command } from "./types";
+import { usersActivate, usersDeactivate } from "./users-active";
 import { usersCreate } from "./users-create";
 
-export const COMMANDS: readonly Command[] = [usersCreate, tokensCreate, seed, dbMigrate];
+export const COMMANDS: readonly Command[] = [
+  usersCreate,
+  usersDeactivate,
+  usersActivate,
+  tokensCreate,
+  seed,
+  dbMigrate,
+];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

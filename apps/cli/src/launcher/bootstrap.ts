@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { countUsers, createDatabase, createUser, isDomainError } from "@exports/core";
+import { seedDemoDataIfEmpty } from "@exports/core/node";
 
 export const DEMO_USERNAME = "admin";
 
@@ -51,4 +52,20 @@ export function demoUserBox(user: DemoUser, baseUrl: string): string {
   const width = Math.max(...lines.map((l) => l.length));
   const rule = "─".repeat(width + 2);
   return [`┌${rule}┐`, ...lines.map((l) => `│ ${l.padEnd(width)} │`), `└${rule}┘`].join("\n");
+}
+
+/**
+ * First start (no users, products or orders): seeds the demo set, so the lists and an export work at once.
+ * Returns the start banner's line, or null when the database was not empty.
+ */
+export async function bootstrapDemoData(url: string): Promise<string | null> {
+  const database = createDatabase(url, { max: 1, name: "exports-launcher" });
+  try {
+    const seeded = await seedDemoDataIfEmpty(database.db);
+    if (!seeded) return null;
+    const n = (v: number) => v.toLocaleString("en-US");
+    return `[launcher] empty database: seeded a demo set of ${n(seeded.products)} products and ${n(seeded.orders)} orders (BOOTSTRAP_DEMO_DATA=0 skips it)`;
+  } finally {
+    await database.close();
+  }
 }

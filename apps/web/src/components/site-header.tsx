@@ -6,6 +6,7 @@ import { useSession, useSignOut } from "./session";
 
 const LINKS = [
   { href: "/exports", label: "Exports" },
+  { href: "/templates", label: "Templates" },
   { href: "/products", label: "Products" },
   { href: "/orders", label: "Orders" },
   { href: "/webhooks", label: "Webhooks" },

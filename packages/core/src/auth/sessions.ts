@@ -161,7 +161,8 @@ export async function authenticateSession(
       stale: sql<boolean>`${sessions.lastSeenAt} <= now() - ${resolution}::float8 * interval '1 second'`,
     })
     .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
+    // A deactivated user's sessions end.
+    .innerJoin(users, and(eq(users.id, sessions.userId), eq(users.isActive, true)))
     .where(eq(sessions.id, id))
     .limit(1);
   const row = rows[0];

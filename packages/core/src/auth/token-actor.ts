@@ -11,7 +11,8 @@ import { hashTokenKey, parseAuthorization } from "./tokens";
  * its own statement (one round trip instead of two: exports/record-reads.ts). A statement selects
  * TOKEN_ACTOR_COLUMNS from TOKEN_ACTOR_FROM `where t.key_hash = $1`.
  */
-export const TOKEN_ACTOR_FROM = "api_tokens t join users u on u.id = t.user_id";
+// A deactivated user's tokens authenticate nobody (issue 17: users.is_active).
+export const TOKEN_ACTOR_FROM = "api_tokens t join users u on u.id = t.user_id and u.is_active";
 
 /** `actor_stale`: whether `last_used_at` is due a write (written at most once a minute, not per request). */
 export const TOKEN_ACTOR_COLUMNS =

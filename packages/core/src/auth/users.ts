@@ -79,7 +79,25 @@ export async function countUsers(db: Db): Promise<number> {
 export async function verifyCredentials(db: Db, username: string, password: string): Promise<Actor | null> {
   const user = await db.query.users.findFirst({ where: eq(users.username, username) });
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-  return user?.passwordHash && ok ? toActor(user) : null;
+  return user?.passwordHash && user.isActive && ok ? toActor(user) : null;
+}
+
+/**
+ * Deactivates or reactivates a user: a deactivated one cannot sign in, their tokens and sessions authenticate
+ * nobody, and their saved exports' schedules do not fire (templates/scheduler.ts). Nothing is deleted.
+ */
+export async function setUserActive(
+  db: Db,
+  username: string,
+  active: boolean,
+): Promise<{ username: string; is_active: boolean }> {
+  const [user] = await db
+    .update(users)
+    .set({ isActive: active })
+    .where(eq(users.username, username))
+    .returning({ username: users.username, isActive: users.isActive });
+  if (!user) throw new DomainError("NOT_FOUND", `No user named "${username}".`);
+  return { username: user.username, is_active: user.isActive };
 }
 
 const DUMMY_HASH = `scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$${"A".repeat(86)}`;

@@ -6,3 +6,4 @@ export * from "./limits";
 export * from "./resources";
 export * from "./schemas";
 export * from "./webhooks";
+export * from "./templates";

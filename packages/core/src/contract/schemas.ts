@@ -59,5 +59,7 @@ export const exportSchema = z.object({
   viewset: z.string().max(255).nullable(),
   created_date: z.iso.datetime({ offset: true }),
   modified_date: z.iso.datetime({ offset: true }),
+  /** Ours (issue 17), after the given fields: the saved export this one was made from, if any. */
+  template: z.uuid().nullable(),
 });
 export type ExportDto = z.infer<typeof exportSchema>;

@@ -15,6 +15,8 @@ export const exportFilterSpec: FilterSpec = {
   // `xml`, also listed by the given enum, is no format we produce: an invalid choice like any other.
   format_type: { column: exports.formatType, kind: "choice", choices: EXPORT_FORMATS },
   created_date: { column: exports.createdDate, kind: "datetime" },
+  // Ours (issue 17): the exports made from a saved export.
+  template: { column: exports.templateId, kind: "uuid" },
 };
 
 /**

@@ -3,7 +3,7 @@ import type { Actor } from "../auth/actor";
 import { ACTIVE_STATUSES } from "../contract";
 import type { Db, Tx } from "../db/client";
 import { preparedPerDb } from "../db/prepared";
-import { exportFilterKeys, exports } from "../db/schema";
+import { exportFilterKeys, exports, users } from "../db/schema";
 import type { PageRequest } from "../filters/pagination";
 import { DEFAULT_EXPORT_ORDERING, exportOrderings } from "./filters";
 import { exportRecordColumns, isoTimestamp } from "./serialize";
@@ -120,4 +120,14 @@ export async function cancelActiveExport(db: Db, id: string, retentionDays: numb
     .where(and(eq(exports.id, id), inArray(exports.status, ACTIVE_STATUSES)))
     .returning();
   return cancelled;
+}
+
+/** user id → username, for the ids given (a page's owners). */
+export async function selectUsernames(db: Db, ids: string[]): Promise<Record<string, string>> {
+  if (ids.length === 0) return {};
+  const rows = await db
+    .select({ id: users.id, username: users.username })
+    .from(users)
+    .where(inArray(users.id, ids));
+  return Object.fromEntries(rows.map((r) => [r.id, r.username]));
 }

@@ -48,21 +48,26 @@ const RECORD_FIELDS = [
   "viewset",
   "created_date",
   "modified_date",
+  "template",
 ] as const satisfies readonly (keyof ExportDto)[];
 
+/** A field whose column has another name. */
+const COLUMN_OF: Partial<Record<(typeof RECORD_FIELDS)[number], string>> = { template: "template_id" };
+const column = (f: (typeof RECORD_FIELDS)[number]) => COLUMN_OF[f] ?? f;
+
 /** The record's columns of the `exports` row `alias`, named as its fields; timestamps as toISOString() writes them. */
-const recordColumns = (alias: string) =>
+const recordColumns = (alias: string, table = false) =>
   RECORD_FIELDS.map((f) =>
     f === "created_date" || f === "modified_date"
       ? `${isoTimestampText(`${alias}.${f}`)} as ${f}`
-      : `${alias}.${f}`,
+      : `${alias}.${table ? column(f) : f} as ${f}`,
   ).join(", ");
 
 /** The token's actor and, when that actor may see it (SPEC §2.8), the export's JSON: one round trip. */
 const exportForToken = namedStatement<TokenActorRow & { record: string | null }>(
   "rest_export_for_token",
   `select ${TOKEN_ACTOR_COLUMNS}, x.record from ${TOKEN_ACTOR_FROM}
-   left join lateral (select row_to_json(r)::text as record from (select ${recordColumns("e")} from exports e
+   left join lateral (select row_to_json(r)::text as record from (select ${recordColumns("e", true)} from exports e
      where e.id = $2::uuid and (u.is_superuser or e.requested_by = u.id)) r) x on true
    where t.key_hash = $1 limit 1`,
 );
@@ -98,7 +103,7 @@ const pageOf = (name: string, visible: string) =>
     `select c.total, p.record from (select count(*) as total from exports e ${visible}) c
      left join lateral (
        select row_to_json(r)::text as record, o.created_date, o.id
-       from (select ${RECORD_FIELDS.map((f) => `e.${f}`).join(", ")} from exports e ${visible}
+       from (select ${RECORD_FIELDS.map((f) => `e.${column(f)} as ${f}`).join(", ")} from exports e ${visible}
          order by e.created_date desc nulls last, e.id desc nulls last limit $1 offset $2) o
        cross join lateral (select ${recordColumns("o")}) r
      ) p on true

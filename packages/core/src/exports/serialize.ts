@@ -38,6 +38,7 @@ export const exportRecordColumns = {
   viewset: exports.viewset,
   createdDate: isoTimestamp(exports.createdDate),
   modifiedDate: isoTimestamp(exports.modifiedDate),
+  templateId: exports.templateId,
 };
 
 type RecordColumn = Exclude<keyof typeof exportRecordColumns, "createdDate" | "modifiedDate">;
@@ -73,5 +74,6 @@ export function toExportDto(row: ExportRecordRow): ExportDto {
     viewset: row.viewset,
     created_date: iso(row.createdDate),
     modified_date: iso(row.modifiedDate),
+    template: row.templateId,
   };
 }

@@ -28,6 +28,7 @@ import {
   insertExport,
   insertFilterKeys,
   selectExportsPage,
+  selectUsernames,
   selectVisibleExport,
 } from "./queries";
 import { selectLatestExportsJson } from "./record-reads";
@@ -145,10 +146,19 @@ function listRequest(query: unknown) {
   return { where, page: parsePageRequest(params, exportOrderings, DEFAULT_EXPORT_ORDERING) };
 }
 
-export async function listExports(db: Db, actor: Actor, query: unknown): Promise<Page<ExportDto>> {
+/**
+ * The dashboard's list (tRPC): the page, and the usernames of its owners (user id → username), which the
+ * superusers' Owner column shows; a non-superuser's page is all their own.
+ */
+export async function listExports(
+  db: Db,
+  actor: Actor,
+  query: unknown,
+): Promise<Page<ExportDto> & { owners: Record<string, string> }> {
   const { where, page } = listRequest(query);
   const { rows, total } = await selectExportsPage(db, actor, where, page);
-  return { items: rows.map(toExportDto), total, page: page.page, limit: page.limit };
+  const owners = await selectUsernames(db, [...new Set(rows.map((r) => r.requestedBy))]);
+  return { items: rows.map(toExportDto), total, page: page.page, limit: page.limit, owners };
 }
 
 /**

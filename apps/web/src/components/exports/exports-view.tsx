@@ -151,7 +151,12 @@ export function ExportsView() {
           </div>
         ) : list.data ? (
           <>
-            <ExportsTable items={list.data.items} showOwner={user.is_superuser} myId={user.id} />
+            <ExportsTable
+              items={list.data.items}
+              owners={list.data.owners}
+              showOwner={user.is_superuser}
+              myId={user.id}
+            />
             <Pagination
               total={list.data.total}
               page={list.data.page}
@@ -169,7 +174,17 @@ function describe(e: ExportDto) {
   return `The ${FORMAT_LABELS[e.format_type]} export of ${resourceKeyOf(e.request_path)} created ${formatDateTime(e.created_date)}`;
 }
 
-function ExportsTable({ items, showOwner, myId }: { items: ExportDto[]; showOwner: boolean; myId: string }) {
+function ExportsTable({
+  items,
+  owners,
+  showOwner,
+  myId,
+}: {
+  items: ExportDto[];
+  owners: Record<string, string>;
+  showOwner: boolean;
+  myId: string;
+}) {
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard.
     <section className="table-scroll" aria-label="Exports table" tabIndex={0}>
@@ -211,7 +226,9 @@ function ExportsTable({ items, showOwner, myId }: { items: ExportDto[]; showOwne
                     {e.requested_by === myId ? (
                       "you"
                     ) : (
-                      <code title={e.requested_by}>{e.requested_by.slice(0, 8)}</code>
+                      <span title={e.requested_by}>
+                        {owners[e.requested_by] ?? e.requested_by.slice(0, 8)}
+                      </span>
                     )}
                   </td>
                 ) : null}

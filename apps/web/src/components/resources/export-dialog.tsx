@@ -14,6 +14,7 @@ import { filtersOf, LANGUAGE_LABELS } from "~/lib/exports";
 import { useTRPC } from "~/trpc/client";
 import { Modal } from "../dialog";
 import { ErrorMessage } from "../messages";
+import { SaveAsTemplate } from "../templates/save-template";
 
 const FORMAT_CHOICES: Record<ExportFormat, string> = {
   csv: "CSV",
@@ -260,6 +261,11 @@ function ExportForm({
             ))}
           </div>
         </fieldset>
+
+        <SaveAsTemplate
+          request={{ request_path: requestPath, request_fields: chosen, format_type: format, language }}
+          defaultName={`${resource.key[0]?.toUpperCase() ?? ""}${resource.key.slice(1)}${filters ? ` (${filters})` : ""}`}
+        />
 
         {problem ? (
           <div className="message error" role="alert">

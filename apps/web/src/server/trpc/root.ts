@@ -5,6 +5,7 @@ import { ordersRouter } from "./routers/orders";
 import { productsRouter } from "./routers/products";
 import { resourcesRouter } from "./routers/resources";
 import { webhooksRouter } from "./routers/webhooks";
+import { templatesRouter } from "./routers/templates";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
@@ -13,6 +14,7 @@ export const appRouter = createTRPCRouter({
   orders: ordersRouter,
   resources: resourcesRouter,
   webhooks: webhooksRouter,
+  templates: templatesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,7 +2,6 @@ import { sql } from "drizzle-orm";
 import {
   index,
   integer,
-  pgEnum,
   pgTable,
   primaryKey,
   text,
@@ -11,12 +10,12 @@ import {
   uuid,
   varchar,
 } from "drizzle-orm/pg-core";
-import { EXPORT_FORMATS, EXPORT_STATUSES } from "../../contract";
 import { createdDate, modifiedDate } from "./columns";
+import { exportFormat, exportStatus } from "./enums";
+import { exportTemplates } from "./templates";
 import { users } from "./users";
 
-export const exportStatus = pgEnum("export_status", EXPORT_STATUSES);
-export const exportFormat = pgEnum("export_format", EXPORT_FORMATS);
+export { exportFormat, exportStatus };
 
 /** SPEC §1: every field of the given Export record, with its type, default and length. */
 export const exports = pgTable(
@@ -70,12 +69,20 @@ export const exports = pgTable(
     idempotencyKey: varchar("idempotency_key", { length: 255 }),
     /** SHA-256 of what the export would produce (path, fields, format, language, filter file). */
     requestFingerprint: varchar("request_fingerprint", { length: 64 }),
+    /** The saved export (issue 17) this export was made from; null when made by hand or the template is gone. */
+    templateId: uuid("template_id").references(() => exportTemplates.id, { onDelete: "set null" }),
+    /**
+     * For a template's incremental runs: the point in time this run covers changes up to (rows modified at or
+     * after it belong to the next run). Set when the run is created (templates/run.ts).
+     */
+    templatePoint: timestamp("template_point", { withTimezone: true, precision: 3 }),
   },
   (t) => [
     // The list: a user's own exports, newest first; and everyone's, newest first (superusers).
     index("exports_requested_by_created_idx").on(t.requestedBy, t.createdDate.desc(), t.id.desc()),
     index("exports_created_idx").on(t.createdDate.desc(), t.id.desc()),
     index("exports_status_idx").on(t.status),
+    index("exports_template_idx").on(t.templateId, t.createdDate.desc()),
     uniqueIndex("exports_idempotency_idx")
       .on(t.requestedBy, t.idempotencyKey)
       .where(sql`idempotency_key is not null`),

@@ -7,6 +7,8 @@ export const users = pgTable("users", {
   /** scrypt hash (see auth/passwords.ts); null for token-only accounts. */
   passwordHash: text("password_hash"),
   isSuperuser: boolean("is_superuser").notNull().default(false),
+  /** A deactivated user's schedules stop firing (issue 17). */
+  isActive: boolean("is_active").notNull().default(true),
   createdDate: createdDate(),
   modifiedDate: modifiedDate(),
 });

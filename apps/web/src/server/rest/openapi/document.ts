@@ -100,6 +100,7 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
     servers: [{ url: "/", description: "The server that serves this document." }],
     tags: [
       { name: "Exports", description: "Exports: the given contract (retrieve, list, set_cancel) and ours." },
+      { name: "Templates", description: "Saved exports: run by hand or on a schedule (ours)." },
       { name: "Resources", description: "The exportable lists an export's `request_path` names." },
       {
         name: "Webhooks",

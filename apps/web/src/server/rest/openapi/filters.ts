@@ -28,7 +28,12 @@ const choicesOf = (filter: Filter): string[] => [
   ...Object.keys(filter.aliases ?? {}),
 ];
 
+const UUID_EXAMPLE = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+
 function filterValueSchema(filter: Filter, lookup: string): Json {
+  if (lookup === "in" && filter.kind === "uuid") {
+    return { type: "string", example: `${UUID_EXAMPLE},${UUID_EXAMPLE.replace(/6$/, "7")}` };
+  }
   if (lookup === "in") return { type: "string", example: filter.choices?.slice(0, 2).join(",") ?? "a,b" };
   if (lookup.startsWith("date")) return { type: "string", format: "date", example: "2025-01-31" };
   if (lookup === "icontains") return { type: "string" };
@@ -42,7 +47,7 @@ function filterValueSchema(filter: Filter, lookup: string): Json {
     case "datetime":
       return { type: "string", format: "date-time" };
     case "uuid":
-      return { type: "string", format: "uuid" };
+      return { type: "string", format: "uuid", example: UUID_EXAMPLE };
     case "choice":
       return { type: "string", enum: choicesOf(filter) };
     default:

@@ -6,6 +6,7 @@ import { exportsRoute } from "./exports";
 import { openApiRoute } from "./openapi";
 import { resourceRoutes } from "./resources";
 import { setCancelRoute } from "./set-cancel";
+import { templateRoute, templateRunRoute, templatesRoute } from "./templates";
 import { trpcRoute } from "./trpc";
 import { webhookRoutes } from "./webhooks";
 
@@ -20,6 +21,9 @@ export const API_ROUTES: readonly Route[] = [
   downloadRoute,
   ...resourceRoutes,
   ...webhookRoutes,
+  templatesRoute,
+  templateRoute,
+  templateRunRoute,
   openApiRoute(() => openApiDocument()),
   trpcRoute,
 ];
