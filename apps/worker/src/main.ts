@@ -9,8 +9,8 @@ import {
   migrateDatabase,
   resolveDatabaseUrl,
   storageFromEnv,
-  WebhookDeliverer,
   TemplateScheduler,
+  WebhookDeliverer,
 } from "@exports/core/node";
 
 /**

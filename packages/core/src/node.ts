@@ -24,6 +24,6 @@ export {
   storageFromEnv,
   storageLocationOf,
 } from "./storage";
+export { type FiredSlot, fireNextDue, TemplateScheduler } from "./templates/scheduler";
 // Webhook delivery (the worker's loop) and the SSRF address rules.
 export * from "./webhooks";
-export { type FiredSlot, fireNextDue, TemplateScheduler } from "./templates/scheduler";

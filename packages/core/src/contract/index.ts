@@ -5,5 +5,5 @@ export * from "./exports";
 export * from "./limits";
 export * from "./resources";
 export * from "./schemas";
-export * from "./webhooks";
 export * from "./templates";
+export * from "./webhooks";

@@ -4,8 +4,8 @@ import { exportsRouter } from "./routers/exports";
 import { ordersRouter } from "./routers/orders";
 import { productsRouter } from "./routers/products";
 import { resourcesRouter } from "./routers/resources";
-import { webhooksRouter } from "./routers/webhooks";
 import { templatesRouter } from "./routers/templates";
+import { webhooksRouter } from "./routers/webhooks";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
