@@ -1,5 +1,5 @@
 import type { ValueType } from "../../../contract";
-import { ascii, fieldText, put, putRange, type RowFields } from "../bytes";
+import { ascii, fieldText, putRange, type RowFields } from "../bytes";
 import { compactJson } from "../cells";
 import { compactJsonb } from "../pg-text";
 import { segmentStages } from "../segment";
@@ -23,9 +23,13 @@ const XLSX_MAX_ROWS = 1_048_576;
 /** Data rows per sheet (the header takes one). */
 const SHEET_ROWS = XLSX_MAX_ROWS - 1;
 
-const ROW_CLOSE = ascii("</row>\n");
-const VALUE_CLOSE = ascii("</v></c>");
-const STRING_CLOSE = ascii(STRING_TAIL);
+/** How the last cell written was left: closed, or inside its `<v>` or its inline string. */
+const CLOSED = 0;
+const IN_VALUE = 1;
+const IN_STRING = 2;
+/** What closes it, by that state; and the row's end after it. */
+const CLOSES = ["", "</v></c>", STRING_TAIL];
+const ROW_END = CLOSES.map((close) => ascii(`${close}</row>\n`));
 
 /** Cell kinds by value type, as numbers (a cheaper switch per cell). */
 const TEXT = 0;
@@ -60,41 +64,46 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
       // jsonb needing an escape, moved aside (compacted, never longer than its source) to be escaped.
       let compacted = Buffer.allocUnsafe(1024);
       const { cellStyle } = styles(fields);
-      // Every cell's opening with the row's number in it, per column (`numbered.ts`).
+      // Each cell's opening with the row's number in it, joined to what closes the cell before (`numbered.ts`).
       const markup = new NumberedMarkup();
-      const rowOpen = markup.add('<row r="', '">');
-      const cell = (i: number, after: string) => markup.add(`<c r="${columnName(i)}`, after);
-      const textOpen = fields.map((_, i) => cell(i, STRING_HEAD));
-      const preserveOpen = fields.map((_, i) => cell(i, STRING_HEAD_PRESERVE));
-      const valueOpen = fields.map((f, i) =>
-        kinds[i] === NUMBER || kinds[i] === DATETIME
-          ? cell(i, cellStyle[i] ? `" s="${cellStyle[i]}"><v>` : '"><v>')
-          : kinds[i] === BOOLEAN
-            ? cell(i, '" t="b"><v>1</v></c>')
-            : null,
-      );
-      const falseCell = fields.map((_, i) => (kinds[i] === BOOLEAN ? cell(i, '" t="b"><v>0</v></c>') : null));
+      const rowOpen = markup.piece('<row r="', '">');
+      const pieces = (after: (i: number) => string | null) =>
+        CLOSES.map((close) =>
+          fields.map((_, i) => {
+            const tail = after(i);
+            return tail === null ? null : markup.piece(`${close}<c r="${columnName(i)}`, tail);
+          }),
+        );
+      const scalar = (i: number) => kinds[i] === NUMBER || kinds[i] === DATETIME;
+      const textOpen = pieces(() => STRING_HEAD);
+      const preserveOpen = pieces(() => STRING_HEAD_PRESERVE);
+      const valueOpen = pieces((i) => (scalar(i) ? (cellStyle[i] ? `" s="${cellStyle[i]}"><v>` : '"><v>') : null));
+      const trueCell = pieces((i) => (kinds[i] === BOOLEAN ? '" t="b"><v>1</v></c>' : null));
+      const falseCell = pieces((i) => (kinds[i] === BOOLEAN ? '" t="b"><v>0</v></c>' : null));
       const count = kinds.length;
       let index = firstRow;
       // Room for a row: its markup, and every source byte of its fields escaped at worst.
       const room = (row: RowFields) =>
         64 + count * CELL_MARKUP + ((row.end[count - 1] ?? 0) - (row.start[0] ?? 0)) * XML_GROWTH;
-      /** An inline string cell of `src[s..e)` at `p`. */
-      const text = (buf: Buffer, p: number, i: number, src: Buffer, s: number, e: number, doubled: boolean) => {
-        const open = (preservesSpace(src, s, e) ? preserveOpen[i] : textOpen[i]) as Numbered;
-        buf.set(open.bytes, p);
-        const q = xmlText(buf, p + open.bytes.length, src, s, e, doubled);
-        buf.set(STRING_CLOSE, q);
-        return q + STRING_CLOSE.length;
+      /** Writes `piece` at `p`, returns the position after it. */
+      const write = (buf: Buffer, p: number, piece: Numbered | null | undefined) => {
+        const bytes = markup.bytes(piece as Numbered);
+        buf.set(bytes, p);
+        return p + bytes.length;
+      };
+      /** An inline string cell of `src[s..e)` at `p`, after a cell left open as `close`, itself left open. */
+      const text = (buf: Buffer, p: number, close: number, i: number, src: Buffer, s: number, e: number, doubled: boolean) => {
+        const open = (preservesSpace(src, s, e) ? preserveOpen : textOpen)[close]?.[i];
+        return xmlText(buf, write(buf, p, open), src, s, e, doubled);
       };
       return (row, out) => {
         const { src, start, end, quoted } = row;
         markup.setRow((index % sheetRows) + 2);
         out.ensure(room(row));
         let buf = out.buf;
-        let p = out.pos;
-        buf.set(rowOpen.bytes, p);
-        p += rowOpen.bytes.length;
+        let p = write(buf, out.pos, rowOpen);
+        // How the last cell written is left open (its closing tags are joined to the next piece).
+        let close = CLOSED;
         for (let i = 0; i < count; i++) {
           const s = start[i] as number;
           const e = end[i] as number;
@@ -104,33 +113,27 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
               // Digits with an optional sign and point; NaN and ±Infinity stay text.
               const last = src[e - 1] as number;
               if (last >= 48 && last <= 57) {
-                const open = (valueOpen[i] as Numbered).bytes;
-                buf.set(open, p);
-                p = putRange(buf, p + open.length, src, s, e);
-                buf.set(VALUE_CLOSE, p);
-              p += VALUE_CLOSE.length;
-              } else p = text(buf, p, i, src, s, e, quoted[i] === 1);
+                p = putRange(buf, write(buf, p, valueOpen[close]?.[i]), src, s, e);
+                close = IN_VALUE;
+              } else {
+                p = text(buf, p, close, i, src, s, e, quoted[i] === 1);
+                close = IN_STRING;
+              }
               break;
             }
-            case BOOLEAN: {
-              const whole = ((src[s] === 116 ? valueOpen[i] : falseCell[i]) as Numbered).bytes;
-              buf.set(whole, p);
-              p += whole.length;
+            case BOOLEAN:
+              p = write(buf, p, (src[s] === 116 ? trueCell : falseCell)[close]?.[i]);
+              close = CLOSED;
               break;
-            }
-            case DATETIME: {
-              const open = (valueOpen[i] as Numbered).bytes;
-              buf.set(open, p);
-              p = putRange(buf, p + open.length, src, s, e);
-              buf.set(VALUE_CLOSE, p);
-              p += VALUE_CLOSE.length;
+            case DATETIME:
+              p = putRange(buf, write(buf, p, valueOpen[close]?.[i]), src, s, e);
+              close = IN_VALUE;
               break;
-            }
             case JSON_TEXT: {
               if (jsonb[i]) {
                 // Compacted straight into the cell (compact JSON has no edge spaces); moved aside and escaped
                 // only when a byte needs it.
-                const open = (textOpen[i] as Numbered).bytes;
+                const open = markup.bytes(textOpen[close]?.[i] as Numbered);
                 const at = p + open.length;
                 const n = compactJsonb(buf, at, src, s, e, quoted[i] === 1, false);
                 if (n >= 0) {
@@ -141,8 +144,7 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
                     buf.copy(compacted, 0, at, n);
                     p = xmlText(buf, at, compacted, 0, n - at, false);
                   }
-                  buf.set(STRING_CLOSE, p);
-                  p += STRING_CLOSE.length;
+                  close = IN_STRING;
                   break;
                 }
               }
@@ -151,15 +153,18 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
               out.pos = p;
               out.ensure(CELL_MARKUP + json.length * XML_GROWTH + room(row));
               buf = out.buf;
-              p = text(buf, out.pos, i, json, 0, json.length, false);
+              p = text(buf, out.pos, close, i, json, 0, json.length, false);
+              close = IN_STRING;
               break;
             }
             default:
-              p = text(buf, p, i, src, s, e, quoted[i] === 1);
+              p = text(buf, p, close, i, src, s, e, quoted[i] === 1);
+              close = IN_STRING;
           }
         }
-        buf.set(ROW_CLOSE, p);
-        out.pos = p + ROW_CLOSE.length;
+        const tail = ROW_END[close] as Uint8Array;
+        buf.set(tail, p);
+        out.pos = p + tail.length;
         index++;
       };
     },
