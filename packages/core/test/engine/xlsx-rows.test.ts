@@ -23,7 +23,8 @@ describe("numbered markup (the row's number rewritten in place)", () => {
     };
     for (let n = 1; n <= 12_000; n++) check(n);
     // A new sheet starts again at row 2; pages start anywhere.
-    for (const n of [1_048_576, 2, 3, 99_999, 100_000, 100_001, 7, 1_000_000, 999_999, 1_000_000, 10]) check(n);
+    for (const n of [1_048_576, 2, 3, 99_999, 100_000, 100_001, 7, 1_000_000, 999_999, 1_000_000, 10])
+      check(n);
     for (let n = 1_048_570; n <= 1_048_576; n++) check(n);
   });
 });
@@ -50,10 +51,14 @@ describe("XLSX rows", () => {
         .slice(first)
         .map((r, k) => {
           const n = ((first + k) % sheetRows) + 2;
-          const escape = (s: string) =>
-            s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("_x", "_x005F_x");
+          const escaped = (s: string) =>
+            s
+              .replaceAll("&", "&amp;")
+              .replaceAll("<", "&lt;")
+              .replaceAll(">", "&gt;")
+              .replaceAll("_x", "_x005F_x");
           const str = (col: string, s: string) =>
-            `<c r="${col}${n}" t="inlineStr"><is><t${s.startsWith(" ") ? ' xml:space="preserve"' : ""}>${escape(s)}</t></is></c>`;
+            `<c r="${col}${n}" t="inlineStr"><is><t${s.startsWith(" ") ? ' xml:space="preserve"' : ""}>${escaped(s)}</t></is></c>`;
           return (
             `<row r="${n}"><c r="A${n}"><v>${r.id}</v></c>${str("B", r.name)}` +
             (r.attributes === null ? "" : str("C", JSON.stringify(r.attributes))) +

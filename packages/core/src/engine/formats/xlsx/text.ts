@@ -7,7 +7,6 @@ export const NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/mai
 export const NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 export const NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships";
 
-
 const AMP = ascii("&amp;");
 const LT = ascii("&lt;");
 const GT = ascii("&gt;");

@@ -77,7 +77,9 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
       const scalar = (i: number) => kinds[i] === NUMBER || kinds[i] === DATETIME;
       const textOpen = pieces(() => STRING_HEAD);
       const preserveOpen = pieces(() => STRING_HEAD_PRESERVE);
-      const valueOpen = pieces((i) => (scalar(i) ? (cellStyle[i] ? `" s="${cellStyle[i]}"><v>` : '"><v>') : null));
+      const valueOpen = pieces((i) =>
+        scalar(i) ? (cellStyle[i] ? `" s="${cellStyle[i]}"><v>` : '"><v>') : null,
+      );
       const trueCell = pieces((i) => (kinds[i] === BOOLEAN ? '" t="b"><v>1</v></c>' : null));
       const falseCell = pieces((i) => (kinds[i] === BOOLEAN ? '" t="b"><v>0</v></c>' : null));
       const count = kinds.length;
@@ -92,7 +94,16 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
         return p + bytes.length;
       };
       /** An inline string cell of `src[s..e)` at `p`, after a cell left open as `close`, itself left open. */
-      const text = (buf: Buffer, p: number, close: number, i: number, src: Buffer, s: number, e: number, doubled: boolean) => {
+      const text = (
+        buf: Buffer,
+        p: number,
+        close: number,
+        i: number,
+        src: Buffer,
+        s: number,
+        e: number,
+        doubled: boolean,
+      ) => {
         const open = (preservesSpace(src, s, e) ? preserveOpen : textOpen)[close]?.[i];
         return xmlText(buf, write(buf, p, open), src, s, e, doubled);
       };
