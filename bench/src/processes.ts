@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -91,6 +91,27 @@ export function cpuMs(pid: number): number | null {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
     // utime and stime, in clock ticks (100 per second on Linux).
     return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A process's CPU time (ms) on its main thread (the JS: COPY parsing, row encoding, streams) and on all its other
+ * threads together (libuv's pool: deflate, file writes; V8's helpers: concurrent GC, compilation), from
+ * /proc/<pid>/task; null where it cannot be read. Threads that ended are missing from both.
+ */
+export function threadCpuMs(pid: number): { main: number; others: number } | null {
+  try {
+    let others = 0;
+    let main = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      if (Number(tid) === pid) main = ms;
+      else others += ms;
+    }
+    return { main, others };
   } catch {
     return null;
   }

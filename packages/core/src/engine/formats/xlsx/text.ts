@@ -7,10 +7,6 @@ export const NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/mai
 export const NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 export const NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships";
 
-const STRING_OPEN = ascii('" t="inlineStr"><is><t>');
-const STRING_OPEN_PRESERVE = ascii('" t="inlineStr"><is><t xml:space="preserve">');
-const STRING_CLOSE = ascii("</t></is></c>");
-
 const AMP = ascii("&amp;");
 const LT = ascii("&lt;");
 const GT = ascii("&gt;");
@@ -73,22 +69,51 @@ function putEscape(buf: Buffer, p: number, code: number): number {
   return p + 7;
 }
 
+/** The text after `<c r="A2"` (and its style) that opens an inline string: `preserve` keeps edge spaces. */
+export const STRING_HEAD = '" t="inlineStr"><is><t>';
+export const STRING_HEAD_PRESERVE = '" t="inlineStr"><is><t xml:space="preserve">';
+export const STRING_TAIL = "</t></is></c>";
+
+const STRING_OPEN = ascii(STRING_HEAD);
+const STRING_OPEN_PRESERVE = ascii(STRING_HEAD_PRESERVE);
+const STRING_CLOSE = ascii(STRING_TAIL);
+
 /** Most bytes one source byte becomes in `xmlCell` (`_x0009_`, `_x005F_`). */
 export const XML_GROWTH = 7;
 /** Room for a cell's markup besides its text (`<c r="XFD1048576" s="…" t="inlineStr"><is><t xml:space…`). */
 export const CELL_MARKUP = 96;
 
+/** Whether a cell's text needs `xml:space="preserve"`: only a space can be XML white space at an edge (tab, LF and CR are escaped). */
+export function preservesSpace(src: Buffer, s: number, e: number): boolean {
+  return e > s && (src[s] === 32 || src[e - 1] === 32);
+}
+
 /**
  * The rest of an inline-string cell (after `<c r="A2` and its style) written into `buf` at `at`, its text exact;
  * returns the position after it. A text cell is a string, never a formula, whatever it starts with (SPEC §3).
- * `&` `<` `>` as entities; what XML 1.0 cannot carry or a reader would normalise (C0 controls with tab, LF and
- * CR, U+FFFE, U+FFFF) as ECMA-376's `_xHHHH_`; a `_` that would read as an escape's start as `_x005F_`. DEL and
- * C1 controls are legal XML. `doubled`: quoted by COPY. Room: `CELL_MARKUP + (e - s) * XML_GROWTH`.
+ * Room: `CELL_MARKUP + (e - s) * XML_GROWTH`.
  */
 export function xmlCell(buf: Buffer, at: number, src: Buffer, s: number, e: number, doubled: boolean) {
-  // Only a space can be XML white space at an edge: tab, LF and CR are escaped.
-  const preserve = e > s && (src[s] === 32 || src[e - 1] === 32);
-  let p = put(buf, at, preserve ? STRING_OPEN_PRESERVE : STRING_OPEN);
+  const p = put(buf, at, preservesSpace(src, s, e) ? STRING_OPEN_PRESERVE : STRING_OPEN);
+  return put(buf, xmlText(buf, p, src, s, e, doubled), STRING_CLOSE);
+}
+
+/** Whether `xmlText` would copy `src[s..e)` as it is (its quotes single). */
+export function escapeFree(src: Uint8Array, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) {
+    const c = BYTE_CASE[src[k] as number];
+    if (c !== COPY && c !== QUOTE) return false;
+  }
+  return true;
+}
+
+/**
+ * A cell's text `src[s..e)` escaped into `buf` at `p`; returns the position after it.
+ * `&` `<` `>` as entities; what XML 1.0 cannot carry or a reader would normalise (C0 controls with tab, LF and
+ * CR, U+FFFE, U+FFFF) as ECMA-376's `_xHHHH_`; a `_` that would read as an escape's start as `_x005F_`. DEL and
+ * C1 controls are legal XML. `doubled`: quoted by COPY. Room: `(e - s) * XML_GROWTH`.
+ */
+export function xmlText(buf: Buffer, p: number, src: Buffer, s: number, e: number, doubled: boolean): number {
   for (let k = s; k < e; k++) {
     const b = src[k] as number;
     switch (BYTE_CASE[b]) {
@@ -123,7 +148,7 @@ export function xmlCell(buf: Buffer, at: number, src: Buffer, s: number, e: numb
         } else buf[p++] = b;
     }
   }
-  return put(buf, p, STRING_CLOSE);
+  return p;
 }
 
 /** `xmlCell` of a string (the header's labels). */
