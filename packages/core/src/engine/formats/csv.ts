@@ -197,7 +197,10 @@ export const csvWriter: FormatWriter = {
           else while (STOP[b] === 0) b = src[++k] as number;
           if (b === 34) return -1;
           if (kind === LINE_TEXT) {
-            if (at < k && (isFormulaByte(src[at]) || startsWithSpace(src, at, k) || endsWithSpace(src, at, k)))
+            if (
+              at < k &&
+              (isFormulaByte(src[at]) || startsWithSpace(src, at, k) || endsWithSpace(src, at, k))
+            )
               return -1;
           } else if (kind === LINE_BOOLEAN) {
             if (k - at === 1) return -1;
