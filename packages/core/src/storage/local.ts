@@ -234,27 +234,31 @@ export class LocalStorage implements Storage {
     const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
     await mkdir(temp);
     try {
-      const manifest: Manifest = { size: 0, segments: [] };
-      for (const [i, segment] of segments.entries()) {
-        const file = String(i).padStart(6, "0");
-        const at = path.join(temp, file);
-        let start = 0;
-        let end: number;
-        if ("bytes" in segment) {
-          await writeSynced(at, segment.bytes);
-          end = segment.bytes.length;
-        } else {
+      // Each segment's file is made at once (a result of many parts: as many links or synced writes).
+      const made = await Promise.allSettled(
+        segments.map(async (segment, i) => {
+          const file = String(i).padStart(6, "0");
+          const at = path.join(temp, file);
+          if ("bytes" in segment) {
+            await writeSynced(at, segment.bytes);
+            return { file, start: 0, end: segment.bytes.length };
+          }
           const source = this.file(segment.key);
           const length = (await stat(source)).size;
-          start = segment.start ?? 0;
-          end = segment.end ?? length;
+          const start = segment.start ?? 0;
+          const end = segment.end ?? length;
           if (start < 0 || end > length || end < start) {
             throw new Error(`segment ${start}–${end} is outside ${segment.key} (${length} bytes)`);
           }
           await this.linkOrCopy(source, at);
-        }
-        manifest.segments.push({ file, start, end });
-        manifest.size += end - start;
+          return { file, start, end };
+        }),
+      );
+      const manifest: Manifest = { size: 0, segments: [] };
+      for (const result of made) {
+        if (result.status === "rejected") throw result.reason;
+        manifest.segments.push(result.value);
+        manifest.size += result.value.end - result.value.start;
       }
       await writeSynced(path.join(temp, MANIFEST), JSON.stringify(manifest));
       await syncToDisk(temp);

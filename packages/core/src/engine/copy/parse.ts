@@ -5,6 +5,11 @@ import type { RowEncoder } from "../formats/types";
 
 const EMPTY = Buffer.alloc(0);
 
+/** The bytes that end an unquoted field: `,` and LF (a table lookup per byte, cheaper than two tests). */
+const FIELD_END = new Uint8Array(256);
+FIELD_END[44] = 1;
+FIELD_END[10] = 1;
+
 /**
  * Parses the row of COPY CSV (`""` inside quotes, NULL an unquoted empty field, `\n` after the row) at `p` into
  * `row`. Returns the index after its `\n`, or -1 when it does not end before `len` (the rest has not arrived).
@@ -34,11 +39,7 @@ export function parseRow(src: Buffer, p: number, len: number, row: RowFields): n
       q = k + 1;
     } else {
       let k = q;
-      while (k < len) {
-        const c = src[k];
-        if (c === 44 || c === 10) break;
-        k++;
-      }
+      while (k < len && FIELD_END[src[k] as number] === 0) k++;
       if (k >= len) return -1;
       start[i] = q;
       end[i] = k;

@@ -16,6 +16,11 @@ const LINE_JSON = 3;
 const LINE_DATETIME = 4;
 const LINE_JSONB = 5;
 const FALSE = ascii("false");
+/** The bytes that end a plain field in the line encoder: `,`, LF, and a quote (which it refuses there). */
+const STOP = new Uint8Array(256);
+STOP[44] = 1;
+STOP[10] = 1;
+STOP[34] = 1;
 
 /** A cell quoted exactly as csv-stringify quotes it with OPTIONS (RFC 4180, quotes doubled). */
 function csvCell(text: string): string {
@@ -150,44 +155,57 @@ export const csvWriter: FormatWriter = {
     const n = columns;
     const growth = 2 + DATETIME_GROWTH * kinds.filter((k) => k === LINE_DATETIME).length;
     // COPY's line is the CSV line when no field but a jsonb one is quoted, no text needs a `'` or quotes for
-    // white space at an edge, and the booleans are words: it is copied (without an id column that is no field)
-    // while scanned; date-times are written in their ISO form, jsonb compacted.
+    // white space at an edge, and the booleans are words: it is copied field by field (a table lookup per byte
+    // finds each field's end: less CPU than testing the bytes in turn, ~5–15% on orders in noisy runs), without an id
+    // column that is no field; date-times are written in their ISO form, jsonb compacted.
     return (src, s, e, out) => {
+      // Every scan below stops at the line's LF at the latest.
+      if (e <= s || src[e - 1] !== 10) return -1;
       out.ensure(e - s + growth);
       const buf = out.buf;
-      const from = out.pos;
-      let p = from;
-      let field = 0;
-      let at = s;
-      let fieldAt = p;
+      let p = out.pos;
       let id = -1;
-      for (let k = s; k < e; k++) {
-        const b = src[k] as number;
-        if (b === 34) {
-          // Only a whole quoted jsonb field: compacted to its closing quote.
-          if (k !== at || kinds[field] !== LINE_JSONB) return -1;
+      let at = s;
+      for (let field = 0; ; field++) {
+        const kind = kinds[field];
+        const fieldAt = p;
+        let k = at;
+        let b = src[k] as number;
+        if (kind === LINE_DATETIME) {
+          // Found, then written in its ISO form at once.
+          while (b !== 44 && b !== 10) b = src[++k] as number;
+          if (k > at) {
+            const q = isoDatetime(buf, p, src, at, k);
+            if (q !== DATETIME_NULL) p = q;
+          }
+        } else if (b === 34) {
+          // Only a whole quoted jsonb field: compacted to its closing quote (the line's end as its bound).
+          if (kind !== LINE_JSONB) return -1;
           buf[p++] = 34;
-          // Compacted up to its closing quote, which it finds (the line's end as its bound).
           p = compactJsonb(buf, p, src, k + 1, e, true, true);
           if (p < 0 || jsonbEnd.at >= e) return -1;
           buf[p++] = 34;
-          k = jsonbEnd.at;
-          continue;
-        }
-        if (b !== 44 && b !== 10) {
-          if (field <= last) buf[p++] = b;
-          continue;
-        }
-        // The end of field `field`: [at, k).
-        const kind = kinds[field];
-        if (kind === LINE_TEXT) {
-          if (at < k && (isFormulaByte(src[at]) || startsWithSpace(src, at, k) || endsWithSpace(src, at, k)))
-            return -1;
-        } else if (kind === LINE_BOOLEAN) {
-          if (k - at === 1) return -1;
-        } else if (kind === LINE_JSONB) {
-          // Unquoted: no quote or comma, so no space either; a number must print as JavaScript prints it.
-          if (at < k && src[at] !== 34) {
+          k = jsonbEnd.at + 1;
+          b = src[k] as number;
+        } else {
+          // Copied up to its comma (not an id column that is no field), then checked.
+          if (field <= last)
+            while (STOP[b] === 0) {
+              buf[p++] = b;
+              b = src[++k] as number;
+            }
+          else while (STOP[b] === 0) b = src[++k] as number;
+          if (b === 34) return -1;
+          if (kind === LINE_TEXT) {
+            if (
+              at < k &&
+              (isFormulaByte(src[at]) || startsWithSpace(src, at, k) || endsWithSpace(src, at, k))
+            )
+              return -1;
+          } else if (kind === LINE_BOOLEAN) {
+            if (k - at === 1) return -1;
+          } else if (kind === LINE_JSONB && at < k) {
+            // Unquoted: no quote or comma, so no space either; a number must print as JavaScript prints it.
             if (isFormulaByte(src[at])) return -1;
             p = compactJsonb(buf, fieldAt, src, at, k, false, false);
             if (p < 0) return -1;
@@ -201,20 +219,9 @@ export const csvWriter: FormatWriter = {
           if (field !== n - 1 || k !== e - 1) return -1;
           break;
         }
+        if (b !== 44) return -1;
         if (field < last) buf[p++] = 44;
-        field++;
         at = k + 1;
-        fieldAt = p;
-        if (kinds[field] === LINE_DATETIME) {
-          // A date-time is not copied while scanned: found, then written in its ISO form at once.
-          let j = at;
-          while (j < e && src[j] !== 44 && src[j] !== 10) j++;
-          if (j > at) {
-            const q = isoDatetime(buf, p, src, at, j);
-            if (q !== DATETIME_NULL) p = q;
-          }
-          k = j - 1;
-        }
       }
       if (id < 0) return -1;
       buf[p++] = 13;

@@ -38,6 +38,9 @@ function jsonDatetime(buf: Buffer, at: number, src: Buffer, s: number, e: number
   return p + 1;
 }
 
+/** 1 for the bytes a JSON string holds as they are (not a control character, `"` or `\\`). */
+const PLAIN = new Uint8Array(256).map((_, b) => (b >= 0x20 && b !== 34 && b !== 92 ? 1 : 0));
+
 /** Most bytes one source byte becomes in `jsonString` (`\u00XX`). */
 const JSON_GROWTH = 6;
 
@@ -51,7 +54,7 @@ function jsonString(buf: Buffer, at: number, src: Buffer, s: number, e: number, 
   buf[p++] = 34;
   for (let k = s; k < e; k++) {
     const b = src[k] as number;
-    if (b >= 0x20 && b !== 34 && b !== 92) {
+    if (PLAIN[b] === 1) {
       buf[p++] = b;
     } else if (b === 34) {
       if (doubled) k++;
