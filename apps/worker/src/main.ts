@@ -57,8 +57,9 @@ async function main() {
   });
   if (embedded?.owned) stopEmbedded = () => embedded.stop();
   await migrateDatabase(url);
-  // The export engine's connections, plus the webhook loop's (its attempts record while the engine works).
-  database = createDatabase(url, { max: 5, name: "exports-worker" });
+  // Shared by the engine and the webhook loop, whose statements are short (no connection is held during an HTTP
+  // attempt): no more connections per worker than before, on a server many workers share.
+  database = createDatabase(url, { max: 3, name: "exports-worker" });
   // Tests only (EXPORT_FAULT): the worker kills itself at a step boundary.
   const faults = faultsFrom(env.EXPORT_FAULT);
   const storage = storageFromEnv(env, { faults });
