@@ -11,13 +11,14 @@ import { SINCE_PARAM } from "./validate";
  * next run. Not simply now(): a transaction still open now may commit later a row whose modified_date (its own
  * now(), or a clock reading taken inside it) is earlier, and this run's reads, which come after, would miss it
  * while the next run's filter skips it. So the point is the start of the oldest transaction open in any client
- * session, if earlier; a row such a transaction commits has a modified_date at or after it. Cut to the
+ * session of this database, if earlier; a row such a transaction commits has a modified_date at or after it. Cut to the
  * millisecond (downwards), as modified_date is stored. Costs a repeat, never a loss: a long transaction only
  * moves the point back, so the next run exports a few rows again.
  */
 const RUN_POINT = sql<string>`to_char(date_trunc('milliseconds', least(now(), coalesce((
     select min(xact_start) from pg_stat_activity
     where xact_start is not null and pid <> pg_backend_pid() and backend_type = 'client backend'
+      and datname = current_database()
   ), now()))) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** The template's path, with the incremental filter when it has one. */

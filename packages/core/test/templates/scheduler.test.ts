@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
 import { createDatabase, type Database } from "../../src/db/client";
 import { exports, exportTemplates, products, users } from "../../src/db/schema";
@@ -18,6 +18,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.destroy();
+});
+// Each test's own templates only: an earlier test's every-minute template may come due again meanwhile.
+beforeEach(async () => {
+  await t.db.update(exportTemplates).set({ nextRunAt: null });
 });
 
 const runsOf = async (templateId: string) =>
@@ -111,7 +115,7 @@ describe("the scheduler", () => {
 describe("incremental runs under concurrent updates", () => {
   it("every row updated during a run is in that run or the next, never in neither", async () => {
     const storage = tempStorage();
-    const deps = engineDeps(t, storage, { pageSize: 20 });
+    const deps = engineDeps(t, storage, { pageSize: 50 });
     // Old rows: modified long ago.
     await t.db.update(products).set({ modifiedDate: sql`now() - interval '1 day'` });
     const tpl = await createTemplate(t.db, alice, {
@@ -182,5 +186,5 @@ describe("incremental runs under concurrent updates", () => {
     } finally {
       await writer.close();
     }
-  });
+  }, 120_000);
 });
