@@ -67,7 +67,12 @@ export const envSchema = z.object({
    * Tests only: the smallest part of an S3 direct upload but the last (5 MiB otherwise), so small pages go to
    * the result's upload directly on the test server.
    */
-  S3_TEST_MIN_PART_BYTES: z.coerce.number().int().min(1).max(5 * 1024 * 1024).optional(),
+  S3_TEST_MIN_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5 * 1024 * 1024)
+    .optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   FILTER_FILE_MAX_IDENTIFIERS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
   MAX_ACTIVE_EXPORTS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(5),

@@ -87,9 +87,7 @@ export async function sweepStorage(
     ? await db
         .select({ upload: exports.directUpload })
         .from(exports)
-        .where(
-          and(isNotNull(exports.directUpload), notInArray(exports.status, [...TERMINAL_STATUSES])),
-        )
+        .where(and(isNotNull(exports.directUpload), notInArray(exports.status, [...TERMINAL_STATUSES])))
     : [];
   const keep = new Set(kept.map((r) => r.upload as string));
   const abortedUploads =

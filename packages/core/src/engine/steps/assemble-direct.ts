@@ -16,7 +16,10 @@ export async function assembleDirect(
   upload: DirectUpload,
 ): Promise<StepOutcome | null> {
   const direct = deps.storage.direct;
-  if (!direct) throw new Error(`the export's result is a direct upload, which the storage ${deps.storage.location} cannot complete`);
+  if (!direct)
+    throw new Error(
+      `the export's result is a direct upload, which the storage ${deps.storage.location} cannot complete`,
+    );
   const entries = row.uploadedParts;
   const objectsFrom = entries.findIndex((entry) => !isDirectEntry(entry));
   const split = objectsFrom < 0 ? entries.length : objectsFrom;

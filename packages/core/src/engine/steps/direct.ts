@@ -1,11 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type ExportRow, exports } from "../../db/schema";
-import {
-  type DirectUpload,
-  isDirectEntry,
-  MAX_PART_NUMBER,
-  type ReservePartNumbers,
-} from "../../storage";
+import { type DirectUpload, isDirectEntry, MAX_PART_NUMBER, type ReservePartNumbers } from "../../storage";
 import { writerFor } from "../formats";
 import { pageRows } from "../page-size";
 import { exportScope } from "../scope";
@@ -35,7 +30,8 @@ export function directUploadOf(row: Pick<ExportRow, "directKey" | "directUpload"
  */
 export async function beginDirect(deps: StepDeps, row: ExportRow, owner: string): Promise<ExportRow | null> {
   const direct = deps.storage.direct;
-  if (!direct || !writerFor(row.formatType).directHead || row.status === "preparing_file_creation") return row;
+  if (!direct || !writerFor(row.formatType).directHead || row.status === "preparing_file_creation")
+    return row;
   if (pageRows(deps.config, row) * MIN_ROW_BYTES < direct.minPart) return row;
   const { key } = resultKeyOf(row);
   const uploadId = await direct.begin(key);

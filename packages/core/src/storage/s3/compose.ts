@@ -105,7 +105,9 @@ export async function sendParts(
       if (part.kind === "send") {
         const Body = await gather(bucket, part.pieces, part.size);
         const r = await bucket.send(() =>
-          bucket.client.send(new UploadPartCommand({ ...target, PartNumber, Body, ContentLength: part.size })),
+          bucket.client.send(
+            new UploadPartCommand({ ...target, PartNumber, Body, ContentLength: part.size }),
+          ),
         );
         completed[n] = { PartNumber, ETag: r.ETag };
         continue;

@@ -1,4 +1,8 @@
-import { type CompletedPart, CompleteMultipartUploadCommand, CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
+import {
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+} from "@aws-sdk/client-s3";
 import { type Piece, planParts } from "../compose-plan";
 import type {
   DirectPageWrite,
@@ -89,7 +93,10 @@ export class S3Direct implements DirectStorage {
       // A refused copy: planned again with every byte sent (the parts sent so far are never listed).
       if (!sent) continue;
       const listed: CompletedPart[] = [...parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })), ...sent];
-      const sizes = [...parts.map((p) => p.size), ...plan.map((p) => (p.kind === "send" ? p.size : p.end - p.start))];
+      const sizes = [
+        ...parts.map((p) => p.size),
+        ...plan.map((p) => (p.kind === "send" ? p.size : p.end - p.start)),
+      ];
       this.check(listed, sizes, expected);
       this.options.reached(upload.key, "synced");
       await this.bucket.send(() =>
@@ -99,7 +106,8 @@ export class S3Direct implements DirectStorage {
       );
       this.options.reached(upload.key, "renamed");
       const size = await this.bucket.size(Key);
-      if (size !== expected) throw new Error(`the result ${upload.key} has ${size} bytes, ${expected} expected`);
+      if (size !== expected)
+        throw new Error(`the result ${upload.key} has ${size} bytes, ${expected} expected`);
       return size;
     }
   }
@@ -114,7 +122,9 @@ export class S3Direct implements DirectStorage {
       if (!part.ETag) throw new Error(`part ${n} has no ETag`);
       if (i > 0 && n <= (listed[i - 1]?.PartNumber ?? 0)) throw new Error(`part ${n} is out of order`);
       if (i < listed.length - 1 && size < this.minPart) {
-        throw new Error(`part ${n} has ${size} bytes, under the ${this.minPart} every part but the last needs`);
+        throw new Error(
+          `part ${n} has ${size} bytes, under the ${this.minPart} every part but the last needs`,
+        );
       }
       total += size;
     });
