@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { describe, expect, inject, it } from "vitest";
-import { decodeDirectPage, type DirectUpload, isDirectEntry, type PendingPage } from "../src/storage";
+import { type DirectUpload, decodeDirectPage, isDirectEntry, type PendingPage } from "../src/storage";
 import { testS3Storage } from "../src/testing";
 
 const bytes = async (stream: Readable) => Buffer.concat(await stream.toArray());

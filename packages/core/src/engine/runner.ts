@@ -5,8 +5,8 @@ import { keys } from "../storage";
 import { claimNext, extendLease } from "./claim";
 import { notifyRunnable } from "./notify";
 import { assembleExport } from "./steps/assemble";
-import { processPage } from "./steps/page";
 import { directUploadOf } from "./steps/direct";
+import { processPage } from "./steps/page";
 import { dropIfCancelled, held, type StepDeps, type StepOutcome } from "./steps/shared";
 import { startExport } from "./steps/start";
 

@@ -1,5 +1,4 @@
 import type { Writable } from "node:stream";
-import type { Segment } from "./types";
 
 /**
  * Direct mode: an export's pages written straight as parts of its result's multipart upload (S3, CSV), so the
@@ -75,14 +74,15 @@ export interface DirectStorage {
    */
   createPage(partKey: string, write: DirectPageWrite): PendingPage;
   /**
-   * Completes the upload of `parts` (in order) followed by `tail` (sent as further parts numbered by `reserve`);
+   * Completes the upload of `parts` (in order) followed by the objects `tail` (sent as further parts numbered by
+   * `reserve`);
    * returns the result's size, which must be `expected`. Done already (the upload gone, the result there with
    * `expected` bytes): returns at once.
    */
   complete(
     upload: DirectUpload,
     parts: readonly DirectPart[],
-    tail: readonly Segment[],
+    tail: readonly { key: string }[],
     reserve: ReservePartNumbers,
     expected: number,
   ): Promise<number>;

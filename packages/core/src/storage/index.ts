@@ -8,6 +8,7 @@ import { parseStorageUrl, type StorageLocation } from "./location";
 import { S3Storage } from "./s3/storage";
 import type { Storage } from "./types";
 
+export { BINDING_KEY, bindStorage, installationId, StorageBindingError } from "./binding";
 export {
   type DirectPage,
   type DirectPart,
@@ -19,7 +20,6 @@ export {
   type PendingPage,
   type ReservePartNumbers,
 } from "./direct";
-export { BINDING_KEY, bindStorage, installationId, StorageBindingError } from "./binding";
 export { LocalStorage } from "./local";
 export { describeLocation, parseStorageUrl, type StorageLocation } from "./location";
 export { StorageUnavailableError } from "./s3/errors";

@@ -1,4 +1,4 @@
-import { decodeDirectPage, type DirectUpload, isDirectEntry } from "../../storage";
+import { type DirectUpload, decodeDirectPage, isDirectEntry } from "../../storage";
 import { markCompleted } from "./completed";
 import { partNumbers } from "./direct";
 import { type Claim, dropIfCancelled, type StepDeps, type StepOutcome } from "./shared";

@@ -3,9 +3,9 @@ import { writerFor } from "../formats";
 import type { PartFile } from "../formats/types";
 import { exportScope } from "../scope";
 import { assembleDirect } from "./assemble-direct";
+import { markCompleted } from "./completed";
 import { directUploadOf } from "./direct";
 import { resultKeyOf } from "./result-name";
-import { markCompleted } from "./completed";
 import { type Claim, dropIfCancelled, type StepDeps, type StepOutcome } from "./shared";
 
 /**

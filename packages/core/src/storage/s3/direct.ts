@@ -69,7 +69,7 @@ export class S3Direct implements DirectStorage {
   async complete(
     upload: DirectUpload,
     parts: readonly DirectPart[],
-    tail: readonly Segment[],
+    tail: readonly { key: string }[],
     reserve: ReservePartNumbers,
     expected: number,
   ): Promise<number> {
