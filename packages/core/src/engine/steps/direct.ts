@@ -25,8 +25,8 @@ export function directUploadOf(row: Pick<ExportRow, "directKey" | "directUpload"
 }
 
 /**
- * At the start, once: begins the result's upload and records it (a guarded update) when direct mode fits.
- * Null when the export stopped being ours (the upload is then aborted).
+ * Before the first page is recorded, once: begins the result's upload and records it (a guarded update) when
+ * direct mode fits. Null when the export stopped being ours (the upload is then aborted).
  */
 export async function beginDirect(deps: StepDeps, row: ExportRow, owner: string): Promise<ExportRow | null> {
   const direct = deps.storage.direct;

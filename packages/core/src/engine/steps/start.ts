@@ -1,13 +1,11 @@
 import { max, sql } from "drizzle-orm";
 import { type ExportRow, exports } from "../../db/schema";
 import { exportScope } from "../scope";
-import { beginDirect } from "./direct";
 import { dropIfCancelled, held, type StepDeps } from "./shared";
 
 /**
  * First step: the point in time. The highest matching id bounds every page (rows inserted later are not
- * exported) and the columns are fixed; total_count is counted beside the first page (page.ts). Direct mode is
- * decided here, once (direct.ts).
+ * exported) and the columns are fixed; total_count is counted beside the first page (page.ts).
  */
 export async function startExport(deps: StepDeps, row: ExportRow, owner: string): Promise<ExportRow | null> {
   const scope = exportScope(row);
@@ -31,10 +29,9 @@ export async function startExport(deps: StepDeps, row: ExportRow, owner: string)
     })
     .where(held(row, owner))
     .returning();
-  const begun = updated ? await beginDirect(deps, updated, owner) : null;
-  if (!begun) {
+  if (!updated) {
     await dropIfCancelled(deps, row.id);
     return null;
   }
-  return begun;
+  return updated;
 }
