@@ -70,6 +70,16 @@ export const envSchema = z.object({
     .string()
     .refine(isFaultSpec, `must be <point>@<n>, a point one of ${FAULT_POINTS.join(", ")}`)
     .optional(),
+  /**
+   * Tests only: the smallest part of an S3 direct upload but the last (5 MiB otherwise), so small pages go to
+   * the result's upload directly on the test server.
+   */
+  S3_TEST_MIN_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5 * 1024 * 1024)
+    .optional(),
   WORKER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   /** How often each worker looks for due template slots (issue 17). */
   SCHEDULER_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(5),

@@ -1,4 +1,4 @@
-import { and, asc, inArray, isNull, lte, sql } from "drizzle-orm";
+import { and, asc, inArray, isNotNull, isNull, lte, notInArray, sql } from "drizzle-orm";
 import { TERMINAL_STATUSES } from "../contract";
 import type { Db } from "../db/client";
 import { exportFilterKeys, exports } from "../db/schema";
@@ -82,6 +82,15 @@ export async function sweepStorage(
       orphanedParts++;
     }
   }
-  const abortedUploads = (await storage.abortStaleUploads?.(new Date(Date.now() - STALE_UPLOAD_MS))) ?? 0;
+  // An unfinished export's direct upload lives as long as the export (an hour or more in a queue, say).
+  const kept = storage.abortStaleUploads
+    ? await db
+        .select({ upload: exports.directUpload })
+        .from(exports)
+        .where(and(isNotNull(exports.directUpload), notInArray(exports.status, [...TERMINAL_STATUSES])))
+    : [];
+  const keep = new Set(kept.map((r) => r.upload as string));
+  const abortedUploads =
+    (await storage.abortStaleUploads?.(new Date(Date.now() - STALE_UPLOAD_MS), keep)) ?? 0;
   return { expired, orphanedParts, abortedUploads };
 }

@@ -5,6 +5,7 @@ import { keys } from "../storage";
 import { claimNext, extendLease } from "./claim";
 import { notifyRunnable } from "./notify";
 import { assembleExport } from "./steps/assemble";
+import { directUploadOf } from "./steps/direct";
 import { processPage } from "./steps/page";
 import { dropIfCancelled, held, type StepDeps, type StepOutcome } from "./steps/shared";
 import { startExport } from "./steps/start";
@@ -52,7 +53,9 @@ async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string
       expiresAt: final ? sql`now() + ${deps.config.retentionMs} * interval '1 millisecond'` : null,
     })
     .where(held(row, owner))
-    .returning({ id: exports.id });
+    .returning({ id: exports.id, directKey: exports.directKey, directUpload: exports.directUpload });
+  const upload = updated[0] ? directUploadOf(updated[0]) : null;
+  if (final && upload) await deps.storage.direct?.abort(upload);
   if (final && updated.length > 0) {
     await deps.storage.removePrefix(keys.partsPrefix(row.id)).catch(() => {});
     await deps.storage.removePrefix(keys.resultPrefix(row.id)).catch(() => {});

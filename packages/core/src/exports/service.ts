@@ -215,6 +215,10 @@ export async function cancelExport(
     await deps.storage?.removePrefix(keys.partsPrefix(cancelled.id)).catch((err: Error) => {
       console.error(`[exports] cancel ${cancelled.id}: could not remove parts yet: ${err.message}`);
     });
+    // A CSV export to S3 writes its pages into its result's upload (direct mode): aborted where the server can.
+    if (cancelled.directKey && cancelled.directUpload) {
+      await deps.storage?.direct?.abort({ key: cancelled.directKey, uploadId: cancelled.directUpload });
+    }
     return toExportDto(cancelled);
   }
   const row = await findExportRecord(db, actor, id);

@@ -9,6 +9,17 @@ import { S3Storage } from "./s3/storage";
 import type { Storage } from "./types";
 
 export { BINDING_KEY, bindStorage, installationId, StorageBindingError } from "./binding";
+export {
+  type DirectPage,
+  type DirectPart,
+  type DirectStorage,
+  type DirectUpload,
+  decodeDirectPage,
+  isDirectEntry,
+  MAX_PART_NUMBER,
+  type PendingPage,
+  type ReservePartNumbers,
+} from "./direct";
 export { LocalStorage } from "./local";
 export { describeLocation, parseStorageUrl, type StorageLocation } from "./location";
 export { StorageUnavailableError } from "./s3/errors";
@@ -59,7 +70,10 @@ export function s3ClientFromEnv(env: Env): S3Client {
 export function storageFromEnv(env: Env, options: { faults?: Faults } = {}): Storage {
   const location = storageLocationOf(env);
   if (location.kind === "file") return new LocalStorage(location.dir, options);
-  return new S3Storage(s3ClientFromEnv(env), location.bucket, location.prefix, options);
+  return new S3Storage(s3ClientFromEnv(env), location.bucket, location.prefix, {
+    ...options,
+    minPart: env.S3_TEST_MIN_PART_BYTES,
+  });
 }
 
 /** Key layout, in one place. */

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from "node:stream";
+import type { DirectStorage } from "./direct";
 
 /** A file being written: it becomes visible under its key only when committed (write, then rename). */
 export interface PendingFile {
@@ -49,6 +50,11 @@ export interface Storage {
     seconds: number,
     headers: { disposition: string; contentType: string },
   ): Promise<string>;
-  /** Aborts uploads left unfinished (by a killed process) that began before `before`; how many. */
-  abortStaleUploads?(before: Date): Promise<number>;
+  /**
+   * Aborts uploads left unfinished (by a killed process) that began before `before`, but those in `keep` (the
+   * direct uploads of unfinished exports); how many.
+   */
+  abortStaleUploads?(before: Date, keep?: ReadonlySet<string>): Promise<number>;
+  /** Pages written straight as parts of the result's upload (direct.ts); absent: the store cannot. */
+  readonly direct?: DirectStorage;
 }

@@ -107,14 +107,25 @@ export interface TestBackend {
 
 /**
  * A fresh storage of one backend for tests whose processes share it: a local folder, or a key prefix of its own
- * in `bucket` on the test S3 server (`kind` "s3", as TEST_STORAGE says in the "s3" test projects).
+ * in `bucket` on the test S3 server (`kind` "s3", as TEST_STORAGE says in the "s3" test projects). `minPart`
+ * (S3): the direct uploads' minimum part (S3_TEST_MIN_PART_BYTES), so that small pages are written directly.
  */
-export function testBackend(kind: string | undefined, endpoint: string, bucket: string): TestBackend {
+export function testBackend(
+  kind: string | undefined,
+  endpoint: string,
+  bucket: string,
+  options: { minPart?: number } = {},
+): TestBackend {
   if (kind === "s3") {
     const prefix = `t-${randomBytes(6).toString("hex")}`;
+    const { minPart } = options;
     return {
-      storage: new S3Storage(testS3Client(endpoint), bucket, prefix),
-      env: { STORAGE_URL: `s3://${bucket}/${prefix}`, ...s3Env(endpoint) },
+      storage: new S3Storage(testS3Client(endpoint), bucket, prefix, { minPart }),
+      env: {
+        STORAGE_URL: `s3://${bucket}/${prefix}`,
+        ...s3Env(endpoint),
+        ...(minPart ? { S3_TEST_MIN_PART_BYTES: String(minPart) } : {}),
+      },
     };
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), "exports-backend-"));

@@ -20,10 +20,12 @@ import { testBackend } from "../../src/testing/s3";
 
 /**
  * A fresh storage of the backend this run tests: a local folder, or, with TEST_STORAGE=s3 (the "on S3" test
- * projects, vitest.config.ts), a key prefix of its own in the run's bucket on the test S3 server.
+ * projects, vitest.config.ts), a key prefix of its own in the run's bucket on the test S3 server (TEST_S3_MIN_PART:
+ * the direct uploads' minimum part, so that CSV pages go direct).
  */
 export function tempStorage(): Storage {
-  return testBackend(process.env.TEST_STORAGE, inject("s3Endpoint"), inject("s3Bucket")).storage;
+  const minPart = Number(process.env.TEST_S3_MIN_PART) || undefined;
+  return testBackend(process.env.TEST_STORAGE, inject("s3Endpoint"), inject("s3Bucket"), { minPart }).storage;
 }
 
 /** `storage` with `before(key)` run before each file is created (to act in the middle of a run of pages). */

@@ -55,6 +55,13 @@ export const exports = pgTable(
     /** Consecutive failed attempts at the current step, and when the next may start (backoff). */
     attempts: integer("attempts").notNull().default(0),
     notBefore: timestamp("not_before", { withTimezone: true, precision: 3 }),
+    /**
+     * Direct mode (S3, CSV): the result's multipart upload, begun when the export starts, whose parts the pages
+     * are written as; null otherwise. `next_part` is the next free part number (reserved by guarded updates).
+     */
+    directKey: text("direct_key"),
+    directUpload: text("direct_upload"),
+    nextPart: integer("next_part").notNull().default(1),
     /** Storage key of the result file (result_file holds its download URL). */
     resultKey: text("result_key"),
     /** The field the filter file's identifiers name (e.g. sku); the identifiers are in export_filter_keys. */

@@ -230,6 +230,9 @@ export const csvWriter: FormatWriter = {
       return id;
     };
   },
+  directHead(fields, language) {
+    return Buffer.from(csvHead(fields, language));
+  },
   async layout(input) {
     const segments: FileSegment[] = [{ bytes: Buffer.from(csvHead(input.fields, input.language)) }];
     let part = 0;

@@ -50,6 +50,11 @@ export interface FormatWriter {
   partStages?(firstRow: number): Transform[];
   /** Rows a page starting at `firstRow` may read, at most `pageSize` (XLSX: up to its sheet's end). */
   pageLimit?(firstRow: number, pageSize: number): number;
+  /**
+   * The file's head, where the file is its head and its parts one after the other (CSV): its pages may then be
+   * written straight as parts of the result's upload (direct mode, steps/direct.ts), the first page after it.
+   */
+  directHead?(fields: readonly ResourceField[], language: string): Buffer;
   /** The file as the parts (or ranges of them) between bytes of its own: storage composes it, no copy. */
   layout(input: AssembleInput): Promise<FileSegment[]>;
 }

@@ -2,7 +2,7 @@ import type { Transform } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import type pg from "pg";
 import type { ExportRow } from "../../db/schema";
-import { keys, type PendingFile, type Storage } from "../../storage";
+import { isDirectEntry, keys, type PendingFile, type PendingPage } from "../../storage";
 import { othersWaiting } from "../claim";
 import { type CopyPageQuery, copyPageQuery, PAGE_PLAN_SETTINGS } from "../copy/query";
 import { type CopyPart, CopyRows } from "../copy/rows";
@@ -11,20 +11,32 @@ import { DATETIME_TEXT_SETTINGS } from "../formats/pg-text";
 import type { FormatWriter } from "../formats/types";
 import { pageRows } from "../page-size";
 import type { ExportScope } from "../scope";
+import { type DirectPlan, directPlan } from "./direct";
 import { type PageRead, type PageStep, recordPage, type StepDeps, type StepOutcome } from "./shared";
 
+/** A part file as a page being written: its entry is its key. */
+function filePage(file: PendingFile, key: string): PendingPage {
+  return {
+    stream: file.stream,
+    mode: "object",
+    commit: async () => ({ entry: key, size: await file.commit() }),
+    abort: () => file.abort(),
+  };
+}
+
 /**
- * A page being written from the COPY into its part file, through the format's part stages. The COPY's part is
- * taken only once the file exists: a part nobody reads must not be failed later with nobody listening.
+ * A page being written from the COPY into its part file (or its parts of the direct upload), through the
+ * format's part stages. The COPY's part is taken only once the file exists: a part nobody reads must not be
+ * failed later with nobody listening.
  */
 class PartWrite {
   part: CopyPart | null = null;
   /** Every row of the part is in the file (not committed yet). */
-  readonly written: Promise<{ file: PendingFile; part: CopyPart }>;
+  readonly written: Promise<{ file: PendingPage; part: CopyPart }>;
   private cancelled = false;
 
-  constructor(storage: Storage, nextPart: () => CopyPart, stages: Transform[], partKey: string) {
-    this.written = this.write(storage, nextPart, stages, partKey);
+  constructor(open: () => Promise<PendingPage>, nextPart: () => CopyPart, stages: Transform[]) {
+    this.written = this.write(open, nextPart, stages);
     this.written.catch(() => {}); // awaited in turn; a run that stops first discards it
   }
 
@@ -33,8 +45,8 @@ class PartWrite {
     this.part?.destroy(new Error("page discarded"));
   }
 
-  private async write(storage: Storage, nextPart: () => CopyPart, stages: Transform[], partKey: string) {
-    const file = await storage.create(partKey);
+  private async write(open: () => Promise<PendingPage>, nextPart: () => CopyPart, stages: Transform[]) {
+    const file = await open();
     if (this.cancelled) {
       await file.abort();
       throw new Error("page discarded");
@@ -83,12 +95,13 @@ interface PageStart {
   rows: number;
 }
 
-/** A run's export and COPY; `limit` is its LIMIT. */
+/** A run's export and COPY; `limit` is its LIMIT; `direct`: its pages go to the result's upload. */
 interface RunPlan {
   row: ExportRow;
   scope: ExportScope;
   query: CopyPageQuery;
   limit: number;
+  direct: DirectPlan | null;
 }
 
 /**
@@ -103,6 +116,8 @@ class CopyRun {
   private failure: Error | undefined;
   private ahead: PageInHand | null = null;
   private unrecorded: string | null = null;
+  /** A page of the run went to a part object: the pages after it do too (direct.ts). */
+  private objectsOnly = false;
 
   static async open(deps: StepDeps, plan: RunPlan) {
     const run = new CopyRun(deps, plan, await deps.pool.connect());
@@ -155,11 +170,20 @@ class CopyRun {
     const key = keys.part(row.id, at.page);
     const encoder = writer.rowEncoder(scope.fields, at.collectedCount);
     const line = writer.lineEncoder?.(scope.fields, query.columns, query.idColumnAt) ?? null;
+    const { storage } = this.deps;
+    const direct = this.objectsOnly ? null : this.plan.direct;
+    const open = async () =>
+      direct && storage.direct
+        ? storage.direct.createPage(key, {
+            upload: direct.upload,
+            reserve: direct.reserve,
+            head: at.collectedCount === 0 ? direct.head : null,
+          })
+        : filePage(await storage.create(key), key);
     const write = new PartWrite(
-      this.deps.storage,
+      open,
       () => this.copy.part(limit, encoder, line),
       writer.partStages?.(at.collectedCount) ?? [],
-      key,
     );
     return { write, limit, key };
   }
@@ -179,15 +203,18 @@ class CopyRun {
     const written = await page.write.written;
     this.read += written.part.page.rows;
     if (this.failure) throw this.failure;
+    if (this.plan.direct && written.file.mode === "object" && written.part.page.written > 0) {
+      this.objectsOnly = true;
+    }
     return written;
   }
 
   /** Commits the page's part (synced), or throws it away when no row was written: it is unrecorded. */
-  async commit(page: PageInHand, { file, part }: { file: PendingFile; part: CopyPart }): Promise<PageRead> {
+  async commit({ file, part }: { file: PendingPage; part: CopyPart }): Promise<PageRead> {
     const { rows, written, failed, lastId } = part.page;
+    this.unrecorded = null;
     if (written === 0) await file.abort();
-    else await file.commit();
-    this.unrecorded = written > 0 ? page.key : null;
+    else this.unrecorded = (await file.commit()).entry;
     return { rows, written, failed, lastId, partKey: this.unrecorded };
   }
 
@@ -225,7 +252,10 @@ class CopyRun {
       });
     }
     this.client.release(this.failure ?? (this.copy.done ? undefined : new Error("COPY stopped early")));
-    if (this.unrecorded) await this.deps.storage.remove(this.unrecorded).catch(() => {});
+    // (A page's direct parts are simply never listed.)
+    if (this.unrecorded && !isDirectEntry(this.unrecorded)) {
+      await this.deps.storage.remove(this.unrecorded).catch(() => {});
+    }
   }
 }
 
@@ -243,7 +273,8 @@ export async function copyRun(
   const limit = deps.config.pageSize * Math.max(1, deps.config.runPages);
   const query = copyPageQuery(row, scope, keyset, limit);
   if (!query) return null;
-  const run = await CopyRun.open(deps, { row, scope, query, limit });
+  const direct = directPlan(deps, row, owner);
+  const run = await CopyRun.open(deps, { row, scope, query, limit, direct });
   let error: Error | undefined;
   try {
     let current = row;
@@ -271,7 +302,7 @@ export async function copyRun(
         });
       }
       const [read, waiting] = await Promise.all([
-        run.commit(page, written),
+        run.commit(written),
         mayGoOn ? othersWaiting(deps.db, row.id) : false,
       ]);
       if (mayGoOn) deps.faults?.("readahead.started");

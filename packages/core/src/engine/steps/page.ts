@@ -5,7 +5,15 @@ import { pageRows } from "../page-size";
 import { readPageIntoPart } from "../row-by-row";
 import { type ExportScope, exportScope } from "../scope";
 import { copyRun } from "./copy-run";
-import { type Claim, type PageStep, recordPage, type StepDeps, type StepOutcome } from "./shared";
+import { beginDirect } from "./direct";
+import {
+  type Claim,
+  dropIfCancelled,
+  type PageStep,
+  recordPage,
+  type StepDeps,
+  type StepOutcome,
+} from "./shared";
 
 /** total_count is still to be counted: records match, and no page recorded it yet (the first, or its retry). */
 function countPending(row: ExportRow): boolean {
@@ -33,12 +41,21 @@ async function countRecords(deps: StepDeps, scope: ExportScope, maxId: number): 
  * through one COPY (`copyRun`), or, where a column has no exact COPY form, one page read row by row.
  */
 export async function processPage(deps: StepDeps, claim: Claim): Promise<StepOutcome> {
-  const { row } = claim;
+  let { row } = claim;
+  // Direct mode is decided once, before the first page is recorded (a begin that failed is tried again).
+  if (row.uploadedParts.length === 0 && !row.directUpload) {
+    const begun = await beginDirect(deps, row, claim.owner);
+    if (!begun) {
+      await dropIfCancelled(deps, row.id);
+      return "lost";
+    }
+    row = begun;
+  }
   const scope = exportScope(row);
   const idColumn = scope.resource.idColumn;
   const keyset = and(scope.where, gt(idColumn, row.lastInstanceId), lte(idColumn, row.maxInstanceId ?? 0));
   if (!keyset) throw new Error("no keyset condition");
-  const step: PageStep = { ...claim, scope, keyset };
+  const step: PageStep = { ...claim, row, scope, keyset };
   // Counted on a connection of its own while the first page streams.
   const counting = countPending(row) ? countRecords(deps, scope, row.maxInstanceId ?? 0) : null;
   counting?.catch(() => {}); // awaited later; a page that fails first must not leave it unhandled

@@ -2,7 +2,7 @@ import { and, eq, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Db } from "../../db/client";
 import { type ExportRow, exports } from "../../db/schema";
-import { keys, type Storage } from "../../storage";
+import { isDirectEntry, keys, type Storage } from "../../storage";
 import { type EngineConfig, RUNNABLE_CHANNEL } from "../config";
 import type { Faults } from "../faults";
 import type { ExportScope } from "../scope";
@@ -40,10 +40,19 @@ export function held(row: ExportRow, owner: string) {
   return and(eq(exports.id, row.id), eq(exports.leaseOwner, owner), eq(exports.status, row.status));
 }
 
-/** After losing an export: if it was cancelled, nothing of it may remain in storage. */
+/**
+ * After losing an export: if it was cancelled, nothing of it may remain in storage (its direct upload aborted
+ * where the server can; s3rver cannot, and no part of it is ever listed).
+ */
 export async function dropIfCancelled(deps: Pick<StepDeps, "db" | "storage">, id: string) {
-  const [now] = await deps.db.select({ status: exports.status }).from(exports).where(eq(exports.id, id));
+  const [now] = await deps.db
+    .select({ status: exports.status, directKey: exports.directKey, directUpload: exports.directUpload })
+    .from(exports)
+    .where(eq(exports.id, id));
   if (!now || now.status === "cancelled") {
+    if (now?.directKey && now.directUpload) {
+      await deps.storage.direct?.abort({ key: now.directKey, uploadId: now.directUpload });
+    }
     await deps.storage.removePrefix(keys.partsPrefix(id));
     await deps.storage.removePrefix(keys.resultPrefix(id));
   }
@@ -55,7 +64,10 @@ export interface PageRead {
   written: number;
   failed: number;
   lastId: number | null;
-  /** The committed part, or null when no row was written. */
+  /**
+   * The page's `uploaded_parts` entry: its committed part's key, or its parts of the direct upload
+   * (`isDirectEntry`); null when no row was written.
+   */
   partKey: string | null;
 }
 
@@ -114,7 +126,8 @@ export async function recordPage(
     recorded = committed.rows.length > 0 ? row : null;
   }
   if (!recorded) {
-    if (read.partKey) await deps.storage.remove(read.partKey);
+    // A page's direct parts are simply never listed.
+    if (read.partKey && !isDirectEntry(read.partKey)) await deps.storage.remove(read.partKey);
     await dropIfCancelled(deps, row.id);
   }
   return recorded;

@@ -165,8 +165,11 @@ export class Bucket {
       .catch(() => {});
   }
 
-  /** Aborts the multipart uploads under `prefix` begun before `before`; 0 where the server cannot list them. */
-  async abortUploadsBefore(prefix: string, before: Date): Promise<number> {
+  /**
+   * Aborts the multipart uploads under `prefix` begun before `before`, but those in `keep`; 0 where the server
+   * cannot list them.
+   */
+  async abortUploadsBefore(prefix: string, before: Date, keep?: ReadonlySet<string>): Promise<number> {
     let aborted = 0;
     try {
       let KeyMarker: string | undefined;
@@ -181,7 +184,7 @@ export class Bucket {
           }),
         );
         for (const u of page.Uploads ?? []) {
-          if (u.Key && u.UploadId && u.Initiated && u.Initiated < before) {
+          if (u.Key && u.UploadId && u.Initiated && u.Initiated < before && !keep?.has(u.UploadId)) {
             await this.abortUpload(u.Key, u.UploadId);
             aborted++;
           }

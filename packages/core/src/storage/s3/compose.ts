@@ -64,46 +64,9 @@ async function uploadParts(bucket: Bucket, Key: string, plan: PlannedPart[], opt
   );
   if (!UploadId) throw new Error("the server gave no upload id");
   const target = { Bucket: bucket.name, Key, UploadId };
-  const completed: CompletedPart[] = new Array(plan.length);
   try {
-    let next = 0;
-    const sender = async (): Promise<boolean> => {
-      while (next < plan.length) {
-        const n = next++;
-        const part = plan[n] as PlannedPart;
-        const PartNumber = n + 1;
-        if (part.kind === "send") {
-          const Body = await gather(bucket, part.pieces, part.size);
-          const r = await bucket.send(() =>
-            bucket.client.send(
-              new UploadPartCommand({ ...target, PartNumber, Body, ContentLength: part.size }),
-            ),
-          );
-          completed[n] = { PartNumber, ETag: r.ETag };
-          continue;
-        }
-        try {
-          const r = await bucket.send(() =>
-            bucket.client.send(
-              new UploadPartCopyCommand({
-                ...target,
-                PartNumber,
-                CopySource: `${bucket.name}/${encodeURIComponent(part.key).replace(/%2F/g, "/")}`,
-                CopySourceRange: `bytes=${part.start}-${part.end - 1}`,
-              }),
-            ),
-          );
-          options.copy.supported = true;
-          completed[n] = { PartNumber, ETag: r.CopyPartResult?.ETag };
-        } catch (err) {
-          if (!isNotImplemented(err)) throw err;
-          options.copy.supported = false;
-          return false;
-        }
-      }
-      return true;
-    };
-    if ((await Promise.all(Array.from({ length: QUEUE }, sender))).includes(false)) {
+    const completed = await sendParts(bucket, target, plan, (n) => n + 1, options.copy);
+    if (!completed) {
       await bucket.abortUpload(Key, UploadId);
       return false;
     }
@@ -119,6 +82,59 @@ async function uploadParts(bucket: Bucket, Key: string, plan: PlannedPart[], opt
     await bucket.abortUpload(Key, UploadId);
     throw err;
   }
+}
+
+/**
+ * Sends the plan's parts to the upload `target` (`QUEUE` at a time), part `i` numbered `number(i)`; their
+ * numbers and ETags in plan order, or false when the server refused a copy (`copy` then says so).
+ */
+export async function sendParts(
+  bucket: Bucket,
+  target: { Bucket: string; Key: string; UploadId: string },
+  plan: readonly PlannedPart[],
+  number: (i: number) => number,
+  copy: { supported: boolean | null },
+): Promise<CompletedPart[] | false> {
+  const completed: CompletedPart[] = new Array(plan.length);
+  let next = 0;
+  const sender = async (): Promise<boolean> => {
+    while (next < plan.length) {
+      const n = next++;
+      const part = plan[n] as PlannedPart;
+      const PartNumber = number(n);
+      if (part.kind === "send") {
+        const Body = await gather(bucket, part.pieces, part.size);
+        const r = await bucket.send(() =>
+          bucket.client.send(
+            new UploadPartCommand({ ...target, PartNumber, Body, ContentLength: part.size }),
+          ),
+        );
+        completed[n] = { PartNumber, ETag: r.ETag };
+        continue;
+      }
+      try {
+        const r = await bucket.send(() =>
+          bucket.client.send(
+            new UploadPartCopyCommand({
+              ...target,
+              PartNumber,
+              CopySource: `${bucket.name}/${encodeURIComponent(part.key).replace(/%2F/g, "/")}`,
+              CopySourceRange: `bytes=${part.start}-${part.end - 1}`,
+            }),
+          ),
+        );
+        copy.supported = true;
+        completed[n] = { PartNumber, ETag: r.CopyPartResult?.ETag };
+      } catch (err) {
+        if (!isNotImplemented(err)) throw err;
+        copy.supported = false;
+        return false;
+      }
+    }
+    return true;
+  };
+  if ((await Promise.all(Array.from({ length: QUEUE }, sender))).includes(false)) return false;
+  return completed;
 }
 
 /** The pieces' bytes in one buffer (at most one part's worth). */

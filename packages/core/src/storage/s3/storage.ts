@@ -7,6 +7,7 @@ import { safeKey } from "../keys";
 import type { PendingFile, Segment, Storage } from "../types";
 import { Bucket } from "./bucket";
 import { composeObject, MIN_PART } from "./compose";
+import { S3Direct } from "./direct";
 import { isUnavailable, StorageUnavailableError } from "./errors";
 
 const MiB = 1024 * 1024;
@@ -17,6 +18,11 @@ export interface S3StorageOptions {
   faults?: Faults;
   /** Tests use smaller parts; at least 5 MiB. */
   partSize?: number;
+  /**
+   * Tests only (S3_TEST_MIN_PART_BYTES): the smallest part of a direct upload but the last, so that small pages
+   * are written directly on a server that does not enforce S3's 5 MiB (s3rver). Default 5 MiB.
+   */
+  minPart?: number;
 }
 
 /**
@@ -31,6 +37,7 @@ export class S3Storage implements Storage {
   private readonly partSize: number;
   /** Unknown until a copy is tried; false after the server refused one. */
   readonly copy: { supported: boolean | null } = { supported: null };
+  readonly direct: S3Direct;
 
   constructor(
     client: S3Client,
@@ -40,6 +47,13 @@ export class S3Storage implements Storage {
   ) {
     this.bucket = new Bucket(client, bucketName, `s3://${bucketName}${prefix ? `/${prefix}` : ""}`);
     this.partSize = Math.max(MIN_PART, options.partSize ?? PART_SIZE);
+    this.direct = new S3Direct(this.bucket, {
+      objectKey: (key) => this.objectKey(key),
+      pieces: (segments) => this.pieces(segments),
+      minPart: options.minPart ?? MIN_PART,
+      copy: this.copy,
+      reached: (key, stage) => this.fault(key, stage),
+    });
   }
 
   get location(): string {
@@ -132,6 +146,15 @@ export class S3Storage implements Storage {
   }
 
   async compose(key: string, segments: readonly Segment[]): Promise<number> {
+    return composeObject(this.bucket, this.objectKey(key), await this.pieces(segments), {
+      partSize: this.partSize,
+      copy: this.copy,
+      reached: (stage) => this.fault(key, stage),
+    });
+  }
+
+  /** Segments as pieces of objects, their ranges checked against the objects' sizes. */
+  private async pieces(segments: readonly Segment[]): Promise<Piece[]> {
     const pieces: Piece[] = [];
     for (const segment of segments) {
       if ("bytes" in segment) {
@@ -147,11 +170,7 @@ export class S3Storage implements Storage {
       }
       pieces.push({ key: this.objectKey(segment.key), start, end });
     }
-    return composeObject(this.bucket, this.objectKey(key), pieces, {
-      partSize: this.partSize,
-      copy: this.copy,
-      reached: (stage) => this.fault(key, stage),
-    });
+    return pieces;
   }
 
   read(key: string, range?: { start: number; end: number }) {
@@ -182,9 +201,10 @@ export class S3Storage implements Storage {
 
   /**
    * Aborts multipart uploads under the prefix begun before `before` (a worker killed mid-upload leaves one; its
-   * parts cost storage until aborted). 0 where the server cannot list them (s3rver).
+   * parts cost storage until aborted), but those in `keep` (unfinished exports' direct uploads). 0 where the
+   * server cannot list them (s3rver).
    */
-  abortStaleUploads(before: Date): Promise<number> {
-    return this.bucket.abortUploadsBefore(this.prefix ? `${this.prefix}/` : "", before);
+  abortStaleUploads(before: Date, keep?: ReadonlySet<string>): Promise<number> {
+    return this.bucket.abortUploadsBefore(this.prefix ? `${this.prefix}/` : "", before, keep);
   }
 }

@@ -1,0 +1,91 @@
+import { sql } from "drizzle-orm";
+import { type ExportRow, exports } from "../../db/schema";
+import { type DirectUpload, isDirectEntry, MAX_PART_NUMBER, type ReservePartNumbers } from "../../storage";
+import { writerFor } from "../formats";
+import { pageRows } from "../page-size";
+import { exportScope } from "../scope";
+import { resultKeyOf } from "./result-name";
+import { held, type StepDeps } from "./shared";
+
+/**
+ * Direct mode (storage/direct.ts): an export to a store that can (S3) in a format whose file is its head and
+ * its pages (CSV) writes its pages as parts of the result's own multipart upload, begun when it starts; the
+ * assembly completes it, with the pages written as part objects (under the minimum part) sent after.
+ */
+
+/**
+ * The fewest bytes a CSV row is taken to have when the start decides: pages expected under the minimum part
+ * (an export of one narrow column, small pages) keep to part objects. A wrong guess costs speed, not rows: a
+ * page that ends under the minimum is a part object anyway.
+ */
+const MIN_ROW_BYTES = 64;
+
+export function directUploadOf(row: Pick<ExportRow, "directKey" | "directUpload">): DirectUpload | null {
+  return row.directKey && row.directUpload ? { key: row.directKey, uploadId: row.directUpload } : null;
+}
+
+/**
+ * Before the first page is recorded, once: begins the result's upload and records it (a guarded update) when
+ * direct mode fits. Null when the export stopped being ours (the upload is then aborted).
+ */
+export async function beginDirect(deps: StepDeps, row: ExportRow, owner: string): Promise<ExportRow | null> {
+  const direct = deps.storage.direct;
+  if (!direct || !writerFor(row.formatType).directHead || row.status === "preparing_file_creation")
+    return row;
+  if (pageRows(deps.config, row) * MIN_ROW_BYTES < direct.minPart) return row;
+  const { key } = resultKeyOf(row);
+  const uploadId = await direct.begin(key);
+  const [updated] = await deps.db
+    .update(exports)
+    .set({ directKey: key, directUpload: uploadId, modifiedDate: sql`${exports.modifiedDate}` })
+    .where(held(row, owner))
+    .returning();
+  if (!updated) await direct.abort({ key, uploadId });
+  return updated ?? null;
+}
+
+/**
+ * Part numbers for a claim: a guarded update takes `k` from `next_part`, so every write gets fresh numbers, above
+ * those of every write before it; a claim lost takes none. Throws past S3's 10,000.
+ */
+export function partNumbers(deps: Pick<StepDeps, "db">, row: ExportRow, owner: string): ReservePartNumbers {
+  // Bookkeeping, not a change anyone sees: modified_date stays.
+  return async (k) => {
+    const [taken] = await deps.db
+      .update(exports)
+      .set({ nextPart: sql`${exports.nextPart} + ${k}`, modifiedDate: sql`${exports.modifiedDate}` })
+      .where(held(row, owner))
+      .returning({ next: exports.nextPart });
+    if (!taken) throw new Error("the export was taken away while writing");
+    const first = taken.next - k;
+    if (taken.next - 1 > MAX_PART_NUMBER) {
+      throw new Error(
+        `the export's result upload has used its ${MAX_PART_NUMBER} part numbers (S3's limit): it cannot be written directly`,
+      );
+    }
+    return first;
+  };
+}
+
+/** How a run's pages are written: directly (its upload, and the head for the export's first page), or not. */
+export interface DirectPlan {
+  upload: DirectUpload;
+  reserve: ReservePartNumbers;
+  head: Buffer;
+}
+
+/**
+ * Direct mode for a run starting at `row`: off once a page was recorded as a part object, so that direct parts
+ * are only ever followed by direct parts or by the parts the assembly sends (none under the minimum between).
+ */
+export function directPlan(deps: StepDeps, row: ExportRow, owner: string): DirectPlan | null {
+  const upload = directUploadOf(row);
+  const writer = writerFor(row.formatType);
+  if (!upload || !deps.storage.direct || !writer.directHead) return null;
+  if (row.uploadedParts.some((entry) => !isDirectEntry(entry))) return null;
+  return {
+    upload,
+    reserve: partNumbers(deps, row, owner),
+    head: writer.directHead(exportScope(row).fields, row.language),
+  };
+}

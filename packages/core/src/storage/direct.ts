@@ -1,0 +1,91 @@
+import type { Writable } from "node:stream";
+
+/**
+ * Direct mode: an export's pages written straight as parts of its result's multipart upload (S3, CSV), so the
+ * bytes cross the store once instead of being stored as part objects and sent again by the assembly.
+ */
+
+/** The result's multipart upload, fixed when the export starts (`exports.direct_key`, `direct_upload`). */
+export interface DirectUpload {
+  /** The result's storage key. */
+  key: string;
+  uploadId: string;
+}
+
+/** One part of the upload, as the page that wrote it records it. */
+export interface DirectPart {
+  n: number;
+  etag: string;
+  size: number;
+}
+
+/** A page written as parts: their numbers ascend across pages; `head`: the first starts with the file's head. */
+export interface DirectPage {
+  head: boolean;
+  parts: DirectPart[];
+}
+
+/** S3: part numbers 1..10,000. */
+export const MAX_PART_NUMBER = 10_000;
+
+const PREFIX = "mpu:";
+
+/** A page's `uploaded_parts` entry: a part object's key, or (direct) `mpu:` and its parts. */
+export const isDirectEntry = (entry: string) => entry.startsWith(PREFIX);
+
+export function encodeDirectPage(page: DirectPage): string {
+  return `${PREFIX}${JSON.stringify({ h: page.head ? 1 : 0, p: page.parts.map((p) => [p.n, p.etag, p.size]) })}`;
+}
+
+export function decodeDirectPage(entry: string): DirectPage {
+  if (!isDirectEntry(entry)) throw new Error(`not a direct page: ${entry.slice(0, 80)}`);
+  const { h, p } = JSON.parse(entry.slice(PREFIX.length)) as { h: number; p: [number, string, number][] };
+  return { head: h === 1, parts: p.map(([n, etag, size]) => ({ n, etag, size })) };
+}
+
+/** Reserves `k` fresh part numbers (above every number reserved before); the first of them. */
+export type ReservePartNumbers = (k: number) => Promise<number>;
+
+/** How a page is written directly. */
+export interface DirectPageWrite {
+  upload: DirectUpload;
+  reserve: ReservePartNumbers;
+  /** The file's head (the export's first page): it starts the page's first part (not in a part object). */
+  head: Buffer | null;
+}
+
+/** A page being written: `commit` gives its `uploaded_parts` entry and its size (the head not counted). */
+export interface PendingPage {
+  stream: Writable;
+  /** Once the stream finished: whether the page went to parts of the upload or to a part object. */
+  readonly mode: "direct" | "object" | null;
+  commit(): Promise<{ entry: string; size: number }>;
+  abort(): Promise<void>;
+}
+
+/** What a store that writes pages directly offers (S3). */
+export interface DirectStorage {
+  /** The smallest part but the last (S3: 5 MiB; tests set less). */
+  readonly minPart: number;
+  begin(key: string): Promise<string>;
+  /**
+   * A page: its bytes go to parts of at least `minPart` as they come; a page that ends smaller is written as the
+   * part object `partKey` instead.
+   */
+  createPage(partKey: string, write: DirectPageWrite): PendingPage;
+  /**
+   * Completes the upload of `parts` (in order) followed by the objects `tail` (sent as further parts numbered by
+   * `reserve`);
+   * returns the result's size, which must be `expected`. Done already (the upload gone, the result there with
+   * `expected` bytes): returns at once.
+   */
+  complete(
+    upload: DirectUpload,
+    parts: readonly DirectPart[],
+    tail: readonly { key: string }[],
+    reserve: ReservePartNumbers,
+    expected: number,
+  ): Promise<number>;
+  /** Aborts the upload where the server can (its parts are then gone); never throws. */
+  abort(upload: DirectUpload): Promise<void>;
+}

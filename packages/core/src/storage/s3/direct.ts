@@ -1,0 +1,137 @@
+import {
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+} from "@aws-sdk/client-s3";
+import { type Piece, planParts } from "../compose-plan";
+import type {
+  DirectPageWrite,
+  DirectPart,
+  DirectStorage,
+  DirectUpload,
+  PendingPage,
+  ReservePartNumbers,
+} from "../direct";
+import type { Segment } from "../types";
+import type { Bucket } from "./bucket";
+import { sendParts } from "./compose";
+import { DirectPageWriter } from "./direct-page";
+
+export interface S3DirectOptions {
+  /** A storage key's object key (the storage's prefix). */
+  objectKey: (key: string) => string;
+  /** The pieces of segments (their objects' sizes checked). */
+  pieces: (segments: readonly Segment[]) => Promise<Piece[]>;
+  minPart: number;
+  copy: { supported: boolean | null };
+  /** The fault points of a part's or a result's commit, by storage key. */
+  reached: (key: string, stage: "writing" | "synced" | "renamed") => void;
+}
+
+/**
+ * Direct mode on S3 (storage/direct.ts). S3 does not check what our code must: every part but the last at least
+ * `minPart`, part numbers ascending, the object's size the sum of the parts' (s3rver checks none of it).
+ */
+export class S3Direct implements DirectStorage {
+  readonly minPart: number;
+  /** Parts sent while a page streams: 8 MiB for S3's 5 MiB. */
+  private readonly chunk: number;
+
+  constructor(
+    private readonly bucket: Bucket,
+    private readonly options: S3DirectOptions,
+  ) {
+    this.minPart = options.minPart;
+    this.chunk = Math.ceil((options.minPart * 8) / 5);
+  }
+
+  async begin(key: string): Promise<string> {
+    const Key = this.options.objectKey(key);
+    const { UploadId } = await this.bucket.send(() =>
+      this.bucket.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket.name, Key })),
+    );
+    if (!UploadId) throw new Error("the server gave no upload id");
+    return UploadId;
+  }
+
+  createPage(partKey: string, write: DirectPageWrite): PendingPage {
+    const { objectKey, reached } = this.options;
+    return new DirectPageWriter(this.bucket, write, {
+      uploadKey: objectKey(write.upload.key),
+      partKey,
+      partObject: objectKey(partKey),
+      minPart: this.minPart,
+      chunk: this.chunk,
+      reached: (stage) => reached(partKey, stage),
+    });
+  }
+
+  async complete(
+    upload: DirectUpload,
+    parts: readonly DirectPart[],
+    tail: readonly { key: string }[],
+    reserve: ReservePartNumbers,
+    expected: number,
+  ): Promise<number> {
+    const Key = this.options.objectKey(upload.key);
+    // Completed already (a kill before the export was marked completed): the upload is gone, the result there.
+    const there = await this.bucket.size(Key);
+    if (there !== null) {
+      if (there === expected) return there;
+      throw new Error(`the result ${upload.key} has ${there} bytes, ${expected} expected`);
+    }
+    const pieces = await this.options.pieces(tail);
+    const target = { Bucket: this.bucket.name, Key, UploadId: upload.uploadId };
+    for (;;) {
+      const plan = planParts(pieces, {
+        minPart: this.minPart,
+        partSize: this.chunk,
+        canCopy: this.options.copy.supported !== false,
+      });
+      const first = plan.length > 0 ? await reserve(plan.length) : 0;
+      const sent = await sendParts(this.bucket, target, plan, (i) => first + i, this.options.copy);
+      // A refused copy: planned again with every byte sent (the parts sent so far are never listed).
+      if (!sent) continue;
+      const listed: CompletedPart[] = [...parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })), ...sent];
+      const sizes = [
+        ...parts.map((p) => p.size),
+        ...plan.map((p) => (p.kind === "send" ? p.size : p.end - p.start)),
+      ];
+      this.check(listed, sizes, expected);
+      this.options.reached(upload.key, "synced");
+      await this.bucket.send(() =>
+        this.bucket.client.send(
+          new CompleteMultipartUploadCommand({ ...target, MultipartUpload: { Parts: listed } }),
+        ),
+      );
+      this.options.reached(upload.key, "renamed");
+      const size = await this.bucket.size(Key);
+      if (size !== expected)
+        throw new Error(`the result ${upload.key} has ${size} bytes, ${expected} expected`);
+      return size;
+    }
+  }
+
+  /** S3's rules, checked here as s3rver does not: numbers ascending, every part but the last ≥ minPart. */
+  private check(listed: readonly CompletedPart[], sizes: readonly number[], expected: number) {
+    if (listed.length === 0) throw new Error("a direct upload without parts");
+    let total = 0;
+    listed.forEach((part, i) => {
+      const n = part.PartNumber ?? 0;
+      const size = sizes[i] ?? 0;
+      if (!part.ETag) throw new Error(`part ${n} has no ETag`);
+      if (i > 0 && n <= (listed[i - 1]?.PartNumber ?? 0)) throw new Error(`part ${n} is out of order`);
+      if (i < listed.length - 1 && size < this.minPart) {
+        throw new Error(
+          `part ${n} has ${size} bytes, under the ${this.minPart} every part but the last needs`,
+        );
+      }
+      total += size;
+    });
+    if (total !== expected) throw new Error(`the parts hold ${total} bytes, ${expected} expected`);
+  }
+
+  async abort(upload: DirectUpload): Promise<void> {
+    await this.bucket.abortUpload(this.options.objectKey(upload.key), upload.uploadId);
+  }
+}
