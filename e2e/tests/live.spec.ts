@@ -100,8 +100,8 @@ test("when the stream is cut the list polls, and the stream comes back by itself
     await expect(row).toBeVisible({ timeout: 30_000 });
     await expect(liveStatus(page)).toHaveAttribute("data-live", "false");
     await expect(row.getByText("completed")).toBeVisible({ timeout: 90_000 });
-    // Asked again and again while it ran.
-    expect(queries.length).toBeGreaterThanOrEqual(3);
+    // Nothing pushed it: the page asked again (the reload's query, then polls).
+    expect(queries.length).toBeGreaterThanOrEqual(2);
 
     // The stream is allowed again: it reconnects (the browser's retry, then the app's backoff), polling stops.
     await page.unroute(STREAM);

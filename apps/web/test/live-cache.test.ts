@@ -59,9 +59,12 @@ describe("applyLiveChange", () => {
     expect(qc.getQueryData<{ items: ExportDto[] }>(byStatus)?.items[0]?.collected_count).toBe(5);
     expect(qc.getQueryData<ExportDto>(keys.getOne("a"))?.collected_count).toBe(5);
     expect(stale(qc, plain) || stale(qc, byStatus)).toBe(false);
-    // A detail nobody opened is not created.
+    // Kept for a detail page about to open; an older state never replaces a newer one.
     applyLiveChange(qc, keys, { kind: "export", export: record("b", { collected_count: 1 }), isNew: false });
-    expect(qc.getQueryData(keys.getOne("b"))).toBeUndefined();
+    expect(qc.getQueryData<ExportDto>(keys.getOne("b"))?.collected_count).toBe(1);
+    const older = record("a", { collected_count: 1, modified_date: "2025-01-01T00:00:00.000Z" });
+    applyLiveChange(qc, keys, { kind: "export", export: older, isNew: false });
+    expect(qc.getQueryData<ExportDto>(keys.getOne("a"))?.collected_count).toBe(5);
   });
 
   it("a new status under a status filter, or a new export, makes that list ask again", () => {

@@ -38,8 +38,11 @@ export function applyLiveChange(queryClient: QueryClient, keys: ExportsKeys, cha
     return;
   }
   const record = change.export;
-  const detailKey = keys.getOne(record.id);
-  if (queryClient.getQueryData(detailKey) !== undefined) queryClient.setQueryData(detailKey, record);
+  // Kept even before the page asks for it (a new export's page opens after its first changes arrive); an
+  // older state never replaces a newer one.
+  queryClient.setQueryData<ExportDto>(keys.getOne(record.id), (old) =>
+    old && old.modified_date > record.modified_date ? old : record,
+  );
 
   for (const [key, page] of queryClient.getQueriesData<ListPage>({ queryKey: keys.list })) {
     if (!page) continue;

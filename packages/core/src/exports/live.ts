@@ -1,4 +1,4 @@
-import { and, desc, gte, inArray, or } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, or } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
 import { ACTIVE_STATUSES, type ExportDto, isActive } from "../contract";
 import type { Db } from "../db/client";
@@ -245,7 +245,7 @@ export async function exportsChangedSince(
     .from(exports)
     .where(
       and(
-        actor.isSuperuser ? undefined : inArray(exports.requestedBy, [actor.id]),
+        actor.isSuperuser ? undefined : eq(exports.requestedBy, actor.id),
         or(gte(exports.modifiedDate, since), inArray(exports.status, ACTIVE_STATUSES)),
       ),
     )

@@ -102,7 +102,10 @@ function ExportForm({
     trpc.exports.create.mutationOptions({
       onSuccess: (created) => {
         void queryClient.invalidateQueries(trpc.exports.pathFilter());
-        queryClient.setQueryData(trpc.exports.get.queryKey({ id: created.id }), created);
+        // The live stream may already have pushed a newer state (a small export finishes in milliseconds).
+        queryClient.setQueryData(trpc.exports.get.queryKey({ id: created.id }), (old) =>
+          old && old.modified_date > created.modified_date ? old : created,
+        );
         onClose();
         router.push(`/exports/${created.id}`);
       },

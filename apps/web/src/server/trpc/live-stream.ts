@@ -63,7 +63,10 @@ function takeSlot(userId: string): () => void {
   };
 }
 
-type Item = { changes: ExportChange[] } | { end: true } | { error: unknown };
+type Item = { changes: ExportChange[] } | { resync: true } | { end: true } | { error: unknown };
+
+/** Batches of changes a stream may hold for a client that does not read; beyond, it is told to reload. */
+const INBOX_LIMIT = 256;
 
 /** A queue the generator awaits: filled by the hub, the re-check timer and the abort signal. */
 class Inbox {
@@ -71,7 +74,10 @@ class Inbox {
   #wake: (() => void) | null = null;
 
   push(item: Item) {
-    this.#items.push(item);
+    // A client that reads nothing (a stalled connection) costs a bounded amount of memory.
+    if ("changes" in item && this.#items.length >= INBOX_LIMIT)
+      this.#items = [...this.#items.filter((i) => !("changes" in i) && !("resync" in i)), { resync: true }];
+    else this.#items.push(item);
     this.#wake?.();
     this.#wake = null;
   }
@@ -145,6 +151,10 @@ export async function* exportChanges(
       const item = await inbox.next();
       if ("end" in item) return;
       if ("error" in item) throw asTRPCError(item.error);
+      if ("resync" in item) {
+        yield tracked(eventId(Date.now(), "resync"), { kind: "resync" } as LiveEvent);
+        continue;
+      }
       for (const change of item.changes) {
         if (!canSeeExport(actor, change.export)) continue;
         const event: LiveEvent = { kind: "export", export: change.export, isNew: change.isNew };
