@@ -23,6 +23,14 @@ export { type ThrottleConfig, tooManySignInsMessage } from "./auth/throttle";
 export { authenticateHeader } from "./auth/token-actor";
 export { parseAuthorization } from "./auth/tokens";
 export {
+  type AccountDto,
+  getAccount,
+  type UpdateAccountInput,
+  updateAccount,
+  updateAccountInput,
+  updateUserByUsername,
+} from "./auth/account";
+export {
   countUsers,
   createTokenForUsername,
   createUser,

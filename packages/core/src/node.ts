@@ -27,3 +27,5 @@ export {
 export { type FiredSlot, fireNextDue, TemplateScheduler } from "./templates/scheduler";
 // Webhook delivery (the worker's loop) and the SSRF address rules.
 export * from "./webhooks";
+// Export emails (issue 16): the worker's email loop.
+export * from "./mail";
