@@ -23,8 +23,12 @@ export const passwordSchema = z
 
 /** Where export emails go; empty or null: none. */
 export const emailSchema = z
-  .union([z.literal("").transform(() => null), z.null(), z.email("Enter a valid email address.").max(254)])
-  .describe("email");
+  .string()
+  .trim()
+  .max(254, "Ensure this field has no more than 254 characters.")
+  .refine((v) => v === "" || z.email().safeParse(v).success, "Enter a valid email address.")
+  .transform((v) => (v === "" ? null : v))
+  .nullable();
 
 export const createUserInput = z.object({
   username: usernameSchema,
