@@ -56,9 +56,17 @@ describe.concurrent("email settings (issue 16)", () => {
     expect(jsonLine(run)).toMatchObject({ username: "erin", email: "erin@example.test" });
     const off = await cli("users:update", "--username", "erin", "--notifications", "off");
     expectExit(off, 0);
-    expect(jsonLine(off)).toEqual({ username: "erin", email: "erin@example.test", email_notifications: false });
+    expect(jsonLine(off)).toEqual({
+      username: "erin",
+      email: "erin@example.test",
+      email_notifications: false,
+    });
     const moved = await cli("users:update", "--username", "erin", "--email", "new@example.test");
-    expect(jsonLine(moved)).toEqual({ username: "erin", email: "new@example.test", email_notifications: false });
+    expect(jsonLine(moved)).toEqual({
+      username: "erin",
+      email: "new@example.test",
+      email_notifications: false,
+    });
     const cleared = await cli("users:update", "--username", "erin", "--email", "", "--notifications", "on");
     expect(jsonLine(cleared)).toEqual({ username: "erin", email: null, email_notifications: true });
   });

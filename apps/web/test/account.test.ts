@@ -45,8 +45,15 @@ describe("tRPC account", () => {
       email_notifications: false,
     });
     // Bob's settings are untouched by Alice's.
-    expect(await caller(h.bob).account.get()).toEqual({ username: "bob", email: null, email_notifications: true });
-    expect(await alice.account.update({ email: "" })).toMatchObject({ email: null, email_notifications: false });
+    expect(await caller(h.bob).account.get()).toEqual({
+      username: "bob",
+      email: null,
+      email_notifications: true,
+    });
+    expect(await alice.account.update({ email: "" })).toMatchObject({
+      email: null,
+      email_notifications: false,
+    });
   });
 
   it("refuses a bad address or setting with field errors; unknown fields too", async () => {

@@ -35,6 +35,7 @@ function record(id: string, patch: Partial<ExportDto> = {}): ExportDto {
     viewset: null,
     created_date: "2026-01-01T00:00:00.000Z",
     modified_date: "2026-01-01T00:00:00.000Z",
+    template: null,
     ...patch,
   };
 }

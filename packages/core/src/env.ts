@@ -115,7 +115,10 @@ export const envSchema = z.object({
   WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** Issue 16's export emails: sent only when SMTP_URL is set (then MAIL_FROM and APP_URL are needed too). */
   SMTP_URL: z
-    .url({ protocol: /^smtps?$/, error: "must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@host:587" })
+    .url({
+      protocol: /^smtps?$/,
+      error: "must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@host:587",
+    })
     .optional(),
   MAIL_FROM: z
     .string()
@@ -134,7 +137,9 @@ export const envSchema = z.object({
     .transform((v) => v.split(",").map((s) => (s.trim() === "" ? Number.NaN : Number(s))))
     .pipe(
       z
-        .array(z.number({ error: "must be a comma-separated list of seconds, e.g. 30,300" }).min(0).max(86_400))
+        .array(
+          z.number({ error: "must be a comma-separated list of seconds, e.g. 30,300" }).min(0).max(86_400),
+        )
         .min(1)
         .max(20),
     ),

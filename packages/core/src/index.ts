@@ -1,4 +1,13 @@
 // The Export domain: one service layer behind every door (REST, tRPC, worker, CLI).
+
+export {
+  type AccountDto,
+  getAccount,
+  type UpdateAccountInput,
+  updateAccount,
+  updateAccountInput,
+  updateUserByUsername,
+} from "./auth/account";
 export type { Actor } from "./auth/actor";
 export {
   assertCsrfToken,
@@ -22,14 +31,6 @@ export {
 export { type ThrottleConfig, tooManySignInsMessage } from "./auth/throttle";
 export { authenticateHeader } from "./auth/token-actor";
 export { parseAuthorization } from "./auth/tokens";
-export {
-  type AccountDto,
-  getAccount,
-  type UpdateAccountInput,
-  updateAccount,
-  updateAccountInput,
-  updateUserByUsername,
-} from "./auth/account";
 export {
   countUsers,
   createTokenForUsername,

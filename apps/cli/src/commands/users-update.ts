@@ -4,7 +4,7 @@ import { defineCommand } from "./types";
 
 export const usersUpdate = defineCommand({
   name: "users:update",
-  summary: "Set a user's email address (\"\" removes it) or turn their export emails on or off.",
+  summary: 'Set a user\'s email address ("" removes it) or turn their export emails on or off.',
   usage: "--username NAME [--email EMAIL] [--notifications on|off]",
   options: {
     username: { type: "string", value: "NAME", description: "the user" },

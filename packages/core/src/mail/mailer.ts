@@ -102,8 +102,10 @@ export class EmailDeliverer {
       if (this.stopping) break;
       const error = await this.send(email);
       const status = await recordEmail(db, owner, email, error, config.retrySchedule);
-      if (status === "pending") this.log(`email ${email.id} attempt ${email.attempts}: ${error}; retried later`);
-      if (status === "failed") this.log(`email ${email.id} given up after ${email.attempts} attempts: ${error}`);
+      if (status === "pending")
+        this.log(`email ${email.id} attempt ${email.attempts}: ${error}; retried later`);
+      if (status === "failed")
+        this.log(`email ${email.id} given up after ${email.attempts} attempts: ${error}`);
     }
     return taken > 0 || claimed.length > 0;
   }

@@ -41,13 +41,21 @@ function parse(raw: string, from: string, to: string[]): ReceivedMail {
   const text =
     encoding === "quoted-printable"
       ? Buffer.from(
-          body.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+          body
+            .replace(/=\r\n/g, "")
+            .replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
           "latin1",
         ).toString("utf8")
       : encoding === "base64"
         ? Buffer.from(body, "base64").toString("utf8")
         : body;
-  return { from, to, raw, body: text.replace(/\r\n/g, "\n"), header: (name) => headers.get(name.toLowerCase()) };
+  return {
+    from,
+    to,
+    raw,
+    body: text.replace(/\r\n/g, "\n"),
+    header: (name) => headers.get(name.toLowerCase()),
+  };
 }
 
 /**

@@ -69,7 +69,8 @@ async function withLoops<T>(smtp: SmtpServerProcess, n: number, body: () => Prom
   const lines: string[] = [];
   const loops = Array.from(
     { length: n },
-    () => new EmailDeliverer({ db: t.db, config: config(smtp, schedule), pollMs: 30, log: (l) => lines.push(l) }),
+    () =>
+      new EmailDeliverer({ db: t.db, config: config(smtp, schedule), pollMs: 30, log: (l) => lines.push(l) }),
   );
   for (const loop of loops) loop.start();
   try {
