@@ -73,7 +73,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     onAuth(_auth, _session, callback) {
       callback(null, { user: "test" });
     },
-    onRcptTo(address, _session, callback) {
+    onRcptTo(_address, _session, callback) {
       if (refusals > 0) {
         refusals--;
         state.refused++;
