@@ -20,7 +20,7 @@ describe.concurrent("users:create", () => {
     const run = await cli("users:create", "--username", "alice", "--superuser");
     expectExit(run, 0);
     const out = jsonLine(run);
-    expect(Object.keys(out).sort()).toEqual(["id", "is_superuser", "token", "username"]);
+    expect(Object.keys(out).sort()).toEqual(["email", "id", "is_superuser", "token", "username"]);
     expect(out).toMatchObject({ username: "alice", is_superuser: true });
     expect(out.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.token).toMatch(/^[0-9a-f]{40}$/);
@@ -46,6 +46,44 @@ describe.concurrent("users:create", () => {
     const run = await cli("users:create", "--username", "carol", "--password", "short");
     expectExit(run, 1);
     expect(expectOneLineError(run)).toContain("password: Ensure this field has at least 8 characters.");
+  });
+});
+
+describe.concurrent("email settings (issue 16)", () => {
+  it("users:create --email sets the address; users:update changes it and the opt-out", async ({ expect }) => {
+    const run = await cli("users:create", "--username", "erin", "--email", "erin@example.test");
+    expectExit(run, 0);
+    expect(jsonLine(run)).toMatchObject({ username: "erin", email: "erin@example.test" });
+    const off = await cli("users:update", "--username", "erin", "--notifications", "off");
+    expectExit(off, 0);
+    expect(jsonLine(off)).toEqual({
+      username: "erin",
+      email: "erin@example.test",
+      email_notifications: false,
+    });
+    const moved = await cli("users:update", "--username", "erin", "--email", "new@example.test");
+    expect(jsonLine(moved)).toEqual({
+      username: "erin",
+      email: "new@example.test",
+      email_notifications: false,
+    });
+    const cleared = await cli("users:update", "--username", "erin", "--email", "", "--notifications", "on");
+    expect(jsonLine(cleared)).toEqual({ username: "erin", email: null, email_notifications: true });
+  });
+
+  it("refuses a bad address, an unknown user, a bad or missing setting", async ({ expect }) => {
+    const bad = await cli("users:create", "--username", "fay", "--email", "not-an-address");
+    expectExit(bad, 1);
+    expect(expectOneLineError(bad)).toBe("error: email: Enter a valid email address.");
+    const nobody = await cli("users:update", "--username", "nobody", "--email", "a@example.test");
+    expectExit(nobody, 1);
+    expect(expectOneLineError(nobody)).toContain('No user named "nobody".');
+    const setting = await cli("users:update", "--username", "nobody", "--notifications", "maybe");
+    expectExit(setting, 2);
+    expect(expectOneLineError(setting)).toContain("--notifications must be on or off, got 'maybe'");
+    const nothing = await cli("users:update", "--username", "nobody");
+    expectExit(nothing, 2);
+    expect(expectOneLineError(nothing)).toContain("nothing to change");
   });
 });
 

@@ -2,10 +2,12 @@ import { createDatabase, type Database, type Env, EnvError } from "@exports/core
 import {
   bindStorage,
   deliveryConfigFromEnv,
+  EmailDeliverer,
   ExportWorker,
   engineConfigFromEnv,
   faultsFrom,
   loadProcessEnv,
+  mailConfigFromEnv,
   migrateDatabase,
   resolveDatabaseUrl,
   storageFromEnv,
@@ -21,6 +23,7 @@ const log = (line: string) => console.log(line);
 
 let worker: ExportWorker | null = null;
 let webhooks: WebhookDeliverer | null = null;
+let mail: EmailDeliverer | null = null;
 let scheduler: TemplateScheduler | null = null;
 let database: Database | null = null;
 let stopEmbedded: (() => Promise<void>) | null = null;
@@ -30,7 +33,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log(`[worker] ${signal}: finishing the step in hand`);
-  await Promise.all([worker?.stop(), webhooks?.stop(), scheduler?.stop()]);
+  await Promise.all([worker?.stop(), webhooks?.stop(), mail?.stop(), scheduler?.stop()]);
   await database?.close();
   await stopEmbedded?.();
   log("[worker] stopped");
@@ -57,7 +60,7 @@ async function main() {
   });
   if (embedded?.owned) stopEmbedded = () => embedded.stop();
   await migrateDatabase(url);
-  // Shared by the engine and the webhook loop, whose statements are short (no connection is held during an HTTP
+  // Shared by the engine, the webhook loop and the email loop, whose statements are short (no connection is held during an HTTP
   // attempt): no more connections per worker than before, on a server many workers share.
   database = createDatabase(url, { max: 3, name: "exports-worker" });
   // Tests only (EXPORT_FAULT): the worker kills itself at a step boundary.
@@ -87,6 +90,13 @@ async function main() {
     log,
   });
   webhooks.start();
+  // Export emails, from the same outbox and the same connections; none without SMTP_URL.
+  const mailConfig = mailConfigFromEnv(env);
+  if (mailConfig) {
+    mail = new EmailDeliverer({ db: database.db, config: mailConfig, pollMs: env.WEBHOOK_POLL_MS, log });
+    mail.start();
+    log(`[worker] export emails on, from ${mailConfig.from}`);
+  }
   // Saved exports' schedules: every worker runs the loop; a slot fires once whichever loop sees it first.
   scheduler = new TemplateScheduler({ db: database.db, intervalMs: env.SCHEDULER_POLL_SECONDS * 1000, log });
   scheduler.start();

@@ -24,6 +24,14 @@ function isOrigin(value: string): boolean {
   }
 }
 
+const EMAIL = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+
+/** `a@b.c` or `Name <a@b.c>`. */
+function isMailFrom(value: string): boolean {
+  const named = /^[^<>]*<([^<>]+)>$/.exec(value);
+  return EMAIL.test(named ? (named[1] ?? "") : value);
+}
+
 export const envSchema = z.object({
   /** Absent: an embedded PostgreSQL in DATA_DIR/postgres. */
   DATABASE_URL: z
@@ -115,6 +123,36 @@ export const envSchema = z.object({
   /** How long a delivery waits for an answer. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** Issue 16's export emails: sent only when SMTP_URL is set (then MAIL_FROM and APP_URL are needed too). */
+  SMTP_URL: z
+    .url({
+      protocol: /^smtps?$/,
+      error: "must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@host:587",
+    })
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .refine(isMailFrom, "must be an address, or a name and an address: Exports <exports@example.com>")
+    .optional(),
+  /** The dashboard's public address: an email links to `${APP_URL}/exports/<id>`. */
+  APP_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. https://exports.example.com" })
+    .transform((v) => v.replace(/\/+$/, ""))
+    .optional(),
+  /** Seconds before each retry of an email the SMTP server refused; after the last, it is given up. */
+  MAIL_RETRY_SCHEDULE: z
+    .string()
+    .default("30,300,1800")
+    .transform((v) => v.split(",").map((s) => (s.trim() === "" ? Number.NaN : Number(s))))
+    .pipe(
+      z
+        .array(
+          z.number({ error: "must be a comma-separated list of seconds, e.g. 30,300" }).min(0).max(86_400),
+        )
+        .min(1)
+        .max(20),
+    ),
   /** Exact, comma-separated; no wildcard (a listed origin is answered with itself). */
   CORS_ORIGINS: z
     .string()
@@ -154,7 +192,15 @@ function checkStorage(env: z.infer<typeof envSchema>, ctx: z.RefinementCtx) {
   }
 }
 
-export const checkedEnvSchema = envSchema.superRefine(checkStorage);
+/** Email needs all three: the server, the sender, and the dashboard's address for the link. */
+function checkMail(env: z.infer<typeof envSchema>, ctx: z.RefinementCtx) {
+  if (!env.SMTP_URL) return;
+  for (const name of ["MAIL_FROM", "APP_URL"] as const) {
+    if (!env[name]) ctx.addIssue({ code: "custom", path: [name], message: "required with SMTP_URL" });
+  }
+}
+
+export const checkedEnvSchema = envSchema.superRefine(checkStorage).superRefine(checkMail);
 
 export type Env = z.infer<typeof envSchema>;
 

@@ -1,4 +1,13 @@
 // The Export domain: one service layer behind every door (REST, tRPC, worker, CLI).
+
+export {
+  type AccountDto,
+  getAccount,
+  type UpdateAccountInput,
+  updateAccount,
+  updateAccountInput,
+  updateUserByUsername,
+} from "./auth/account";
 export type { Actor } from "./auth/actor";
 export {
   assertCsrfToken,

@@ -10,6 +10,8 @@ export { FAULT_POINTS, type FaultPoint, type Faults, faultsFrom } from "./engine
 export { sweepStorage } from "./engine/retention";
 export { runOnce } from "./engine/runner";
 export { ExportWorker } from "./engine/worker";
+// Export emails (issue 16): the worker's email loop.
+export * from "./mail";
 export { loadProcessEnv, REPO_ROOT } from "./process-env";
 export { DEMO_DATA, seedDemoDataIfEmpty } from "./seed/demo";
 // Demo data (deterministic, generated in PostgreSQL), for the CLI's `seed` and for tests.

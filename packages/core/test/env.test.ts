@@ -77,3 +77,31 @@ describe("STORAGE_URL and the AWS SDK's variables", () => {
     expect(() => parseEnv(source as Record<string, string>)).toThrow(message);
   });
 });
+
+describe("SMTP_URL, MAIL_FROM, APP_URL (issue 16's emails)", () => {
+  const mail = {
+    SMTP_URL: "smtp://user:pass@mail.example.com:587",
+    MAIL_FROM: "Exports <exports@example.com>",
+    APP_URL: "https://exports.example.com/",
+  };
+
+  it("are optional together; set, they are read (APP_URL without its trailing slash)", () => {
+    expect(parseEnv({}).SMTP_URL).toBeUndefined();
+    const env = parseEnv(mail);
+    expect(env).toMatchObject({ ...mail, APP_URL: "https://exports.example.com" });
+    expect(env.MAIL_RETRY_SCHEDULE).toEqual([30, 300, 1800]);
+    expect(parseEnv({ ...mail, MAIL_FROM: "exports@example.com" }).MAIL_FROM).toBe("exports@example.com");
+  });
+
+  it.each([
+    [{ SMTP_URL: "http://mail.example.com" }, /SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/],
+    [{ MAIL_FROM: "Exports" }, /MAIL_FROM: must be an address/],
+    [{ MAIL_FROM: "Exports <nobody>" }, /MAIL_FROM: must be an address/],
+    [{ APP_URL: "exports.example.com" }, /APP_URL: must be an http\(s\) URL/],
+    [{ MAIL_FROM: undefined }, /MAIL_FROM: required with SMTP_URL/],
+    [{ APP_URL: undefined }, /APP_URL: required with SMTP_URL/],
+    [{ MAIL_RETRY_SCHEDULE: "30,soon" }, /MAIL_RETRY_SCHEDULE/],
+  ])("refuses %o, naming the variable", (change, message) => {
+    expect(() => parseEnv({ ...mail, ...change })).toThrow(message);
+  });
+});

@@ -5,9 +5,11 @@ import { tokensCreate } from "./tokens-create";
 import type { Command } from "./types";
 import { usersActivate, usersDeactivate } from "./users-active";
 import { usersCreate } from "./users-create";
+import { usersUpdate } from "./users-update";
 
 export const COMMANDS: readonly Command[] = [
   usersCreate,
+  usersUpdate,
   usersDeactivate,
   usersActivate,
   tokensCreate,

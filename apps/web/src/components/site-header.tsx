@@ -45,6 +45,9 @@ export function SiteHeader() {
                 Signed in as <strong data-testid="current-user">{user.username}</strong>
                 {user.is_superuser ? " (superuser)" : ""}
               </span>
+              <Link href="/account" aria-current={pathname === "/account" ? "page" : undefined}>
+                Account
+              </Link>
               <button
                 type="button"
                 className="button small"

@@ -21,9 +21,19 @@ export const passwordSchema = z
   .min(8, "Ensure this field has at least 8 characters.")
   .max(1024, "Ensure this field has no more than 1024 characters.");
 
+/** Where export emails go; empty or null: none. */
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(254, "Ensure this field has no more than 254 characters.")
+  .refine((v) => v === "" || z.email().safeParse(v).success, "Enter a valid email address.")
+  .transform((v) => (v === "" ? null : v))
+  .nullable();
+
 export const createUserInput = z.object({
   username: usernameSchema,
   password: passwordSchema.optional(),
+  email: emailSchema.optional(),
   isSuperuser: z.boolean().default(false),
 });
 
@@ -31,6 +41,7 @@ export interface CreatedUser {
   id: string;
   username: string;
   is_superuser: boolean;
+  email: string | null;
   token: string;
 }
 
@@ -46,18 +57,18 @@ async function issueToken(db: Executor, userId: string): Promise<string> {
 
 /** Creates a user and a first API token (shown once). */
 export async function createUser(db: Db, input: z.input<typeof createUserInput>): Promise<CreatedUser> {
-  const { username, password, isSuperuser } = parseInput(createUserInput, input);
+  const { username, password, isSuperuser, email } = parseInput(createUserInput, input);
   const passwordHash = password ? await hashPassword(password) : null;
   return db.transaction(async (tx) => {
     const inserted = await tx
       .insert(users)
-      .values({ username, passwordHash, isSuperuser })
+      .values({ username, passwordHash, isSuperuser, email: email ?? null })
       .onConflictDoNothing({ target: users.username })
       .returning();
     const user = inserted[0];
     if (!user) throw invalid({ username: ["A user with that username already exists."] });
     const token = await issueToken(tx, user.id);
-    return { id: user.id, username: user.username, is_superuser: user.isSuperuser, token };
+    return { id: user.id, username: user.username, is_superuser: user.isSuperuser, email: user.email, token };
   });
 }
 

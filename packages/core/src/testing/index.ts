@@ -12,3 +12,4 @@ export {
   testS3Client,
   testS3Storage,
 } from "./s3";
+export { type ReceivedMail, type SmtpServerOptions, type SmtpServerProcess, startSmtpServer } from "./smtp";

@@ -1,4 +1,5 @@
 import { createCallerFactory, createTRPCRouter } from "./init";
+import { accountRouter } from "./routers/account";
 import { authRouter } from "./routers/auth";
 import { exportsRouter } from "./routers/exports";
 import { ordersRouter } from "./routers/orders";
@@ -9,6 +10,7 @@ import { webhooksRouter } from "./routers/webhooks";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
+  account: accountRouter,
   exports: exportsRouter,
   products: productsRouter,
   orders: ordersRouter,

@@ -1,5 +1,6 @@
 export * from "./exports";
 export * from "./installation";
+export * from "./mail";
 export * from "./orders";
 export * from "./products";
 export * from "./sessions";

@@ -9,6 +9,10 @@ export const users = pgTable("users", {
   isSuperuser: boolean("is_superuser").notNull().default(false),
   /** A deactivated user's schedules stop firing (issue 17). */
   isActive: boolean("is_active").notNull().default(true),
+  /** Where export emails go (issue 16); null: none are sent. */
+  email: varchar("email", { length: 254 }),
+  /** The user's opt-out of export emails. */
+  emailNotifications: boolean("email_notifications").notNull().default(true),
   createdDate: createdDate(),
   modifiedDate: modifiedDate(),
 });

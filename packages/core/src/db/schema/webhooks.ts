@@ -18,7 +18,7 @@ import { users } from "./users";
 /**
  * The outbox (issue 16): one row per export that reached completed, failed or cancelled, written by a trigger on
  * `exports` (migration 0008) in the statement that changes the status — so it commits or rolls back with it.
- * Readers (webhook fan-out; later email) mark what they have taken.
+ * Readers (the webhook fan-out, the email fan-out) each mark what they have taken.
  */
 export const exportEvents = pgTable(
   "export_events",
@@ -34,8 +34,13 @@ export const exportEvents = pgTable(
     createdDate: createdDate(),
     /** When the webhook fan-out turned it into deliveries; null until then. */
     dispatchedAt: timestamp("dispatched_at", { withTimezone: true, precision: 3 }),
+    /** When the email fan-out took it (mail/fanout.ts); null until then. Each reader has its own mark. */
+    mailedAt: timestamp("mailed_at", { withTimezone: true, precision: 3 }),
   },
-  (t) => [index("export_events_undispatched_idx").on(t.id).where(sql`dispatched_at is null`)],
+  (t) => [
+    index("export_events_undispatched_idx").on(t.id).where(sql`dispatched_at is null`),
+    index("export_events_unmailed_idx").on(t.id).where(sql`mailed_at is null`),
+  ],
 );
 
 export const webhookEndpoints = pgTable(
