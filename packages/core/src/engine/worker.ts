@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import pg from "pg";
+import { Sleeper } from "../loops/poll-loop";
 import { RUNNABLE_CHANNEL } from "./config";
 import { sweepStorage } from "./retention";
 import { type RunResult, runOnce } from "./runner";
@@ -24,7 +25,7 @@ export interface WorkerOptions extends StepDeps {
 export class ExportWorker {
   readonly id = `${os.hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   private stopping = false;
-  private wake: (() => void) | null = null;
+  private readonly sleeper = new Sleeper();
   private listener: pg.Client | null = null;
   private loop: Promise<void> | null = null;
   private claims = 0;
@@ -47,7 +48,7 @@ export class ExportWorker {
       connectionString: this.options.databaseUrl,
       application_name: "exports-worker-listen",
     });
-    client.on("notification", () => this.wake?.());
+    client.on("notification", () => this.sleeper.wake());
     const reconnect = () => {
       if (this.listener !== client) return;
       this.listener = null;
@@ -64,19 +65,6 @@ export class ExportWorker {
       client.end().catch(() => {});
       setTimeout(() => this.listen().catch(() => {}), 1000).unref();
     }
-  }
-
-  private sleep(ms: number) {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => {
-      this.wake = null;
-    });
   }
 
   /** Retention, at most every sweepMs; sweeps of many workers take each expired export once (SKIP LOCKED). */
@@ -109,14 +97,14 @@ export class ExportWorker {
       } catch (err) {
         this.log(`error: ${(err as Error).message}`);
       }
-      if (!this.stopping) await this.sleep(pollMs);
+      if (!this.stopping) await this.sleeper.sleep(pollMs);
     }
   }
 
   /** Stops claiming; resolves once the step in hand is finished and committed (or released). */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
     const listener = this.listener;
     this.listener = null;

@@ -3,6 +3,7 @@ import os from "node:os";
 import nodemailer from "nodemailer";
 import type { Db } from "../db/client";
 import type { Env } from "../env";
+import { PollLoop } from "../loops/poll-loop";
 import { type ClaimedEmail, claimEmails, recordEmail } from "./deliver";
 import { fanOutEmails } from "./fanout";
 
@@ -41,10 +42,8 @@ export interface EmailDelivererOptions {
  */
 export class EmailDeliverer {
   readonly id = `${os.hostname()}:${process.pid}:mail:${randomBytes(4).toString("hex")}`;
-  private stopping = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
   private claims = 0;
+  private readonly loop: PollLoop;
   // Timeouts well under the claim's lease (deliver.ts EMAIL_LEASE_MS).
   private readonly transport;
 
@@ -55,27 +54,19 @@ export class EmailDeliverer {
       greetingTimeout: 20_000,
       socketTimeout: 30_000,
     });
+    this.loop = new PollLoop(
+      () => this.tick(),
+      options.pollMs ?? 1000,
+      (err) => this.log(`error: ${err.message}`),
+    );
   }
 
   start() {
-    this.loop = this.run();
+    this.loop.start();
   }
 
   private log(line: string) {
     this.options.log?.(`[mail ${this.id}] ${line}`);
-  }
-
-  private sleep(ms: number) {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => {
-      this.wake = null;
-    });
   }
 
   private async send(email: ClaimedEmail): Promise<string | null> {
@@ -99,7 +90,7 @@ export class EmailDeliverer {
     const owner = `${this.id}:${++this.claims}`;
     const claimed = await claimEmails(db, owner, this.options.batch ?? 5);
     for (const email of claimed) {
-      if (this.stopping) break;
+      if (this.loop.stopped) break;
       const error = await this.send(email);
       const status = await recordEmail(db, owner, email, error, config.retrySchedule);
       if (status === "pending")
@@ -110,24 +101,9 @@ export class EmailDeliverer {
     return taken > 0 || claimed.length > 0;
   }
 
-  private async run() {
-    const pollMs = this.options.pollMs ?? 1000;
-    while (!this.stopping) {
-      let busy = false;
-      try {
-        busy = await this.tick();
-      } catch (err) {
-        this.log(`error: ${(err as Error).message}`);
-      }
-      if (!this.stopping && !busy) await this.sleep(pollMs);
-    }
-  }
-
   /** Stops claiming; resolves once the email in hand is recorded. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
     this.transport.close();
   }
 }

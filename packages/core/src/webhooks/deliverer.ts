@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import type { Db } from "../db/client";
 import type { Env } from "../env";
+import { PollLoop } from "../loops/poll-loop";
 import { attemptDelivery, claimDeliveries, type DeliveryConfig } from "./deliver";
 import { dispatchEvents } from "./dispatch";
 
@@ -28,33 +29,24 @@ export function deliveryConfigFromEnv(env: Env): DeliveryConfig {
  */
 export class WebhookDeliverer {
   readonly id = `${os.hostname()}:${process.pid}:webhooks:${randomBytes(4).toString("hex")}`;
-  private stopping = false;
-  private loop: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
-  private wake: (() => void) | null = null;
   private claims = 0;
+  private readonly loop: PollLoop;
 
-  constructor(private readonly options: WebhookDelivererOptions) {}
+  constructor(private readonly options: WebhookDelivererOptions) {
+    this.loop = new PollLoop(
+      () => this.tick(),
+      options.pollMs ?? 1000,
+      (err) => this.log(`error: ${err.message}`),
+    );
+  }
 
   start() {
-    this.loop = this.run();
+    this.loop.start();
   }
 
   private log(line: string) {
     this.options.log?.(`[webhooks ${this.id}] ${line}`);
-  }
-
-  private sleep(ms: number) {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => {
-      this.wake = null;
-    });
   }
 
   private async tick(): Promise<boolean> {
@@ -73,31 +65,16 @@ export class WebhookDeliverer {
         .catch((err: Error) => this.log(`delivery ${delivery.id}: ${err.message}`))
         .finally(() => {
           this.inFlight.delete(attempt);
-          this.wake?.();
+          this.loop.wake();
         });
       this.inFlight.add(attempt);
     }
     return dispatched > 0 || claimed.length > 0;
   }
 
-  private async run() {
-    const pollMs = this.options.pollMs ?? 1000;
-    while (!this.stopping) {
-      let busy = false;
-      try {
-        busy = await this.tick();
-      } catch (err) {
-        this.log(`error: ${(err as Error).message}`);
-      }
-      if (!this.stopping && !busy) await this.sleep(pollMs);
-    }
-  }
-
   /** Stops claiming; resolves once the attempts in hand are recorded. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
     await Promise.all(this.inFlight);
   }
 }
