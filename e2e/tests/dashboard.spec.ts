@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
 import { type CreatedUser, cli, createUser } from "../support/cli";
+import { signIn as signInPage } from "../support/sign-in";
 
 /**
  * The dashboard in Chromium against `pnpm start`: sign in, create an export from a list with chosen fields
@@ -28,11 +29,7 @@ async function shot(page: Page, name: string, fullPage = true) {
 }
 
 async function signIn(page: Page, user: CreatedUser) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Username").fill(user.username);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/exports$/);
+  await signInPage(page, user);
   await expect(page.getByTestId("current-user")).toHaveText(user.username);
 }
 

@@ -1,6 +1,7 @@
 import { type APIRequestContext, expect, type Page, type Request, test } from "@playwright/test";
 import { type CreatedUser, cli, createUser } from "../support/cli";
 import { startCutProxy } from "../support/cut-proxy";
+import { signIn } from "../support/sign-in";
 
 /**
  * The dashboard's live updates (issue 16) in Chromium against `pnpm start`: while the live stream is up the
@@ -16,14 +17,6 @@ test.beforeAll(() => {
 });
 
 const STREAM = "**/api/trpc/exports.changes**";
-
-async function signIn(page: Page, user: CreatedUser, origin = "") {
-  await page.goto(`${origin}/sign-in`);
-  await page.getByLabel("Username").fill(user.username);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/exports$/);
-}
 
 /** Every exports.list query the page sends from now on (tRPC batches name it in the path). */
 function recordListQueries(page: Page): Request[] {

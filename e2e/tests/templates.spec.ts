@@ -1,5 +1,6 @@
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { type CreatedUser, cli, createUser } from "../support/cli";
+import { signIn } from "../support/sign-in";
 
 /**
  * Saved exports in Chromium (issue 17): "Save as template" in the export dialog, the Templates page (run now,
@@ -16,14 +17,6 @@ test.beforeAll(() => {
   root = createUser("tpl_root", true);
   cli("seed", "--products", "600");
 });
-
-async function signIn(page: Page, user: CreatedUser) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Username").fill(user.username);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/exports$/);
-}
 
 test("save an export as a template, then run, edit, pause, resume and delete it", async ({
   page,
