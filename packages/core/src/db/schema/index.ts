@@ -1,3 +1,4 @@
+export * from "./account-events";
 export * from "./exports";
 export * from "./installation";
 export * from "./mail";
