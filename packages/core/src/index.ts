@@ -10,6 +10,14 @@ export {
 } from "./auth/account";
 export type { Actor } from "./auth/actor";
 export {
+  checkPasswordLink,
+  LINK_INVALID,
+  PASSWORD_LINK_TTL_HOURS,
+  setPasswordInput,
+  setPasswordPath,
+  setPasswordWithLink,
+} from "./auth/password-links";
+export {
   assertCsrfToken,
   authenticateSession,
   CSRF_INVALID,
@@ -35,9 +43,26 @@ export {
   countUsers,
   createTokenForUsername,
   createUser,
-  setUserActive,
   verifyCredentials,
 } from "./auth/users";
+export {
+  type AdminCreateUserInput,
+  type AdminUpdateUserInput,
+  type AdminUserResult,
+  adminCreateUser,
+  adminCreateUserInput,
+  adminUpdateUser,
+  adminUpdateUserInput,
+  CANNOT_DEACTIVATE_SELF,
+  CANNOT_DEMOTE_SELF,
+  CANNOT_RESET_OWN_PASSWORD,
+  getUser,
+  listUsers,
+  type SetPasswordLinkDto,
+  setUserActive,
+  type UserDto,
+  userListQueryInput,
+} from "./auth/users-admin";
 export * from "./contract";
 export { createDatabase, type Database, type Db } from "./db/client";
 export * as schema from "./db/schema";

@@ -15,7 +15,8 @@ import {
 } from "../src/auth/sessions";
 import { tooManySignInsMessage } from "../src/auth/throttle";
 import { authenticateHeader } from "../src/auth/token-actor";
-import { createUser, setUserActive } from "../src/auth/users";
+import { createUser } from "../src/auth/users";
+import { setUserActive } from "../src/auth/users-admin";
 import { loginThrottle, sessions } from "../src/db/schema";
 import { parseEnv } from "../src/env";
 import { DomainError } from "../src/errors";
@@ -90,7 +91,7 @@ describe("configuration", () => {
 });
 
 describe("a deactivated user (issue 17: users.is_active)", () => {
-  it("cannot sign in; their session and token authenticate nobody; activated again, they do", async () => {
+  it("cannot sign in; their session and token authenticate nobody; activated again, the token does (the session ended: issue 18)", async () => {
     const { token } = await createUser(t.db, { username: "dora", password: PASSWORD });
     const s = await signIn(t.db, { username: "dora", password: PASSWORD, ip: freshIp() }, CONFIG);
     expect(await setUserActive(t.db, "dora", false)).toEqual({ username: "dora", is_active: false });
@@ -100,7 +101,7 @@ describe("a deactivated user (issue 17: users.is_active)", () => {
     expect((await domainError(authenticateSession(t.db, s.secret, CONFIG))).code).toBe("UNAUTHENTICATED");
     expect((await domainError(authenticateHeader(t.db, `Token ${token}`))).detail).toBe("Invalid token.");
     await setUserActive(t.db, "dora", true);
-    expect((await authenticateSession(t.db, s.secret, CONFIG)).actor.username).toBe("dora");
+    expect((await domainError(authenticateSession(t.db, s.secret, CONFIG))).code).toBe("UNAUTHENTICATED");
     expect((await authenticateHeader(t.db, `Token ${token}`)).username).toBe("dora");
     expect((await domainError(setUserActive(t.db, "nobody", false))).code).toBe("NOT_FOUND");
   });

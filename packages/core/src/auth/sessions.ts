@@ -203,7 +203,8 @@ export async function checkSession(db: Db, secret: string | null | undefined): P
   const rows = await db
     .select({ id: users.id, username: users.username, isSuperuser: users.isSuperuser })
     .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
+    // As authenticateSession: a deactivated user's session ends (an open live stream included).
+    .innerJoin(users, and(eq(users.id, sessions.userId), eq(users.isActive, true)))
     .where(and(eq(sessions.id, hashSessionSecret(secret)), gt(sessions.expiresAt, sql`now()`)))
     .limit(1);
   const row = rows[0];

@@ -4,6 +4,7 @@ import type { Db, Executor } from "../db/client";
 import { apiTokens, users } from "../db/schema";
 import { DomainError, invalid } from "../errors";
 import { parseInput } from "../validation";
+import { recordAccountEvent } from "./account-events";
 import type { Actor } from "./actor";
 import { hashPassword, verifyPassword } from "./passwords";
 import { generateTokenKey, hashTokenKey } from "./tokens";
@@ -56,7 +57,12 @@ async function issueToken(db: Executor, userId: string): Promise<string> {
 }
 
 /** Creates a user and a first API token (shown once). */
-export async function createUser(db: Db, input: z.input<typeof createUserInput>): Promise<CreatedUser> {
+export async function createUser(
+  db: Db,
+  input: z.input<typeof createUserInput>,
+  /** Who creates it, for the account events; null: the CLI or the first start. */
+  actorId: string | null = null,
+): Promise<CreatedUser> {
   const { username, password, isSuperuser, email } = parseInput(createUserInput, input);
   const passwordHash = password ? await hashPassword(password) : null;
   return db.transaction(async (tx) => {
@@ -68,6 +74,16 @@ export async function createUser(db: Db, input: z.input<typeof createUserInput>)
     const user = inserted[0];
     if (!user) throw invalid({ username: ["A user with that username already exists."] });
     const token = await issueToken(tx, user.id);
+    await recordAccountEvent(tx, {
+      type: "user.created",
+      actorId,
+      userId: user.id,
+      detail: {
+        username: user.username,
+        is_superuser: user.isSuperuser,
+        password: passwordHash ? "set" : "none",
+      },
+    });
     return { id: user.id, username: user.username, is_superuser: user.isSuperuser, email: user.email, token };
   });
 }
@@ -91,24 +107,6 @@ export async function verifyCredentials(db: Db, username: string, password: stri
   const user = await db.query.users.findFirst({ where: eq(users.username, username) });
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
   return user?.passwordHash && user.isActive && ok ? toActor(user) : null;
-}
-
-/**
- * Deactivates or reactivates a user: a deactivated one cannot sign in, their tokens and sessions authenticate
- * nobody, and their saved exports' schedules do not fire (templates/scheduler.ts). Nothing is deleted.
- */
-export async function setUserActive(
-  db: Db,
-  username: string,
-  active: boolean,
-): Promise<{ username: string; is_active: boolean }> {
-  const [user] = await db
-    .update(users)
-    .set({ isActive: active })
-    .where(eq(users.username, username))
-    .returning({ username: users.username, isActive: users.isActive });
-  if (!user) throw new DomainError("NOT_FOUND", `No user named "${username}".`);
-  return { username: user.username, is_active: user.isActive };
 }
 
 const DUMMY_HASH = `scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$${"A".repeat(86)}`;

@@ -3,6 +3,7 @@ export * from "./exports";
 export * from "./installation";
 export * from "./mail";
 export * from "./orders";
+export * from "./password-links";
 export * from "./products";
 export * from "./sessions";
 export * from "./templates";
