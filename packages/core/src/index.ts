@@ -58,6 +58,7 @@ export {
   CANNOT_RESET_OWN_PASSWORD,
   getUser,
   listUsers,
+  requireSuperuser,
   type SetPasswordLinkDto,
   setUserActive,
   type UserDto,

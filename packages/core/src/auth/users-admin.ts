@@ -113,7 +113,8 @@ export const CANNOT_DEACTIVATE_SELF = "You cannot deactivate yourself. Ask anoth
 export const CANNOT_DEMOTE_SELF = "You cannot remove your own superuser status. Ask another superuser.";
 export const CANNOT_RESET_OWN_PASSWORD = "Change your own password on your account page.";
 
-function requireSuperuser(actor: Actor): void {
+/** FORBIDDEN unless a superuser (a door calls it before reading a body, so a regular user's answer is 403 whatever they send). */
+export function requireSuperuser(actor: Actor): void {
   if (!actor.isSuperuser) throw forbidden();
 }
 

@@ -8,6 +8,7 @@ import { resourceRoutes } from "./resources";
 import { setCancelRoute } from "./set-cancel";
 import { templateRoute, templateRunRoute, templatesRoute } from "./templates";
 import { trpcRoute } from "./trpc";
+import { userRoutes } from "./users";
 import { webhookRoutes } from "./webhooks";
 
 /**
@@ -24,6 +25,7 @@ export const API_ROUTES: readonly Route[] = [
   templatesRoute,
   templateRoute,
   templateRunRoute,
+  ...userRoutes,
   openApiRoute(() => openApiDocument()),
   trpcRoute,
 ];
