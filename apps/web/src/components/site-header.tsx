@@ -26,7 +26,8 @@ export function SiteHeader() {
         </Link>
         <nav aria-label="Main" className="site-nav">
           <ul>
-            {LINKS.map((link) => {
+            {/* Users (issue 18): for superusers only (the page and its procedures refuse anyone else). */}
+            {(user?.is_superuser ? [...LINKS, { href: "/users", label: "Users" }] : LINKS).map((link) => {
               const current = pathname === link.href || pathname.startsWith(`${link.href}/`);
               return (
                 <li key={link.href}>
