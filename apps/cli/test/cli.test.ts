@@ -87,6 +87,30 @@ describe.concurrent("email settings (issue 16)", () => {
   });
 });
 
+describe.concurrent("account events (issue 18)", () => {
+  it("users:create, users:update, users:deactivate and users:activate record who changed what (the CLI: no actor)", async ({
+    expect,
+  }) => {
+    const { id } = jsonLine(await cli("users:create", "--username", "ivan", "--password", "correct horse"));
+    expectExit(await cli("users:update", "--username", "ivan", "--notifications", "off"), 0);
+    const off = await cli("users:deactivate", "--username", "ivan");
+    expectExit(off, 0);
+    expect(jsonLine(off)).toEqual({ username: "ivan", is_active: false });
+    expectExit(await cli("users:activate", "--username", "ivan"), 0);
+    const events = await tdb.db.query.accountEvents.findMany({
+      where: (e, { eq }) => eq(e.userId, String(id)),
+      orderBy: (e, { asc }) => asc(e.id),
+    });
+    expect(events.map((e) => [e.type, e.actorId])).toEqual([
+      ["user.created", null],
+      ["user.updated", null],
+      ["user.deactivated", null],
+      ["user.activated", null],
+    ]);
+    expect(events[1]?.detail).toEqual({ email_notifications: false });
+  });
+});
+
 describe.concurrent("tokens:create", () => {
   it("issues another token for the user", async ({ expect }) => {
     const created = jsonLine(await cli("users:create", "--username", "dave"));

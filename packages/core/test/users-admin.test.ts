@@ -355,6 +355,25 @@ describe("update", () => {
   });
 });
 
+describe("two superusers deactivating each other at once", () => {
+  it("one succeeds, the other is refused: an active superuser always remains", async () => {
+    const mk = async (username: string): Promise<Actor> => {
+      const u = await adminCreateUser(t.db, root, { username, password: PASSWORD, is_superuser: true });
+      return { id: u.id, username, isSuperuser: true };
+    };
+    const [x, y] = [await mk("sup_x"), await mk("sup_y")];
+    const results = await Promise.allSettled([
+      adminUpdateUser(t.db, x, y.id, { is_active: false }),
+      adminUpdateUser(t.db, y, x.id, { is_active: false }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: "FORBIDDEN" });
+    const states = [await getUser(t.db, root, x.id), await getUser(t.db, root, y.id)];
+    expect(states.filter((u) => u.is_active)).toHaveLength(1);
+  });
+});
+
 describe("the CLI (no actor)", () => {
   it("users:deactivate and users:activate end the sessions and record events with no actor", async () => {
     const u = await createUser(t.db, { username: "heidi", password: PASSWORD });

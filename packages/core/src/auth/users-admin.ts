@@ -1,4 +1,4 @@
-import { and, asc, count, eq, ilike, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, ilike, inArray, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Executor } from "../db/client";
 import { passwordLinks, sessions, type User, users } from "../db/schema";
@@ -155,10 +155,9 @@ export async function listUsers(db: Db, actor: Actor, query: unknown): Promise<P
   return { items: rows.map(toUserDto), total: totals[0]?.n ?? 0, page: page.page, limit: page.limit };
 }
 
-async function findUserRow(db: Executor, id: string, lock = false): Promise<User> {
+async function findUserRow(db: Executor, id: string): Promise<User> {
   if (!isUuid(id)) throw notFound();
-  const q = db.select().from(users).where(eq(users.id, id)).limit(1);
-  const [row] = lock ? await q.for("update") : await q;
+  const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
   if (!row) throw notFound();
   return row;
 }
@@ -225,7 +224,21 @@ export async function adminUpdateUser(
   const newPasswordHash = data.password !== undefined ? await hashPassword(data.password) : undefined;
   const actorId = actor?.id ?? null;
   return db.transaction(async (tx) => {
-    const before = await findUserRow(tx, id, true);
+    // The actor's row is locked with the target's, in id order (no deadlock), and must still be an active
+    // superuser: two superusers deactivating each other at once cannot both succeed (the second finds itself
+    // deactivated), so some active superuser always remains.
+    const locked = await tx
+      .select()
+      .from(users)
+      .where(inArray(users.id, actor ? [id, actor.id] : [id]))
+      .orderBy(asc(users.id))
+      .for("update");
+    const before = locked.find((u) => u.id === id);
+    if (!before) throw notFound();
+    if (actor) {
+      const self = locked.find((u) => u.id === actor.id);
+      if (!self?.isActive || !self.isSuperuser) throw forbidden();
+    }
     const set: Partial<typeof users.$inferInsert> = {};
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     if (data.email !== undefined && data.email !== before.email) {
