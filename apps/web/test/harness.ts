@@ -1,5 +1,6 @@
 import type { Storage } from "@exports/core";
 import {
+  SCOPES,
   type Actor,
   createUser,
   type Db,
@@ -257,7 +258,7 @@ export function callerContext(
     storage,
     authenticate: async () => {
       if (!actor) throw unauthenticated();
-      return { via: "token", actor };
+      return { via: "token", actor, scopes: SCOPES };
     },
     csrfHeader: null,
     sessionSecret: null,

@@ -10,6 +10,33 @@ export {
 } from "./auth/account";
 export type { Actor } from "./auth/actor";
 export {
+  type ApiKeyConfig,
+  type ApiKeyDto,
+  apiKeyConfigFromEnv,
+  type CreateApiKeyInput,
+  type CreatedApiKeyDto,
+  createApiKey,
+  createApiKeyInput,
+  listApiKeys,
+  revokeApiKey,
+} from "./auth/api-keys";
+export {
+  type ChangePasswordInput,
+  changePassword,
+  changePasswordInput,
+  WRONG_CURRENT_PASSWORD,
+} from "./auth/password-change";
+export {
+  type Access,
+  assertAccess,
+  type Grant,
+  isScope,
+  lacksScope,
+  SCOPES,
+  SESSION_ONLY,
+  type Scope,
+} from "./auth/scopes";
+export {
   assertCsrfToken,
   authenticateSession,
   CSRF_INVALID,
@@ -29,7 +56,7 @@ export {
   signOut,
 } from "./auth/sessions";
 export { type ThrottleConfig, tooManySignInsMessage } from "./auth/throttle";
-export { authenticateHeader } from "./auth/token-actor";
+export { authenticateHeader, authenticateToken, TOKEN_EXPIRED, type TokenAuth } from "./auth/token-actor";
 export { parseAuthorization } from "./auth/tokens";
 export {
   countUsers,

@@ -4,8 +4,10 @@ import type { Db, Executor } from "../db/client";
 import { apiTokens, users } from "../db/schema";
 import { DomainError, invalid } from "../errors";
 import { parseInput } from "../validation";
+import { recordAccountEvent } from "./account-events";
 import type { Actor } from "./actor";
 import { hashPassword, verifyPassword } from "./passwords";
+import { SCOPES } from "./scopes";
 import { generateTokenKey, hashTokenKey } from "./tokens";
 
 export { authenticateHeader } from "./token-actor";
@@ -49,10 +51,15 @@ function toActor(u: { id: string; username: string; isSuperuser: boolean }): Act
   return { id: u.id, username: u.username, isSuperuser: u.isSuperuser };
 }
 
-async function issueToken(db: Executor, userId: string): Promise<string> {
+/** A key with every scope (the column's default) and no expiry: the first-start and CLI keys. */
+async function issueToken(db: Executor, userId: string, name = ""): Promise<{ id: string; key: string }> {
   const key = generateTokenKey();
-  await db.insert(apiTokens).values({ userId, keyHash: hashTokenKey(key), keyPrefix: key.slice(0, 8) });
-  return key;
+  const [row] = await db
+    .insert(apiTokens)
+    .values({ userId, keyHash: hashTokenKey(key), keyPrefix: key.slice(0, 8), name })
+    .returning({ id: apiTokens.id });
+  if (!row) throw new Error("token insert returned no row");
+  return { id: row.id, key };
 }
 
 /** Creates a user and a first API token (shown once). */
@@ -67,7 +74,7 @@ export async function createUser(db: Db, input: z.input<typeof createUserInput>)
       .returning();
     const user = inserted[0];
     if (!user) throw invalid({ username: ["A user with that username already exists."] });
-    const token = await issueToken(tx, user.id);
+    const { key: token } = await issueToken(tx, user.id, "First key");
     return { id: user.id, username: user.username, is_superuser: user.isSuperuser, email: user.email, token };
   });
 }
@@ -78,7 +85,18 @@ export async function createTokenForUsername(
 ): Promise<{ username: string; token: string }> {
   const user = await db.query.users.findFirst({ where: eq(users.username, username) });
   if (!user) throw new DomainError("NOT_FOUND", `No user named "${username}".`);
-  return { username: user.username, token: await issueToken(db, user.id) };
+  return db.transaction(async (tx) => {
+    const { id, key } = await issueToken(tx, user.id, "CLI");
+    // A shell on the host did it: no actor.
+    await recordAccountEvent(tx, {
+      type: "token.created",
+      actorId: null,
+      userId: user.id,
+      tokenId: id,
+      detail: { name: "CLI", scopes: [...SCOPES], expires_at: null, key_prefix: key.slice(0, 8) },
+    });
+    return { username: user.username, token: key };
+  });
 }
 
 export async function countUsers(db: Db): Promise<number> {
