@@ -10,6 +10,7 @@ export {
 } from "./auth/account";
 export type { Actor } from "./auth/actor";
 export {
+  API_KEY_NAME_MAX,
   type ApiKeyConfig,
   type ApiKeyDto,
   apiKeyConfigFromEnv,

@@ -75,7 +75,14 @@ export function tokenAuthed<K extends string = never>(
     try {
       const authorization = req.headers.get("authorization");
       const need = authenticatedNeed(access);
-      return await handler({ req, url, db: getDb(), authorization, need, params: params as Record<K, string> });
+      return await handler({
+        req,
+        url,
+        db: getDb(),
+        authorization,
+        need,
+        params: params as Record<K, string>,
+      });
     } catch (err) {
       return errorResponse(err);
     }
