@@ -34,8 +34,8 @@ export {
   isScope,
   lacksScope,
   SCOPES,
-  SESSION_ONLY,
   type Scope,
+  SESSION_ONLY,
 } from "./auth/scopes";
 export {
   assertCsrfToken,

@@ -103,7 +103,10 @@ export async function createApiKey(
   config: ApiKeyConfig = apiKeyConfigFromEnv(),
 ): Promise<CreatedApiKeyDto> {
   const { name, scopes, expires_at } = parseInput(createApiKeyInput, input);
-  await reserveKeyCreation(db, actor.id, { limit: config.creationsPerWindow, windowSeconds: config.windowSeconds });
+  await reserveKeyCreation(db, actor.id, {
+    limit: config.creationsPerWindow,
+    windowSeconds: config.windowSeconds,
+  });
   const key = generateTokenKey();
   return db.transaction(async (tx) => {
     const [row] = await tx

@@ -103,38 +103,41 @@ export interface ProcedureMeta {
   access?: Access | "public";
 }
 
-const t = initTRPC.context<TRPCContext>().meta<ProcedureMeta>().create({
-  // Server-sent events (the live dashboard, routers/live.ts): a comment-like ping keeps proxies from closing
-  // an idle stream, and a client that hears nothing for longer reconnects (a connection dead but not closed).
-  sse: {
-    ping: { enabled: true, intervalMs: LIVE_PING_MS },
-    client: { reconnectAfterInactivityMs: LIVE_PING_MS * 3 },
-  },
-  errorFormatter({ shape, error }) {
-    const cause = error.cause;
-    const domain = asDomainError(cause);
-    const fieldErrors = domain?.fields ?? (cause instanceof ZodError ? zodFieldErrors(cause) : undefined);
-    // A genuine bug's message (a driver error carries SQL and parameters) stays in the server log, as the
-    // REST door's 500 does; an input that fails its schema is said in the REST door's field errors, never as
-    // zod's own dump of issues (its message).
-    let message = shape.message;
-    if (error.code === "INTERNAL_SERVER_ERROR" && !domain) message = "A server error occurred.";
-    else if (cause instanceof ZodError) message = "Invalid input.";
-    return {
-      ...shape,
-      message,
-      // Never send a stack trace to a client.
-      data: {
-        ...shape.data,
-        stack: undefined,
-        fieldErrors: fieldErrors ?? null,
-        domainCode: domain?.code ?? null,
-        /** Seconds to wait before trying again (a 429 or 503), also sent as the `Retry-After` header. */
-        retryAfter: domain?.retryAfter ?? null,
-      },
-    };
-  },
-});
+const t = initTRPC
+  .context<TRPCContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    // Server-sent events (the live dashboard, routers/live.ts): a comment-like ping keeps proxies from closing
+    // an idle stream, and a client that hears nothing for longer reconnects (a connection dead but not closed).
+    sse: {
+      ping: { enabled: true, intervalMs: LIVE_PING_MS },
+      client: { reconnectAfterInactivityMs: LIVE_PING_MS * 3 },
+    },
+    errorFormatter({ shape, error }) {
+      const cause = error.cause;
+      const domain = asDomainError(cause);
+      const fieldErrors = domain?.fields ?? (cause instanceof ZodError ? zodFieldErrors(cause) : undefined);
+      // A genuine bug's message (a driver error carries SQL and parameters) stays in the server log, as the
+      // REST door's 500 does; an input that fails its schema is said in the REST door's field errors, never as
+      // zod's own dump of issues (its message).
+      let message = shape.message;
+      if (error.code === "INTERNAL_SERVER_ERROR" && !domain) message = "A server error occurred.";
+      else if (cause instanceof ZodError) message = "Invalid input.";
+      return {
+        ...shape,
+        message,
+        // Never send a stack trace to a client.
+        data: {
+          ...shape.data,
+          stack: undefined,
+          fieldErrors: fieldErrors ?? null,
+          domainCode: domain?.code ?? null,
+          /** Seconds to wait before trying again (a 429 or 503), also sent as the `Retry-After` header. */
+          retryAfter: domain?.retryAfter ?? null,
+        },
+      };
+    },
+  });
 
 /** Maps the domain's typed errors (ERROR_TABLE) to tRPC codes, once for every procedure. */
 const domainErrors = t.middleware(async ({ next }) => {

@@ -35,10 +35,7 @@ export const apiTokens = pgTable(
      * What the key may do (auth/scopes.ts). The default is every scope: keys made before scopes, by the CLI
      * and at first start keep doing everything they did.
      */
-    scopes: text("scopes")
-      .array()
-      .notNull()
-      .default(sql`ARRAY['exports:read', 'exports:write']::text[]`),
+    scopes: text("scopes").array().notNull().default(sql`ARRAY['exports:read', 'exports:write']::text[]`),
     /** After this the key is 401 "Token expired."; null: never. A revoked key is deleted (revoke is at once). */
     expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }),
     createdDate: createdDate(),

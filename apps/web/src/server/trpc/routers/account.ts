@@ -31,20 +31,16 @@ export const accountRouter = {
     create: accountProcedure
       .input(object<CreateApiKeyInput>())
       .mutation(({ ctx, input }) => createApiKey(ctx.db, ctx.actor, input)),
-    revoke: accountProcedure
-      .input(z.object({ id: z.string().max(64) }))
-      .mutation(async ({ ctx, input }) => {
-        await revokeApiKey(ctx.db, ctx.actor, input.id);
-        return { revoked: true as const };
-      }),
+    revoke: accountProcedure.input(z.object({ id: z.string().max(64) })).mutation(async ({ ctx, input }) => {
+      await revokeApiKey(ctx.db, ctx.actor, input.id);
+      return { revoked: true as const };
+    }),
   },
   /** Ends every other session of the user; this one stays. */
-  changePassword: sessionProcedure
-    .input(object<ChangePasswordInput>())
-    .mutation(({ ctx, input }) =>
-      changePassword(ctx.db, ctx.actor, input, {
-        keepSessionId: ctx.auth.via === "session" ? ctx.auth.sessionId : null,
-        ip: ctx.client.ip,
-      }),
-    ),
+  changePassword: sessionProcedure.input(object<ChangePasswordInput>()).mutation(({ ctx, input }) =>
+    changePassword(ctx.db, ctx.actor, input, {
+      keepSessionId: ctx.auth.via === "session" ? ctx.auth.sessionId : null,
+      ip: ctx.client.ip,
+    }),
+  ),
 } satisfies TRPCRouterRecord;

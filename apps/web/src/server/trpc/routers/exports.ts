@@ -16,12 +16,8 @@ import { exportChanges } from "../live-stream";
 
 /** The tRPC twins of the REST operations: same schemas, same services. */
 export const exportsRouter = {
-  list: readProcedure
-    .input(listQueryInput)
-    .query(({ ctx, input }) => listExports(ctx.db, ctx.actor, input)),
-  get: readProcedure
-    .input(exportIdInput)
-    .query(({ ctx, input }) => findExport(ctx.db, ctx.actor, input.id)),
+  list: readProcedure.input(listQueryInput).query(({ ctx, input }) => listExports(ctx.db, ctx.actor, input)),
+  get: readProcedure.input(exportIdInput).query(({ ctx, input }) => findExport(ctx.db, ctx.actor, input.id)),
   create: writeProcedure
     // Typed as the shared schema's input, but validated by the service alone, which reports every problem at
     // once (the body's shape, the request path, the fields), exactly as the REST door reports them.
