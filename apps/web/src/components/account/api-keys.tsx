@@ -168,6 +168,7 @@ function KeyTable({ keys }: { keys: KeyRow[] }) {
   return (
     <>
       {revoke.isError ? <ErrorMessage error={revoke.error} title="Not revoked" /> : null}
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard. */}
       <section className="table-scroll" aria-label="Your API keys" tabIndex={0}>
         <table data-testid="key-table">
           <thead>
