@@ -1,6 +1,5 @@
 import type { Storage } from "@exports/core";
 import {
-  SCOPES,
   type Actor,
   createUser,
   type Db,
@@ -8,6 +7,7 @@ import {
   type ExportStatus,
   env,
   exportsChanged,
+  SCOPES,
   schema,
   unauthenticated,
 } from "@exports/core";

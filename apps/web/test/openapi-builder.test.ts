@@ -27,7 +27,9 @@ describe("the OpenAPI builder", () => {
 
   it("refuses a component defined twice, or one that would replace a given one", () => {
     const defining = (path: string, schemas: Record<string, unknown>): Route =>
-      route(path, { GET: { handle, access: "public", openapi: () => pingOperation, components: () => ({ schemas }) } });
+      route(path, {
+        GET: { handle, access: "public", openapi: () => pingOperation, components: () => ({ schemas }) },
+      });
     const twice = [defining("/api/v1/a/", { Thing: {} }), defining("/api/v1/b/", { Thing: {} })];
     expect(() => buildOpenApiDocument([...API_ROUTES, ...twice])).toThrow(/schemas\/Thing is defined twice/);
     const shared = [defining("/api/v1/a/", { ErrorDetail: {} })];

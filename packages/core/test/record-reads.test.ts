@@ -75,7 +75,12 @@ describe("the REST reads", () => {
     const listed = await listExports(t.db, actorOf(admin, true, "rr-admin"), {});
     expect(listed.items).toHaveLength(7);
     for (const record of listed.items) {
-      const { actor, json } = await findExportJsonForToken(t.db, `Token ${admin.token}`, record.id, "exports:read");
+      const { actor, json } = await findExportJsonForToken(
+        t.db,
+        `Token ${admin.token}`,
+        record.id,
+        "exports:read",
+      );
       expect(actor).toEqual(actorOf(admin, true, "rr-admin"));
       expect(json).toBe(JSON.stringify(await findExport(t.db, actor, record.id)));
     }
