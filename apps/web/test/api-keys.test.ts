@@ -9,7 +9,6 @@ import {
   lacksScope,
   SCOPES,
   SESSION_EXPIRED,
-  schema,
   signIn,
 } from "@exports/core";
 import { TRPCError } from "@trpc/server";
