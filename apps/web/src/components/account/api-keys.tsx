@@ -194,7 +194,11 @@ function KeyTable({ keys }: { keys: KeyRow[] }) {
                 <td>{key.scopes.join(", ")}</td>
                 <td>{formatDateTimeCompact(key.created_date)}</td>
                 <td>{key.last_used_at ? formatDateTimeCompact(key.last_used_at) : "Never"}</td>
-                <td>{key.expires_at ? formatDateTimeCompact(key.expires_at) : "Never"}</td>
+                <td>
+                  {key.expires_at ? formatDateTimeCompact(key.expires_at) : "Never"}
+                  {/* Compared when the list was read; the server decides with its own clock. */}
+                  {key.expires_at && Date.parse(key.expires_at) <= Date.now() ? " (expired)" : null}
+                </td>
                 <td>
                   <button
                     type="button"
