@@ -75,7 +75,12 @@ describe("tRPC account", () => {
     expect((await failure(anonymous.account.get())).code).toBe("UNAUTHORIZED");
     const session = createCaller(
       callerContext(h.db, storage, h.bob.actor, {
-        authenticate: async () => ({ via: "session", actor: h.bob.actor, csrfToken: "the-token" }),
+        authenticate: async () => ({
+          via: "session",
+          actor: h.bob.actor,
+          csrfToken: "the-token",
+          sessionId: "the-session",
+        }),
       }),
     );
     expect((await failure(session.account.update({ email: "bob@example.test" }))).code).toBe("FORBIDDEN");

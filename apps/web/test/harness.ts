@@ -7,6 +7,7 @@ import {
   type ExportStatus,
   env,
   exportsChanged,
+  SCOPES,
   schema,
   unauthenticated,
 } from "@exports/core";
@@ -257,7 +258,7 @@ export function callerContext(
     storage,
     authenticate: async () => {
       if (!actor) throw unauthenticated();
-      return { via: "token", actor };
+      return { via: "token", actor, scopes: SCOPES };
     },
     csrfHeader: null,
     sessionSecret: null,

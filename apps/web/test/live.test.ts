@@ -1,4 +1,11 @@
-import { closeExportChangeHub, createUser, exportChangeHub, exportsChangeFeed } from "@exports/core";
+import {
+  closeExportChangeHub,
+  createApiKey,
+  createUser,
+  exportChangeHub,
+  exportsChangeFeed,
+  revokeApiKey,
+} from "@exports/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "~/server/db";
 import { LIVE_RECHECK_MS, type LiveEvent, openStreamCount } from "~/server/trpc/live-stream";
@@ -191,6 +198,25 @@ describe("exports.changes over server-sent events", () => {
     );
     expect(dataOf<{ data: { code: string } }>(ended).data.code).toBe("UNAUTHORIZED");
     await carol.ended;
+  });
+
+  it("ends a key's stream when the key is revoked, and refuses a key without exports:read (issue 18)", async () => {
+    const writer = await createApiKey(h.db, h.alice.actor, { name: "w", scopes: ["exports:write"] });
+    const refusedStream = await openSse(web.base, CHANGES, { Authorization: `Token ${writer.token}` });
+    const refused = await refusedStream.waitFor((e) => e.event === "serialized-error", "the refusal");
+    expect(dataOf<{ data: { code: string } }>(refused).data.code).toBe("FORBIDDEN");
+    await refusedStream.ended;
+
+    const reader = await createApiKey(h.db, h.alice.actor, { name: "r", scopes: ["exports:read"] });
+    const stream = await subscribe({ Authorization: `Token ${reader.token}` });
+    await revokeApiKey(h.db, h.alice.actor, reader.id);
+    const ended = await stream.waitFor(
+      (e) => e.event === "serialized-error",
+      "the end of the stream",
+      LIVE_RECHECK_MS + 10_000,
+    );
+    expect(dataOf<{ data: { code: string } }>(ended).data.code).toBe("UNAUTHORIZED");
+    await stream.ended;
   });
 
   it("bounds the streams per user", async () => {

@@ -12,8 +12,8 @@ const pingOperation = { operationId: "ping", responses: { "204": { description: 
 describe("the OpenAPI builder", () => {
   it("serves each route's own operation under its path and method; a route without one stays out", () => {
     const ping = route("/api/v1/ping/", {
-      GET: { handle, openapi: () => pingOperation },
-      POST: { handle },
+      GET: { handle, access: "public", openapi: () => pingOperation },
+      POST: { handle, access: "public" },
     });
     const doc = buildOpenApiDocument([...API_ROUTES, ping]);
     expect(doc.paths["/api/v1/ping/"]).toEqual({ get: pingOperation });
@@ -27,7 +27,9 @@ describe("the OpenAPI builder", () => {
 
   it("refuses a component defined twice, or one that would replace a given one", () => {
     const defining = (path: string, schemas: Record<string, unknown>): Route =>
-      route(path, { GET: { handle, openapi: () => pingOperation, components: () => ({ schemas }) } });
+      route(path, {
+        GET: { handle, access: "public", openapi: () => pingOperation, components: () => ({ schemas }) },
+      });
     const twice = [defining("/api/v1/a/", { Thing: {} }), defining("/api/v1/b/", { Thing: {} })];
     expect(() => buildOpenApiDocument([...API_ROUTES, ...twice])).toThrow(/schemas\/Thing is defined twice/);
     const shared = [defining("/api/v1/a/", { ErrorDetail: {} })];

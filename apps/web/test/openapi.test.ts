@@ -362,7 +362,7 @@ describe("every route is documented", () => {
       format: "binary",
     });
     expect(Object.keys(create.responses as JsonObject).sort()).toEqual(
-      ["200", "201", "400", "401", "409", "413", "415", "429", "503"].sort(),
+      ["200", "201", "400", "401", "403", "409", "413", "415", "429", "503"].sort(),
     );
   });
 

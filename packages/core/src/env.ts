@@ -99,6 +99,8 @@ export const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).max(10_000).default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
   LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** API keys one user may create per LOGIN_THROTTLE_WINDOW_SECONDS (issue 18). */
+  API_KEY_CREATIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
   LIST_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100_000).default(500),
   /** 0: the client address is the socket's (X-Forwarded-For ignored); N: its N-th entry from the right. */
   NUM_PROXIES: z.coerce.number().int().min(0).max(10).default(0),

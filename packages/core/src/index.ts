@@ -10,6 +10,24 @@ export {
 } from "./auth/account";
 export type { Actor } from "./auth/actor";
 export {
+  API_KEY_NAME_MAX,
+  type ApiKeyConfig,
+  type ApiKeyDto,
+  apiKeyConfigFromEnv,
+  type CreateApiKeyInput,
+  type CreatedApiKeyDto,
+  createApiKey,
+  createApiKeyInput,
+  listApiKeys,
+  revokeApiKey,
+} from "./auth/api-keys";
+export {
+  type ChangePasswordInput,
+  changePassword,
+  changePasswordInput,
+  WRONG_CURRENT_PASSWORD,
+} from "./auth/password-change";
+export {
   checkPasswordLink,
   LINK_INVALID,
   PASSWORD_LINK_TTL_HOURS,
@@ -17,6 +35,16 @@ export {
   setPasswordPath,
   setPasswordWithLink,
 } from "./auth/password-links";
+export {
+  type Access,
+  assertAccess,
+  type Grant,
+  isScope,
+  lacksScope,
+  SCOPES,
+  type Scope,
+  SESSION_ONLY,
+} from "./auth/scopes";
 export {
   assertCsrfToken,
   authenticateSession,
@@ -37,7 +65,7 @@ export {
   signOut,
 } from "./auth/sessions";
 export { type ThrottleConfig, tooManySignInsMessage } from "./auth/throttle";
-export { authenticateHeader } from "./auth/token-actor";
+export { authenticateHeader, authenticateToken, TOKEN_EXPIRED, type TokenAuth } from "./auth/token-actor";
 export { parseAuthorization } from "./auth/tokens";
 export {
   countUsers,

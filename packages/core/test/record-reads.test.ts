@@ -75,14 +75,19 @@ describe("the REST reads", () => {
     const listed = await listExports(t.db, actorOf(admin, true, "rr-admin"), {});
     expect(listed.items).toHaveLength(7);
     for (const record of listed.items) {
-      const { actor, json } = await findExportJsonForToken(t.db, `Token ${admin.token}`, record.id);
+      const { actor, json } = await findExportJsonForToken(
+        t.db,
+        `Token ${admin.token}`,
+        record.id,
+        "exports:read",
+      );
       expect(actor).toEqual(actorOf(admin, true, "rr-admin"));
       expect(json).toBe(JSON.stringify(await findExport(t.db, actor, record.id)));
     }
     const adminsOwn = listed.items.find((r) => r.requested_by === admin.id)?.id ?? "";
     const code = async (header: string | null, id: string) => {
       try {
-        await findExportJsonForToken(t.db, header, id);
+        await findExportJsonForToken(t.db, header, id, "exports:read");
         return "ok";
       } catch (err) {
         return err instanceof DomainError ? err.code : String(err);

@@ -46,13 +46,47 @@ export function tooManySignInsMessage(retryAfterSeconds: number): string {
 
 /** Counts one attempt for the username and the address; TOO_MANY_REQUESTS when either is over its limit. */
 export async function reserveSignInAttempt(db: Db, keys: AttemptKeys, config: ThrottleConfig): Promise<void> {
-  const window = sql`(${config.windowSeconds}::int * interval '1 second')`;
-  const entries: { scope: "username" | "address"; key: string; limit: number }[] = [
+  const entries: ThrottleEntry[] = [
     { scope: "username", key: usernameKey(keys.username), limit: config.maxFailuresPerUser },
   ];
   const address = addressKey(keys.ip);
   if (address) entries.push({ scope: "address", key: address, limit: config.maxFailuresPerAddress });
+  const retryAfter = await reserve(db, entries, config.windowSeconds);
+  if (retryAfter > 0) throw tooManyRequests(tooManySignInsMessage(retryAfter), retryAfter);
+}
 
+/**
+ * API key creation (issue 18), throttled as sign-in is: at most `limit` new keys per user in a fixed window
+ * (`key_creation` rows of the same table), so a stolen session or key cannot mint keys by the thousand.
+ */
+export async function reserveKeyCreation(
+  db: Db,
+  userId: string,
+  config: { limit: number; windowSeconds: number },
+): Promise<void> {
+  const retryAfter = await reserve(
+    db,
+    [{ scope: "key_creation", key: userId, limit: config.limit }],
+    config.windowSeconds,
+  );
+  if (retryAfter > 0) {
+    throw tooManyRequests(
+      `Too many API keys created. Try again in ${retryAfter} second${retryAfter === 1 ? "" : "s"}.`,
+      retryAfter,
+    );
+  }
+}
+
+interface ThrottleEntry {
+  /** `username`, `address` or `key_creation`. */
+  scope: string;
+  key: string;
+  limit: number;
+}
+
+/** Counts one attempt per entry; the whole seconds until the last window over its limit ends, or 0. */
+async function reserve(db: Db, entries: ThrottleEntry[], windowSeconds: number): Promise<number> {
+  const window = sql`(${windowSeconds}::int * interval '1 second')`;
   // Ended windows count nothing: sweep them, so rows for made-up usernames and addresses do not accumulate.
   await db.delete(loginThrottle).where(sql`${loginThrottle.windowStartedAt} <= now() - ${window}`);
 
@@ -72,10 +106,7 @@ export async function reserveSignInAttempt(db: Db, keys: AttemptKeys, config: Th
     const entry = entries.find((e) => e.scope === row.scope);
     if (entry && row.attempts > entry.limit) retryAfter = Math.max(retryAfter, row.retry_after);
   }
-  if (retryAfter > 0) {
-    const seconds = Math.max(1, Math.ceil(retryAfter));
-    throw tooManyRequests(tooManySignInsMessage(seconds), seconds);
-  }
+  return retryAfter > 0 ? Math.max(1, Math.ceil(retryAfter)) : 0;
 }
 
 /** A successful sign-in gives its attempt back: the username's count is reset, the address's lowered by one. */

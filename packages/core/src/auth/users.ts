@@ -7,6 +7,7 @@ import { parseInput } from "../validation";
 import { recordAccountEvent } from "./account-events";
 import type { Actor } from "./actor";
 import { hashPassword, verifyPassword } from "./passwords";
+import { SCOPES } from "./scopes";
 import { generateTokenKey, hashTokenKey } from "./tokens";
 
 export { authenticateHeader } from "./token-actor";
@@ -50,10 +51,15 @@ function toActor(u: { id: string; username: string; isSuperuser: boolean }): Act
   return { id: u.id, username: u.username, isSuperuser: u.isSuperuser };
 }
 
-async function issueToken(db: Executor, userId: string): Promise<string> {
+/** A key with every scope (the column's default) and no expiry: the first-start and CLI keys. */
+async function issueToken(db: Executor, userId: string, name = ""): Promise<{ id: string; key: string }> {
   const key = generateTokenKey();
-  await db.insert(apiTokens).values({ userId, keyHash: hashTokenKey(key), keyPrefix: key.slice(0, 8) });
-  return key;
+  const [row] = await db
+    .insert(apiTokens)
+    .values({ userId, keyHash: hashTokenKey(key), keyPrefix: key.slice(0, 8), name })
+    .returning({ id: apiTokens.id });
+  if (!row) throw new Error("token insert returned no row");
+  return { id: row.id, key };
 }
 
 /** Creates a user and a first API token (shown once). */
@@ -73,7 +79,7 @@ export async function createUser(
       .returning();
     const user = inserted[0];
     if (!user) throw invalid({ username: ["A user with that username already exists."] });
-    const token = await issueToken(tx, user.id);
+    const { id: tokenId, key: token } = await issueToken(tx, user.id, "First key");
     await recordAccountEvent(tx, {
       type: "user.created",
       actorId,
@@ -83,6 +89,13 @@ export async function createUser(
         is_superuser: user.isSuperuser,
         password: passwordHash ? "set" : "none",
       },
+    });
+    await recordAccountEvent(tx, {
+      type: "token.created",
+      actorId,
+      userId: user.id,
+      tokenId,
+      detail: { name: "First key", scopes: [...SCOPES], expires_at: null, key_prefix: token.slice(0, 8) },
     });
     return { id: user.id, username: user.username, is_superuser: user.isSuperuser, email: user.email, token };
   });
@@ -94,7 +107,18 @@ export async function createTokenForUsername(
 ): Promise<{ username: string; token: string }> {
   const user = await db.query.users.findFirst({ where: eq(users.username, username) });
   if (!user) throw new DomainError("NOT_FOUND", `No user named "${username}".`);
-  return { username: user.username, token: await issueToken(db, user.id) };
+  return db.transaction(async (tx) => {
+    const { id, key } = await issueToken(tx, user.id, "CLI");
+    // A shell on the host did it: no actor.
+    await recordAccountEvent(tx, {
+      type: "token.created",
+      actorId: null,
+      userId: user.id,
+      tokenId: id,
+      detail: { name: "CLI", scopes: [...SCOPES], expires_at: null, key_prefix: key.slice(0, 8) },
+    });
+    return { username: user.username, token: key };
+  });
 }
 
 export async function countUsers(db: Db): Promise<number> {

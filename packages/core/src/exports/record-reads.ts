@@ -1,7 +1,8 @@
 import type { Actor } from "../auth/actor";
+import { type Access, assertAccess } from "../auth/scopes";
 import {
   actorOfTokenRow,
-  authenticateHeader,
+  authenticateToken,
   TOKEN_ACTOR_COLUMNS,
   TOKEN_ACTOR_FROM,
   type TokenActorRow,
@@ -74,20 +75,22 @@ const exportForToken = namedStatement<TokenActorRow & { record: string | null }>
 
 /**
  * SPEC §2.1 behind token authentication: the actor of an `Authorization: Token` header and, as JSON, the export
- * it may see, in one statement. As authenticateHeader then findExport: 401 first, then 404.
+ * it may see, in one statement. As authenticateHeader then findExport: 401 first (an unknown, revoked or
+ * expired key), then 403 (the key lacks what the route declares it `need`s), then 404.
  */
 export async function findExportJsonForToken(
   db: Db,
   authorization: string | null | undefined,
   id: string,
+  need: Access,
 ): Promise<{ actor: Actor; json: string }> {
   if (!isUuid(id)) {
-    await authenticateHeader(db, authorization);
+    assertAccess({ via: "token", scopes: (await authenticateToken(db, authorization)).scopes }, need);
     throw notFound();
   }
   const keyHash = tokenKeyHashOf(authorization);
   const row = (await exportForToken(db, [keyHash, id]))[0];
-  const actor = await actorOfTokenRow(db, keyHash, row);
+  const actor = await actorOfTokenRow(db, keyHash, row, need);
   if (!row || row.record === null) throw notFound();
   return { actor, json: row.record };
 }

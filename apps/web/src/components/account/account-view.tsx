@@ -5,8 +5,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useTRPC } from "~/trpc/client";
 import { ErrorMessage, Loading } from "../messages";
+import { ApiKeys } from "./api-keys";
+import { ChangePassword } from "./change-password";
 
-/** The Account page: where export emails go, and whether they are sent (issue 16). */
+/** The Account page: where export emails go, and whether they are sent (issue 16); API keys, password (18). */
 export function AccountView() {
   const trpc = useTRPC();
   const account = useQuery(trpc.account.get.queryOptions());
@@ -25,6 +27,8 @@ export function AccountView() {
         {account.isError ? <ErrorMessage error={account.error} thing="your account" /> : null}
         {account.data ? <EmailForm key={JSON.stringify(account.data)} account={account.data} /> : null}
       </section>
+      <ApiKeys />
+      <ChangePassword />
     </div>
   );
 }

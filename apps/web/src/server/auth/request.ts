@@ -1,7 +1,7 @@
 import {
   type Actor,
-  authenticateHeader,
   authenticateSession,
+  authenticateToken,
   type Db,
   env,
   parseAuthorization,
@@ -65,8 +65,10 @@ export function clientInfo(headers: Headers, options: ClientInfoOptions = {}): C
 
 /** Who a request is, and how it proved it (a cookie-authenticated mutation also needs the CSRF token). */
 export type RequestAuth =
-  | { via: "token"; actor: Actor }
-  | { via: "session"; actor: Actor; csrfToken: string };
+  /** `scopes`: what the key may do (core's assertAccess checks an operation's declared need against them). */
+  | { via: "token"; actor: Actor; scopes: readonly string[] }
+  /** `sessionId`: the session's id (its secret's hash), e.g. the one kept when the password changes. */
+  | { via: "session"; actor: Actor; csrfToken: string; sessionId: string };
 
 /** The session secret of a request's cookie, or null. */
 export function sessionSecretOf(headers: Headers): string | null {
@@ -84,10 +86,11 @@ export async function authenticateRequest(
 ): Promise<RequestAuth> {
   const authorization = headers.get("authorization");
   if (parseAuthorization(authorization).kind !== "none" || !options.allowSession) {
-    return { via: "token", actor: await authenticateHeader(db, authorization) };
+    const { actor, scopes } = await authenticateToken(db, authorization);
+    return { via: "token", actor, scopes };
   }
   const secret = sessionSecretOf(headers);
   if (!secret) throw unauthenticated();
   const session = await authenticateSession(db, secret);
-  return { via: "session", actor: session.actor, csrfToken: session.csrfToken };
+  return { via: "session", actor: session.actor, csrfToken: session.csrfToken, sessionId: session.id };
 }

@@ -1,3 +1,5 @@
+import type { Access } from "@exports/core";
+
 /** The methods a route can serve (the router answers HEAD and OPTIONS itself). */
 export const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 export type Method = (typeof METHODS)[number];
@@ -5,8 +7,18 @@ export type Method = (typeof METHODS)[number];
 /** Path parameters, decoded (`{ id }` of `/api/v1/exports/{id}/`). */
 export type PathParams = Readonly<Record<string, string>>;
 
-/** A fetch-style handler; `url` is the request's, parsed once by the router. */
-export type Handler = (req: Request, params: PathParams, url: URL) => Promise<Response>;
+/**
+ * What an operation needs of its caller (issue 18): core's Access (a key's scope, every scope, or a session),
+ * checked by the door (http/handler.ts) before the handler runs; `public`: no authentication (the OpenAPI
+ * document); `procedures`: a mount of another door whose procedures declare their own (tRPC: trpc/init.ts).
+ */
+export type RouteAccess = Access | "public" | "procedures";
+
+/**
+ * A fetch-style handler; `url` is the request's, parsed once by the router; `access` the operation's declared
+ * need, passed by the router so that the route table is the one place it is declared.
+ */
+export type Handler = (req: Request, params: PathParams, url: URL, access: RouteAccess) => Promise<Response>;
 
 /** A JSON object of the OpenAPI document (an operation, a schema…). */
 export type Json = Record<string, unknown>;
@@ -17,6 +29,8 @@ export type Components = Partial<Record<ComponentKind, Json>>;
 /** One method of a route: its handler and, next to it, its OpenAPI description. */
 export interface Operation {
   handle: Handler;
+  /** Required: a route without it does not compile, and test/scopes.test.ts walks every one. */
+  access: RouteAccess;
   /**
    * `paths[path][method]` of the document, from the schemas and registry entries the handler uses (built
    * once, with the document). None: not documented (the tRPC mount).

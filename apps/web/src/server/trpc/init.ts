@@ -1,11 +1,12 @@
-import type { Actor, Storage } from "@exports/core";
+import type { Access, Actor, Storage } from "@exports/core";
 import {
   asDomainError,
+  assertAccess,
   assertCsrfToken,
   authenticateHeader,
   checkSession,
   type Db,
-  type DomainError,
+  DomainError,
   ERROR_TABLE,
   parseAuthorization,
   SESSION_EXPIRED,
@@ -83,6 +84,7 @@ export function createContextFromHeaders(
     },
     reauthenticate: async () => {
       const authorization = headers.get("authorization");
+      // A revoked or expired key ends the stream at its next check (401).
       if (parseAuthorization(authorization).kind !== "none") return authenticateHeader(db, authorization);
       return checkSession(db, sessionSecretOf(headers));
     },
@@ -93,38 +95,49 @@ export function toTRPCError(domain: DomainError): TRPCError {
   return new TRPCError({ code: ERROR_TABLE[domain.code].trpc, message: domain.detail, cause: domain });
 }
 
-const t = initTRPC.context<TRPCContext>().create({
-  // Server-sent events (the live dashboard, routers/live.ts): a comment-like ping keeps proxies from closing
-  // an idle stream, and a client that hears nothing for longer reconnects (a connection dead but not closed).
-  sse: {
-    ping: { enabled: true, intervalMs: LIVE_PING_MS },
-    client: { reconnectAfterInactivityMs: LIVE_PING_MS * 3 },
-  },
-  errorFormatter({ shape, error }) {
-    const cause = error.cause;
-    const domain = asDomainError(cause);
-    const fieldErrors = domain?.fields ?? (cause instanceof ZodError ? zodFieldErrors(cause) : undefined);
-    // A genuine bug's message (a driver error carries SQL and parameters) stays in the server log, as the
-    // REST door's 500 does; an input that fails its schema is said in the REST door's field errors, never as
-    // zod's own dump of issues (its message).
-    let message = shape.message;
-    if (error.code === "INTERNAL_SERVER_ERROR" && !domain) message = "A server error occurred.";
-    else if (cause instanceof ZodError) message = "Invalid input.";
-    return {
-      ...shape,
-      message,
-      // Never send a stack trace to a client.
-      data: {
-        ...shape.data,
-        stack: undefined,
-        fieldErrors: fieldErrors ?? null,
-        domainCode: domain?.code ?? null,
-        /** Seconds to wait before trying again (a 429 or 503), also sent as the `Retry-After` header. */
-        retryAfter: domain?.retryAfter ?? null,
-      },
-    };
-  },
-});
+/**
+ * What a procedure declares (issue 18): the access it needs of its caller (core's Access), or `public` for the
+ * few that need no authentication (sign-in). Checked once, by protectedProcedure's middleware.
+ */
+export interface ProcedureMeta {
+  access?: Access | "public";
+}
+
+const t = initTRPC
+  .context<TRPCContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    // Server-sent events (the live dashboard, routers/live.ts): a comment-like ping keeps proxies from closing
+    // an idle stream, and a client that hears nothing for longer reconnects (a connection dead but not closed).
+    sse: {
+      ping: { enabled: true, intervalMs: LIVE_PING_MS },
+      client: { reconnectAfterInactivityMs: LIVE_PING_MS * 3 },
+    },
+    errorFormatter({ shape, error }) {
+      const cause = error.cause;
+      const domain = asDomainError(cause);
+      const fieldErrors = domain?.fields ?? (cause instanceof ZodError ? zodFieldErrors(cause) : undefined);
+      // A genuine bug's message (a driver error carries SQL and parameters) stays in the server log, as the
+      // REST door's 500 does; an input that fails its schema is said in the REST door's field errors, never as
+      // zod's own dump of issues (its message).
+      let message = shape.message;
+      if (error.code === "INTERNAL_SERVER_ERROR" && !domain) message = "A server error occurred.";
+      else if (cause instanceof ZodError) message = "Invalid input.";
+      return {
+        ...shape,
+        message,
+        // Never send a stack trace to a client.
+        data: {
+          ...shape.data,
+          stack: undefined,
+          fieldErrors: fieldErrors ?? null,
+          domainCode: domain?.code ?? null,
+          /** Seconds to wait before trying again (a 429 or 503), also sent as the `Retry-After` header. */
+          retryAfter: domain?.retryAfter ?? null,
+        },
+      };
+    },
+  });
 
 /** Maps the domain's typed errors (ERROR_TABLE) to tRPC codes, once for every procedure. */
 const domainErrors = t.middleware(async ({ next }) => {
@@ -138,7 +151,10 @@ const domainErrors = t.middleware(async ({ next }) => {
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(domainErrors);
+const baseProcedure = t.procedure.use(domainErrors);
+export const publicProcedure = baseProcedure.meta({ access: "public" });
+
+export const UNDECLARED_ACCESS = "This procedure declares no access.";
 
 /**
  * Authenticated (401 first), then CSRF: a mutation authenticated by the session cookie must carry the
@@ -147,13 +163,30 @@ export const publicProcedure = t.procedure.use(domainErrors);
  * request needs none: a cross-site page cannot make a browser send an `Authorization` header. Queries (and
  * subscriptions) change nothing and need none.
  */
-export const protectedProcedure = publicProcedure
+export const protectedProcedure = baseProcedure
   .use(async ({ ctx, next }) => {
     const auth = await ctx.authenticate();
     return next({ ctx: { ...ctx, auth, actor: auth.actor } });
+  })
+  // The procedure's declared access against the key's scopes (a session may do everything); a procedure that
+  // declares none is refused to everyone, so a forgotten declaration fails closed (and test/scopes.test.ts).
+  .use(async function accessCheck({ ctx, meta, next }) {
+    const need = meta?.access;
+    if (need === undefined || need === "public") throw new DomainError("FORBIDDEN", UNDECLARED_ACCESS);
+    assertAccess(ctx.auth.via === "token" ? ctx.auth : { via: "session" }, need);
+    return next();
   })
   .use(async function csrfCheck({ ctx, type, next }) {
     if (type === "mutation" && ctx.auth.via === "session")
       assertCsrfToken(ctx.auth.csrfToken, ctx.csrfHeader);
     return next();
   });
+
+/** Reads: lists, records, files, live changes (a key needs `exports:read`). */
+export const readProcedure = protectedProcedure.meta({ access: "exports:read" });
+/** Changes of exports, templates, webhooks (a key needs `exports:write`). */
+export const writeProcedure = protectedProcedure.meta({ access: "exports:write" });
+/** The account and its keys (a key needs every scope: a read-only key cannot mint a writing one). */
+export const accountProcedure = protectedProcedure.meta({ access: "all-scopes" });
+/** Only a signed-in session, never a key (changing the password). */
+export const sessionProcedure = protectedProcedure.meta({ access: "session" });

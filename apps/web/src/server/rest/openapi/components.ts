@@ -105,13 +105,17 @@ export function sharedComponents(): Components {
         },
       },
       Unauthenticated: detailResponse(
-        "Not authenticated: no `Authorization` header, or an unknown token.",
+        "Not authenticated: no `Authorization` header, an unknown or revoked key, or an expired one (`Token expired.`).",
         "Authentication credentials were not provided.",
         { "WWW-Authenticate": ref("headers", "WWW-Authenticate") },
       ),
       PermissionDenied: detailResponse(
         "Authenticated, but not allowed.",
         "You do not have permission to perform this action.",
+      ),
+      ScopeMissing: detailResponse(
+        "The key lacks the scope this operation needs (`x-required-access`); a session has every scope.",
+        "This key lacks the scope exports:write.",
       ),
       Conflict: detailResponse(
         "The export is not in a state that allows this.",

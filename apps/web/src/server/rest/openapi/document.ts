@@ -1,6 +1,13 @@
 import { DEFAULT_LIMIT, MAX_LIMIT } from "@exports/core";
-import { type ComponentKind, type Components, type Json, METHODS, type Route } from "../route";
-import { sharedComponents } from "./components";
+import {
+  type ComponentKind,
+  type Components,
+  type Json,
+  METHODS,
+  type Operation,
+  type Route,
+} from "../route";
+import { ref, sharedComponents } from "./components";
 import { GIVEN_FILTER_COMPONENTS, GIVEN_OPERATIONS, givenDocument } from "./given";
 
 /**
@@ -11,10 +18,15 @@ import { GIVEN_FILTER_COMPONENTS, GIVEN_OPERATIONS, givenDocument } from "./give
 const DESCRIPTION = `The asynchronous export service: create an export of a back-office list (products, orders) with its
 filters, columns and format; workers collect it page by page; download the file when it is completed.
 
-**Authentication** is \`Authorization: Token <key>\` (keys from \`pnpm cli users:create\` / \`tokens:create\`). A
-missing header answers 401 \`{"detail": "Authentication credentials were not provided."}\`, an unknown key 401
-\`{"detail": "Invalid token."}\`, both with \`WWW-Authenticate: Token\`. The download link also accepts the
+**Authentication** is \`Authorization: Token <key>\` (keys from \`POST /api/v1/tokens/\`, the dashboard's account
+page, or \`pnpm cli users:create\` / \`tokens:create\`). A missing header answers 401 \`{"detail": "Authentication
+credentials were not provided."}\`, an unknown or revoked key 401 \`{"detail": "Invalid token."}\`, an expired key
+401 \`{"detail": "Token expired."}\`, each with \`WWW-Authenticate: Token\`. The download link also accepts the
 dashboard's session cookie.
+
+**Scopes.** A key holds \`exports:read\` (every read), \`exports:write\` (every change) or both; each operation's
+\`x-required-access\` names what it needs (\`all-scopes\`: a key with both, for managing keys). A key without it
+answers 403 \`{"detail": "This key lacks the scope exports:write."}\`.
 
 **Errors** are always JSON: \`{"detail": "…"}\`, or \`{"field": ["message", …]}\` for validation errors. Any
 operation may also answer 401 (not authenticated) and 503 (database unavailable, with \`Retry-After\`).
@@ -77,6 +89,22 @@ function mergeComponents(
   return out;
 }
 
+/**
+ * An operation's description with its declared access (issue 18): `x-required-access`, and the 403 a key
+ * without it gets (unless the operation documents its own 403).
+ */
+function withAccess(operation: Operation): Json {
+  const described = operation.openapi?.() ?? {};
+  const access = operation.access;
+  if (access === "public" || access === "procedures") return described;
+  const responses = (described.responses ?? {}) as Json;
+  return {
+    ...described,
+    "x-required-access": access,
+    responses: "403" in responses ? responses : { ...responses, "403": ref("responses", "ScopeMissing") },
+  };
+}
+
 /** The document of `routes`, paths in their order. */
 export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument {
   const given = givenDocument();
@@ -86,7 +114,7 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
     for (const method of METHODS) {
       const operation = route.endpoint[method];
       if (!operation?.openapi) continue;
-      paths[route.path] = { ...paths[route.path], [method.toLowerCase()]: operation.openapi() };
+      paths[route.path] = { ...paths[route.path], [method.toLowerCase()]: withAccess(operation) };
       if (operation.components) added.push(operation.components());
     }
   }
@@ -107,6 +135,7 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
         description:
           "Signed (Standard Webhooks) notifications when an export completes, fails or is cancelled: endpoints and their deliveries.",
       },
+      { name: "API keys", description: "The caller's own API keys: create, list, revoke (ours)." },
       { name: "Documentation", description: "This document." },
     ],
     security: given.security,

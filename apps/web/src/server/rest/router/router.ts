@@ -28,9 +28,8 @@ async function serve(req: Request, route: Route, params: PathParams, url: URL): 
   // HEAD is GET without its body (the headers, Content-Length included, are GET's).
   const operation =
     method === "HEAD" ? route.endpoint.GET : isMethod(method) ? route.endpoint[method] : undefined;
-  const handle = operation?.handle;
-  if (!handle) return methodNotAllowed(method, route.allow);
-  const res = await handle(req, params, url);
+  if (!operation) return methodNotAllowed(method, route.allow);
+  const res = await operation.handle(req, params, url, operation.access);
   if (method !== "HEAD") return res;
   await res.body?.cancel();
   return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });

@@ -181,5 +181,10 @@ const downloadComponents = () => ({
 });
 
 export const downloadRoute = route("/api/v1/exports/{id}/download/", {
-  GET: { handle: download, openapi: downloadOperation, components: downloadComponents },
+  GET: {
+    handle: download,
+    access: "exports:read",
+    openapi: downloadOperation,
+    components: downloadComponents,
+  },
 });

@@ -10,9 +10,10 @@ const PATH = "/api/v1/exports/{id}/";
 export const exportRoute = route(PATH, {
   GET: {
     /** The given retrieve (SPEC §2.1, 2.8), with a strong ETag (`If-None-Match` → 304). */
-    handle: tokenAuthed<"id">(async ({ db, authorization, params, req }) =>
-      jsonTextWithEtag(req, (await findExportJsonForToken(db, authorization, params.id)).json),
+    handle: tokenAuthed<"id">(async ({ db, authorization, need, params, req }) =>
+      jsonTextWithEtag(req, (await findExportJsonForToken(db, authorization, params.id, need)).json),
     ),
+    access: "exports:read",
     openapi: () => {
       const given = givenOperation(PATH, "get");
       return {

@@ -212,6 +212,6 @@ const createOperation = (): Json => ({
 });
 
 export const exportsRoute = route(PATH, {
-  GET: { handle: list, openapi: listOperation, components: listComponents },
-  POST: { handle: create, openapi: createOperation, components: createComponents },
+  GET: { handle: list, access: "exports:read", openapi: listOperation, components: listComponents },
+  POST: { handle: create, access: "exports:write", openapi: createOperation, components: createComponents },
 });

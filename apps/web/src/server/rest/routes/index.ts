@@ -7,13 +7,15 @@ import { openApiRoute } from "./openapi";
 import { resourceRoutes } from "./resources";
 import { setCancelRoute } from "./set-cancel";
 import { templateRoute, templateRunRoute, templatesRoute } from "./templates";
+import { tokenRoute, tokensRoute } from "./tokens";
 import { trpcRoute } from "./trpc";
 import { userRoutes } from "./users";
 import { webhookRoutes } from "./webhooks";
 
 /**
  * Every API path, in the document's order (no two match one path); any other /api path is a JSON 404. A new
- * endpoint is a route, handler and description, in its resource's module.
+ * endpoint is a route, handler and description, in its resource's module, each operation with its declared
+ * `access` (route.ts; test/scopes.test.ts walks them all).
  */
 export const API_ROUTES: readonly Route[] = [
   exportRoute,
@@ -26,6 +28,8 @@ export const API_ROUTES: readonly Route[] = [
   templateRoute,
   templateRunRoute,
   ...userRoutes,
+  tokensRoute,
+  tokenRoute,
   openApiRoute(() => openApiDocument()),
   trpcRoute,
 ];

@@ -10,6 +10,7 @@ export function openApiRoute(document: () => Json): Route {
   return route("/api/v1/openapi.json", {
     GET: {
       handle: async () => json(document(), 200, { "Cache-Control": "public, max-age=300" }),
+      access: "public",
       openapi: () => ({
         operationId: "openapi_document",
         summary: "This document",

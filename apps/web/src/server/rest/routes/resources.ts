@@ -59,6 +59,7 @@ const recordSchema = (resource: Resource): Json => ({
 function resourceRoute(resource: Resource): Route {
   return route(resource.path, {
     GET: {
+      access: "exports:read",
       handle: authed(async ({ db, url }) =>
         pageResponse(url, await listResource(db, resource, paramsToRecord(url.searchParams))),
       ),

@@ -10,6 +10,7 @@ const PATH = "/api/v1/exports/{id}/set_cancel/";
 
 export const setCancelRoute = route(PATH, {
   POST: {
+    access: "exports:write",
     /** The given cancel (SPEC §2.9). */
     handle: authed<"id">(async ({ db, actor, params }) =>
       json(await cancelExport(db, actor, params.id, { storage: getStorage() })),

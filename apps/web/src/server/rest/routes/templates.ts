@@ -74,6 +74,7 @@ const body = (schema: string) => ({
 
 export const templatesRoute = route(LIST, {
   GET: {
+    access: "exports:read",
     handle: authed(async ({ db, actor, url }) =>
       pageResponse(url, await listTemplates(db, actor, paramsToRecord(url.searchParams))),
     ),
@@ -95,6 +96,7 @@ export const templatesRoute = route(LIST, {
     components,
   },
   POST: {
+    access: "exports:write",
     handle: authed(async ({ db, actor, req }) =>
       json(await createTemplate(db, actor, await readJsonObject(req)), 201),
     ),
@@ -115,6 +117,7 @@ export const templatesRoute = route(LIST, {
 
 export const templateRoute = route(ONE, {
   GET: {
+    access: "exports:read",
     handle: authed<"id">(async ({ db, actor, params }) => json(await findTemplate(db, actor, params.id))),
     openapi: () =>
       op("export_templates_retrieve", "Retrieve a saved export", {
@@ -123,6 +126,7 @@ export const templateRoute = route(ONE, {
       }),
   },
   PATCH: {
+    access: "exports:write",
     handle: authed<"id">(async ({ db, actor, params, req }) =>
       json(await updateTemplate(db, actor, params.id, await readJsonObject(req))),
     ),
@@ -141,6 +145,7 @@ export const templateRoute = route(ONE, {
       }),
   },
   DELETE: {
+    access: "exports:write",
     handle: authed<"id">(async ({ db, actor, params }) => {
       await deleteTemplate(db, actor, params.id);
       return new Response(null, { status: 204 });
@@ -156,6 +161,7 @@ export const templateRoute = route(ONE, {
 
 export const templateRunRoute = route(RUN, {
   POST: {
+    access: "exports:write",
     handle: authed<"id">(async ({ db, actor, params }) => {
       const run = await runTemplate(db, actor, params.id);
       return json(run.export, run.outcome === "created" ? 201 : 200);

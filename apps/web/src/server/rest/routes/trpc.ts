@@ -93,6 +93,7 @@ const handler = async (original: Request) => {
 /** The dashboard's tRPC API: not part of the REST contract (no OpenAPI description, no CORS). */
 export const trpcRoute = route(
   "/api/trpc/{procedure}",
-  { GET: { handle: handler }, POST: { handle: handler } },
+  // Each procedure declares its own access (trpc/init.ts), checked by the tRPC door.
+  { GET: { handle: handler, access: "procedures" }, POST: { handle: handler, access: "procedures" } },
   { crossOrigin: false },
 );

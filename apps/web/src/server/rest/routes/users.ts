@@ -168,6 +168,7 @@ const SUPERUSERS = " Superusers only (anyone else: 403).";
 
 export const usersRoute = route(LIST, {
   GET: {
+    access: "all-scopes",
     handle: authed(async ({ db, actor, url }) =>
       pageResponse(url, await listUsers(db, actor, paramsToRecord(url.searchParams))),
     ),
@@ -194,6 +195,7 @@ export const usersRoute = route(LIST, {
     components,
   },
   POST: {
+    access: "all-scopes",
     handle: authed(async ({ db, actor, req, url }) => {
       requireSuperuser(actor);
       return json(withLinkUrl(await adminCreateUser(db, actor, await readJsonObject(req)), url), 201);
@@ -216,6 +218,7 @@ export const usersRoute = route(LIST, {
 
 export const userRoute = route(ONE, {
   GET: {
+    access: "all-scopes",
     handle: authed<"id">(async ({ db, actor, params }) => json(await getUser(db, actor, params.id))),
     openapi: () =>
       op("users_retrieve", "Retrieve a user", {
@@ -230,6 +233,7 @@ export const userRoute = route(ONE, {
       }),
   },
   PATCH: {
+    access: "all-scopes",
     handle: authed<"id">(async ({ db, actor, params, req, url }) => {
       requireSuperuser(actor);
       return json(withLinkUrl(await adminUpdateUser(db, actor, params.id, await readJsonObject(req)), url));

@@ -24,6 +24,7 @@ const jsonBody = (schema: string) => ({ required: true, content: jsonContent(ref
 
 export const webhooksRoute = route(COLLECTION, {
   GET: {
+    access: "exports:read",
     handle: authed(async ({ db, actor }) => json(await listWebhooks(db, actor))),
     openapi: () => ({
       operationId: "webhooks_list",
@@ -41,6 +42,7 @@ export const webhooksRoute = route(COLLECTION, {
     }),
   },
   POST: {
+    access: "exports:write",
     handle: authed(async ({ db, actor, req }) =>
       json(await createWebhook(db, actor, await readJsonObject(req)), 201),
     ),
@@ -67,6 +69,7 @@ export const webhooksRoute = route(COLLECTION, {
 
 export const webhookRoute = route(ITEM, {
   GET: {
+    access: "exports:read",
     handle: authed<"id">(async ({ db, actor, params }) => json(await findWebhook(db, actor, params.id))),
     openapi: () => ({
       operationId: "webhooks_retrieve",
@@ -79,6 +82,7 @@ export const webhookRoute = route(ITEM, {
     }),
   },
   PATCH: {
+    access: "exports:write",
     handle: authed<"id">(async ({ db, actor, params, req }) =>
       json(await updateWebhook(db, actor, params.id, await readJsonObject(req))),
     ),
@@ -100,6 +104,7 @@ export const webhookRoute = route(ITEM, {
     }),
   },
   DELETE: {
+    access: "exports:write",
     handle: authed<"id">(async ({ db, actor, params }) => {
       await deleteWebhook(db, actor, params.id);
       return new Response(null, { status: 204 });
@@ -117,6 +122,7 @@ export const webhookRoute = route(ITEM, {
 
 export const webhookTestRoute = route("/api/v1/webhooks/{id}/test/", {
   POST: {
+    access: "exports:write",
     handle: authed<"id">(async ({ db, actor, params }) => json(await testWebhook(db, actor, params.id), 202)),
     openapi: () => ({
       operationId: "webhooks_test",
@@ -140,6 +146,7 @@ export const webhookTestRoute = route("/api/v1/webhooks/{id}/test/", {
 
 export const webhookDeliveriesRoute = route("/api/v1/webhooks/{id}/deliveries/", {
   GET: {
+    access: "exports:read",
     handle: authed<"id">(async ({ db, actor, params }) =>
       json(await listWebhookDeliveries(db, actor, params.id)),
     ),

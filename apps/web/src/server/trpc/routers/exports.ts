@@ -11,18 +11,14 @@ import {
 } from "@exports/core";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { protectedProcedure } from "../init";
+import { readProcedure, writeProcedure } from "../init";
 import { exportChanges } from "../live-stream";
 
 /** The tRPC twins of the REST operations: same schemas, same services. */
 export const exportsRouter = {
-  list: protectedProcedure
-    .input(listQueryInput)
-    .query(({ ctx, input }) => listExports(ctx.db, ctx.actor, input)),
-  get: protectedProcedure
-    .input(exportIdInput)
-    .query(({ ctx, input }) => findExport(ctx.db, ctx.actor, input.id)),
-  create: protectedProcedure
+  list: readProcedure.input(listQueryInput).query(({ ctx, input }) => listExports(ctx.db, ctx.actor, input)),
+  get: readProcedure.input(exportIdInput).query(({ ctx, input }) => findExport(ctx.db, ctx.actor, input.id)),
+  create: writeProcedure
     // Typed as the shared schema's input, but validated by the service alone, which reports every problem at
     // once (the body's shape, the request path, the fields), exactly as the REST door reports them.
     .input(z.custom<CreateExportInput>((v) => typeof v === "object" && v !== null && !Array.isArray(v)))
@@ -30,14 +26,14 @@ export const exportsRouter = {
       async ({ ctx, input }) =>
         (await createExport(ctx.db, ctx.actor, input, { limits: exportLimitsFromEnv(env()) })).export,
     ),
-  cancel: protectedProcedure
+  cancel: writeProcedure
     .input(exportIdInput)
     .mutation(({ ctx, input }) => cancelExport(ctx.db, ctx.actor, input.id, { storage: ctx.storage })),
   /**
    * The dashboard's live updates (server-sent events): every change of an export the caller may see, as
    * retrieve returns it. Tracked ids: a client that reconnects with `lastEventId` gets what it missed.
    */
-  changes: protectedProcedure
+  changes: readProcedure
     .input(z.object({ lastEventId: z.string().max(100).nullish() }).optional())
     .subscription(({ ctx, input, signal }) => exportChanges(ctx, input?.lastEventId, signal)),
 } satisfies TRPCRouterRecord;

@@ -1,6 +1,6 @@
 import { getResource, listQueryInput, listResource } from "@exports/core";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { protectedProcedure } from "../init";
+import { readProcedure } from "../init";
 
 /**
  * The tRPC twin of an exportable resource's list endpoint (`<key>.list`): the same input as the REST
@@ -9,7 +9,7 @@ import { protectedProcedure } from "../init";
 export function resourceRouter(key: string) {
   const resource = getResource(key);
   return {
-    list: protectedProcedure
+    list: readProcedure
       .input(listQueryInput)
       .query(({ ctx, input }) => listResource(ctx.db, resource, input)),
   } satisfies TRPCRouterRecord;

@@ -1,6 +1,6 @@
 import { describeResources } from "@exports/core";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { protectedProcedure } from "../init";
+import { readProcedure } from "../init";
 
 /**
  * The registry of exportable resources (key, path, fields with their labels and types, default fields,
@@ -8,5 +8,5 @@ import { protectedProcedure } from "../init";
  * export dialog from it instead of repeating them.
  */
 export const resourcesRouter = {
-  list: protectedProcedure.query(() => describeResources()),
+  list: readProcedure.query(() => describeResources()),
 } satisfies TRPCRouterRecord;

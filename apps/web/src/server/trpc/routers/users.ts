@@ -8,7 +8,7 @@ import {
 } from "@exports/core";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { protectedProcedure } from "../init";
+import { accountProcedure } from "../init";
 
 // Typed as the service's input, checked by the service alone: a regular user is FORBIDDEN before any of
 // their input is looked at (as over REST), and a superuser's bad input gets the service's field errors.
@@ -19,16 +19,16 @@ const anyInput = <T>() => z.custom<T>(() => true);
  * auth/users-admin.ts); the set-password link is answered as a path, which the page prefixes with its origin.
  */
 export const usersRouter = {
-  list: protectedProcedure
+  list: accountProcedure
     .input(anyInput<{ limit?: number; page?: number; is_active?: "true" | "false"; search?: string }>())
     .query(({ ctx, input }) => listUsers(ctx.db, ctx.actor, input ?? {})),
-  get: protectedProcedure
+  get: accountProcedure
     .input(anyInput<{ id: string }>())
     .query(({ ctx, input }) => getUser(ctx.db, ctx.actor, String((input as { id?: unknown })?.id ?? ""))),
-  create: protectedProcedure
+  create: accountProcedure
     .input(anyInput<AdminCreateUserInput>())
     .mutation(({ ctx, input }) => adminCreateUser(ctx.db, ctx.actor, input)),
-  update: protectedProcedure
+  update: accountProcedure
     .input(anyInput<{ id: string; changes: AdminUpdateUserInput }>())
     .mutation(({ ctx, input }) => {
       const { id, changes } = (input ?? {}) as { id?: unknown; changes?: unknown };
