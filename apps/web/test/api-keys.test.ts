@@ -265,8 +265,12 @@ describe("tRPC account.tokens and account.changePassword (the dashboard's sessio
     ).toEqual({ sessions_ended: 1 });
     expect((await authenticateSession(h.db, here.secret)).actor.id).toBe(user.id);
     await expect(authenticateSession(h.db, there.secret)).rejects.toThrow(SESSION_EXPIRED);
-    const events = (await exec("select type, actor_id from account_events where user_id = $1", [user.id]))
-      .rows;
+    const events = (
+      await exec(
+        "select type, actor_id from account_events where user_id = $1 and type like 'user.password%'",
+        [user.id],
+      )
+    ).rows;
     expect(events.map((e) => [e.type, e.actor_id])).toEqual([["user.password_changed", user.id]]);
     // A key, even with every scope, cannot change the password.
     const byKey = createCaller(callerContext(h.db, storage, user.actor));

@@ -127,7 +127,7 @@ describe("tRPC: every procedure declares its access; a key lacking it is FORBIDD
     for (const [name, procedure] of procedures) {
       const access = procedure._def.meta?.access;
       expect(known, name).toContain(access);
-      if (access === "public") expect(name, name).toMatch(/^auth\./);
+      if (access === "public") expect(name, name).toMatch(/^(auth|passwordLink)\./);
     }
     expect(procedures.length).toBeGreaterThan(20);
   });

@@ -310,6 +310,7 @@ describe("update", () => {
     );
     expect((await eventsOf(u.id)).map((e) => e.type)).toEqual([
       "user.created",
+      "token.created",
       "user.deactivated",
       "user.activated",
     ]);
@@ -387,6 +388,7 @@ describe("the CLI (no actor)", () => {
       .where(and(eq(accountEvents.userId, u.id)));
     expect(events.map((e) => [e.type, e.actorId])).toEqual([
       ["user.created", null],
+      ["token.created", null],
       ["user.deactivated", null],
       ["user.activated", null],
     ]);
