@@ -9,11 +9,11 @@
  *     [--only orders:csv,products:json] [--old /tmp/old-src]
  */
 import { createHash } from "node:crypto";
-import { pipeline } from "node:stream/promises";
 import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { sql } from "drizzle-orm";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
-import { sql } from "drizzle-orm";
 
 const args = process.argv.slice(2);
 const url = args[0];
@@ -67,7 +67,10 @@ async function loadTree(root: string): Promise<Tree & { query(job: Job): Promise
       const scratch = new PageRows(columns, () => {}, 0).row;
       const at = [0];
       let p = 0;
-      while (p < data.length) at.push((p = parseRow(data, p, data.length, scratch)));
+      while (p < data.length) {
+        p = parseRow(data, p, data.length, scratch);
+        at.push(p);
+      }
       bounds = Int32Array.from(at);
       cache.set(data, bounds);
     }
@@ -85,19 +88,23 @@ async function loadTree(root: string): Promise<Tree & { query(job: Job): Promise
       const out = new ByteWriter(1 << 22);
       const chunks: Buffer[] = [];
       const row = page.row;
+      let viaLine = 0;
       const bounds = lines(data, query.columns);
       for (let i = 0; i + 1 < bounds.length; i++) {
         const s = bounds[i] as number;
         const e = bounds[i + 1] as number;
         const id = line === null ? -1 : line(data, s, e, out);
-        if (id >= 0) page.added(id);
-        else {
+        if (id >= 0) {
+          page.added(id);
+          viaLine++;
+        } else {
           parseRow(data, s, e, row);
           page.add(out);
         }
         if (out.pos - out.start >= 1 << 20) chunks.push(out.flush());
       }
       chunks.push(out.flush());
+      lineShare.set(job.key, viaLine / (bounds.length - 1));
       return chunks;
     },
   };
@@ -122,6 +129,8 @@ async function copyText(text: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The share of the rows the line encoder took, by job (the last tree's run). */
+const lineShare = new Map<string, number>();
 const loaded = await Promise.all(trees.map(loadTree));
 for (const key of only) {
   const [resource, format] = key.split(":") as [string, Job["format"]];
@@ -147,9 +156,10 @@ for (const key of only) {
     const s = [...xs].sort((a, b) => a - b);
     return `least ${s[0]?.toFixed(0)} / median ${s[Math.floor(s.length / 2)]?.toFixed(0)} ms`;
   };
-  loaded.forEach((tree, t) => {
+  loaded.forEach((_, t) => {
     console.log(
       `${key} ${t === 0 ? "new" : "old"}: ${stat(times[t] as number[])} (${data.length} input bytes) hash ${[...(hashes[t] as Set<string>)].join(",")}`,
     );
   });
+  console.log(`${key}: the line encoder took ${((lineShare.get(key) ?? 0) * 100).toFixed(1)}% of the rows`);
 }

@@ -3,8 +3,8 @@ import type { ValueType } from "../../contract";
 import type { ResourceField } from "../../resources/types";
 import { ascii, fieldText, put, putRange, type RowFields } from "./bytes";
 import { compactJson } from "./cells";
-import { compactJsonb, DATETIME_NULL, isoDatetime } from "./pg-text";
-import type { FormatWriter, PartFile, RowEncoder } from "./types";
+import { compactJsonb, DATETIME_NULL, datetimeEnd, isoDatetime, isoDatetimeField, jsonbEnd } from "./pg-text";
+import type { FormatWriter, LineEncoder, PartFile, RowEncoder } from "./types";
 
 const ROW_END = ",\n";
 const ROW_END_BYTES = ascii(`}${ROW_END}`);
@@ -198,6 +198,122 @@ export function jsonRowEncoder(
   return (options.compiled !== false ? compiledRowEncoder(fields) : null) ?? genericRowEncoder(fields);
 }
 
+/** The bytes that end an unquoted COPY field (`,`, LF) or that it cannot hold (a quote: the field was quoted). */
+const FIELD_STOP = new Uint8Array(256);
+FIELD_STOP[44] = 1;
+FIELD_STOP[10] = 1;
+FIELD_STOP[34] = 1;
+/** Kinds of the line encoder's columns: JSONB (compacted), and ID_ONLY for an id column that is no field. */
+const JSONB = 6;
+/** `PLAIN` but for the comma, which ends an unquoted COPY field (LF, its line's end, is not plain). */
+const FIELD_PLAIN = PLAIN.map((v, b) => (b === 44 ? 0 : v));
+const ID_ONLY = 7;
+
+/**
+ * JSON's one-pass line encoder (`LineEncoder`): COPY's line straight to the row's object, without parsing it
+ * into `RowFields` first. It takes the common rows — no quoted field but a jsonb one, text without a byte
+ * JSON.stringify escapes, date-times in their common form — and leaves the others (-1) to the row encoder,
+ * whose bytes it writes. Null for fields with `json` (not jsonb) values.
+ */
+function jsonLineEncoder(
+  fields: readonly ResourceField[],
+  columns: number,
+  idColumn: number,
+): LineEncoder | null {
+  if (fields.length === 0) return null;
+  const kinds = Uint8Array.from({ length: columns }, (_, i) => {
+    const field = fields[i];
+    if (!field) return ID_ONLY;
+    const kind = KIND[field.type];
+    return kind === JSON_TEXT ? (field.column.columnType === "PgJsonb" ? JSONB : 255) : kind;
+  });
+  if (kinds.includes(255)) return null;
+  const { keys, fixed } = rowKeys(fields);
+  const last = columns - 1;
+  return (src, s, e, out) => {
+    if (e <= s || src[e - 1] !== 10) return -1;
+    // Never longer than the row encoder's room for the same row: each value grows by at most 8 bytes.
+    out.ensure(fixed + (e - s));
+    const buf = out.buf;
+    let p = out.pos;
+    let id = -1;
+    let at = s;
+    for (let field = 0; ; field++) {
+      const kind = kinds[field];
+      let k = at;
+      let b = src[k] as number;
+      if (kind !== ID_ONLY) {
+        const key = keys[field] as Uint8Array;
+        buf.set(key, p);
+        p += key.length;
+      }
+      if (b === 44 || b === 10) {
+        // NULL (an empty string would be quoted).
+        if (kind !== ID_ONLY) p = put(buf, p, NULL);
+      } else if (kind === TEXT) {
+        if (b === 34) return -1;
+        buf[p++] = 34;
+        while (FIELD_PLAIN[b] === 1) {
+          buf[p++] = b;
+          b = src[++k] as number;
+        }
+        // A byte to escape (a control character, a backslash): the row encoder's.
+        if (b !== 44 && b !== 10) return -1;
+        buf[p++] = 34;
+      } else if (kind === DATETIME) {
+        buf[p] = 34;
+        // The common form; ±infinity, BC, years past 9999 are the row encoder's.
+        const q = isoDatetimeField(buf, p + 1, src, at);
+        if (q < 0) return -1;
+        buf[q] = 34;
+        p = q + 1;
+        k = datetimeEnd.at;
+        b = src[k] as number;
+      } else if (kind === JSONB) {
+        if (b === 34) {
+          // A whole quoted jsonb field, compacted to its closing quote (the line's end as its bound).
+          p = compactJsonb(buf, p, src, k + 1, e, true, false);
+          if (p < 0 || jsonbEnd.at >= e) return -1;
+          k = jsonbEnd.at + 1;
+        } else {
+          // Unquoted: a number, true, false, null or an empty container.
+          while (FIELD_STOP[b] === 0) b = src[++k] as number;
+          if (b === 34) return -1;
+          p = compactJsonb(buf, p, src, at, k, false, false);
+          if (p < 0) return -1;
+        }
+        b = src[k] as number;
+      } else {
+        // Digits, a sign, a point; booleans as words: copied (decimals between quotes). Never quoted by COPY.
+        const quote = kind === QUOTED;
+        if (quote) buf[p++] = 34;
+        if (kind === ID_ONLY) while (FIELD_STOP[b] === 0) b = src[++k] as number;
+        else
+          while (FIELD_STOP[b] === 0) {
+            buf[p++] = b;
+            b = src[++k] as number;
+          }
+        // A boolean must be a word (`true`/`false`, as JSON's COPY selects it) to be copied.
+        if (b === 34 || (kind === BOOLEAN && k - at < 4)) return -1;
+        if (quote) buf[p++] = 34;
+      }
+      if (field === idColumn) {
+        id = 0;
+        for (let d = at; d < k; d++) id = id * 10 + ((src[d] as number) - 48);
+      }
+      if (b === 10) {
+        if (field !== last || k !== e - 1) return -1;
+        break;
+      }
+      if (b !== 44 || field === last) return -1;
+      at = k + 1;
+    }
+    if (id < 0) return -1;
+    out.pos = put(buf, p, ROW_END_BYTES);
+    return id;
+  };
+}
+
 /**
  * One JSON array of objects keyed by field name, each value byte for byte as the REST list shows it. A row in
  * a part is its object and `,\n`; the layout drops the last separator.
@@ -209,6 +325,9 @@ export const jsonWriter: FormatWriter = {
   datetime: "iso",
   rowEncoder(fields) {
     return jsonRowEncoder(fields);
+  },
+  lineEncoder(fields, columns, idColumn) {
+    return jsonLineEncoder(fields, columns, idColumn);
   },
   async layout({ parts }) {
     const files: PartFile[] = [];
