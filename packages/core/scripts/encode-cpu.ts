@@ -48,6 +48,7 @@ async function loadTree(root: string): Promise<Tree & { query(job: Job): Promise
   const { writerFor } = await import(`${root}/engine/formats/index.ts`);
   const { PageRows, parseRow } = await import(`${root}/engine/copy/parse.ts`);
   const { ByteWriter } = await import(`${root}/engine/formats/bytes.ts`);
+  const lineCache = await import(`${root}/engine/formats/line-cache.ts`).catch(() => null);
   const plan = (job: Job) => {
     const resource = resourceByKey(job.resource);
     const fields = resource.fields;
@@ -84,7 +85,10 @@ async function loadTree(root: string): Promise<Tree & { query(job: Job): Promise
     encode(data, job) {
       const { fields, query, writer } = plan(job);
       const page = new PageRows(query.columns, writer.rowEncoder(fields, 0), query.idColumnAt);
-      const line = writer.lineEncoder?.(fields, query.columns, query.idColumnAt) ?? null;
+      // As a page gets it (made once per shape where the tree caches it).
+      const line = lineCache
+        ? lineCache.lineEncoderFor(writer, fields, query.columns, query.idColumnAt)
+        : (writer.lineEncoder?.(fields, query.columns, query.idColumnAt) ?? null);
       const out = new ByteWriter(1 << 22);
       const chunks: Buffer[] = [];
       const row = page.row;

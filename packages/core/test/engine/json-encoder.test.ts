@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { PageRows, parseRow } from "../../src/engine/copy/parse";
 import { writerFor } from "../../src/engine/formats";
 import { ByteWriter } from "../../src/engine/formats/bytes";
-import { jsonRowEncoder } from "../../src/engine/formats/json";
+import { jsonLineEncoderFor, jsonRowEncoder } from "../../src/engine/formats/json";
+import { lineEncoderFor } from "../../src/engine/formats/line-cache";
 import { copyLines } from "../../src/engine/row-by-row";
 import { ordersResource } from "../../src/resources/orders";
 import { productsResource } from "../../src/resources/products";
@@ -116,9 +117,15 @@ describe("JSON's compiled row encoder", () => {
 
 describe("JSON's one-pass line encoder", () => {
   /** COPY's lines through the line encoder where it takes them, else parsed and row-encoded (as `CopyRows` does). */
-  function encodeLines(data: Buffer, fields: readonly ResourceField[], columns: number, idColumn: number) {
+  function encodeLines(
+    data: Buffer,
+    fields: readonly ResourceField[],
+    columns: number,
+    idColumn: number,
+    compiled = true,
+  ) {
     const json = writerFor("json");
-    const line = json.lineEncoder?.(fields, columns, idColumn);
+    const line = jsonLineEncoderFor(fields, columns, idColumn, { compiled });
     if (!line) throw new Error("no line encoder for these fields");
     const page = new PageRows(columns, json.rowEncoder(fields, 0), idColumn);
     const out = new ByteWriter();
@@ -193,13 +200,19 @@ describe("JSON's one-pass line encoder", () => {
     ]);
     // The id is field 0: no id column after the fields.
     const data = Buffer.from(copyLines(rows).toString("utf8").replaceAll(",0\n", "\n"));
-    const { out, taken, lastId } = encodeLines(data, fields, fields.length, 0);
     const reference = new PageRows(fields.length, jsonRowEncoder(fields), 0).encodeAll(data);
-    expect(out.toString("utf8")).toBe(reference.toString("utf8"));
-    expect(lastId).toBe(5000);
-    // It must take the common rows, or it proves nothing.
-    expect(taken).toBeGreaterThan(500);
-    expect(taken).toBeLessThan(5000);
+    const takenBy: number[] = [];
+    // The compiled line encoder (what pages use) and the interpreted one it is generated from.
+    for (const compiled of [true, false]) {
+      const { out, taken, lastId } = encodeLines(data, fields, fields.length, 0, compiled);
+      expect(out.toString("utf8"), `compiled: ${compiled}`).toBe(reference.toString("utf8"));
+      expect(lastId).toBe(5000);
+      // It must take the common rows, or it proves nothing.
+      expect(taken).toBeGreaterThan(500);
+      expect(taken).toBeLessThan(5000);
+      takenBy.push(taken);
+    }
+    expect(takenBy[0]).toBe(takenBy[1]);
   });
 
   it("reads an id column that is no field, and declines `json` values", () => {
@@ -207,13 +220,15 @@ describe("JSON's one-pass line encoder", () => {
     const data = Buffer.from(
       "ORD-1,12.50,2025-01-01 00:01:00\nORD-2,,2025-01-01 00:02:00.25\n".replaceAll("\n", ",42\n"),
     );
-    const { out, taken, lastId } = encodeLines(data, fields, 4, 3);
-    expect(taken).toBe(2);
-    expect(lastId).toBe(42);
-    expect(out.toString("utf8")).toBe(
-      '{"number":"ORD-1","amount":"12.50","created_date":"2025-01-01T00:01:00.000Z"},\n' +
-        '{"number":"ORD-2","amount":null,"created_date":"2025-01-01T00:02:00.250Z"},\n',
-    );
+    for (const compiled of [true, false]) {
+      const { out, taken, lastId } = encodeLines(data, fields, 4, 3, compiled);
+      expect(taken).toBe(2);
+      expect(lastId).toBe(42);
+      expect(out.toString("utf8")).toBe(
+        '{"number":"ORD-1","amount":"12.50","created_date":"2025-01-01T00:01:00.000Z"},\n' +
+          '{"number":"ORD-2","amount":null,"created_date":"2025-01-01T00:02:00.250Z"},\n',
+      );
+    }
     const json = pgTable("t", { doc: jsonColumn("doc") });
     const withJson: ResourceField = {
       name: "doc",
@@ -222,5 +237,22 @@ describe("JSON's one-pass line encoder", () => {
       type: "json",
     };
     expect(writerFor("json").lineEncoder?.([withJson], 2, 1)).toBeNull();
+  });
+});
+
+describe("line encoders made once per shape (line-cache.ts)", () => {
+  it("gives the same encoder for the same fields and columns, another for another shape", () => {
+    const json = writerFor("json");
+    const csv = writerFor("csv");
+    const a = fieldsByName(ordersResource, ["id", "number", "created_date"]);
+    const b = fieldsByName(ordersResource, ["id", "number", "modified_date"]);
+    const line = lineEncoderFor(json, a, 3, 0);
+    expect(line).not.toBeNull();
+    expect(lineEncoderFor(json, [...a], 3, 0)).toBe(line);
+    expect(lineEncoderFor(json, b, 3, 0)).not.toBe(line);
+    expect(lineEncoderFor(json, a, 4, 3)).not.toBe(line);
+    expect(lineEncoderFor(csv, a, 3, 0)).not.toBe(line);
+    // Without a line encoder (XLSX has none): null.
+    expect(lineEncoderFor(writerFor("xls"), a, 3, 0)).toBeNull();
   });
 });
