@@ -264,14 +264,16 @@ describe("PostgreSQL's text forms made into the old bytes in Node", () => {
     }
   });
 
-  it("JSON: the bytes of to_char and compactJson", async () => {
+  it("JSON (the one-pass line encoder and the row encoder): the bytes of to_char and compactJson", async () => {
     const expected = (await oldCells()).map(
       (c) =>
         `{"id":${c.id},"doc":${c.doc ?? "null"},"tz3":${JSON.stringify(c.tz3)},"plain3":${JSON.stringify(c.plain3)},"tz6":${JSON.stringify(c.tz6)}}`,
     );
-    const got = lines(await newPath("json", false), ",\n");
-    expect(got.pop()).toBe("");
-    for (let i = 0; i < N; i++) expect(got[i], `row ${i + 1}`).toBe(expected[i]);
+    for (const withLine of [true, false]) {
+      const got = lines(await newPath("json", withLine), ",\n");
+      expect(got.pop()).toBe("");
+      for (let i = 0; i < N; i++) expect(got[i], `row ${i + 1}, line encoder: ${withLine}`).toBe(expected[i]);
+    }
   });
 
   it("every format's encoder (XLSX's too) writes a jsonb cell as it writes the old path's (`compactJson`)", async () => {

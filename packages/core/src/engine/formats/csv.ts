@@ -2,7 +2,15 @@ import { stringify } from "csv-stringify/sync";
 import type { ResourceField } from "../../resources/types";
 import { ascii, type ByteWriter, endsWithSpace, fieldText, isFormulaByte, startsWithSpace } from "./bytes";
 import { compactJson, headerLabels } from "./cells";
-import { compactJsonb, DATETIME_GROWTH, DATETIME_NULL, isoDatetime, jsonbEnd } from "./pg-text";
+import {
+  compactJsonb,
+  DATETIME_GROWTH,
+  DATETIME_NULL,
+  datetimeEnd,
+  isoDatetime,
+  isoDatetimeField,
+  jsonbEnd,
+} from "./pg-text";
 import type { FileSegment, FormatWriter } from "./types";
 
 const OPTIONS = { record_delimiter: "\r\n", quoted_match: /^\s|\s$/ } as const;
@@ -172,11 +180,18 @@ export const csvWriter: FormatWriter = {
         let k = at;
         let b = src[k] as number;
         if (kind === LINE_DATETIME) {
-          // Found, then written in its ISO form at once.
-          while (b !== 44 && b !== 10) b = src[++k] as number;
-          if (k > at) {
-            const q = isoDatetime(buf, p, src, at, k);
-            if (q !== DATETIME_NULL) p = q;
+          // The common form read and written in one pass; any other found, then written in its ISO form.
+          const q = isoDatetimeField(buf, p, src, at);
+          if (q >= 0) {
+            p = q;
+            k = datetimeEnd.at;
+            b = src[k] as number;
+          } else {
+            while (b !== 44 && b !== 10) b = src[++k] as number;
+            if (k > at) {
+              const r = isoDatetime(buf, p, src, at, k);
+              if (r !== DATETIME_NULL) p = r;
+            }
           }
         } else if (b === 34) {
           // Only a whole quoted jsonb field: compacted to its closing quote (the line's end as its bound).

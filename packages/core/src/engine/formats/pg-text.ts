@@ -66,6 +66,66 @@ export function isoDatetime(buf: Buffer, p: number, src: Buffer, s: number, e: n
   return p;
 }
 
+/** Where `isoDatetimeField` found its field's end (the `,` or LF after it). */
+export const datetimeEnd = { at: -1 };
+
+/**
+ * `isoDatetime` for a field of COPY's line whose end is not known yet (the line encoders), in one pass: only the
+ * common form — a 4-digit year, at most 3 fraction digits, no zone or era, ended by `,` or LF — read at `s` and
+ * written at `p`; its end left in `datetimeEnd.at`. -1, having written nothing that counts, for any other form
+ * or a NULL (the caller then finds the field's end and calls `isoDatetime`). Same bytes as `isoDatetime`; ~3×
+ * less CPU than finding the end first, then scanning again for the space (orders: ~25% of the CSV encoder).
+ */
+export function isoDatetimeField(buf: Buffer, p: number, src: Buffer, s: number): number {
+  // A field of a timestamp column that starts with a digit is a timestamp; `-` at 4: a 4-digit year.
+  const first = src[s] as number;
+  if (first < 48 || first > 57 || src[s + 4] !== 45 || src[s + 10] !== 32) return -1;
+  buf[p] = first;
+  buf[p + 1] = src[s + 1] as number;
+  buf[p + 2] = src[s + 2] as number;
+  buf[p + 3] = src[s + 3] as number;
+  buf[p + 4] = 45;
+  buf[p + 5] = src[s + 5] as number;
+  buf[p + 6] = src[s + 6] as number;
+  buf[p + 7] = src[s + 7] as number;
+  buf[p + 8] = src[s + 8] as number;
+  buf[p + 9] = src[s + 9] as number;
+  buf[p + 10] = 84; // T
+  buf[p + 11] = src[s + 11] as number;
+  buf[p + 12] = src[s + 12] as number;
+  buf[p + 13] = src[s + 13] as number;
+  buf[p + 14] = src[s + 14] as number;
+  buf[p + 15] = src[s + 15] as number;
+  buf[p + 16] = src[s + 16] as number;
+  buf[p + 17] = src[s + 17] as number;
+  buf[p + 18] = src[s + 18] as number;
+  buf[p + 19] = 46; // .
+  let k = s + 19;
+  let b = src[k] as number;
+  let q = p + 20;
+  if (b === 46) {
+    // At most 3 digits (the columns' precision, or date_trunc'd): a fourth means another form.
+    b = src[++k] as number;
+    let digits = 0;
+    while (b >= 48 && b <= 57) {
+      if (digits === 3) return -1;
+      buf[q++] = b;
+      digits++;
+      b = src[++k] as number;
+    }
+    for (; digits < 3; digits++) buf[q++] = 48;
+  } else {
+    buf[q++] = 48;
+    buf[q++] = 48;
+    buf[q++] = 48;
+  }
+  // A zone (`+00`) or an era follows in other forms: left to isoDatetime.
+  if (b !== 44 && b !== 10) return -1;
+  buf[q++] = 90; // Z
+  datetimeEnd.at = k;
+  return q;
+}
+
 const SPACE = 32;
 const QUOTE = 34;
 const BACKSLASH = 92;

@@ -7,6 +7,7 @@ import { othersWaiting } from "../claim";
 import { type CopyPageQuery, copyPageQuery, PAGE_PLAN_SETTINGS } from "../copy/query";
 import { type CopyPart, CopyRows } from "../copy/rows";
 import { writerFor } from "../formats";
+import { lineEncoderFor } from "../formats/line-cache";
 import { DATETIME_TEXT_SETTINGS } from "../formats/pg-text";
 import type { FormatWriter } from "../formats/types";
 import { pageRows } from "../page-size";
@@ -169,7 +170,7 @@ class CopyRun {
     const limit = writer.pageLimit?.(at.collectedCount, at.rows) ?? at.rows;
     const key = keys.part(row.id, at.page);
     const encoder = writer.rowEncoder(scope.fields, at.collectedCount);
-    const line = writer.lineEncoder?.(scope.fields, query.columns, query.idColumnAt) ?? null;
+    const line = lineEncoderFor(writer, scope.fields, query.columns, query.idColumnAt);
     const { storage } = this.deps;
     const direct = this.objectsOnly ? null : this.plan.direct;
     const open = async () =>
