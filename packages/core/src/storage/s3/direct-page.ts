@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { PutObjectCommand, UploadPartCommand } from "@aws-sdk/client-s3";
 import { type DirectPageWrite, type DirectPart, encodeDirectPage, type PendingPage } from "../direct";
 import type { Bucket } from "./bucket";
+import type { PartBuffers } from "./part-buffers";
 
 const MiB = 1024 * 1024;
 /**
@@ -21,14 +22,17 @@ export interface DirectPageOptions {
   chunk: number;
   /** Fault points: the page's first bytes, then every byte uploaded (engine/faults.ts). */
   reached: (stage: "writing" | "synced" | "renamed") => void;
+  /** Where parts are copied to be sent (at least `minPart + chunk` each). */
+  buffers: PartBuffers;
 }
 
 /**
  * A page written as parts of the result's upload: its bytes are buffered and a `chunk` sent (UploadPart, one in
  * flight) only while at least `minPart` would remain, so every part is at least `minPart` and what remains at
  * the end (`minPart`..`minPart + chunk`) is the page's last part. A page that ends under `minPart` (nothing
- * sent yet) is written as an ordinary part object instead, without the head. Memory: `minPart + chunk` buffered
- * and one part in flight. Part numbers come from `reserve` as needed; the last one is reserved when the stream
+ * sent yet) is written as an ordinary part object instead, without the head. Memory: the chunks as written (views,
+ * no copy), under `minPart + chunk`, and the part in flight, copied once into a pooled buffer (part-buffers.ts).
+ * Part numbers come from `reserve` as needed; the last one is reserved when the stream
  * finishes, so a page read ahead after this one only ever gets higher numbers.
  */
 export class DirectPageWriter implements PendingPage {
@@ -67,14 +71,23 @@ export class DirectPageWriter implements PendingPage {
     this.buffered += chunk.length;
   }
 
-  /** The first `n` buffered bytes, in one buffer. */
-  private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    const body = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.buffered = rest.length;
-    return body;
+  /**
+   * The first `n` buffered bytes copied into a pooled buffer (the part's body: its start); the chunks they came
+   * from are let go.
+   */
+  private take(n: number): { buffer: Buffer; body: Buffer } {
+    const buffer = this.options.buffers.take(n);
+    let at = 0;
+    while (at < n) {
+      const chunk = this.chunks[0] as Buffer;
+      const k = Math.min(chunk.length, n - at);
+      chunk.copy(buffer, at, 0, k);
+      at += k;
+      if (k === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(k);
+    }
+    this.buffered -= n;
+    return { buffer, body: buffer.subarray(0, n) };
   }
 
   private async onWrite(chunk: Buffer) {
@@ -113,7 +126,7 @@ export class DirectPageWriter implements PendingPage {
   }
 
   /** Starts sending a part; the next waits for it (its failure fails the page). */
-  private send(PartNumber: number, Body: Buffer) {
+  private send(PartNumber: number, { buffer, body: Body }: { buffer: Buffer; body: Buffer }) {
     const part: DirectPart = { n: PartNumber, etag: "", size: Body.length };
     this.parts.push(part);
     const { upload } = this.write;
@@ -130,6 +143,7 @@ export class DirectPageWriter implements PendingPage {
       ),
     );
     this.inFlight = sent.then((r) => {
+      this.options.buffers.give(buffer);
       if (!r.ETag) throw new Error(`the server gave no ETag for part ${PartNumber}`);
       part.etag = r.ETag;
     });
@@ -140,7 +154,10 @@ export class DirectPageWriter implements PendingPage {
     if (this.aborted) throw new Error("page discarded");
     if (!this.stream.writableFinished) throw new Error("the page is not finished");
     if (this.mode === "object") {
-      const body = this.take(this.buffered).subarray(this.headLength);
+      // Under `minPart`: the chunks joined, once (no pooled buffer for a small page).
+      const body = Buffer.concat(this.chunks, this.buffered).subarray(this.headLength);
+      this.chunks = [];
+      this.buffered = 0;
       this.options.reached("synced");
       await this.bucket.send(() =>
         this.bucket.client.send(
