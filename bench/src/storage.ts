@@ -21,7 +21,8 @@ const BACKENDS = (process.env.BENCH_STORAGE_BACKENDS ?? "local,s3").split(",") a
  * composed result), against the local folder, in one run, best of `repeat`; and the worker's peak RSS. Each
  * (backend, format) gets a fresh worker, so its peak is the kernel's high-water mark (VmHWM) for that format
  * alone, not a sample; each export's CPU time (worker, s3rver; from /proc) is logged beside its wall-clock time,
- * as the ratio of the latter swings with the machine's load.
+ * as the ratio of the latter swings with the machine's load. BENCH_STORAGE_FORMATS (e.g. `csv`) and
+ * BENCH_STORAGE_BACKENDS (`s3`) narrow the section while working on one path.
  */
 export async function runStorage(o: SectionContext) {
   const { db, admin, report, log } = o;
@@ -40,8 +41,9 @@ export async function runStorage(o: SectionContext) {
     const runs: Record<string, ExportTiming[]> = {};
     const cpu: Record<string, { worker: number; s3: number }[]> = {};
     const peaks: Record<string, number> = {};
-    for (const backend of BACKENDS) {
-      for (const format of FORMATS) {
+    // Format by format, the two backends back to back: the load of a shared machine drifts less between them.
+    for (const format of FORMATS) {
+      for (const backend of BACKENDS) {
         const worker = await startWorker(envs[backend]);
         const workerPid = worker.process.child.pid ?? 0;
         const key = `${backend}:${format}`;

@@ -28,6 +28,7 @@ export class ObjectUpload {
   private uploadId: Promise<string> | null = null;
   private readonly parts: CompletedPart[] = [];
   private inFlight: Promise<void> | null = null;
+  private aborted = false;
   private resolveDone!: () => void;
   private rejectDone!: (err: unknown) => void;
 
@@ -85,12 +86,15 @@ export class ObjectUpload {
   /** Sends the full buffer as the next part (after the one in flight) and takes a fresh one to fill. */
   private async sendFull() {
     await this.inFlight;
+    if (this.aborted) throw new Error("upload aborted");
     const buffer = this.buffer as Buffer;
     const size = this.filled;
     this.buffer = null;
     this.filled = 0;
     this.uploadId ??= this.begin();
     const UploadId = await this.uploadId;
+    // Aborted meanwhile: no part goes to the upload being aborted.
+    if (this.aborted) throw new Error("upload aborted");
     const PartNumber = this.parts.length + 1;
     const part: CompletedPart = { PartNumber };
     this.parts.push(part);
@@ -156,6 +160,7 @@ export class ObjectUpload {
    * leaves its parts to the sweep, abortStaleUploads).
    */
   async abort() {
+    this.aborted = true;
     this.stream.destroy();
     await this.inFlight?.catch(() => {});
     this.buffer = null;
