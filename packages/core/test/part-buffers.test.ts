@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { PartBuffers } from "../src/storage/s3/part-buffers";
 
 describe("PartBuffers", () => {
@@ -21,5 +21,22 @@ describe("PartBuffers", () => {
     expect(big.length).toBe(4096);
     pool.give(big);
     expect(pool.take(4096)).not.toBe(big);
+  });
+
+  it("lets idle buffers go once none was given back for a while", () => {
+    vi.useFakeTimers();
+    try {
+      const pool = new PartBuffers(64, 2, 1000);
+      const a = pool.take(64);
+      pool.give(a);
+      vi.advanceTimersByTime(999);
+      const b = pool.take(64);
+      expect(b).toBe(a);
+      pool.give(b); // the wait starts again
+      vi.advanceTimersByTime(1000);
+      expect(pool.take(64)).not.toBe(a);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
