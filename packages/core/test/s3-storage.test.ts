@@ -57,6 +57,52 @@ describe("S3Storage on a server without UploadPartCopy (s3rver)", () => {
   });
 });
 
+/** `n` bytes that differ from those of another `seed`, and from part to part. */
+function pattern(n: number, seed: number): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed * 7 + (i >> 20)) & 0xff;
+  return out;
+}
+
+/** Writes `data` in chunks of `chunk` bytes, waiting when the stream asks. */
+async function writeIn(stream: NodeJS.WritableStream, data: Buffer, chunk: number) {
+  for (let at = 0; at < data.length; at += chunk) {
+    if (!stream.write(data.subarray(at, at + chunk))) await new Promise((r) => stream.once("drain", r));
+  }
+  stream.end();
+}
+
+describe("S3Storage writes files as they stream", () => {
+  it("stores every size exactly: empty, one part, one byte over, many parts; files at once share no buffer", async () => {
+    const storage = await testS3Storage(inject("s3Endpoint"), "", { partSize: 5 * MiB });
+    const sizes = [0, 5 * MiB, 5 * MiB + 1, 17 * MiB + 123];
+    const files = await Promise.all(
+      sizes.map(async (n, i) => {
+        const data = pattern(n, i);
+        const file = await storage.create(`parts/f${i}`);
+        await writeIn(file.stream, data, 300_001);
+        return { data, size: await file.commit(), key: `parts/f${i}` };
+      }),
+    );
+    for (const { data, size, key } of files) {
+      expect(size).toBe(data.length);
+      expect((await bytes(storage.read(key))).equals(data)).toBe(true);
+    }
+  });
+
+  it("an abort before the end leaves no object; one after the end removes it", async () => {
+    const storage = await testS3Storage(inject("s3Endpoint"), "", { partSize: 5 * MiB });
+    const early = await storage.create("parts/early");
+    early.stream.write(pattern(11 * MiB, 1));
+    await early.abort();
+    const late = await storage.create("parts/late");
+    late.stream.end(pattern(6 * MiB, 2));
+    await late.abort();
+    expect(await storage.size("parts/early")).toBeNull();
+    expect(await storage.size("parts/late")).toBeNull();
+  });
+});
+
 describe("S3Storage when the server is away", () => {
   it("fails every operation promptly with StorageUnavailableError, never hangs", async () => {
     const storage = new S3Storage(testS3Client(`http://127.0.0.1:${await closedPort()}`), "bucket", "");

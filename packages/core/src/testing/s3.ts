@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { s3ChecksumSettings } from "../storage";
+import { S3_CONNECTION_SETTINGS, s3ChecksumSettings } from "../storage";
 import { LocalStorage } from "../storage/local";
 import { S3Storage } from "../storage/s3/storage";
 import type { Storage } from "../storage/types";
@@ -81,6 +81,7 @@ export function testS3Client(endpoint: string): S3Client {
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
     ...s3ChecksumSettings(),
+    ...S3_CONNECTION_SETTINGS,
   });
 }
 

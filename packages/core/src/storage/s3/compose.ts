@@ -1,4 +1,3 @@
-import { buffer } from "node:stream/consumers";
 import {
   type CompletedPart,
   CompleteMultipartUploadCommand,
@@ -10,6 +9,7 @@ import {
 import { type Piece, type PlannedPart, pieceSize, planParts } from "../compose-plan";
 import type { Bucket } from "./bucket";
 import { isNotImplemented } from "./errors";
+import type { PartBuffers } from "./part-buffers";
 
 const MiB = 1024 * 1024;
 /** S3's smallest part but the last. */
@@ -26,6 +26,8 @@ export interface ComposeOptions {
   copy: { supported: boolean | null };
   /** Called once every byte is uploaded (the object not yet visible), then once it is. */
   reached: (stage: "synced" | "renamed") => void;
+  /** Where parts are gathered to be sent. */
+  buffers: PartBuffers;
 }
 
 /**
@@ -37,13 +39,14 @@ export async function composeObject(bucket: Bucket, Key: string, pieces: Piece[]
   const total = pieces.reduce((n, p) => n + pieceSize(p), 0);
   const partSize = Math.max(options.partSize, Math.ceil(total / MAX_PARTS));
   if (total <= partSize) {
-    const body = await gather(bucket, pieces, total);
+    const { buffer, body } = await gather(bucket, pieces, total, options.buffers);
     options.reached("synced");
     await bucket.send(() =>
       bucket.client.send(
         new PutObjectCommand({ Bucket: bucket.name, Key, Body: body, ContentLength: total }),
       ),
     );
+    options.buffers.give(buffer);
     options.reached("renamed");
     return total;
   }
@@ -65,7 +68,7 @@ async function uploadParts(bucket: Bucket, Key: string, plan: PlannedPart[], opt
   if (!UploadId) throw new Error("the server gave no upload id");
   const target = { Bucket: bucket.name, Key, UploadId };
   try {
-    const completed = await sendParts(bucket, target, plan, (n) => n + 1, options.copy);
+    const completed = await sendParts(bucket, target, plan, (n) => n + 1, options.copy, options.buffers);
     if (!completed) {
       await bucket.abortUpload(Key, UploadId);
       return false;
@@ -94,6 +97,7 @@ export async function sendParts(
   plan: readonly PlannedPart[],
   number: (i: number) => number,
   copy: { supported: boolean | null },
+  buffers: PartBuffers,
 ): Promise<CompletedPart[] | false> {
   const completed: CompletedPart[] = new Array(plan.length);
   let next = 0;
@@ -103,12 +107,13 @@ export async function sendParts(
       const part = plan[n] as PlannedPart;
       const PartNumber = number(n);
       if (part.kind === "send") {
-        const Body = await gather(bucket, part.pieces, part.size);
+        const { buffer, body: Body } = await gather(bucket, part.pieces, part.size, buffers);
         const r = await bucket.send(() =>
           bucket.client.send(
             new UploadPartCommand({ ...target, PartNumber, Body, ContentLength: part.size }),
           ),
         );
+        buffers.give(buffer);
         completed[n] = { PartNumber, ETag: r.ETag };
         continue;
       }
@@ -137,15 +142,32 @@ export async function sendParts(
   return completed;
 }
 
-/** The pieces' bytes in one buffer (at most one part's worth). */
-async function gather(bucket: Bucket, pieces: readonly Piece[], size: number): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(size);
+/**
+ * The pieces' bytes (at most one part's worth) read straight into a pooled buffer: no chunk is kept and joined
+ * (that held each part two or three times over).
+ */
+async function gather(
+  bucket: Bucket,
+  pieces: readonly Piece[],
+  size: number,
+  buffers: PartBuffers,
+): Promise<{ buffer: Buffer; body: Buffer }> {
+  const buffer = buffers.take(size);
   let at = 0;
-  for (const piece of pieces) {
-    const data = "bytes" in piece ? piece.bytes : await buffer(bucket.read(piece.key, piece));
-    data.copy(out, at);
+  const put = (data: Uint8Array) => {
+    if (at + data.length > size) throw new Error(`expected ${size} bytes, read more`);
+    buffer.set(data, at);
     at += data.length;
+  };
+  try {
+    for (const piece of pieces) {
+      if ("bytes" in piece) put(piece.bytes);
+      else for await (const chunk of bucket.read(piece.key, piece)) put(chunk as Buffer);
+    }
+  } catch (err) {
+    buffers.give(buffer); // nothing sent from it
+    throw err;
   }
   if (at !== size) throw new Error(`expected ${size} bytes, read ${at}`);
-  return out;
+  return { buffer, body: buffer.subarray(0, size) };
 }

@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { PutObjectCommand, UploadPartCommand } from "@aws-sdk/client-s3";
 import { type DirectPageWrite, type DirectPart, encodeDirectPage, type PendingPage } from "../direct";
 import type { Bucket } from "./bucket";
+import type { PartBuffers } from "./part-buffers";
 
 const MiB = 1024 * 1024;
 /**
@@ -21,21 +22,27 @@ export interface DirectPageOptions {
   chunk: number;
   /** Fault points: the page's first bytes, then every byte uploaded (engine/faults.ts). */
   reached: (stage: "writing" | "synced" | "renamed") => void;
+  /** Where parts are copied to be sent (at least `minPart + chunk` each). */
+  buffers: PartBuffers;
 }
 
 /**
- * A page written as parts of the result's upload: its bytes are buffered and a `chunk` sent (UploadPart, one in
- * flight) only while at least `minPart` would remain, so every part is at least `minPart` and what remains at
- * the end (`minPart`..`minPart + chunk`) is the page's last part. A page that ends under `minPart` (nothing
- * sent yet) is written as an ordinary part object instead, without the head. Memory: `minPart + chunk` buffered
- * and one part in flight. Part numbers come from `reserve` as needed; the last one is reserved when the stream
- * finishes, so a page read ahead after this one only ever gets higher numbers.
+ * A page written as parts of the result's upload: its bytes are copied as they come into a pooled buffer of
+ * `minPart + chunk` (part-buffers.ts); once it is full and more bytes come, its first `chunk` is sent (UploadPart,
+ * one in flight) and the `minPart` after it carried over into the next buffer, so every part is at least `minPart`
+ * and what remains at the end (`minPart`..`minPart + chunk`) is the page's last part. A page that ends under
+ * `minPart` (nothing sent yet) is written as an ordinary part object instead, without the head. Memory: the buffer
+ * filling and the part in flight; the chunks written are let go at once. Part numbers come from `reserve` as
+ * needed; the last one is reserved when the stream finishes, so a page read ahead after this one only ever gets
+ * higher numbers.
  */
 export class DirectPageWriter implements PendingPage {
   readonly stream: Writable;
   mode: "direct" | "object" | null = null;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  /** The buffer filling (`minPart + chunk`), and how much of it is. */
+  private current: Buffer | null = null;
+  private filled = 0;
+  private readonly size: number;
   private readonly headLength: number;
   private readonly parts: DirectPart[] = [];
   private numbers: number[] = [];
@@ -49,8 +56,13 @@ export class DirectPageWriter implements PendingPage {
     private readonly write: DirectPageWrite,
     private readonly options: DirectPageOptions,
   ) {
+    this.size = options.minPart + options.chunk;
     this.headLength = write.head?.length ?? 0;
-    if (write.head) this.push(write.head);
+    if (write.head) {
+      if (write.head.length >= this.size) throw new Error("the file's head is larger than a part");
+      this.buffer().set(write.head);
+      this.filled = write.head.length;
+    }
     this.stream = new Writable({
       highWaterMark: MiB,
       write: (chunk: Buffer, _encoding, done) => {
@@ -62,19 +74,9 @@ export class DirectPageWriter implements PendingPage {
     });
   }
 
-  private push(chunk: Buffer) {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-  }
-
-  /** The first `n` buffered bytes, in one buffer. */
-  private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    const body = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.buffered = rest.length;
-    return body;
+  private buffer(): Buffer {
+    this.current ??= this.options.buffers.take(this.size);
+    return this.current;
   }
 
   private async onWrite(chunk: Buffer) {
@@ -83,20 +85,33 @@ export class DirectPageWriter implements PendingPage {
       this.started = true;
       this.options.reached("writing");
     }
-    this.push(chunk);
-    const { minPart, chunk: size } = this.options;
-    while (this.buffered >= minPart + size) {
-      await this.inFlight;
-      this.mode = "direct";
-      const n = await this.nextNumber(BLOCK);
-      if (this.aborted) throw new Error("page discarded");
-      this.send(n, this.take(size));
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.filled === this.size) await this.sendChunk();
+      const k = Math.min(chunk.length - at, this.size - this.filled);
+      chunk.copy(this.buffer(), this.filled, at, at + k);
+      this.filled += k;
+      at += k;
     }
+  }
+
+  /** The full buffer's first `chunk` sent; the `minPart` after it carried over into a fresh buffer. */
+  private async sendChunk() {
+    await this.inFlight;
+    this.mode = "direct";
+    const n = await this.nextNumber(BLOCK);
+    if (this.aborted) throw new Error("page discarded");
+    const full = this.buffer();
+    const { chunk } = this.options;
+    this.current = null;
+    full.copy(this.buffer(), 0, chunk, this.size);
+    this.filled = this.size - chunk;
+    this.send(n, full, chunk);
   }
 
   private async onFinal() {
     await this.inFlight;
-    if (this.parts.length === 0 && this.buffered < this.options.minPart) {
+    if (this.parts.length === 0 && this.filled < this.options.minPart) {
       this.mode = "object";
       return;
     }
@@ -112,9 +127,9 @@ export class DirectPageWriter implements PendingPage {
     return this.numbers.shift() as number;
   }
 
-  /** Starts sending a part; the next waits for it (its failure fails the page). */
-  private send(PartNumber: number, Body: Buffer) {
-    const part: DirectPart = { n: PartNumber, etag: "", size: Body.length };
+  /** Starts sending the first `size` bytes of `buffer` as a part; the next waits for it (its failure fails the page). */
+  private send(PartNumber: number, buffer: Buffer, size: number) {
+    const part: DirectPart = { n: PartNumber, etag: "", size };
     this.parts.push(part);
     const { upload } = this.write;
     const sent = this.bucket.send(() =>
@@ -124,12 +139,13 @@ export class DirectPageWriter implements PendingPage {
           Key: this.options.uploadKey,
           UploadId: upload.uploadId,
           PartNumber,
-          Body,
-          ContentLength: Body.length,
+          Body: buffer.subarray(0, size),
+          ContentLength: size,
         }),
       ),
     );
     this.inFlight = sent.then((r) => {
+      this.options.buffers.give(buffer);
       if (!r.ETag) throw new Error(`the server gave no ETag for part ${PartNumber}`);
       part.etag = r.ETag;
     });
@@ -139,8 +155,12 @@ export class DirectPageWriter implements PendingPage {
   async commit(): Promise<{ entry: string; size: number }> {
     if (this.aborted) throw new Error("page discarded");
     if (!this.stream.writableFinished) throw new Error("the page is not finished");
+    const buffer = this.buffer();
+    const filled = this.filled;
+    this.current = null;
+    this.filled = 0;
     if (this.mode === "object") {
-      const body = this.take(this.buffered).subarray(this.headLength);
+      const body = buffer.subarray(this.headLength, filled);
       this.options.reached("synced");
       await this.bucket.send(() =>
         this.bucket.client.send(
@@ -152,11 +172,12 @@ export class DirectPageWriter implements PendingPage {
           }),
         ),
       );
+      this.options.buffers.give(buffer);
       this.options.reached("renamed");
       return { entry: this.options.partKey, size: body.length };
     }
     if (this.last === null) throw new Error("no part number for the page's last part");
-    this.send(this.last, this.take(this.buffered));
+    this.send(this.last, buffer, filled);
     await this.inFlight;
     this.options.reached("synced");
     this.options.reached("renamed");
@@ -169,7 +190,8 @@ export class DirectPageWriter implements PendingPage {
     this.aborted = true;
     if (!this.stream.writableFinished) this.stream.destroy();
     await this.inFlight?.catch(() => {});
-    this.chunks = [];
-    this.buffered = 0;
+    // Not given back: a write may still be between its awaits with it.
+    this.current = null;
+    this.filled = 0;
   }
 }

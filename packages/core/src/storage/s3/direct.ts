@@ -16,6 +16,7 @@ import type { Segment } from "../types";
 import type { Bucket } from "./bucket";
 import { sendParts } from "./compose";
 import { DirectPageWriter } from "./direct-page";
+import type { PartBuffers } from "./part-buffers";
 
 export interface S3DirectOptions {
   /** A storage key's object key (the storage's prefix). */
@@ -26,7 +27,15 @@ export interface S3DirectOptions {
   copy: { supported: boolean | null };
   /** The fault points of a part's or a result's commit, by storage key. */
   reached: (key: string, stage: "writing" | "synced" | "renamed") => void;
+  /** Where parts are sent from: at least `directBufferSize(minPart)` each. */
+  buffers: PartBuffers;
 }
+
+/** Parts sent while a page streams: 8 MiB for S3's 5 MiB. */
+export const directChunk = (minPart: number) => Math.ceil((minPart * 8) / 5);
+
+/** The largest part a page sends (its last): `minPart` held back plus a chunk. */
+export const directBufferSize = (minPart: number) => minPart + directChunk(minPart);
 
 /**
  * Direct mode on S3 (storage/direct.ts). S3 does not check what our code must: every part but the last at least
@@ -34,7 +43,6 @@ export interface S3DirectOptions {
  */
 export class S3Direct implements DirectStorage {
   readonly minPart: number;
-  /** Parts sent while a page streams: 8 MiB for S3's 5 MiB. */
   private readonly chunk: number;
 
   constructor(
@@ -42,7 +50,7 @@ export class S3Direct implements DirectStorage {
     private readonly options: S3DirectOptions,
   ) {
     this.minPart = options.minPart;
-    this.chunk = Math.ceil((options.minPart * 8) / 5);
+    this.chunk = directChunk(options.minPart);
   }
 
   async begin(key: string): Promise<string> {
@@ -63,6 +71,7 @@ export class S3Direct implements DirectStorage {
       minPart: this.minPart,
       chunk: this.chunk,
       reached: (stage) => reached(partKey, stage),
+      buffers: this.options.buffers,
     });
   }
 
@@ -89,7 +98,14 @@ export class S3Direct implements DirectStorage {
         canCopy: this.options.copy.supported !== false,
       });
       const first = plan.length > 0 ? await reserve(plan.length) : 0;
-      const sent = await sendParts(this.bucket, target, plan, (i) => first + i, this.options.copy);
+      const sent = await sendParts(
+        this.bucket,
+        target,
+        plan,
+        (i) => first + i,
+        this.options.copy,
+        this.options.buffers,
+      );
       // A refused copy: planned again with every byte sent (the parts sent so far are never listed).
       if (!sent) continue;
       const listed: CompletedPart[] = [...parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })), ...sent];

@@ -1,14 +1,14 @@
-import { Transform } from "node:stream";
-import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { FaultPoint, Faults } from "../../engine/faults";
 import type { Piece } from "../compose-plan";
 import { safeKey } from "../keys";
 import type { PendingFile, Segment, Storage } from "../types";
 import { Bucket } from "./bucket";
 import { composeObject, MIN_PART } from "./compose";
-import { S3Direct } from "./direct";
+import { directBufferSize, S3Direct } from "./direct";
 import { isUnavailable, StorageUnavailableError } from "./errors";
+import { ObjectUpload } from "./object-upload";
+import { PartBuffers } from "./part-buffers";
 
 const MiB = 1024 * 1024;
 /** The part size of uploads the worker sends, one at a time while the next fills (~16 MiB of a file in memory). */
@@ -38,6 +38,7 @@ export class S3Storage implements Storage {
   /** Unknown until a copy is tried; false after the server refused one. */
   readonly copy: { supported: boolean | null } = { supported: null };
   readonly direct: S3Direct;
+  private readonly buffers: PartBuffers;
 
   constructor(
     client: S3Client,
@@ -47,12 +48,16 @@ export class S3Storage implements Storage {
   ) {
     this.bucket = new Bucket(client, bucketName, `s3://${bucketName}${prefix ? `/${prefix}` : ""}`);
     this.partSize = Math.max(MIN_PART, options.partSize ?? PART_SIZE);
+    const minPart = options.minPart ?? MIN_PART;
+    // One pool for the parts pages send directly and those compositions send (either fits the larger).
+    this.buffers = new PartBuffers(Math.max(directBufferSize(minPart), this.partSize));
     this.direct = new S3Direct(this.bucket, {
       objectKey: (key) => this.objectKey(key),
       pieces: (segments) => this.pieces(segments),
-      minPart: options.minPart ?? MIN_PART,
+      minPart,
       copy: this.copy,
       reached: (key, stage) => this.fault(key, stage),
+      buffers: this.buffers,
     });
   }
 
@@ -79,68 +84,43 @@ export class S3Storage implements Storage {
   }
 
   async create(key: string): Promise<PendingFile> {
-    const Key = this.objectKey(key);
-    let first = true;
-    // The body lib-storage reads as it comes: a PutObject for a small file, a multipart upload of PART_SIZE
-    // parts for a large one. The transform is where the part's first bytes pass (a fault point).
-    const stream = new Transform({
-      highWaterMark: MiB,
-      transform: (chunk, _encoding, done) => {
-        if (first) {
-          first = false;
-          this.fault(key, "writing");
-        }
-        done(null, chunk);
-      },
-    });
-    const upload = new Upload({
-      client: this.bucket.client,
-      params: { Bucket: this.bucket.name, Key, Body: stream },
-      partSize: this.partSize,
-      queueSize: 1,
-    });
-    // A failed upload stops the writer (whose writes would otherwise wait for a reader that is gone).
-    const done = upload.done().then(
-      () => null,
-      (err: unknown) => {
-        stream.destroy(err as Error);
-        return err;
-      },
+    const upload = new ObjectUpload(this.bucket, this.objectKey(key), this.partSize, this.buffers, () =>
+      this.fault(key, "writing"),
     );
+    const { stream } = upload;
     let aborted = false;
     return {
       stream,
       commit: async () => {
         if (!stream.writableEnded) stream.end();
-        const failure = await done;
-        if (failure) {
-          if (isUnavailable(failure)) throw new StorageUnavailableError(this.location, failure);
-          throw failure;
+        try {
+          await upload.done;
+        } catch (err) {
+          if (isUnavailable(err) && !(err instanceof StorageUnavailableError)) {
+            throw new StorageUnavailableError(this.location, err);
+          }
+          throw err;
         }
         if (aborted) throw new Error("upload aborted");
         // Written, durable and visible are one step here: the object exists once its upload completed.
         this.fault(key, "synced");
         this.fault(key, "renamed");
-        const head = await this.bucket.send(() =>
-          this.bucket.client.send(new HeadObjectCommand({ Bucket: this.bucket.name, Key })),
-        );
-        return head.ContentLength ?? 0;
+        const size = await this.size(key);
+        if (size === null) throw new Error(`${key} is missing after its upload`);
+        return size;
       },
       abort: async () => {
         aborted = true;
         if (stream.writableEnded) {
-          // The body is whole: lib-storage sends it (or completes its multipart upload) on its own, and an
-          // abort now could race the server storing it. So it is let finish, then the object removed: a file
-          // thrown away never stays (a page read ahead and dropped after a cancel removed the parts, say).
-          await done;
+          // The body is whole: its upload goes on to the end, and an abort now could race the server storing
+          // it. So it is let finish, then the object removed: a file thrown away never stays (a page read ahead
+          // and dropped after a cancel removed the parts, say).
+          await upload.done.catch(() => {});
           await this.remove(key).catch(() => {});
           return;
         }
-        // Unfinished, no object can appear: the upload fails with its body (a server that cannot abort a
-        // multipart upload leaves its parts to the sweep, abortStaleUploads).
-        stream.destroy();
-        await upload.abort().catch(() => {});
-        await done;
+        // Unfinished, no object can appear.
+        await upload.abort();
       },
     };
   }
@@ -150,6 +130,7 @@ export class S3Storage implements Storage {
       partSize: this.partSize,
       copy: this.copy,
       reached: (stage) => this.fault(key, stage),
+      buffers: this.buffers,
     });
   }
 
