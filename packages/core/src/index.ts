@@ -52,6 +52,7 @@ export {
   exportsChanged,
   exportsChangeFeed,
 } from "./exports/change-feed";
+export { auditFilterSpec, listAuditEvents, listExportEvents, recordDownload } from "./exports/audit";
 export { type ExportDownload, openDownload } from "./exports/download";
 export { type FilterFile, parseFilterFile } from "./exports/filter-file";
 export { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./exports/filters";
@@ -68,7 +69,9 @@ export {
   exportsChangedSince,
   type HubSubscriber,
 } from "./exports/live";
+export { openPartialDownload, partialFilename } from "./exports/partial";
 export { findExportJsonForToken } from "./exports/record-reads";
+export { type RetryDeps, retryExport } from "./exports/retry";
 export {
   type CreatedExport,
   type CreateExportOptions,

@@ -1,5 +1,6 @@
 // The browser-safe contract: what the dashboard's pages and core share (enums, schemas, DTOs, cookie names,
 // limits). Only zod may be imported here: no node:*, no drizzle, no pg (`@exports/core/contract`).
+export * from "./audit";
 export * from "./cookies";
 export * from "./exports";
 export * from "./limits";

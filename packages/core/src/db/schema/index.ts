@@ -1,3 +1,4 @@
+export * from "./audit";
 export * from "./exports";
 export * from "./installation";
 export * from "./mail";
