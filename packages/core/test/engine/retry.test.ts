@@ -1,13 +1,16 @@
 import { buffer } from "node:stream/consumers";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
 import type { ExportFormat } from "../../src/contract";
+import { exports } from "../../src/db/schema";
 import type { FaultPoint } from "../../src/engine/faults";
 import { runOnce } from "../../src/engine/runner";
 import type { StepDeps } from "../../src/engine/steps/shared";
 import { DomainError } from "../../src/errors";
 import { openPartialDownload } from "../../src/exports/partial";
 import { retryExport } from "../../src/exports/retry";
+import { sweepStorage } from "../../src/engine/retention";
 import { seedProducts } from "../../src/seed/products";
 import { isDirectEntry, keys, type Storage } from "../../src/storage";
 import {
@@ -258,5 +261,24 @@ describe("retry", () => {
     await runUntilFailed(deps, e.id);
     expect(await codeOf(openPartialDownload(t.db, storage, alice, e.id))).toBe("CONFLICT");
     expect(await codeOf(openPartialDownload(t.db, storage, bob, e.id))).toBe("NOT_FOUND");
+  });
+
+  it("the sweep keeps a failed export's parts until it expires; then they go, and a retry is a 409", async () => {
+    const e = await newExport("json", "/api/v1/products/?id__lte=300");
+    const deps = {
+      ...engineDeps(t, storage, { pageSize: 100, runPages: 8, maxAttempts: 1 }),
+      faults: throwAt("page.recorded", 2),
+    };
+    await runUntilFailed(deps, e.id);
+    await sweepStorage(t.db, storage);
+    expect(await storage.list(keys.partsPrefix(e.id))).toHaveLength(2);
+    await t.db
+      .update(exports)
+      .set({ expiresAt: sql`now() - interval '1 second'` })
+      .where(eq(exports.id, e.id));
+    expect((await sweepStorage(t.db, storage)).expired).toBeGreaterThanOrEqual(1);
+    expect(await storage.list(keys.partsPrefix(e.id))).toEqual([]);
+    expect(await codeOf(retryExport(t.db, alice, e.id, retryDeps))).toBe("CONFLICT");
+    expect(await codeOf(openPartialDownload(t.db, storage, alice, e.id))).toBe("GONE");
   });
 });
