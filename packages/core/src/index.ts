@@ -44,6 +44,7 @@ export * as schema from "./db/schema";
 export { databaseUrlFromEnv } from "./db/urls";
 export { type Env, EnvError, env, parseEnv } from "./env";
 export * from "./errors";
+export { auditFilterSpec, listAuditEvents, listExportEvents, recordDownload } from "./exports/audit";
 export {
   closeExportsChangeFeed,
   EXPORTS_CHANGED_CHANNEL,
@@ -52,7 +53,6 @@ export {
   exportsChanged,
   exportsChangeFeed,
 } from "./exports/change-feed";
-export { auditFilterSpec, listAuditEvents, listExportEvents, recordDownload } from "./exports/audit";
 export { type ExportDownload, openDownload } from "./exports/download";
 export { type FilterFile, parseFilterFile } from "./exports/filter-file";
 export { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./exports/filters";

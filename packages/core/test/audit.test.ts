@@ -70,7 +70,13 @@ describe("the lifecycle events", () => {
   it("created (by whom), started, completed, downloaded; visible as the export is", async () => {
     const e = await newExport();
     await drain(engineDeps(t, storage, { pageSize: 100 }));
-    await recordDownload(t.db, root, e.id, { status: 206, range: "bytes=0-9", bytes: 10, size: 99, partial: false });
+    await recordDownload(t.db, root, e.id, {
+      status: 206,
+      range: "bytes=0-9",
+      bytes: 10,
+      size: 99,
+      partial: false,
+    });
     const events = await listExportEvents(t.db, alice, e.id);
     expect(events.map((ev) => [ev.type, ev.actor_username])).toEqual([
       ["created", "alice"],
@@ -81,7 +87,13 @@ describe("the lifecycle events", () => {
     for (const ev of events) exportEventSchema.parse(ev);
     expect(events[0]?.detail).toEqual({ template: null });
     expect(events[2]?.detail).toEqual({ collected_count: 300, fail_count: 0 });
-    expect(events[3]?.detail).toEqual({ status: 206, range: "bytes=0-9", bytes: 10, size: 99, partial: false });
+    expect(events[3]?.detail).toEqual({
+      status: 206,
+      range: "bytes=0-9",
+      bytes: 10,
+      size: 99,
+      partial: false,
+    });
     expect(await listExportEvents(t.db, root, e.id)).toEqual(events);
     expect(await codeOf(listExportEvents(t.db, bob, e.id))).toBe("NOT_FOUND");
     expect(await codeOf(listExportEvents(t.db, bob, "nope"))).toBe("NOT_FOUND");
@@ -186,10 +198,7 @@ describe("written in the transaction that causes them", () => {
     const e = await newExport();
     await expect(
       t.db.transaction(async (tx) => {
-        await tx
-          .update(exports)
-          .set({ status: "failed", errorMessage: "x" })
-          .where(eq(exports.id, e.id));
+        await tx.update(exports).set({ status: "failed", errorMessage: "x" }).where(eq(exports.id, e.id));
         throw new Error("roll back");
       }),
     ).rejects.toThrow("roll back");

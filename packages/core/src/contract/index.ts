@@ -5,6 +5,7 @@ export * from "./cookies";
 export * from "./exports";
 export * from "./limits";
 export * from "./resources";
+export * from "./retry";
 export * from "./schemas";
 export * from "./templates";
 export * from "./webhooks";

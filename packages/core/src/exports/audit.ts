@@ -97,11 +97,7 @@ const auditOrderings: Record<string, SQL[]> = {
  * actor) and created date; paginated as the exports list. Unknown parameters are a 400 (an audit query that
  * silently ignored a mistyped filter would answer a different question).
  */
-export async function listAuditEvents(
-  db: Db,
-  actor: Actor,
-  query: unknown,
-): Promise<Page<ExportEventDto>> {
+export async function listAuditEvents(db: Db, actor: Actor, query: unknown): Promise<Page<ExportEventDto>> {
   if (!actor.isSuperuser) throw forbidden();
   const params = parseInput(listQueryInput, query);
   const { where } = compileFilters(auditFilterSpec, params, {

@@ -116,4 +116,3 @@ async function discardCollected(storage: Storage, row: ExportRow) {
     await storage.direct?.abort({ key: row.directKey, uploadId: row.directUpload }).catch(() => {});
   }
 }
-

@@ -2,15 +2,15 @@ import { buffer } from "node:stream/consumers";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
-import type { ExportFormat } from "../../src/contract";
+import { DIRECT_ENTRY_PREFIX, type ExportFormat, offersPartialDownload } from "../../src/contract";
 import { exports } from "../../src/db/schema";
 import type { FaultPoint } from "../../src/engine/faults";
+import { sweepStorage } from "../../src/engine/retention";
 import { runOnce } from "../../src/engine/runner";
 import type { StepDeps } from "../../src/engine/steps/shared";
 import { DomainError } from "../../src/errors";
 import { openPartialDownload } from "../../src/exports/partial";
 import { retryExport } from "../../src/exports/retry";
-import { sweepStorage } from "../../src/engine/retention";
 import { seedProducts } from "../../src/seed/products";
 import { isDirectEntry, keys, type Storage } from "../../src/storage";
 import {
@@ -96,53 +96,62 @@ async function runUntilFailed(deps: StepDeps, id: string) {
 }
 
 describe.each([1, 8])("an injected failure after 3 pages, then a retry (runs of %i pages)", (runPages) => {
-  it.each(["csv", "json", "xls"] as const)("%s: resumes from the last committed page, exact rows", async (format) => {
-    const e = await newExport(format);
-    // In a run, the fault point after the third page's record (the claim is still held); one page a claim, the
-    // fourth page's write (its claim released the third).
-    const failing =
-      runPages > 1
-        ? {
-            ...engineDeps(t, storage, { pageSize: 100, runPages, maxAttempts: 1 }),
-            faults: throwAt("page.recorded", 3),
-          }
-        : engineDeps(t, failingPage(storage, e.id, 4), { pageSize: 100, runPages, maxAttempts: 1 });
-    const failed = await runUntilFailed(failing, e.id);
-    expect(failed).toMatchObject({ page: 4, collectedCount: 300, lastInstanceId: 300 });
-    expect(failed.errorMessage).toBe(
-      runPages > 1 ? "injected failure at page.recorded" : "EIO: disk hiccup",
-    );
-    expect(failed.uploadedParts).toHaveLength(3);
-    expect(failed.finishedAt).not.toBeNull();
+  it.each(["csv", "json", "xls"] as const)(
+    "%s: resumes from the last committed page, exact rows",
+    async (format) => {
+      const e = await newExport(format);
+      // In a run, the fault point after the third page's record (the claim is still held); one page a claim, the
+      // fourth page's write (its claim released the third).
+      const failing =
+        runPages > 1
+          ? {
+              ...engineDeps(t, storage, { pageSize: 100, runPages, maxAttempts: 1 }),
+              faults: throwAt("page.recorded", 3),
+            }
+          : engineDeps(t, failingPage(storage, e.id, 4), { pageSize: 100, runPages, maxAttempts: 1 });
+      const failed = await runUntilFailed(failing, e.id);
+      expect(failed).toMatchObject({ page: 4, collectedCount: 300, lastInstanceId: 300 });
+      expect(failed.errorMessage).toBe(
+        runPages > 1 ? "injected failure at page.recorded" : "EIO: disk hiccup",
+      );
+      expect(failed.uploadedParts).toHaveLength(3);
+      expect(failed.finishedAt).not.toBeNull();
 
-    const direct = failed.uploadedParts.some(isDirectEntry);
-    if (!direct) {
-      // What was collected: whole pages, the first 300 records, in a valid file of the format.
-      const partial = await openPartialDownload(t.db, storage, alice, e.id);
-      expect(partial.filename).toMatch(/-partial\.(csv|json|xlsx)$/);
-      const bytes = await buffer(partial.read());
-      expect(bytes.length).toBe(partial.size);
-      expect((await buffer(partial.read({ start: 7, end: 99 }))).equals(bytes.subarray(7, 99))).toBe(true);
-      const ids = await idsIn(format, bytes);
-      expect(ids).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
-    } else {
-      expect(await codeOf(openPartialDownload(t.db, storage, alice, e.id))).toBe("CONFLICT");
-    }
+      const direct = failed.uploadedParts.some(isDirectEntry);
+      // The dashboard's test (the browser-safe contract) agrees with storage's.
+      expect(failed.uploadedParts.some((p) => p.startsWith(DIRECT_ENTRY_PREFIX))).toBe(direct);
+      expect(offersPartialDownload({ status: "failed", uploaded_parts: failed.uploadedParts })).toBe(!direct);
+      if (!direct) {
+        // What was collected: whole pages, the first 300 records, in a valid file of the format.
+        const partial = await openPartialDownload(t.db, storage, alice, e.id);
+        expect(partial.filename).toMatch(/-partial\.(csv|json|xlsx)$/);
+        const bytes = await buffer(partial.read());
+        expect(bytes.length).toBe(partial.size);
+        expect((await buffer(partial.read({ start: 7, end: 99 }))).equals(bytes.subarray(7, 99))).toBe(true);
+        const ids = await idsIn(format, bytes);
+        expect(ids).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      } else {
+        expect(await codeOf(openPartialDownload(t.db, storage, alice, e.id))).toBe("CONFLICT");
+      }
 
-    const retried = await retryExport(t.db, alice, e.id, retryDeps);
-    expect(retried).toMatchObject({ id: e.id, status: "waiting_next_page", error_message: null, page: 4 });
-    expect(retried.collected_count).toBe(300);
-    await drain(engineDeps(t, storage, { pageSize: 100, runPages }));
-    const row = await exportRow(t.db, e.id);
-    expect(row.status).toBe("completed");
-    expect(row.attempts).toBe(0);
-    await expectFileToEqualListedRecords(t.db, storage, row);
-  });
+      const retried = await retryExport(t.db, alice, e.id, retryDeps);
+      expect(retried).toMatchObject({ id: e.id, status: "waiting_next_page", error_message: null, page: 4 });
+      expect(retried.collected_count).toBe(300);
+      await drain(engineDeps(t, storage, { pageSize: 100, runPages }));
+      const row = await exportRow(t.db, e.id);
+      expect(row.status).toBe("completed");
+      expect(row.attempts).toBe(0);
+      await expectFileToEqualListedRecords(t.db, storage, row);
+    },
+  );
 });
 
 /** The records' ids in a file of the format (the id is the first column). */
 async function idsIn(format: ExportFormat, bytes: Buffer): Promise<number[]> {
-  if (format === "csv") return parseCsvFile(bytes).slice(1).map((r) => Number(r[0]));
+  if (format === "csv")
+    return parseCsvFile(bytes)
+      .slice(1)
+      .map((r) => Number(r[0]));
   if (format === "json") return (JSON.parse(bytes.toString("utf8")) as { id: number }[]).map((r) => r.id);
   const sheets = await readXlsxWithExceljs(bytes);
   return sheets.flatMap((rows) => rows.slice(1)).map((r) => Number(r[0]));
@@ -238,9 +247,9 @@ describe("retry", () => {
     expect(await codeOf(retryExport(t.db, alice, "nope", retryDeps))).toBe("NOT_FOUND");
     // The owner at their limit of unfinished exports: 429.
     const busy = await newExport("csv");
-    expect(
-      await codeOf(retryExport(t.db, alice, e.id, { storage, limits: { maxActivePerUser: 1 } })),
-    ).toBe("TOO_MANY_REQUESTS");
+    expect(await codeOf(retryExport(t.db, alice, e.id, { storage, limits: { maxActivePerUser: 1 } }))).toBe(
+      "TOO_MANY_REQUESTS",
+    );
     // A partial download of a failed export with rows works while it is failed; once retried, it is a conflict.
     await openPartialDownload(t.db, storage, alice, e.id);
     const retried = await retryExport(t.db, root, e.id, retryDeps);

@@ -38,9 +38,7 @@ const eventsContent = jsonContent({ type: "array", items: ref("schemas", "Export
 
 export const exportEventsRoute = route(ONE, {
   GET: {
-    handle: authed<"id">(async ({ db, actor, params }) =>
-      json(await listExportEvents(db, actor, params.id)),
-    ),
+    handle: authed<"id">(async ({ db, actor, params }) => json(await listExportEvents(db, actor, params.id))),
     openapi: () => ({
       operationId: "exports_events",
       summary: "An export's audit trail",
