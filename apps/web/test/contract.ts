@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { type ExportDto, RESOURCES } from "@exports/core";
+import { type ExportDto, exportEventSchema, RESOURCES } from "@exports/core";
 import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { expect, it } from "vitest";
@@ -53,6 +53,17 @@ const EXPORT_REF = "#/components/schemas/Export";
 export const EXPORT_EXTENSIONS: JsonObject = {
   template: { type: "string", format: "uuid", nullable: true },
 };
+
+/**
+ * Operations we add beyond the given contract whose answers assertContract checks (issue 17): a retry answers
+ * the Export record (strict, with EXPORT_EXTENSIONS); the audit trail's lists answer arrays of ExportEvent
+ * (core's `exportEventSchema`; the served document describes both).
+ */
+export const EXTENSION_OPERATIONS = {
+  retry: /^POST \/api\/v1\/exports\/[^/]+\/retry\/$/,
+  exportEvents: /^GET \/api\/v1\/exports\/[^/]+\/events\/$/,
+  auditEvents: /^GET \/api\/v1\/export_events\/$/,
+} as const;
 
 function withExtensions(schema: JsonObject): JsonObject {
   const properties = { ...(schema.properties as JsonObject), ...EXPORT_EXTENSIONS };
@@ -229,6 +240,17 @@ export function assertContract(
     // 201 for a new export (or an Idempotency-Key replay); 200 for the identical export already in flight.
     if (res.status !== 201 && res.status !== 200) throw new Error(`${what}: create answers 201 or 200`);
     assertExportRecord(res.body, what);
+    return;
+  }
+  const operation = `${method.toUpperCase()} ${p}`;
+  if (EXTENSION_OPERATIONS.retry.test(operation)) {
+    if (res.status !== 200) throw new Error(`${what}: a retry answers 200`);
+    assertExportRecord(res.body, what);
+    return;
+  }
+  if (EXTENSION_OPERATIONS.exportEvents.test(operation) || EXTENSION_OPERATIONS.auditEvents.test(operation)) {
+    if (res.status !== 200 || !Array.isArray(res.body)) throw new Error(`${what}: not an array of events`);
+    for (const event of res.body) exportEventSchema.strict().parse(event);
     return;
   }
   if (method.toUpperCase() === "GET" && RESOURCES.some((r) => r.path === p)) {

@@ -98,6 +98,7 @@ export * as schema from "./db/schema";
 export { databaseUrlFromEnv } from "./db/urls";
 export { type Env, EnvError, env, parseEnv } from "./env";
 export * from "./errors";
+export { auditFilterSpec, listAuditEvents, listExportEvents, recordDownload } from "./exports/audit";
 export {
   closeExportsChangeFeed,
   EXPORTS_CHANGED_CHANNEL,
@@ -122,7 +123,9 @@ export {
   exportsChangedSince,
   type HubSubscriber,
 } from "./exports/live";
+export { openPartialDownload, partialFilename } from "./exports/partial";
 export { findExportJsonForToken } from "./exports/record-reads";
+export { type RetryDeps, retryExport } from "./exports/retry";
 export {
   type CreatedExport,
   type CreateExportOptions,

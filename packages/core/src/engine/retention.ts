@@ -1,4 +1,4 @@
-import { and, asc, inArray, isNotNull, isNull, lte, notInArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, lte, notInArray, or, sql } from "drizzle-orm";
 import { TERMINAL_STATUSES } from "../contract";
 import type { Db } from "../db/client";
 import { exportFilterKeys, exports } from "../db/schema";
@@ -16,6 +16,12 @@ export interface SweepResult {
 /** An upload unfinished after this long was left by a dead worker: no part or result takes an hour to send. */
 export const STALE_UPLOAD_MS = 3600_000;
 
+/** An export whose part folder stays: unfinished, or failed and not expired yet (retry, partial download). */
+function keepsParts(row: { status: string; purgedAt: Date | null }): boolean {
+  if (row.status === "failed") return row.purgedAt === null;
+  return !(TERMINAL_STATUSES as readonly string[]).includes(row.status);
+}
+
 export interface SweepOptions {
   /** Exports handled per transaction. */
   batch?: number;
@@ -26,7 +32,8 @@ export interface SweepOptions {
  * - an export past `expires_at` loses everything it owns: its result (the download then answers 410), its
  *   filter file and identifiers, any parts; `purged_at` records it. The record itself stays.
  * - part folders of crashed runs go once their export is terminal or gone. An unfinished export's parts stay:
- *   a worker may be about to record them, and its assembly removes the folder anyway.
+ *   a worker may be about to record them, and its assembly removes the folder anyway; so do a failed export's
+ *   until it expires (its retry goes on from them, a partial download serves them).
  *
  * Safe with many workers: a batch is locked `FOR UPDATE SKIP LOCKED`; files go first and the mark last, in
  * that transaction, so a sweep that dies half way is finished by the next.
@@ -41,7 +48,12 @@ export async function sweepStorage(
   for (;;) {
     const done = await db.transaction(async (tx) => {
       const rows = await tx
-        .select({ id: exports.id })
+        .select({
+          id: exports.id,
+          status: exports.status,
+          directKey: exports.directKey,
+          directUpload: exports.directUpload,
+        })
         .from(exports)
         .where(and(isNull(exports.purgedAt), lte(exports.expiresAt, sql`now()`)))
         .orderBy(asc(exports.expiresAt))
@@ -49,6 +61,12 @@ export async function sweepStorage(
         .for("update", { skipLocked: true });
       const ids = rows.map((r) => r.id);
       if (ids.length === 0) return 0;
+      for (const row of rows) {
+        // A failed export keeps its direct upload for a retry (engine/runner.ts) until now.
+        if (row.status !== "completed" && row.directKey && row.directUpload) {
+          await storage.direct?.abort({ key: row.directKey, uploadId: row.directUpload });
+        }
+      }
       for (const id of ids) {
         await storage.removePrefix(keys.resultPrefix(id));
         await storage.removePrefix(keys.uploadPrefix(id));
@@ -70,12 +88,11 @@ export async function sweepStorage(
   let orphanedParts = 0;
   if (ids.length > 0) {
     const live = await db
-      .select({ id: exports.id, status: exports.status })
+      .select({ id: exports.id, status: exports.status, purgedAt: exports.purgedAt })
       .from(exports)
       .where(inArray(exports.id, ids));
-    const unfinished = new Set(
-      live.filter((r) => !(TERMINAL_STATUSES as readonly string[]).includes(r.status)).map((r) => r.id),
-    );
+    // A failed export's parts are kept for its retry and partial download until it expires.
+    const unfinished = new Set(live.filter(keepsParts).map((r) => r.id));
     for (const id of ids) {
       if (unfinished.has(id)) continue;
       await storage.removePrefix(keys.partsPrefix(id));
@@ -87,7 +104,15 @@ export async function sweepStorage(
     ? await db
         .select({ upload: exports.directUpload })
         .from(exports)
-        .where(and(isNotNull(exports.directUpload), notInArray(exports.status, [...TERMINAL_STATUSES])))
+        .where(
+          and(
+            isNotNull(exports.directUpload),
+            or(
+              notInArray(exports.status, [...TERMINAL_STATUSES]),
+              and(eq(exports.status, "failed"), isNull(exports.purgedAt)),
+            ),
+          ),
+        )
     : [];
   const keep = new Set(kept.map((r) => r.upload as string));
   const abortedUploads =

@@ -5,7 +5,6 @@ import { keys } from "../storage";
 import { claimNext, extendLease } from "./claim";
 import { notifyRunnable } from "./notify";
 import { assembleExport } from "./steps/assemble";
-import { directUploadOf } from "./steps/direct";
 import { processPage } from "./steps/page";
 import { dropIfCancelled, held, type StepDeps, type StepOutcome } from "./steps/shared";
 import { startExport } from "./steps/start";
@@ -25,8 +24,10 @@ function describeError(err: unknown): string {
 }
 
 /**
- * A step failed: the export is retried after a doubling backoff or, after the last attempt, ends `failed` and
- * its parts are removed. Guarded: a cancel in between wins.
+ * A step failed: the export is retried after a doubling backoff or, after the last attempt, ends `failed`.
+ * Guarded: a cancel in between wins. A failed export keeps what it recorded (its parts, `uploaded_parts`, a
+ * direct upload): a retry (exports/retry.ts) goes on from there and a partial download (exports/partial.ts)
+ * serves it; the retention sweep deletes it when the export expires. Only an unfinished assembly's result goes.
  */
 async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string, err: unknown) {
   const message = describeError(err);
@@ -47,17 +48,14 @@ async function releaseAfterFailure(deps: StepDeps, row: ExportRow, owner: string
       leaseOwner: null,
       leaseExpiresAt: null,
       notBefore: final ? null : sql`now() + ${delay} * interval '1 millisecond'`,
-      uploadedParts: final ? [] : exports.uploadedParts,
       finishedAt: final ? sql`now()` : null,
       // A failed export expires as a completed one does (retention).
       expiresAt: final ? sql`now() + ${deps.config.retentionMs} * interval '1 millisecond'` : null,
     })
     .where(held(row, owner))
-    .returning({ id: exports.id, directKey: exports.directKey, directUpload: exports.directUpload });
-  const upload = updated[0] ? directUploadOf(updated[0]) : null;
-  if (final && upload) await deps.storage.direct?.abort(upload);
-  if (final && updated.length > 0) {
-    await deps.storage.removePrefix(keys.partsPrefix(row.id)).catch(() => {});
+    .returning({ id: exports.id });
+  // A direct upload's completed result (a failure after completing it) is what its retry's assembly finds.
+  if (final && updated.length > 0 && !row.directUpload) {
     await deps.storage.removePrefix(keys.resultPrefix(row.id)).catch(() => {});
   }
   return { final, message, released: updated.length > 0 };

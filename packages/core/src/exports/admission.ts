@@ -129,3 +129,23 @@ export async function admit(
   }
   return null;
 }
+
+/**
+ * A retry (exports/retry.ts) makes a finished export unfinished again: it is held to the owner's
+ * `maxActive` like a create, under the same per-user lock (429 past it).
+ */
+export async function admitRetry(tx: Tx, actor: Actor, ownerId: string, maxActive: number): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${ownerId}))`);
+  const [active] = await tx
+    .select({ n: count() })
+    .from(exports)
+    .where(and(eq(exports.requestedBy, ownerId), inArray(exports.status, ACTIVE_STATUSES)));
+  const n = active?.n ?? 0;
+  if (n >= maxActive) {
+    const message =
+      actor.id === ownerId
+        ? activeLimitMessage(actor, n)
+        : `The export's owner has ${n} unfinished exports, the most one user may have at once. Wait until one of them finishes, or cancel one; try again in ${RETRY_AFTER_SECONDS} seconds.`;
+    throw tooManyRequests(message, RETRY_AFTER_SECONDS);
+  }
+}

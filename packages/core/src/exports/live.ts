@@ -189,7 +189,8 @@ export class ExportChangeHub {
       const before = this.#seen.get(dto.id);
       if (this.#primed && before !== json)
         changes.push({ export: dto, isNew: before === undefined, observedAt: startedAt });
-      // Forgotten once finished and old: it cannot change visibly any more (finished exports are final).
+      // Forgotten once finished and old: it cannot change visibly any more, but by a retry (issue 17), which
+      // makes it unfinished again: it is then read again, and pushed as one not seen before.
       if (isActive(dto.status) || Date.parse(dto.created_date) >= since.getTime()) seen.set(dto.id, json);
     }
     this.#seen = seen;

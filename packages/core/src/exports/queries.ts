@@ -1,7 +1,7 @@
 import { and, count, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
 import { ACTIVE_STATUSES } from "../contract";
-import type { Db, Tx } from "../db/client";
+import type { Db, Executor, Tx } from "../db/client";
 import { preparedPerDb } from "../db/prepared";
 import { exportFilterKeys, exports, users } from "../db/schema";
 import type { PageRequest } from "../filters/pagination";
@@ -108,7 +108,7 @@ export async function insertFilterKeys(tx: Tx, exportId: string, identifiers: It
 }
 
 /** Cancels an export in flight (it then expires as a finished one); undefined if it was not in flight. */
-export async function cancelActiveExport(db: Db, id: string, retentionDays: number) {
+export async function cancelActiveExport(db: Executor, id: string, retentionDays: number) {
   const [cancelled] = await db
     .update(exports)
     .set({

@@ -19,6 +19,7 @@ import {
   checkIdempotencyKey,
   requestFingerprint,
 } from "./admission";
+import { setAuditActor } from "./audit-actor";
 import { exportsChanged } from "./change-feed";
 import { type FilterFile, type ParsedFilterFile, safeFileName } from "./filter-file";
 import { DEFAULT_EXPORT_ORDERING, exportFilterSpec, exportOrderings } from "./filters";
@@ -129,6 +130,8 @@ async function admitAndInsert(
 ) {
   const existing = await admit(tx, actor, admission);
   if (existing) return existing;
+  // The audit trail's `created` names who made it (the insert's trigger reads it).
+  await setAuditActor(tx, actor.id);
   const inserted = await insertExport(tx, row);
   if (filter) await insertFilterKeys(tx, inserted.id, filter.identifiers());
   // Delivered when the transaction commits.
@@ -208,7 +211,11 @@ export async function cancelExport(
 ): Promise<ExportDto> {
   if (!actor.isSuperuser) throw forbidden();
   if (!isUuid(id)) throw notFound();
-  const cancelled = await cancelActiveExport(db, id, env().EXPORT_RETENTION_DAYS);
+  // The audit trail's `cancelled` names who did it (the trigger reads the transaction's actor).
+  const cancelled = await db.transaction(async (tx) => {
+    await setAuditActor(tx, actor.id);
+    return cancelActiveExport(tx, id, env().EXPORT_RETENTION_DAYS);
+  });
   if (cancelled) {
     exportsChanged(db);
     // Best effort: a worker holding a page throws it away, and the retention sweep removes what is left.

@@ -6,6 +6,7 @@ import { exportTemplates, type TemplateRow, users } from "../db/schema";
 import { env } from "../env";
 import { notFound } from "../errors";
 import { admit, requestFingerprint } from "../exports/admission";
+import { setAuditActor } from "../exports/audit-actor";
 import { exportsChanged } from "../exports/change-feed";
 import { exportLimitsFromEnv } from "../exports/limits";
 import { toExportDto } from "../exports/serialize";
@@ -151,6 +152,8 @@ export async function runTemplate(
       maxFilterFiles: limits.maxFilterFilesPerUser,
     });
     if (existing) return { row: existing.row, outcome: "in_flight" as const };
+    // Run now: the audit trail's `created` names who ran it (a schedule's runs name nobody).
+    await setAuditActor(tx, actor.id);
     const row = await insertRun(tx, {
       ...values,
       requestFingerprint: requestFingerprint({

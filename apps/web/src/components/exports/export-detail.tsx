@@ -16,7 +16,9 @@ import { useTRPC } from "~/trpc/client";
 import { ErrorMessage, Loading } from "../messages";
 import { useCurrentUser } from "../session";
 import { CancelExportButton } from "./cancel-export";
+import { ExportEvents } from "./export-events";
 import { LiveStatus, useLiveUpdates } from "./live-updates";
+import { PartialDownloadLink, RetryExportButton } from "./retry-export";
 import { ProgressBar, StatusBadge } from "./status";
 
 /** One export with every field of its record, its parts and timestamps; live while it is active. */
@@ -71,6 +73,8 @@ export function ExportDetail({ id }: { id: string }) {
               Download
             </a>
           ) : null}
+          <PartialDownloadLink record={e} />
+          <RetryExportButton record={e} />
           {user.is_superuser && active ? (
             <CancelExportButton
               record={e}
@@ -94,6 +98,12 @@ export function ExportDetail({ id }: { id: string }) {
             <p>
               <strong>The export failed.</strong> {e.error_message ?? "No reason was recorded."}
             </p>
+            {e.collected_count > 0 ? (
+              <p>
+                {e.collected_count.toLocaleString("en")} records were collected before it failed: Retry goes
+                on from there.
+              </p>
+            ) : null}
           </div>
         ) : null}
         {e.status === "cancelled" ? (
@@ -110,6 +120,11 @@ export function ExportDetail({ id }: { id: string }) {
             </p>
           </div>
         ) : null}
+      </section>
+
+      <section className="card" aria-labelledby="history-title">
+        <h2 id="history-title">History</h2>
+        <ExportEvents id={e.id} version={`${e.status} ${e.modified_date}`} />
       </section>
 
       <section className="card" aria-labelledby="fields-title">

@@ -21,6 +21,7 @@ import { Pagination } from "../pagination";
 import { useCurrentUser } from "../session";
 import { CancelExportButton } from "./cancel-export";
 import { LiveStatus, useLiveUpdates } from "./live-updates";
+import { PartialDownloadLink, RetryExportButton } from "./retry-export";
 import { ProgressBar, StatusBadge } from "./status";
 
 const FILTER_PARAMS = ["status", "format_type", "created_date__date__gte", "created_date__date__lte"];
@@ -246,6 +247,8 @@ function ExportsTable({
                         Download
                       </a>
                     ) : null}
+                    <RetryExportButton record={e} small />
+                    <PartialDownloadLink record={e} small />
                     {showOwner && isActive(e.status) ? (
                       <CancelExportButton record={e} description={describe(e)} />
                     ) : null}

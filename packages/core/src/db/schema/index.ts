@@ -1,4 +1,5 @@
 export * from "./account-events";
+export * from "./audit";
 export * from "./exports";
 export * from "./installation";
 export * from "./mail";

@@ -129,6 +129,7 @@ export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument 
     tags: [
       { name: "Exports", description: "Exports: the given contract (retrieve, list, set_cancel) and ours." },
       { name: "Templates", description: "Saved exports: run by hand or on a schedule (ours)." },
+      { name: "Audit", description: "What happened to each export, by whom: its events (ours)." },
       { name: "Resources", description: "The exportable lists an export's `request_path` names." },
       {
         name: "Webhooks",

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { env, openDownload } from "@exports/core";
+import { env, invalid, openDownload, openPartialDownload, recordDownload } from "@exports/core";
 import { SESSION_COOKIE } from "../../auth/cookies";
 import { getStorage } from "../../storage";
 import { ifNoneMatchMatches, ifRangeMatches, notModified, quoteEtag } from "../http/conditional";
@@ -26,12 +26,21 @@ function contentDisposition(filename: string): string {
  * `If-Range` so that a resumed download of a changed file gets the whole new one. HEAD reads no byte.
  */
 const download = authed<"id">(
-  async ({ db, actor, params, req }) => {
-    const file = await openDownload(db, getStorage(), actor, params.id);
+  async ({ db, actor, params, req, url }) => {
+    // Issue 17: `?partial=true` is what a failed export collected (core's exports/partial.ts).
+    const partial = partialParam(url);
+    const open = partial ? openPartialDownload : openDownload;
+    const file = await open(db, getStorage(), actor, params.id);
+    // The audit trail: one row per answer that hands over the file (not HEAD, 304 or 416).
+    const audit = (status: number, range: string | null, bytes: number) =>
+      req.method === "HEAD"
+        ? Promise.resolve()
+        : recordDownload(db, actor, params.id, { status, range, bytes, size: file.size, partial });
     const { DOWNLOAD_REDIRECT, DOWNLOAD_URL_TTL_SECONDS } = env();
     // DOWNLOAD_REDIRECT=presigned: after the same checks, the object store serves the file itself.
     if (DOWNLOAD_REDIRECT === "presigned" && file.presignedUrl) {
       const location = await file.presignedUrl(DOWNLOAD_URL_TTL_SECONDS, contentDisposition(file.filename));
+      await audit(302, null, file.size);
       return new Response(null, {
         status: 302,
         headers: { Location: location, "Cache-Control": "private, no-store" },
@@ -66,12 +75,21 @@ const download = authed<"id">(
     headers["Content-Length"] = String(end - start);
     if (part) headers["Content-Range"] = contentRange(start, end, file.size);
     // A client gone cancels this body (the node adapter), closing the file.
+    await audit(part ? 206 : 200, part ? req.headers.get("range") : null, end - start);
     const body =
       req.method === "HEAD" ? null : (Readable.toWeb(file.read(part)) as ReadableStream<Uint8Array>);
     return new Response(body, { status: part ? 206 : 200, headers });
   },
   { allowSession: true },
 );
+
+/** `partial`: `true` or `1` (the collected part of a failed export), `false`, `0` or absent (the file). */
+function partialParam(url: URL): boolean {
+  const value = url.searchParams.get("partial");
+  if (value === null || value === "false" || value === "0") return false;
+  if (value === "true" || value === "1") return true;
+  throw invalid({ partial: ["Must be a valid boolean."] });
+}
 
 function downloadOperation(): Json {
   const file = { schema: { type: "string", format: "binary" } };
@@ -114,6 +132,14 @@ function downloadOperation(): Json {
         schema: { type: "string" },
       },
       ref("parameters", "If-None-Match"),
+      {
+        name: "partial",
+        in: "query",
+        required: false,
+        description:
+          "`true`: what a **failed** export collected before it failed, as a file of its format (named `…-partial.csv`, `.json`, `.xlsx`; an XLSX one is a valid workbook): its committed pages, assembled as they are read, never stored, so a later retry is not disturbed. Another status, or no row collected: 409; a CSV export to an object store written straight into its result's upload (direct mode) cannot be read before it completes: 409. Ranges work as on the whole file.",
+        schema: { type: "boolean", default: false },
+      },
     ],
     responses: {
       "200": {
@@ -140,6 +166,7 @@ function downloadOperation(): Json {
         },
       },
       "304": ref("responses", "NotModified"),
+      "400": ref("responses", "BadRequest"),
       ...COMMON_RESPONSES,
       "404": ref("responses", "404"),
       "409": ref("responses", "Conflict"),

@@ -1,10 +1,12 @@
 import { buildOpenApiDocument, type OpenApiDocument } from "../openapi/document";
 import type { Route } from "../route";
 import { downloadRoute } from "./download";
+import { auditEventsRoute, exportEventsRoute } from "./events";
 import { exportRoute } from "./export";
 import { exportsRoute } from "./exports";
 import { openApiRoute } from "./openapi";
 import { resourceRoutes } from "./resources";
+import { retryRoute } from "./retry";
 import { setCancelRoute } from "./set-cancel";
 import { templateRoute, templateRunRoute, templatesRoute } from "./templates";
 import { tokenRoute, tokensRoute } from "./tokens";
@@ -22,6 +24,9 @@ export const API_ROUTES: readonly Route[] = [
   exportsRoute,
   setCancelRoute,
   downloadRoute,
+  retryRoute,
+  exportEventsRoute,
+  auditEventsRoute,
   ...resourceRoutes,
   ...webhookRoutes,
   templatesRoute,

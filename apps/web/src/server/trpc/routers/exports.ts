@@ -6,8 +6,11 @@ import {
   exportIdInput,
   exportLimitsFromEnv,
   findExport,
+  listAuditEvents,
+  listExportEvents,
   listExports,
   listQueryInput,
+  retryExport,
 } from "@exports/core";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
@@ -29,6 +32,20 @@ export const exportsRouter = {
   cancel: writeProcedure
     .input(exportIdInput)
     .mutation(({ ctx, input }) => cancelExport(ctx.db, ctx.actor, input.id, { storage: ctx.storage })),
+  // Issue 17: a failed export goes on from its last committed page; the audit trail.
+  retry: writeProcedure.input(exportIdInput).mutation(({ ctx, input }) =>
+    retryExport(ctx.db, ctx.actor, input.id, {
+      storage: ctx.storage,
+      limits: exportLimitsFromEnv(env()),
+    }),
+  ),
+  events: readProcedure
+    .input(exportIdInput)
+    .query(({ ctx, input }) => listExportEvents(ctx.db, ctx.actor, input.id)),
+  /** Every export's events (superusers), filtered as `GET /api/v1/export_events/`. */
+  auditEvents: readProcedure
+    .input(listQueryInput)
+    .query(({ ctx, input }) => listAuditEvents(ctx.db, ctx.actor, input)),
   /**
    * The dashboard's live updates (server-sent events): every change of an export the caller may see, as
    * retrieve returns it. Tracked ids: a client that reconnects with `lastEventId` gets what it missed.
