@@ -9,6 +9,7 @@ const ON_BOTH_BACKENDS = [
   "test/engine/ambiguous-commit.test.ts",
   "test/engine/download.test.ts",
   "test/engine/filter-file-export.test.ts",
+  "test/engine/options.test.ts",
 ];
 
 export default defineConfig({

@@ -3,6 +3,7 @@
 export * from "./cookies";
 export * from "./exports";
 export * from "./limits";
+export * from "./options";
 export * from "./resources";
 export * from "./schemas";
 export * from "./templates";
