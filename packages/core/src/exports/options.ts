@@ -59,7 +59,10 @@ export function checkOptions(
 }
 
 /** The options an export is written with (`options` checked by `checkOptions`). */
-export function effectiveOptions(options: ExportOptions | undefined, language: string): EffectiveExportOptions {
+export function effectiveOptions(
+  options: ExportOptions | undefined,
+  language: string,
+): EffectiveExportOptions {
   const given = options ?? {};
   const base =
     given.language_defaults === true
@@ -68,8 +71,10 @@ export function effectiveOptions(options: ExportOptions | undefined, language: s
   const delimiter = given.delimiter ?? base.delimiter;
   // A language's decimal comma is not taken where the delimiter is a comma (that pair is refused when given).
   const decimal =
-    given.decimal_separator ?? (delimiter === "," && base.decimal_separator === "," ? "." : base.decimal_separator);
-  const zone = given.timezone === undefined ? base.timezone : (canonicalZone(given.timezone) ?? given.timezone);
+    given.decimal_separator ??
+    (delimiter === "," && base.decimal_separator === "," ? "." : base.decimal_separator);
+  const zone =
+    given.timezone === undefined ? base.timezone : (canonicalZone(given.timezone) ?? given.timezone);
   // Keys in the contract's order: the stored text is this object's JSON.
   return {
     delimiter,

@@ -24,7 +24,8 @@ export function validateCreate(input: unknown, filterFile: FilterFile | undefine
   const filter = filterFile ? checkUpload(filterFile, resource, maxIdentifiers, errors) : undefined;
   const options = createExportInput.shape.options.safeParse(raw.options);
   const format = createExportInput.shape.format_type.safeParse(raw.format_type);
-  if (options.success && options.data) checkOptions(options.data, format.data, raw.language as string | undefined, errors);
+  if (options.success && options.data)
+    checkOptions(options.data, format.data, raw.language as string | undefined, errors);
   errors.throwIfAny();
   if (!parsed.success || !resource) throw new Error("validated input without a resource");
   if (filterFile && !filter) throw new Error("validated input without its filter file");

@@ -18,7 +18,15 @@ import { resolveRequestPath } from "../../src/resources/request-path";
 import { fieldsByName, selection } from "../../src/resources/serialize";
 import { seedProducts } from "../../src/seed/products";
 import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
-import { drain, engineDeps, expectedRows, exportRow, readResult, readXlsxWithExceljs, tempStorage } from "./helpers";
+import {
+  drain,
+  engineDeps,
+  expectedRows,
+  exportRow,
+  readResult,
+  readXlsxWithExceljs,
+  tempStorage,
+} from "./helpers";
 
 /**
  * Issue 17's options, each read back by a real parser: csv-parse with the delimiter, JSON.parse, exceljs for the
@@ -53,7 +61,11 @@ afterAll(async () => {
 });
 
 async function run(input: Record<string, unknown>, config = {}) {
-  const created = await createTestExport(t.db, alice, { request_path: PATH, request_fields: FIELDS, ...input });
+  const created = await createTestExport(t.db, alice, {
+    request_path: PATH,
+    request_fields: FIELDS,
+    ...input,
+  });
   await drain(engineDeps(t, storage, { pageSize: 200, ...config }));
   const row = await exportRow(t.db, created.id);
   expect(row.status).toBe("completed");
@@ -87,7 +99,8 @@ function expectZoned(text: string, utc: string, offset: string) {
 function berlinOffset(utc: string): string {
   const t0 = Date.parse(utc);
   if (utc.startsWith("1874")) return "+00:53:28";
-  const summer = (t0 >= Date.parse("2025-03-30T01:00:00Z") && t0 < Date.parse("2025-10-26T01:00:00Z")) ||
+  const summer =
+    (t0 >= Date.parse("2025-03-30T01:00:00Z") && t0 < Date.parse("2025-10-26T01:00:00Z")) ||
     (t0 >= Date.parse("2024-03-31T01:00:00Z") && t0 < Date.parse("2024-10-27T01:00:00Z")) ||
     (t0 >= Date.parse("2026-03-29T01:00:00Z") && t0 < Date.parse("2026-10-25T01:00:00Z"));
   return summer ? "+02:00" : "+01:00";
@@ -150,7 +163,10 @@ describe("CSV options", () => {
     // Pages of 300 rows: over the test server's minimum part (4 KiB) even compressed.
     const options = { delimiter: ";", decimal_separator: ",", compression: "gzip" };
     const gz = await run({ options, request_fields: [] }, { pageSize: 300 });
-    const plain = await run({ options: { ...options, compression: "none" }, request_fields: [] }, { pageSize: 300 });
+    const plain = await run(
+      { options: { ...options, compression: "none" }, request_fields: [] },
+      { pageSize: 300 },
+    );
     // Completed by the upload its pages were written into: the result is the upload's key.
     if (onS3) expect(gz.row.resultKey).toBe(gz.row.directKey);
     expect(gunzipBoth(gz.data).equals(plain.data)).toBe(true);
@@ -213,7 +229,10 @@ describe("XLSX options", () => {
       expect((cells[6] as Date).getTime()).toBe(shift(String(records[i]?.created_date)));
       expect(cells[3]).toBe(Number(records[i]?.price));
     });
-    const headless = await run({ format_type: "xls", options: { timezone: "Europe/Istanbul", include_header: false } });
+    const headless = await run({
+      format_type: "xls",
+      options: { timezone: "Europe/Istanbul", include_header: false },
+    });
     const [rows = []] = await readXlsxWithExceljs(headless.data);
     expect(rows).toEqual(sheet.slice(1));
   });
@@ -262,7 +281,11 @@ describe("options on create", () => {
       language: "tr",
       options: { language_defaults: true, delimiter: ",", timezone: "europe/berlin" },
     });
-    expect(comma.options).toMatchObject({ delimiter: ",", decimal_separator: ".", timezone: "Europe/Berlin" });
+    expect(comma.options).toMatchObject({
+      delimiter: ",",
+      decimal_separator: ".",
+      timezone: "Europe/Berlin",
+    });
     // Without language_defaults a Turkish export is written as today.
     const trPlain = await createTestExport(t.db, alice, { request_path: `${PATH}?id=4`, language: "tr" });
     expect(trPlain.options).toEqual(DEFAULT_EXPORT_OPTIONS);
@@ -270,8 +293,14 @@ describe("options on create", () => {
 
   it("tells apart two otherwise identical exports by their options (not the same export in flight)", async () => {
     const a = await createTestExport(t.db, alice, { request_path: `${PATH}?id=9` });
-    const b = await createTestExport(t.db, alice, { request_path: `${PATH}?id=9`, options: { delimiter: ";" } });
-    const c = await createTestExport(t.db, alice, { request_path: `${PATH}?id=9`, options: { delimiter: ";" } });
+    const b = await createTestExport(t.db, alice, {
+      request_path: `${PATH}?id=9`,
+      options: { delimiter: ";" },
+    });
+    const c = await createTestExport(t.db, alice, {
+      request_path: `${PATH}?id=9`,
+      options: { delimiter: ";" },
+    });
     expect(b.id).not.toBe(a.id);
     expect(c.id).toBe(b.id);
     await drain(engineDeps(t, storage));

@@ -116,7 +116,8 @@ export function copyProjection(
         // In a zone (an export option): as a timestamp with zone, which COPY prints with its offset under the
         // run's `set local timezone`; as serial days, its wall clock there.
         const instant = col.withTimezone ? ms : sql`(${ms} at time zone 'UTC')`;
-        if (datetime === "serial") return sql`(date_part('epoch', ${instant} at time zone ${zone}) / 86400 + 25569)`;
+        if (datetime === "serial")
+          return sql`(date_part('epoch', ${instant} at time zone ${zone}) / 86400 + 25569)`;
         return instant;
       }
       if (datetime === "serial") return sql`(date_part('epoch', ${ms}) / 86400 + 25569)`;

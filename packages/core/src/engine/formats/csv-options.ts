@@ -28,7 +28,9 @@ function holds(src: Buffer, s: number, e: number, b: number): boolean {
 /** A date-time field's header label names its zone; others are as today. */
 function labelsOf(fields: readonly ResourceField[], language: string, zone: string | null): string[] {
   const labels = headerLabels(fields, language);
-  return zone === null ? labels : labels.map((l, i) => (fields[i]?.type === "datetime" ? zonedLabel(l, zone) : l));
+  return zone === null
+    ? labels
+    : labels.map((l, i) => (fields[i]?.type === "datetime" ? zonedLabel(l, zone) : l));
 }
 
 /** The zone an option asks for, or null for UTC (today's `…Z`). */

@@ -42,6 +42,9 @@ function appliesTo(format: ExportFormat, options: EffectiveExportOptions): boole
 }
 
 /** An export's writer, from its row. */
-export function writerOf(row: { formatType: ExportFormat; options?: EffectiveExportOptions | null }): FormatWriter {
+export function writerOf(row: {
+  formatType: ExportFormat;
+  options?: EffectiveExportOptions | null;
+}): FormatWriter {
   return writerFor(row.formatType, row.options);
 }

@@ -29,7 +29,13 @@ export function jsonOptionsWriter(options: EffectiveExportOptions): FormatWriter
           async layout({ parts }) {
             const files: PartFile[] = [];
             for await (const part of parts()) files.push(part);
-            return gzipLayout(files, Buffer.from("[\n"), Buffer.from("\n]\n"), JSON_ROW_END, Buffer.from("[]\n"));
+            return gzipLayout(
+              files,
+              Buffer.from("[\n"),
+              Buffer.from("\n]\n"),
+              JSON_ROW_END,
+              Buffer.from("[]\n"),
+            );
           },
         }
       : {}),

@@ -30,8 +30,7 @@ export function directUploadOf(row: Pick<ExportRow, "directKey" | "directUpload"
  */
 export async function beginDirect(deps: StepDeps, row: ExportRow, owner: string): Promise<ExportRow | null> {
   const direct = deps.storage.direct;
-  if (!direct || !writerOf(row).directHead || row.status === "preparing_file_creation")
-    return row;
+  if (!direct || !writerOf(row).directHead || row.status === "preparing_file_creation") return row;
   if (pageRows(deps.config, row) * MIN_ROW_BYTES < direct.minPart) return row;
   const { key } = resultKeyOf(row);
   const uploadId = await direct.begin(key);
