@@ -10,7 +10,7 @@ import type { Actor } from "../../src/auth/actor";
 import { DEFAULT_EXPORT_OPTIONS } from "../../src/contract";
 import { products } from "../../src/db/schema";
 import { writerOf } from "../../src/engine/formats";
-import { headerLabels } from "../../src/engine/formats/cells";
+import { headerLabels, rawValue } from "../../src/engine/formats/cells";
 import { encodePage } from "../../src/engine/row-by-row";
 import { DomainError } from "../../src/errors";
 import { openDownload } from "../../src/exports/download";
@@ -212,6 +212,39 @@ describe("JSON options", () => {
       const plain = await run({ request_path: path, format_type: "json" });
       const gz = await run({ request_path: path, format_type: "json", options: { compression: "gzip" } });
       expect(gunzipBoth(gz.data).equals(plain.data)).toBe(true);
+    }
+  });
+});
+
+describe("the row-by-row path in a zone", () => {
+  it("writes JSON's date-times as the COPY path does", async () => {
+    const { row, data } = await run({ format_type: "json", options: { timezone: "America/New_York" } });
+    const { resource } = resolveRequestPath(row.requestPath);
+    const fields = fieldsByName(resource, FIELDS);
+    const records = await t.db.select(selection(fields)).from(products).orderBy(asc(products.id));
+    const page = encodePage(writerOf(row), fields, records);
+    expect(`[\n${page.data.slice(0, -2)}\n]\n`).toBe(data.toString("utf8"));
+    expect(page.data).toContain('"created_date":"2025-03-29T20:59:59.999-04:00"');
+  });
+
+  it("gives XLSX's serial days of the zone's wall clock as PostgreSQL computes them", async () => {
+    const writer = writerOf({
+      formatType: "xls",
+      options: { ...DEFAULT_EXPORT_OPTIONS, timezone: "Europe/Berlin" },
+    });
+    expect(writer.zone).toBe("Europe/Berlin");
+    for (const at of [
+      "2025-03-30T00:59:59.999Z",
+      "2025-03-30T01:00:00Z",
+      "1874-12-07T12:00:00.5Z",
+      "2025-10-26T00:30:00Z",
+    ]) {
+      const { rows } = await t.pool.query<{ serial: number }>(
+        "select date_part('epoch', $1::timestamptz at time zone 'Europe/Berlin') / 86400 + 25569 as serial",
+        [at],
+      );
+      const ours = Number(rawValue("datetime", new Date(at), "serial", "Europe/Berlin"));
+      expect(Math.abs(ours - Number(rows[0]?.serial))).toBeLessThan(1e-9);
     }
   });
 });
