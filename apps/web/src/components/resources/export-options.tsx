@@ -80,7 +80,7 @@ export function ExportOptionsFields({
           </select>
         </>
       ) : null}
-      <label htmlFor={`${id}-zone`}>Time zone of dates</label>
+      <label htmlFor={`${id}-zone`}>Dates in zone (IANA)</label>
       <input
         id={`${id}-zone`}
         list={`${id}-zones`}
