@@ -10,6 +10,7 @@ const ON_BOTH_BACKENDS = [
   "test/engine/download.test.ts",
   "test/engine/filter-file-export.test.ts",
   "test/engine/retry.test.ts",
+  "test/engine/options.test.ts",
 ];
 
 export default defineConfig({

@@ -52,6 +52,18 @@ const EXPORT_REF = "#/components/schemas/Export";
  */
 export const EXPORT_EXTENSIONS: JsonObject = {
   template: { type: "string", format: "uuid", nullable: true },
+  options: {
+    type: "object",
+    properties: {
+      delimiter: { type: "string", enum: [",", ";", "\t"] },
+      decimal_separator: { type: "string", enum: [".", ","] },
+      timezone: { type: "string" },
+      include_header: { type: "boolean" },
+      compression: { type: "string", enum: ["none", "gzip"] },
+    },
+    required: ["delimiter", "decimal_separator", "timezone", "include_header", "compression"],
+    additionalProperties: false,
+  },
 };
 
 /**

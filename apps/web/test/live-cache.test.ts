@@ -1,4 +1,4 @@
-import type { ExportDto } from "@exports/core/contract";
+import { DEFAULT_EXPORT_OPTIONS, type ExportDto } from "@exports/core/contract";
 import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 import { applyLiveChange, type ExportsKeys } from "~/lib/live-cache";
@@ -36,6 +36,7 @@ function record(id: string, patch: Partial<ExportDto> = {}): ExportDto {
     created_date: "2026-01-01T00:00:00.000Z",
     modified_date: "2026-01-01T00:00:00.000Z",
     template: null,
+    options: DEFAULT_EXPORT_OPTIONS,
     ...patch,
   };
 }

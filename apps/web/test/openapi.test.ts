@@ -354,8 +354,15 @@ describe("every route is documented", () => {
       "format_type",
       "language",
       "action_name",
+      "options",
     ]);
     expect((body.properties as JsonObject).format_type).toMatchObject({ enum: ["csv", "xls", "json"] });
+    // Issue 17's options: each key with its values, none other.
+    expect((body.properties as JsonObject).options).toMatchObject({
+      type: "object",
+      additionalProperties: false,
+      properties: { delimiter: { enum: [",", ";", "\t"] }, compression: { enum: ["none", "gzip"] } },
+    });
     const multipart = deref(served, (content["multipart/form-data"] as JsonObject).schema) as JsonObject;
     expect((multipart.properties as JsonObject).filter_file).toMatchObject({
       type: "string",

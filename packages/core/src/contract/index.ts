@@ -4,6 +4,7 @@ export * from "./audit";
 export * from "./cookies";
 export * from "./exports";
 export * from "./limits";
+export * from "./options";
 export * from "./resources";
 export * from "./retry";
 export * from "./schemas";

@@ -7,6 +7,8 @@ import {
   MAX_REQUEST_PATH_LENGTH,
 } from "./limits";
 import { messages, typeName } from "./messages";
+import { exportOptionsSchema } from "./options";
+import { exportOptionsInput } from "./templates";
 
 const requiredString = (max?: number) => {
   const s = z
@@ -26,6 +28,8 @@ export const createExportInput = z.object({
   format_type: z.enum(EXPORT_FORMATS, { error: (iss) => messages.choice(iss.input) }).default("csv"),
   language: z.enum(LANGUAGES, { error: (iss) => messages.choice(iss.input) }).default("en"),
   action_name: requiredString(MAX_ACTION_NAME_LENGTH).nullish(),
+  /** Issue 17: delimiter, decimal separator, time zone, header, compression (exports/options.ts). */
+  options: exportOptionsInput.optional(),
 });
 export type CreateExportInput = z.input<typeof createExportInput>;
 
@@ -61,5 +65,7 @@ export const exportSchema = z.object({
   modified_date: z.iso.datetime({ offset: true }),
   /** Ours (issue 17), after the given fields: the saved export this one was made from, if any. */
   template: z.uuid().nullable(),
+  /** Ours (issue 17): the options the export is written with, every one (defaults filled in). */
+  options: exportOptionsSchema,
 });
 export type ExportDto = z.infer<typeof exportSchema>;

@@ -3,10 +3,8 @@ import { EXPORT_FORMATS, LANGUAGES } from "./exports";
 import { MAX_FIELD_NAME_LENGTH, MAX_REQUEST_FIELDS, MAX_REQUEST_PATH_LENGTH } from "./limits";
 import { messages, typeName } from "./messages";
 
-/** Issue 17's export options, with the values each may take (the engine does not apply them yet). */
-export const OPTION_DELIMITERS = [",", ";", "\t"] as const;
-export const OPTION_DECIMAL_SEPARATORS = [".", ","] as const;
-export const OPTION_COMPRESSIONS = ["none", "gzip"] as const;
+import { OPTION_COMPRESSIONS, OPTION_DECIMAL_SEPARATORS, OPTION_DELIMITERS } from "./options";
+
 export const MAX_TEMPLATE_NAME_LENGTH = 255;
 export const MAX_CRON_LENGTH = 120;
 
@@ -30,6 +28,8 @@ export const exportOptionsInput = z.strictObject(
     timezone: text(64).optional(),
     include_header: z.boolean({ error: () => "Must be a valid boolean." }).optional(),
     compression: choice(OPTION_COMPRESSIONS).optional(),
+    /** Options left out take the export language's defaults (contract/options.ts), not the plain ones. */
+    language_defaults: z.boolean({ error: () => "Must be a valid boolean." }).optional(),
   },
   {
     error: (iss) =>

@@ -6,7 +6,7 @@ import type { ResourceField } from "../resources/types";
 import { keys } from "../storage";
 import { PageRows } from "./copy/parse";
 import { PAGE_PLAN_SETTINGS } from "./copy/query";
-import { writerFor } from "./formats";
+import { writerOf } from "./formats";
 import { rawValue } from "./formats/cells";
 import type { FormatWriter } from "./formats/types";
 import type { PageRead, PageStep, StepDeps } from "./steps/shared";
@@ -42,7 +42,7 @@ export function copyLines(rows: readonly (readonly (string | null)[])[]): Buffer
  * skipped before it takes a row number.
  */
 export function encodePage(
-  writer: Pick<FormatWriter, "datetime" | "rowEncoder">,
+  writer: Pick<FormatWriter, "datetime" | "rowEncoder" | "zone">,
   fields: readonly ResourceField[],
   rows: readonly Record<string, unknown>[],
   firstRow = 0,
@@ -51,7 +51,7 @@ export function encodePage(
   let failed = 0;
   for (const row of rows) {
     try {
-      const values = fields.map((f) => rawValue(f.type, row[f.name], writer.datetime));
+      const values = fields.map((f) => rawValue(f.type, row[f.name], writer.datetime, writer.zone ?? null));
       // The whole row is checked before it is counted: JSON cells must parse back.
       for (let i = 0; i < fields.length; i++) {
         const v = values[i];
@@ -83,7 +83,7 @@ export async function readPageIntoPart(
       .orderBy(asc(idColumn))
       .limit(limit);
   })) as Array<Record<string, unknown> & { __id: number }>;
-  const writer = writerFor(row.formatType);
+  const writer = writerOf(row);
   const encoded = encodePage(writer, scope.fields, rows, row.collectedCount);
   let partKey: string | null = null;
   if (encoded.written > 0) {

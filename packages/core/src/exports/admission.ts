@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, count, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
-import { ACTIVE_STATUSES } from "../contract";
+import { ACTIVE_STATUSES, type EffectiveExportOptions, isDefaultOptions } from "../contract";
 import type { Tx } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
 import { conflict, DomainError, tooManyRequests } from "../errors";
@@ -42,20 +42,20 @@ export function requestFingerprint(parts: {
   formatType: string;
   language: string;
   filterFile?: Uint8Array;
+  /** Issue 17: part of the request only when not the defaults (earlier fingerprints stay the same). */
+  options?: EffectiveExportOptions;
 }): string {
   const file = parts.filterFile ? createHash("sha256").update(parts.filterFile).digest("hex") : null;
-  return createHash("sha256")
-    .update(
-      JSON.stringify([
-        parts.actionName,
-        parts.requestPath,
-        parts.requestFields,
-        parts.formatType,
-        parts.language,
-        file,
-      ]),
-    )
-    .digest("hex");
+  const request = [
+    parts.actionName,
+    parts.requestPath,
+    parts.requestFields,
+    parts.formatType,
+    parts.language,
+    file,
+  ];
+  if (!isDefaultOptions(parts.options)) request.push(JSON.stringify(parts.options));
+  return createHash("sha256").update(JSON.stringify(request)).digest("hex");
 }
 
 export interface AdmissionRequest {

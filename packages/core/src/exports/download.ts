@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type { Actor } from "../auth/actor";
 import type { Db } from "../db/client";
-import { writerFor } from "../engine/formats";
+import { writerOf } from "../engine/formats";
 import { conflict, DomainError } from "../errors";
 import type { Storage } from "../storage";
 import { findExportRecord } from "./service";
@@ -43,7 +43,7 @@ export async function openDownload(
   const size = await storage.size(row.resultKey);
   if (size === null) throw gone();
   const key = row.resultKey;
-  const contentType = writerFor(row.formatType).contentType;
+  const contentType = writerOf(row).contentType;
   const presign = storage.presignedUrl?.bind(storage);
   return {
     read: (range) => storage.read(key, range),

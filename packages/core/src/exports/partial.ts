@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import type { Actor } from "../auth/actor";
 import type { Db } from "../db/client";
 import { type ExportRow, exports } from "../db/schema";
-import { writerFor } from "../engine/formats";
+import { writerOf } from "../engine/formats";
 import type { PartFile } from "../engine/formats/types";
 import { exportScope } from "../engine/scope";
 import { resultKeyOf } from "../engine/steps/result-name";
@@ -65,7 +65,7 @@ export async function openPartialDownload(
   const [row] = await db.select().from(exports).where(eq(exports.id, visible.id));
   if (!row) throw gone();
   assertPartialAvailable(row);
-  const writer = writerFor(row.formatType);
+  const writer = writerOf(row);
   const entries = row.uploadedParts;
   const sizes = await Promise.all(entries.map((key) => storage.size(key)));
   if (sizes.some((s) => s === null)) throw gone();

@@ -50,6 +50,7 @@ const RECORD_FIELDS = [
   "created_date",
   "modified_date",
   "template",
+  "options",
 ] as const satisfies readonly (keyof ExportDto)[];
 
 /** A field whose column has another name. */

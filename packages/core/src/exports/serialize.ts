@@ -1,5 +1,5 @@
 import { type Column, sql } from "drizzle-orm";
-import type { ExportDto } from "../contract";
+import { DEFAULT_EXPORT_OPTIONS, type ExportDto } from "../contract";
 import { type ExportRow, exports } from "../db/schema";
 
 /** `Date#toISOString()`'s form, as a to_char format literal. */
@@ -39,6 +39,7 @@ export const exportRecordColumns = {
   createdDate: isoTimestamp(exports.createdDate),
   modifiedDate: isoTimestamp(exports.modifiedDate),
   templateId: exports.templateId,
+  options: exports.options,
 };
 
 type RecordColumn = Exclude<keyof typeof exportRecordColumns, "createdDate" | "modifiedDate">;
@@ -75,5 +76,6 @@ export function toExportDto(row: ExportRecordRow): ExportDto {
     created_date: iso(row.createdDate),
     modified_date: iso(row.modifiedDate),
     template: row.templateId,
+    options: row.options ?? DEFAULT_EXPORT_OPTIONS,
   };
 }

@@ -62,8 +62,13 @@ export async function createExport(
   options: CreateExportOptions,
 ): Promise<CreatedExport> {
   const { limits, filterFile } = options;
-  const { data, resource, filter } = validateCreate(input, filterFile, limits.maxFilterFileIdentifiers);
-  const values = requestValues(actor, data, resource);
+  const {
+    data,
+    resource,
+    filter,
+    options: exportOptions,
+  } = validateCreate(input, filterFile, limits.maxFilterFileIdentifiers);
+  const values = { ...requestValues(actor, data, resource), options: exportOptions };
   const admission: AdmissionRequest = {
     fingerprint: requestFingerprint({ ...values, filterFile: filter ? filterFile?.content : undefined }),
     idempotencyKey: checkIdempotencyKey(options.idempotencyKey),

@@ -4,6 +4,7 @@ import { resolveRequestPath } from "../resources/request-path";
 import type { Resource } from "../resources/types";
 import { zodFieldErrors } from "../validation";
 import { checkFilterFile, decodeFilterFile, type FilterFile, type ParsedFilterFile } from "./filter-file";
+import { checkOptions, effectiveOptions } from "./options";
 
 /**
  * Every problem of a create in one 400 (body shape, request path, fields, filter file): each check runs
@@ -21,10 +22,15 @@ export function validateCreate(input: unknown, filterFile: FilterFile | undefine
   const resource = errors.errors.request_path ? undefined : resolveResource(raw.request_path, errors);
   if (resource) checkFieldNames(resource, raw.request_fields, errors);
   const filter = filterFile ? checkUpload(filterFile, resource, maxIdentifiers, errors) : undefined;
+  const options = createExportInput.shape.options.safeParse(raw.options);
+  const format = createExportInput.shape.format_type.safeParse(raw.format_type);
+  if (options.success && options.data)
+    checkOptions(options.data, format.data, raw.language as string | undefined, errors);
   errors.throwIfAny();
   if (!parsed.success || !resource) throw new Error("validated input without a resource");
   if (filterFile && !filter) throw new Error("validated input without its filter file");
-  return { data: parsed.data, resource, filter };
+  const effective = effectiveOptions(parsed.data.options, parsed.data.language);
+  return { data: parsed.data, resource, filter, options: effective };
 }
 
 /** The list a request path names, or undefined with its errors collected. */

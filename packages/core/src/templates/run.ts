@@ -1,8 +1,9 @@
 import { and, eq, inArray, max, sql } from "drizzle-orm";
-import { ACTIVE_STATUSES } from "../contract";
+import { ACTIVE_STATUSES, type ExportOptions } from "../contract";
 import type { Tx } from "../db/client";
 import { type ExportRow, exports, type TemplateRow } from "../db/schema";
 import { notifyRunnable } from "../engine/notify";
+import { effectiveOptions } from "../exports/options";
 import type { Resource } from "../resources/types";
 import { SINCE_PARAM } from "./validate";
 
@@ -62,6 +63,8 @@ export async function templateRunValues(tx: Tx, template: TemplateRow, resource:
     requestFields: template.requestFields,
     formatType: template.formatType,
     language: template.language,
+    // The template keeps the options as given; a run is written with them resolved for its language.
+    options: effectiveOptions(template.options as ExportOptions, template.language),
     actionName: `export_${resource.key}`,
     viewset: resource.viewset,
     requestedBy: template.ownerId,

@@ -1,9 +1,10 @@
-import { createTemplateInput, type ExportOptions, exportOptionsInput, scheduleInput } from "../contract";
+import { createTemplateInput, exportOptionsInput, scheduleInput } from "../contract";
 import { DomainError, FieldErrorCollector } from "../errors";
+import { checkOptions } from "../exports/options";
 import { validateCreate } from "../exports/validate-create";
 import type { Resource } from "../resources/types";
 import { zodFieldErrors } from "../validation";
-import { isIanaZone, scheduleErrors } from "./schedule";
+import { scheduleErrors } from "./schedule";
 
 /** The export's own fields: validateCreate speaks for them, so their messages are not repeated. */
 const EXPORT_FIELDS = new Set(["request_path", "request_fields", "format_type", "language"]);
@@ -39,7 +40,8 @@ export function validateTemplate(input: unknown) {
     for (const m of [...found.cron, ...found.timezone]) errors.add("schedule", m);
   }
   const options = exportOptionsInput.safeParse(raw.options ?? {});
-  if (options.success) checkOptions(options.data, errors);
+  const format = createTemplateInput.shape.format_type.safeParse(raw.format_type);
+  if (options.success) checkOptions(options.data, format.data, raw.language as string | undefined, errors);
   if (raw.only_changed_since_last_run === true && resource) {
     checkIncremental(resource, String(raw.request_path), errors);
   }
@@ -64,17 +66,5 @@ function checkIncremental(resource: Resource, requestPath: string, errors: Field
       "request_path",
       `${SINCE_PARAM} is set by only_changed_since_last_run on each run; leave it out of the path.`,
     );
-  }
-}
-
-function checkOptions(options: ExportOptions, errors: FieldErrorCollector) {
-  if (options.timezone !== undefined && !isIanaZone(options.timezone)) {
-    errors.add(
-      "options",
-      `Unknown time zone "${options.timezone}". Use an IANA zone name such as "Europe/Istanbul".`,
-    );
-  }
-  if (options.delimiter === "," && options.decimal_separator === ",") {
-    errors.add("options", 'A decimal comma needs a delimiter other than ",": use ";" or a tab.');
   }
 }

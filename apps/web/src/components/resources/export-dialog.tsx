@@ -15,6 +15,7 @@ import { useTRPC } from "~/trpc/client";
 import { Modal } from "../dialog";
 import { ErrorMessage } from "../messages";
 import { SaveAsTemplate } from "../templates/save-template";
+import { ExportOptionsFields, optionsOf, useOptionsState } from "./export-options";
 
 const FORMAT_CHOICES: Record<ExportFormat, string> = {
   csv: "CSV",
@@ -84,6 +85,7 @@ function ExportForm({
   const [fields, setFields] = useState<FieldChoice[]>(() => initialFields(resource));
   const [format, setFormat] = useState<ExportFormat>("csv");
   const [language, setLanguage] = useState<Language>("en");
+  const [fileOptions, setFileOptions] = useOptionsState();
   const [problem, setProblem] = useState<string | null>(null);
   const [announcement, setAnnouncement] = useState("");
   const [focusAfterMove, setFocusAfterMove] = useState<string | null>(null);
@@ -145,6 +147,7 @@ function ExportForm({
       format_type: format,
       language,
       action_name: `export_${resource.key}`,
+      options: optionsOf(fileOptions, format),
     });
   }
 
@@ -265,8 +268,16 @@ function ExportForm({
           </div>
         </fieldset>
 
+        <ExportOptionsFields format={format} state={fileOptions} onChange={setFileOptions} />
+
         <SaveAsTemplate
-          request={{ request_path: requestPath, request_fields: chosen, format_type: format, language }}
+          request={{
+            request_path: requestPath,
+            request_fields: chosen,
+            format_type: format,
+            language,
+            options: optionsOf(fileOptions, format),
+          }}
           defaultName={`${resource.key[0]?.toUpperCase() ?? ""}${resource.key.slice(1)}${filters ? ` (${filters})` : ""}`}
         />
 

@@ -1,6 +1,6 @@
 "use client";
 
-import type { ExportFormat, Language } from "@exports/core/contract";
+import type { ExportFormat, ExportOptions, Language } from "@exports/core/contract";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useId, useState } from "react";
@@ -13,6 +13,8 @@ export interface TemplateRequest {
   request_fields: string[];
   format_type: ExportFormat;
   language: Language;
+  /** The dialog's file options (those differing from the defaults). */
+  options?: ExportOptions;
 }
 
 /** "Save as template" in the export dialog: the dialog's choices under a name, with an optional schedule. */

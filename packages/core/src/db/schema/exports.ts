@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   index,
   integer,
+  json,
   pgTable,
   primaryKey,
   text,
@@ -10,6 +11,7 @@ import {
   uuid,
   varchar,
 } from "drizzle-orm/pg-core";
+import { DEFAULT_EXPORT_OPTIONS, type EffectiveExportOptions } from "../../contract/options";
 import { createdDate, modifiedDate } from "./columns";
 import { exportFormat, exportStatus } from "./enums";
 import { exportTemplates } from "./templates";
@@ -43,6 +45,14 @@ export const exports = pgTable(
     viewset: varchar("viewset", { length: 255 }),
     createdDate: createdDate(),
     modifiedDate: modifiedDate(),
+    /**
+     * Issue 17: the options it is written with, all of them (exports/options.ts). `json`, not `jsonb`: the text
+     * is kept as written (`JSON.stringify`, keys in the contract's order), so the REST reads embed it as it is.
+     */
+    options: json("options")
+      .$type<EffectiveExportOptions>()
+      .notNull()
+      .default(sql.raw(`'${JSON.stringify(DEFAULT_EXPORT_OPTIONS)}'::json`)),
 
     // The engine's own bookkeeping, never shown by the given API.
     /** Columns fixed when the export starts (request_fields, or the resource's defaults). */

@@ -3,7 +3,7 @@ import { type AnyPgColumn, PgDialect } from "drizzle-orm/pg-core";
 import pg from "pg";
 import type { ExportRow } from "../../db/schema";
 import type { ResourceField } from "../../resources/types";
-import { writerFor } from "../formats";
+import { writerOf } from "../formats";
 import type { DatetimeForm } from "../formats/cells";
 import type { ExportScope } from "../scope";
 
@@ -87,6 +87,7 @@ export function copyProjection(
   field: ResourceField,
   datetime: DatetimeForm,
   booleans: "tf" | "words" = "tf",
+  zone: string | null = null,
 ): SQL | null {
   const col = field.column as AnyPgColumn & { withTimezone?: boolean; precision?: number };
   const type = col.columnType;
@@ -111,6 +112,14 @@ export function copyProjection(
         col.precision !== undefined && col.precision <= 3
           ? sql`${col}`
           : sql`date_trunc('milliseconds', ${col})`;
+      if (zone !== null) {
+        // In a zone (an export option): as a timestamp with zone, which COPY prints with its offset under the
+        // run's `set local timezone`; as serial days, its wall clock there.
+        const instant = col.withTimezone ? ms : sql`(${ms} at time zone 'UTC')`;
+        if (datetime === "serial")
+          return sql`(date_part('epoch', ${instant} at time zone ${zone}) / 86400 + 25569)`;
+        return instant;
+      }
       if (datetime === "serial") return sql`(date_part('epoch', ${ms}) / 86400 + 25569)`;
       // A timestamp without zone is read as UTC (as drizzle reads it). Its text (DATETIME_TEXT_SETTINGS) is
       // made ISO 8601 by the row encoders (`isoDatetime`): `to_char` here cost the server ~0.45 s per 1M values.
@@ -134,8 +143,10 @@ export function copyPageQuery(
   keyset: SQL,
   limit: number,
 ): CopyPageQuery | null {
-  const writer = writerFor(row.formatType);
-  const projections = scope.fields.map((f) => copyProjection(f, writer.datetime, writer.booleans));
+  const writer = writerOf(row);
+  const projections = scope.fields.map((f) =>
+    copyProjection(f, writer.datetime, writer.booleans, writer.zone ?? null),
+  );
   if (projections.some((p) => p === null)) return null;
   const idColumn = scope.resource.idColumn;
   // The cursor: a selected integer id field, else the id as one more column at the end.

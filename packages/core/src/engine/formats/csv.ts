@@ -54,9 +54,14 @@ function jsonbCell(src: Buffer, s: number, e: number, quoted: boolean, out: Byte
   return true;
 }
 
-/** The BOM and the header line. */
-function csvHead(fields: readonly ResourceField[], language: string): string {
-  return `\uFEFF${stringify([headerLabels(fields, language)], OPTIONS)}`;
+/** The BOM and the header line (`labels` and `delimiter`: the export's options, csv-options.ts). */
+export function csvHead(
+  fields: readonly ResourceField[],
+  language: string,
+  labels = headerLabels(fields, language),
+  delimiter = ",",
+): string {
+  return `\uFEFF${stringify([labels], delimiter === "," ? OPTIONS : { ...OPTIONS, delimiter })}`;
 }
 
 /** RFC 4180 CSV (CRLF, quotes doubled), UTF-8 with a BOM so Excel reads "İstanbul" right. */

@@ -24,6 +24,12 @@ import type { FormatWriter, PartFile, RowEncoder } from "./types";
 
 const HEX = "0123456789abcdef";
 
+/** A row's separator in a part (the layout cuts the last one). */
+export const JSON_ROW_END = Buffer.from(ROW_END);
+
+/** Writes a date-time's text at `p` from PostgreSQL's (`isoDatetime`, or `zonedIsoDatetime` for a zone option). */
+type DatetimeText = (buf: Buffer, p: number, src: Buffer, s: number, e: number) => number;
+
 /** A date-time's value: `"…Z"` from PostgreSQL's text (`isoDatetime`), or null for ±infinity. */
 function jsonDatetime(buf: Buffer, at: number, src: Buffer, s: number, e: number): number {
   const p = isoDatetime(buf, at + 1, src, s, e);
@@ -32,6 +38,16 @@ function jsonDatetime(buf: Buffer, at: number, src: Buffer, s: number, e: number
   buf[p] = 34;
   return p + 1;
 }
+
+/** `jsonDatetime` with another text (a zone option's); the default keeps its own direct call. */
+const datetimeValue = (text: DatetimeText) =>
+  function zonedJsonDatetime(buf: Buffer, at: number, src: Buffer, s: number, e: number): number {
+    const p = text(buf, at + 1, src, s, e);
+    if (p === DATETIME_NULL) return put(buf, at, NULL);
+    buf[at] = 34;
+    buf[p] = 34;
+    return p + 1;
+  };
 
 /** Most bytes one source byte becomes in `jsonString` (`\u00XX`). */
 const JSON_GROWTH = 6;
@@ -73,7 +89,7 @@ function jsonString(buf: Buffer, at: number, src: Buffer, s: number, e: number, 
 }
 
 /** The generic row encoder: any fields, each value's case decided per row. */
-function genericRowEncoder(fields: readonly ResourceField[]): RowEncoder {
+function genericRowEncoder(fields: readonly ResourceField[], datetime = jsonDatetime): RowEncoder {
   const kinds = Uint8Array.from(fields, (f) => KIND[f.type]);
   const jsonb = fields.map((f) => f.column.columnType === "PgJsonb");
   const { keys, fixed } = rowKeys(fields);
@@ -107,7 +123,7 @@ function genericRowEncoder(fields: readonly ResourceField[]): RowEncoder {
           p = jsonString(buf, p, src, s, e, quoted[i] === 1);
           break;
         case DATETIME:
-          p = jsonDatetime(buf, p, src, s, e);
+          p = datetime(buf, p, src, s, e);
           break;
         case JSON_TEXT: {
           // jsonb's text compacted in place (never longer), unless only JSON.parse can tell the bytes.
@@ -140,7 +156,7 @@ function genericRowEncoder(fields: readonly ResourceField[]): RowEncoder {
  * case decided once — ~20% less CPU than the generic encoder (1,000,000 products, same bytes). The generated
  * source holds only numbers and fixed code: field names reach it as bytes, never as text. Not for JSON values.
  */
-function compiledRowEncoder(fields: readonly ResourceField[]): RowEncoder | null {
+function compiledRowEncoder(fields: readonly ResourceField[], datetime = jsonDatetime): RowEncoder | null {
   const kinds = fields.map((f) => KIND[f.type]);
   if (kinds.length === 0 || kinds.includes(JSON_TEXT)) return null;
   const { keys, fixed } = rowKeys(fields);
@@ -168,15 +184,22 @@ function compiledRowEncoder(fields: readonly ResourceField[]): RowEncoder | null
     "jsonDatetime",
     `return function jsonRow(row, out) {\n${code.join("\n")}\n};`,
   );
-  return factory(jsonString, jsonDatetime) as RowEncoder;
+  return factory(jsonString, datetime) as RowEncoder;
 }
 
-/** JSON's row encoder: compiled for the fields where it can be (`compiled: false`: the generic one, for tests). */
+/**
+ * JSON's row encoder: compiled for the fields where it can be (`compiled: false`: the generic one, for tests);
+ * `datetime`: how date-times are written (a zone option's `zonedIsoDatetime`; `isoDatetime` by default).
+ */
 export function jsonRowEncoder(
   fields: readonly ResourceField[],
-  options: { compiled?: boolean } = {},
+  options: { compiled?: boolean; datetime?: DatetimeText } = {},
 ): RowEncoder {
-  return (options.compiled !== false ? compiledRowEncoder(fields) : null) ?? genericRowEncoder(fields);
+  const datetime = options.datetime ? datetimeValue(options.datetime) : jsonDatetime;
+  return (
+    (options.compiled !== false ? compiledRowEncoder(fields, datetime) : null) ??
+    genericRowEncoder(fields, datetime)
+  );
 }
 
 /**

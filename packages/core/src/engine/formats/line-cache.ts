@@ -9,10 +9,13 @@ import type { FormatWriter, LineEncoder } from "./types";
  */
 const made = new Map<string, LineEncoder | null>();
 
-/** What a line encoder's code depends on: the format, the columns, and each field's name and kind. */
+/**
+ * What a line encoder's code depends on: the format (its extension and time zone option), the columns, and each
+ * field's name and kind.
+ */
 function shapeOf(writer: FormatWriter, fields: readonly ResourceField[], columns: number, idColumn: number) {
   const kinds = fields.map((f) => [f.name, f.type, f.column.columnType]);
-  return `${writer.extension}:${columns}:${idColumn}:${JSON.stringify(kinds)}`;
+  return `${writer.extension}:${writer.zone ?? ""}:${columns}:${idColumn}:${JSON.stringify(kinds)}`;
 }
 
 /** `writer.lineEncoder(fields, columns, idColumn)`, made once per shape (a few hundred shapes at most kept). */

@@ -40,6 +40,13 @@ export interface FormatWriter {
   contentType: string;
   /** How date-times reach the row encoder. */
   datetime: DatetimeForm;
+  /**
+   * The IANA zone date-times are written in (the `timezone` option), or none: UTC as today. The COPY then prints
+   * them with their offset in it (`sessionSettings`), or, as serial days, as its local wall clock.
+   */
+  zone?: string | null;
+  /** SQL the COPY's transaction runs first (`set local …`). */
+  sessionSettings?: string;
   /** Booleans as COPY prints them: `t`/`f`, or `true`/`false` (so a CSV or JSON line can be copied as it is). */
   booleans: "tf" | "words";
   /** A page's row encoder; `firstRow`: the page's first row's index in the export (XLSX numbers rows). */

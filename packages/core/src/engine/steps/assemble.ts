@@ -1,5 +1,5 @@
 import { keys, type Segment } from "../../storage";
-import { writerFor } from "../formats";
+import { writerOf } from "../formats";
 import type { PartFile } from "../formats/types";
 import { exportScope } from "../scope";
 import { assembleDirect } from "./assemble-direct";
@@ -20,7 +20,7 @@ export async function assembleExport(deps: StepDeps, claim: Claim): Promise<Step
     if (outcome) return outcome;
   }
   const scope = exportScope(row);
-  const writer = writerFor(row.formatType);
+  const writer = writerOf(row);
   const { attempt, key: resultKey } = resultKeyOf(row);
   const stillOurs = () => {
     if (signal.aborted) throw new Error("export was taken away while assembling");

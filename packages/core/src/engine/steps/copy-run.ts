@@ -6,7 +6,7 @@ import { isDirectEntry, keys, type PendingFile, type PendingPage } from "../../s
 import { othersWaiting } from "../claim";
 import { type CopyPageQuery, copyPageQuery, PAGE_PLAN_SETTINGS } from "../copy/query";
 import { type CopyPart, CopyRows } from "../copy/rows";
-import { writerFor } from "../formats";
+import { writerOf } from "../formats";
 import { lineEncoderFor } from "../formats/line-cache";
 import { DATETIME_TEXT_SETTINGS } from "../formats/pg-text";
 import type { FormatWriter } from "../formats/types";
@@ -122,8 +122,10 @@ class CopyRun {
 
   static async open(deps: StepDeps, plan: RunPlan) {
     const run = new CopyRun(deps, plan, await deps.pool.connect());
+    // A zone option's `set local timezone`: COPY prints date-times with their offset there.
+    const settings = run.writer.sessionSettings ? `; ${run.writer.sessionSettings}` : "";
     try {
-      await run.client.query(`begin; ${PAGE_PLAN_SETTINGS}; ${DATETIME_TEXT_SETTINGS}`);
+      await run.client.query(`begin; ${PAGE_PLAN_SETTINGS}; ${DATETIME_TEXT_SETTINGS}${settings}`);
     } catch (err) {
       await run.close(err as Error);
       throw err;
@@ -143,7 +145,7 @@ class CopyRun {
       query.columns,
       query.idColumnAt,
     );
-    this.writer = writerFor(plan.row.formatType);
+    this.writer = writerOf(plan.row);
     client.on("error", this.onClientError);
   }
 

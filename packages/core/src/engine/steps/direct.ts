@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type ExportRow, exports } from "../../db/schema";
 import { type DirectUpload, isDirectEntry, MAX_PART_NUMBER, type ReservePartNumbers } from "../../storage";
-import { writerFor } from "../formats";
+import { writerOf } from "../formats";
 import { pageRows } from "../page-size";
 import { exportScope } from "../scope";
 import { resultKeyOf } from "./result-name";
@@ -30,8 +30,7 @@ export function directUploadOf(row: Pick<ExportRow, "directKey" | "directUpload"
  */
 export async function beginDirect(deps: StepDeps, row: ExportRow, owner: string): Promise<ExportRow | null> {
   const direct = deps.storage.direct;
-  if (!direct || !writerFor(row.formatType).directHead || row.status === "preparing_file_creation")
-    return row;
+  if (!direct || !writerOf(row).directHead || row.status === "preparing_file_creation") return row;
   if (pageRows(deps.config, row) * MIN_ROW_BYTES < direct.minPart) return row;
   const { key } = resultKeyOf(row);
   const uploadId = await direct.begin(key);
@@ -80,7 +79,7 @@ export interface DirectPlan {
  */
 export function directPlan(deps: StepDeps, row: ExportRow, owner: string): DirectPlan | null {
   const upload = directUploadOf(row);
-  const writer = writerFor(row.formatType);
+  const writer = writerOf(row);
   if (!upload || !deps.storage.direct || !writer.directHead) return null;
   if (row.uploadedParts.some((entry) => !isDirectEntry(entry))) return null;
   return {

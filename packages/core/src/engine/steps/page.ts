@@ -1,6 +1,6 @@
 import { and, count, gt, lte, sql } from "drizzle-orm";
 import type { ExportRow } from "../../db/schema";
-import { writerFor } from "../formats";
+import { writerOf } from "../formats";
 import { pageRows } from "../page-size";
 import { readPageIntoPart } from "../row-by-row";
 import { type ExportScope, exportScope } from "../scope";
@@ -70,7 +70,7 @@ async function rowByRowPage(
 ): Promise<StepOutcome> {
   const { row, owner, signal } = step;
   const pageSize = pageRows(deps.config, row);
-  const limit = writerFor(row.formatType).pageLimit?.(row.collectedCount, pageSize) ?? pageSize;
+  const limit = writerOf(row).pageLimit?.(row.collectedCount, pageSize) ?? pageSize;
   const read = await readPageIntoPart(deps, step, limit);
   if (signal.aborted) {
     if (read.partKey) await deps.storage.remove(read.partKey);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ExportRow } from "../../db/schema";
 import { keys } from "../../storage";
-import { writerFor } from "../formats";
+import { writerOf } from "../formats";
 import { exportScope } from "../scope";
 
 function resultFilename(row: ExportRow, resourceKey: string, extension: string) {
@@ -16,6 +16,6 @@ function resultFilename(row: ExportRow, resourceKey: string, extension: string) 
 /** A result's key: a folder of its own per attempt (`attempt`), so a lost worker removes only its own. */
 export function resultKeyOf(row: ExportRow) {
   const attempt = randomBytes(4).toString("hex");
-  const filename = resultFilename(row, exportScope(row).resource.key, writerFor(row.formatType).extension);
+  const filename = resultFilename(row, exportScope(row).resource.key, writerOf(row).extension);
   return { attempt, key: keys.result(row.id, attempt, filename) };
 }

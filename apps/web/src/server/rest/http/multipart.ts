@@ -152,6 +152,12 @@ export async function readMultipartCreate(req: Request): Promise<MultipartCreate
   const input = Object.fromEntries(
     [...values].map(([key, list]) => [key, LIST_KEYS.has(key) ? list : list.at(-1)]),
   );
+  // `options` (issue 17) is an object: a form sends it as its JSON text (not JSON: left for the 400 to name).
+  if (typeof input.options === "string") {
+    try {
+      input.options = JSON.parse(input.options);
+    } catch {}
+  }
   const file = uploaded[0];
   return file
     ? { input, filterFile: { name: file.name, content: Buffer.concat(file.chunks, file.size) } }

@@ -118,6 +118,8 @@ const FIELD_TEXT: Record<string, string> = {
   format_type: "`xls` is an Excel workbook (.xlsx).",
   language: "Language of the header labels.",
   action_name: 'A name for the export, e.g. "export_products".',
+  options:
+    'How the file is written (README, "Export options"): `delimiter` (`,` `;` tab), `decimal_separator` (`.` `,`; not `,` with a `,` delimiter), `timezone` (IANA; date-times in it, the zone in header labels), `include_header`, `compression` (`none`, `gzip` for CSV and JSON), `language_defaults` (options left out from the language: `tr` → `;`, `,`, Europe/Istanbul). Retrieve shows them all as applied.',
 };
 
 /**
@@ -192,7 +194,10 @@ const createOperation = (): Json => ({
       "application/json": { schema: ref("schemas", "ExportCreate") },
       "multipart/form-data": {
         schema: ref("schemas", "ExportCreateMultipart"),
-        encoding: { request_fields: { style: "form", explode: true } },
+        encoding: {
+          request_fields: { style: "form", explode: true },
+          options: { contentType: "application/json" },
+        },
       },
     },
   },

@@ -5,8 +5,19 @@ import { crc32Combine } from "../crc32";
 import { decodeTrailer, deflateText, SEGMENT_TRAILER_BYTES, type SegmentInfo } from "../segment";
 import type { AssembleInput, FileSegment, PartFile } from "../types";
 import { LayoutSink, ZipWriter } from "../zip";
+import { zonedLabel } from "../zoned";
 import { HEADER_STYLE, styles } from "./styles";
 import { NS_MAIN, NS_PKG_REL, NS_REL, XML_DECL, xmlCellOf } from "./text";
+
+/**
+ * Issue 17's options as a sheet shows them: a header row or none, and the zone its date-times are local times in
+ * (null: UTC, as today), which the date-time columns' header labels name.
+ */
+export interface SheetOptions {
+  header: boolean;
+  zone: string | null;
+}
+export const DEFAULT_SHEET: SheetOptions = { header: true, zone: null };
 
 /** A, B, …, Z, AA, … */
 export function columnName(index: number): string {
@@ -21,7 +32,13 @@ export function columnName(index: number): string {
 }
 
 /** A worksheet's head for `rows` data rows: its `<dimension>`, column widths and styles, the header row. */
-function sheetHead(fields: readonly ResourceField[], labels: string[], cellStyle: number[], rows: number) {
+function sheetHead(
+  fields: readonly ResourceField[],
+  labels: string[],
+  cellStyle: number[],
+  rows: number,
+  withHeader: boolean,
+) {
   const cols = fields
     .map((_, i) => {
       const width = Math.min(40, Math.max(10, (labels[i] ?? "").length + 2));
@@ -30,19 +47,34 @@ function sheetHead(fields: readonly ResourceField[], labels: string[], cellStyle
     })
     .join("");
   const header = labels.map((l, i) => `<c r="${columnName(i)}1" s="${HEADER_STYLE}${xmlCellOf(l)}`).join("");
-  const last = `${fields.length > 0 ? columnName(fields.length - 1) : "A"}${rows + 1}`;
+  const last = `${fields.length > 0 ? columnName(fields.length - 1) : "A"}${Math.max(1, withHeader ? rows + 1 : rows)}`;
   return (
     `${XML_DECL}<worksheet xmlns="${NS_MAIN}" xmlns:r="${NS_REL}"><dimension ref="A1:${last}"/>` +
-    `${cols ? `<cols>${cols}</cols>` : ""}<sheetData>\n<row r="1">${header}</row>\n`
+    `${cols ? `<cols>${cols}</cols>` : ""}<sheetData>\n${withHeader ? `<row r="1">${header}</row>\n` : ""}`
   );
 }
 
 /** Each sheet's head, by sheet index, for an export of `rows` rows, `sheetRows` to a sheet. */
-function sheetHeads(fields: readonly ResourceField[], language: string, rows: number, sheetRows: number) {
-  const labels = headerLabels(fields, language);
+function sheetHeads(
+  fields: readonly ResourceField[],
+  language: string,
+  rows: number,
+  sheetRows: number,
+  options: SheetOptions,
+) {
+  const { zone } = options;
+  const labels = headerLabels(fields, language).map((l, i) =>
+    zone !== null && fields[i]?.type === "datetime" ? zonedLabel(l, zone) : l,
+  );
   const { cellStyle } = styles(fields);
   return (sheet: number) =>
-    sheetHead(fields, labels, cellStyle, Math.max(0, Math.min(sheetRows, rows - sheet * sheetRows)));
+    sheetHead(
+      fields,
+      labels,
+      cellStyle,
+      Math.max(0, Math.min(sheetRows, rows - sheet * sheetRows)),
+      options.header,
+    );
 }
 const SHEET_TAIL = "</sheetData></worksheet>";
 
@@ -148,11 +180,12 @@ function addSheet(zip: ZipWriter, n: number, head: string, segments: Segment[]) 
 export async function workbookLayout(
   { fields, language, rows, parts }: AssembleInput,
   sheetRows: number,
+  options: SheetOptions = DEFAULT_SHEET,
 ): Promise<FileSegment[]> {
   const segments = await readSegments(parts());
   const sink = new LayoutSink();
   const zip = new ZipWriter(sink);
-  const head = sheetHeads(fields, language, rows, sheetRows);
+  const head = sheetHeads(fields, language, rows, sheetRows, options);
   const sheets = sheetCount(segments);
   for (let sheet = 0; sheet < sheets; sheet++) {
     addSheet(

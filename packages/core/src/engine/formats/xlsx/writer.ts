@@ -16,7 +16,7 @@ import {
   XML_GROWTH,
   xmlText,
 } from "./text";
-import { columnName, workbookLayout } from "./workbook";
+import { columnName, DEFAULT_SHEET, type SheetOptions, workbookLayout } from "./workbook";
 
 /** Excel's limit of rows per sheet, header included. */
 const XLSX_MAX_ROWS = 1_048_576;
@@ -52,12 +52,15 @@ const KIND: Record<ValueType, number> = {
  * A page never crosses a sheet's end and deflates its rows into its part (`segment.ts`); the workbook is
  * composed around those segments (`workbook.ts`), so nothing is copied or held in memory.
  */
-export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
+export function createXlsxWriter(sheetRows = SHEET_ROWS, sheet: SheetOptions = DEFAULT_SHEET): FormatWriter {
+  // Data rows start under the header row, or at row 1 without one.
+  const firstRowNumber = sheet.header ? 2 : 1;
   return {
     extension: "xlsx",
     contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     booleans: "tf",
     datetime: "serial",
+    zone: sheet.zone,
     rowEncoder(fields, firstRow) {
       const kinds = Uint8Array.from(fields, (f) => KIND[f.type]);
       const jsonb = fields.map((f) => f.column.columnType === "PgJsonb");
@@ -109,7 +112,7 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
       };
       return (row, out) => {
         const { src, start, end, quoted } = row;
-        markup.setRow((index % sheetRows) + 2);
+        markup.setRow((index % sheetRows) + firstRowNumber);
         out.ensure(room(row));
         let buf = out.buf;
         let p = write(buf, out.pos, rowOpen);
@@ -186,7 +189,7 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS): FormatWriter {
       return Math.min(pageSize, sheetRows - (firstRow % sheetRows));
     },
     layout(input) {
-      return workbookLayout(input, sheetRows);
+      return workbookLayout(input, sheetRows, sheet);
     },
   };
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "exports" ADD COLUMN "options" json DEFAULT '{"delimiter":",","decimal_separator":".","timezone":"UTC","include_header":true,"compression":"none"}'::json NOT NULL;
