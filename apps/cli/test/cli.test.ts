@@ -88,7 +88,7 @@ describe.concurrent("email settings (issue 16)", () => {
 });
 
 describe.concurrent("account events (issue 18)", () => {
-  it("users:create, users:update, users:deactivate and users:activate record who changed what (the CLI: no actor)", async ({
+  it("users:create (and its first key), users:update, users:deactivate and users:activate record who changed what (the CLI: no actor)", async ({
     expect,
   }) => {
     const { id } = jsonLine(await cli("users:create", "--username", "ivan", "--password", "correct horse"));
@@ -103,11 +103,12 @@ describe.concurrent("account events (issue 18)", () => {
     });
     expect(events.map((e) => [e.type, e.actorId])).toEqual([
       ["user.created", null],
+      ["token.created", null],
       ["user.updated", null],
       ["user.deactivated", null],
       ["user.activated", null],
     ]);
-    expect(events[1]?.detail).toEqual({ email_notifications: false });
+    expect(events[2]?.detail).toEqual({ email_notifications: false });
   });
 });
 
