@@ -13,7 +13,8 @@ import { zonedIsoDatetime, zoneSettings } from "./zoned";
 export function jsonOptionsWriter(options: EffectiveExportOptions): FormatWriter {
   const zone = zoneOf(options);
   const gzip = options.compression === "gzip";
-  // The line encoder (json-line.ts) writes UTC date-times: with a zone, rows go through the row encoder below.
+  // The line encoder (json-line.ts) takes only UTC date-time text: in a zone it would hand every row to the row
+  // encoder after trying it, so the zone's rows go straight to the row encoder below.
   const { lineEncoder, ...base } = jsonWriter;
   return {
     ...base,
