@@ -14,7 +14,7 @@ const pool = new pg.Pool({
 
 const COLUMNS = `id, action_name, collected_count, error_message, fail_count, filter_file, format_type, language,
   last_instance_id, page, request_fields, request_path, requested_by, result_file, total_count, status, uploaded_parts,
-  viewset, created_date, modified_date`;
+  viewset, created_date, modified_date, template_id, options`;
 
 type Row = Record<string, unknown> & { created_date: Date; modified_date: Date };
 
@@ -39,6 +39,8 @@ const dto = (r: Row) => ({
   viewset: r.viewset,
   created_date: r.created_date.toISOString(),
   modified_date: r.modified_date.toISOString(),
+  template: r.template_id,
+  options: r.options,
 });
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -58,8 +60,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
   const m = /^Token ([0-9a-f]{40})$/.exec(req.headers.authorization ?? "");
   if (!m?.[1]) return send(res, 401, { detail: "Authentication credentials were not provided." });
   const hash = createHash("sha256").update(m[1]).digest("hex");
-  const auth = await pool.query<{ id: string; is_superuser: boolean }>(
-    "select u.id, u.is_superuser from api_tokens t join users u on u.id = t.user_id where t.key_hash = $1 limit 1",
+  // As the app's lookup: an active user's key, not expired, with its scopes (the app checks them per route).
+  const auth = await pool.query<{ id: string; is_superuser: boolean; scopes: string[] }>(
+    `select u.id, u.is_superuser, t.scopes from api_tokens t join users u on u.id = t.user_id and u.is_active
+     where t.key_hash = $1 and (t.expires_at is null or t.expires_at > now()) limit 1`,
     [hash],
   );
   const user = auth.rows[0];
