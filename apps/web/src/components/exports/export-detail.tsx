@@ -156,6 +156,19 @@ export function ExportDetail({ id }: { id: string }) {
   );
 }
 
+const DELIMITER_NAMES: Record<string, string> = { ",": "comma", ";": "semicolon", "\t": "tab" };
+
+/** The options an export is written with (issue 17), in words: `semicolon, decimal comma, Europe/Istanbul, …`. */
+function optionsText(o: ExportDto["options"]): string {
+  return [
+    `${DELIMITER_NAMES[o.delimiter] ?? o.delimiter} delimiter`,
+    `decimal ${o.decimal_separator === "," ? "comma" : "point"}`,
+    `date-times in ${o.timezone}`,
+    o.include_header ? "header row" : "no header row",
+    o.compression === "gzip" ? "gzip" : "not compressed",
+  ].join(", ");
+}
+
 function RecordFields({ record: e }: { record: ExportDto }) {
   const filters = filtersOf(e.request_path);
   const rows: Array<[string, ReactNode]> = [
@@ -163,6 +176,8 @@ function RecordFields({ record: e }: { record: ExportDto }) {
     ["Status", <StatusBadge key="status" status={e.status} />],
     ["Format", `${FORMAT_LABELS[e.format_type]} (${e.format_type})`],
     ["Language", languageName(e.language)],
+    ["File options", optionsText(e.options)],
+    ["Template", e.template ? <code key="template">{e.template}</code> : "—"],
     ["Request path", <code key="path">{e.request_path}</code>],
     ["Filters", filters || "none: every record"],
     ["Fields", e.request_fields.length > 0 ? e.request_fields.join(", ") : "the resource's default fields"],
