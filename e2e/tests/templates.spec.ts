@@ -63,13 +63,14 @@ test("save an export as a template, then run, edit, pause, resume and delete it"
   await row.getByRole("button", { name: /^Resume/ }).click();
   await expect(row).not.toContainText("paused");
 
-  // Edit: the server's 400 is shown in words; a valid schedule saves.
+  // Edit: the server's 400 is shown in words; a valid schedule saves, with a file option (issue 17).
   await row.getByRole("button", { name: /^Edit/ }).click();
   const edit = page.getByRole("dialog", { name: /Edit/ });
   await edit.getByLabel(/^Cron/).fill("61 * * * *");
   await edit.getByRole("button", { name: "Save", exact: true }).click();
   await expect(edit.getByRole("alert")).toContainText("minute: 61");
   await edit.getByLabel(/^Cron/).fill("30 7 * * *");
+  await edit.getByLabel("Delimiter").selectOption(";");
   await edit.getByRole("button", { name: "Save", exact: true }).click();
   await expect(edit).toBeHidden();
   await expect(row).toContainText("30 7 * * *");
@@ -84,7 +85,11 @@ test("save an export as a template, then run, edit, pause, resume and delete it"
   const record = await request.get(`/api/v1/exports/${exportId}/`, {
     headers: { Authorization: `Token ${alice.token}` },
   });
-  expect(((await record.json()) as { template: string }).template).toBe(saved?.id);
+  const made = (await record.json()) as { template: string; options: { delimiter: string } };
+  expect(made.template).toBe(saved?.id);
+  // The option set in the edit dialog is the run's, and its page says so.
+  expect(made.options.delimiter).toBe(";");
+  await expect(page.getByText(/semicolon delimiter/)).toBeVisible();
   await page.goto("/templates");
   await expect(row).not.toContainText("never");
 

@@ -39,6 +39,19 @@ export function optionsOf(state: OptionsState, format: ExportFormat): ExportOpti
   return options;
 }
 
+/** The fields' state for options as a template keeps them (as given: missing ones are the defaults). */
+export function optionsStateOf(options: Record<string, unknown>): OptionsState {
+  const d = DEFAULT_OPTIONS_STATE;
+  const delimiter = options.delimiter;
+  return {
+    delimiter: delimiter === ";" || delimiter === "\t" || delimiter === "," ? delimiter : d.delimiter,
+    decimal: options.decimal_separator === "," ? "," : d.decimal,
+    timezone: typeof options.timezone === "string" ? options.timezone : d.timezone,
+    header: options.include_header !== false,
+    gzip: options.compression === "gzip",
+  };
+}
+
 export function useOptionsState() {
   return useState<OptionsState>(DEFAULT_OPTIONS_STATE);
 }

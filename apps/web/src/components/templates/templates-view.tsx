@@ -9,6 +9,7 @@ import { FORMAT_LABELS, filtersOf, formatDateTime, resourceKeyOf } from "~/lib/e
 import { useTRPC } from "~/trpc/client";
 import { Modal } from "../dialog";
 import { ErrorMessage, Loading } from "../messages";
+import { ExportOptionsFields, optionsOf, optionsStateOf } from "../resources/export-options";
 import { useCurrentUser } from "../session";
 import { ScheduleFields, scheduleOf, useScheduleState } from "./schedule-fields";
 
@@ -141,6 +142,7 @@ function EditTemplate({ template: t, onSaved }: { template: TemplateDto; onSaved
   const [name, setName] = useState(t.name);
   const [incremental, setIncremental] = useState(t.only_changed_since_last_run);
   const schedule = useScheduleState(t.schedule);
+  const [options, setOptions] = useState(() => optionsStateOf(t.options));
   const save = useMutation(
     trpc.templates.update.mutationOptions({
       onSuccess: () => {
@@ -160,7 +162,16 @@ function EditTemplate({ template: t, onSaved }: { template: TemplateDto; onSaved
             e.preventDefault();
             save.mutate({
               id: t.id,
-              patch: { name, schedule: scheduleOf(schedule), only_changed_since_last_run: incremental },
+              patch: {
+                name,
+                schedule: scheduleOf(schedule),
+                only_changed_since_last_run: incremental,
+                // The fields' options; a template's `language_defaults` is kept (the fields do not show it).
+                options: {
+                  ...(t.options.language_defaults === true ? { language_defaults: true } : {}),
+                  ...optionsOf(options, t.format_type),
+                },
+              },
             });
           }}
         >
@@ -177,6 +188,7 @@ function EditTemplate({ template: t, onSaved }: { template: TemplateDto; onSaved
               />{" "}
               Each run exports only the rows changed since the last successful run
             </label>
+            <ExportOptionsFields format={t.format_type} state={options} onChange={setOptions} />
             {save.isError ? (
               <ErrorMessage error={save.error} title="The template could not be saved." />
             ) : null}
