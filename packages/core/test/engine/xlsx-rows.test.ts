@@ -69,4 +69,24 @@ describe("XLSX rows", () => {
       expect(page.data).toBe(expected);
     }
   });
+
+  it("writes a restarted encoder's rows as a new one's: a run of pages reuses one (steps/copy-run.ts)", () => {
+    const writer = createXlsxWriter(150);
+    const records = Array.from({ length: 200 }, (_, i) => ({
+      id: i + 1,
+      name: `Lamp ${i}`,
+      attributes: { n: i },
+      is_active: i % 2 === 0,
+      price: "1.50",
+    }));
+    const shared = writer.rowEncoder(fields, 0);
+    const reusing = { ...writer, rowEncoder: () => shared };
+    encodePage(reusing, fields, records.slice(0, 120), 0);
+    // Restarted behind where it stopped, and ahead of it across the sheet's end.
+    for (const first of [40, 140]) {
+      shared.restart?.(first);
+      const again = encodePage(reusing, fields, records.slice(first), first);
+      expect(again.data).toBe(encodePage(writer, fields, records.slice(first), first).data);
+    }
+  });
 });

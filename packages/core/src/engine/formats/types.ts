@@ -26,7 +26,14 @@ export interface AssembleInput {
  * A row's raw values as COPY prints them (`RowFields`) → its bytes in a part, written to `out`. Throws for a
  * row that cannot be serialised (what it wrote is dropped).
  */
-export type RowEncoder = (row: RowFields, out: ByteWriter) => void;
+export type RowEncoder = ((row: RowFields, out: ByteWriter) => void) & {
+  /**
+   * Makes the encoder go on at data row `firstRow` (XLSX: the row numbers it writes). A run of pages reuses one
+   * encoder, restarted before each page (steps/copy-run.ts): one made anew per page runs unoptimized until V8
+   * warms it up again. An encoder that keeps no per-page state needs none.
+   */
+  restart?(firstRow: number): void;
+};
 
 /**
  * A fast path for a whole COPY line `src[s..e)`: encodes it into `out` in one pass and returns the row's id, or

@@ -9,7 +9,7 @@ import { type CopyPart, CopyRows } from "../copy/rows";
 import { writerOf } from "../formats";
 import { lineEncoderFor } from "../formats/line-cache";
 import { DATETIME_TEXT_SETTINGS } from "../formats/pg-text";
-import type { FormatWriter } from "../formats/types";
+import type { FormatWriter, RowEncoder } from "../formats/types";
 import { pageRows } from "../page-size";
 import type { ExportScope } from "../scope";
 import { type DirectPlan, directPlan } from "./direct";
@@ -119,6 +119,8 @@ class CopyRun {
   private unrecorded: string | null = null;
   /** A page of the run went to a part object: the pages after it do too (direct.ts). */
   private objectsOnly = false;
+  /** The run's row encoder, made for its first page and restarted for each next one (formats/types.ts). */
+  private encoder: RowEncoder | null = null;
 
   static async open(deps: StepDeps, plan: RunPlan) {
     const run = new CopyRun(deps, plan, await deps.pool.connect());
@@ -171,7 +173,8 @@ class CopyRun {
     const writer = this.writer;
     const limit = writer.pageLimit?.(at.collectedCount, at.rows) ?? at.rows;
     const key = keys.part(row.id, at.page);
-    const encoder = writer.rowEncoder(scope.fields, at.collectedCount);
+    this.encoder ??= writer.rowEncoder(scope.fields, at.collectedCount);
+    const encoder = this.encoder;
     const line = lineEncoderFor(writer, scope.fields, query.columns, query.idColumnAt);
     const { storage } = this.deps;
     const direct = this.objectsOnly ? null : this.plan.direct;
@@ -185,7 +188,13 @@ class CopyRun {
         : filePage(await storage.create(key), key);
     const write = new PartWrite(
       open,
-      () => this.copy.part(limit, encoder, line),
+      // The COPY's parts are read one after another (CopyRows.part throws while one is open), and a part encodes
+      // nothing until it is read: restarted here, the encoder is the previous page's no longer.
+      () => {
+        const part = this.copy.part(limit, encoder, line);
+        encoder.restart?.(at.collectedCount);
+        return part;
+      },
       writer.partStages?.(at.collectedCount) ?? [],
     );
     return { write, limit, key };

@@ -3,7 +3,7 @@ import { ascii, fieldText, putRange, type RowFields } from "../bytes";
 import { compactJson } from "../cells";
 import { compactJsonb } from "../pg-text";
 import { segmentStages } from "../segment";
-import type { FormatWriter } from "../types";
+import type { FormatWriter, RowEncoder } from "../types";
 import { type Numbered, NumberedMarkup } from "./numbered";
 import { styles } from "./styles";
 import {
@@ -110,7 +110,7 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS, sheet: SheetOptions = D
         const open = (preservesSpace(src, s, e) ? preserveOpen : textOpen)[close]?.[i];
         return xmlText(buf, write(buf, p, open), src, s, e, doubled);
       };
-      return (row, out) => {
+      const encode: RowEncoder = (row, out) => {
         const { src, start, end, quoted } = row;
         markup.setRow((index % sheetRows) + firstRowNumber);
         out.ensure(room(row));
@@ -181,6 +181,10 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS, sheet: SheetOptions = D
         out.pos = p + tail.length;
         index++;
       };
+      encode.restart = (row: number) => {
+        index = row;
+      };
+      return encode;
     },
     partStages(firstRow) {
       return segmentStages(Math.floor(firstRow / sheetRows));
