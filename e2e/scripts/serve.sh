@@ -7,7 +7,17 @@ cd "$(dirname "$0")/.."
 mkdir -p .state
 port="${E2E_PORT:-3100}"
 admin="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-name="exports_e2e_$(date +%s)_$$"
+now="$(date +%s)"
+name="exports_e2e_${now}_$$"
+# Playwright stops the server with a kill at the end of a run, so a run's database and DATA_DIR stay behind:
+# those of runs started over an hour ago go now (the drop without force leaves a database still in use alone).
+for old in $(psql "$admin" -qAtc "select datname from pg_database where datname ~ '^exports_e2e_[0-9]+_[0-9]+$'" 2>/dev/null || true); do
+  started="${old#exports_e2e_}"
+  if [ $((now - ${started%%_*})) -gt 3600 ]; then
+    psql "$admin" -qAtc "drop database if exists $old" >/dev/null 2>&1 || true
+  fi
+done
+find /tmp -maxdepth 1 -name 'exports-e2e-data.*' -mmin +60 -exec rm -rf {} + 2>/dev/null || true
 # A fresh DATA_DIR too: its storage belongs to this run's database (a storage is bound to one database).
 data_dir="$(mktemp -d /tmp/exports-e2e-data.XXXXXX)"
 if psql "$admin" -qAtc "create database $name" >/dev/null 2>&1; then
