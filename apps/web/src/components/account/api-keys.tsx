@@ -6,6 +6,7 @@ import { type FormEvent, useState } from "react";
 import { formatDateTimeCompact } from "~/lib/exports";
 import { useTRPC } from "~/trpc/client";
 import { ErrorMessage, Loading } from "../messages";
+import { ShownOnce } from "../shown-once";
 
 /** The scopes a key may hold (core's SCOPES), as the form offers them. */
 const SCOPE_CHOICES = [
@@ -122,35 +123,17 @@ function CreateKeyForm({ onCreated }: { onCreated: (key: CreatedApiKeyDto) => vo
 }
 
 function CreatedKey({ apiKey, onDone }: { apiKey: CreatedApiKeyDto; onDone: () => void }) {
-  const [copied, setCopied] = useState(false);
   return (
-    <div className="message info" role="status" data-testid="key-created">
-      <p>
-        <strong>Key “{apiKey.name}” created.</strong> It is shown <strong>only now</strong>: copy it somewhere
-        safe. Only its hash is kept.
-      </p>
-      <p>
-        <code className="secret" data-testid="key-secret">
-          {apiKey.token}
-        </code>{" "}
-        <button
-          type="button"
-          className="button small"
-          onClick={() => {
-            // Where the clipboard is refused (an insecure origin), the key stays selectable (user-select: all).
-            void navigator.clipboard?.writeText(apiKey.token).then(
-              () => setCopied(true),
-              () => setCopied(false),
-            );
-          }}
-        >
-          {copied ? "Copied" : "Copy key"}
-        </button>{" "}
-        <button type="button" className="button small" onClick={onDone}>
-          Done
-        </button>
-      </p>
-    </div>
+    <ShownOnce
+      value={apiKey.token}
+      copyLabel="Copy key"
+      onDone={onDone}
+      testId="key-created"
+      valueTestId="key-secret"
+    >
+      <strong>Key “{apiKey.name}” created.</strong> It is shown <strong>only now</strong>: copy it somewhere
+      safe. Only its hash is kept.
+    </ShownOnce>
   );
 }
 

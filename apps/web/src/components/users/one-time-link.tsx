@@ -1,7 +1,7 @@
 "use client";
 
-import { useState } from "react";
 import { formatDateTime } from "~/lib/exports";
+import { ShownOnce } from "../shown-once";
 
 /** A set-password link, shown once (only its hash is stored): copy it and give it to the person. */
 export function OneTimeLink({
@@ -15,33 +15,11 @@ export function OneTimeLink({
   expiresAt: string;
   onDone: () => void;
 }) {
-  const [copied, setCopied] = useState(false);
   const url = `${window.location.origin}${path}`;
   return (
-    <div className="message info" role="status" data-testid="set-password-link">
-      <p>
-        <strong>A set-password link for {username}</strong> is shown <strong>only now</strong>. It works once,
-        until {formatDateTime(expiresAt)}.
-      </p>
-      <p>
-        <code className="secret">{url}</code>{" "}
-        <button
-          type="button"
-          className="button small"
-          onClick={() => {
-            // Where the clipboard is refused (an insecure origin), the link stays selectable.
-            void navigator.clipboard?.writeText(url).then(
-              () => setCopied(true),
-              () => setCopied(false),
-            );
-          }}
-        >
-          {copied ? "Copied" : "Copy link"}
-        </button>{" "}
-        <button type="button" className="button small" onClick={onDone}>
-          Done
-        </button>
-      </p>
-    </div>
+    <ShownOnce value={url} copyLabel="Copy link" onDone={onDone} testId="set-password-link">
+      <strong>A set-password link for {username}</strong> is shown <strong>only now</strong>. It works once,
+      until {formatDateTime(expiresAt)}.
+    </ShownOnce>
   );
 }

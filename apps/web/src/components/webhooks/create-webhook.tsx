@@ -5,6 +5,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useTRPC } from "~/trpc/client";
 import { ErrorMessage } from "../messages";
+import { ShownOnce } from "../shown-once";
 
 const EVENT_LABELS: Record<(typeof WEBHOOK_EVENTS)[number], string> = {
   "export.completed": "Export completed",
@@ -85,32 +86,10 @@ export function CreateWebhook({ isSuperuser }: { isSuperuser: boolean }) {
 }
 
 function CreatedSecret({ hook, onDone }: { hook: CreatedWebhookDto; onDone: () => void }) {
-  const [copied, setCopied] = useState(false);
   return (
-    <div className="message info" role="status" data-testid="webhook-secret">
-      <p>
-        <strong>Endpoint added.</strong> Its signing secret is shown <strong>only now</strong>: copy it into
-        the receiver, which verifies each request's <code>webhook-signature</code> with it.
-      </p>
-      <p>
-        <code className="secret">{hook.secret}</code>{" "}
-        <button
-          type="button"
-          className="button small"
-          onClick={() => {
-            // Where the clipboard is refused (an insecure origin), the secret stays selectable (user-select: all).
-            void navigator.clipboard?.writeText(hook.secret).then(
-              () => setCopied(true),
-              () => setCopied(false),
-            );
-          }}
-        >
-          {copied ? "Copied" : "Copy secret"}
-        </button>{" "}
-        <button type="button" className="button small" onClick={onDone}>
-          Done
-        </button>
-      </p>
-    </div>
+    <ShownOnce value={hook.secret} copyLabel="Copy secret" onDone={onDone} testId="webhook-secret">
+      <strong>Endpoint added.</strong> Its signing secret is shown <strong>only now</strong>: copy it into the
+      receiver, which verifies each request's <code>webhook-signature</code> with it.
+    </ShownOnce>
   );
 }
