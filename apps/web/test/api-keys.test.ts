@@ -12,13 +12,12 @@ import {
   signIn,
 } from "@exports/core";
 import { TRPCError } from "@trpc/server";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "~/server/db";
 import { openApiDocument } from "~/server/rest/routes";
 import { createCaller } from "~/server/trpc/root";
 import { callerContext, type Harness, startHarness, type TestUser } from "./harness";
+import { assertServedSchema } from "./served-schema";
 
 /** Issue 18: the REST and tRPC doors of a user's own API keys, expiry, revoke at once, change password. */
 const storage = new LocalStorage(mkdtempSync(path.join(os.tmpdir(), "exports-keys-")));
@@ -42,30 +41,6 @@ interface KeyBody {
   last_used_at: string | null;
   key_prefix: string;
   token?: string;
-}
-
-/** OpenAPI 3.0's `nullable` in JSON Schema terms, so ajv checks the served schemas as a client reads them. */
-function jsonSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(jsonSchema);
-  if (typeof node !== "object" || node === null) return node;
-  const out: Json = {};
-  for (const [k, v] of Object.entries(node)) {
-    if (k === "$ref" && typeof v === "string") out[k] = v.replace("#/components/schemas/", "#/definitions/");
-    else if (k !== "nullable" && k !== "example" && k !== "default") out[k] = jsonSchema(v);
-  }
-  if ((node as Json).nullable === true) {
-    const { type, ...rest } = out;
-    return type === undefined ? { anyOf: [rest, { type: "null" }] } : { ...rest, type: [type, "null"] };
-  }
-  return out;
-}
-const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
-function assertServedSchema(name: string, body: unknown) {
-  const schemas = (openApiDocument().components as { schemas: Json }).schemas;
-  const strictRecord = { ...(jsonSchema(schemas[name]) as Json), additionalProperties: false };
-  const validate = ajv.compile({ definitions: jsonSchema(schemas), ...strictRecord });
-  if (!validate(body))
-    throw new Error(`${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
 }
 
 async function createKey(user: TestUser, body: Json = { name: "k" }): Promise<KeyBody & { token: string }> {

@@ -6,13 +6,12 @@ import type { ExportDto, ExportEventDto } from "@exports/core";
 import { DEFAULT_ENGINE_CONFIG, LocalStorage, runOnce } from "@exports/core/node";
 import { seedProducts } from "@exports/core/testing";
 import { TRPCError } from "@trpc/server";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "~/server/rest/routes";
 import { createCaller } from "~/server/trpc/root";
 import { contractClient, FORBIDDEN, MISSING_UUID, NOT_FOUND } from "./contract";
 import { callerContext, fileHarness } from "./harness";
+import { assertServedAnswer } from "./served-schema";
 
 // Issue 17 over REST and tRPC: retry of a failed export, its partial download, the audit trail.
 
@@ -46,43 +45,6 @@ async function drain(failAtPage?: number) {
   };
   for (let i = 0; i < 1000; i++) if (!(await runOnce(deps, `web-retry:${i}`))) return;
   throw new Error("the engine did not finish");
-}
-
-/** OpenAPI 3.0's `nullable` in JSON Schema terms, so ajv checks the served schemas as a client reads them. */
-function jsonSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(jsonSchema);
-  if (typeof node !== "object" || node === null) return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) {
-    if (k === "$ref" && typeof v === "string") out[k] = v.replace("#/components/schemas/", "#/definitions/");
-    else if (k !== "nullable" && k !== "example") out[k] = jsonSchema(v);
-  }
-  if ((node as { nullable?: boolean }).nullable === true) {
-    const { type, ...rest } = out;
-    return type === undefined ? { anyOf: [rest, { type: "null" }] } : { ...rest, type: [type, "null"] };
-  }
-  return out;
-}
-
-const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
-
-/** The answer validates against the served document's schema of that operation and status. */
-function assertServed(pathTemplate: string, method: string, status: number, body: unknown) {
-  const doc = openApiDocument() as unknown as {
-    paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
-    components: { schemas: Record<string, unknown>; responses: Record<string, unknown> };
-  };
-  let response = doc.paths[pathTemplate]?.[method]?.responses[String(status)] as Record<string, unknown>;
-  expect(response, `${method} ${pathTemplate} ${status} is documented`).toBeDefined();
-  const ref = response.$ref as string | undefined;
-  if (ref) response = doc.components.responses[ref.split("/").pop() ?? ""] as Record<string, unknown>;
-  const schema = (response.content as Record<string, { schema: unknown }>)["application/json"]?.schema;
-  const validate = ajv.compile({
-    definitions: jsonSchema(doc.components.schemas),
-    ...(jsonSchema(schema) as object),
-  });
-  if (!validate(body))
-    throw new Error(`${method} ${pathTemplate} ${status}: ${ajv.errorsText(validate.errors)}`);
 }
 
 async function failedExport(): Promise<ExportDto> {
@@ -131,7 +93,7 @@ describe("a failed export: partial download, retry, the trail", () => {
     expect((await api("POST", retry, { token: null })).status).toBe(401);
     const retried = await api("POST", retry, { token: h.alice.token });
     expect(retried.status).toBe(200);
-    assertServed("/api/v1/exports/{id}/retry/", "post", 200, retried.body);
+    assertServedAnswer("/api/v1/exports/{id}/retry/", "post", 200, retried.body);
     expect(retried.body).toMatchObject({
       id: e.id,
       status: "waiting_next_page",
@@ -141,7 +103,7 @@ describe("a failed export: partial download, retry, the trail", () => {
     });
     const again = await api("POST", retry, { token: h.alice.token });
     expect(again.status).toBe(409);
-    assertServed("/api/v1/exports/{id}/retry/", "post", 409, again.body);
+    assertServedAnswer("/api/v1/exports/{id}/retry/", "post", 409, again.body);
     expect((await api("GET", `${download}?partial=true`, { token: h.alice.token })).status).toBe(409);
 
     await drain();
@@ -153,7 +115,7 @@ describe("a failed export: partial download, retry, the trail", () => {
     // The trail, as the owner and a superuser see it; nobody else.
     const events = await api("GET", `/api/v1/exports/${e.id}/events/`, { token: h.alice.token });
     expect(events.status).toBe(200);
-    assertServed("/api/v1/exports/{id}/events/", "get", 200, events.body);
+    assertServedAnswer("/api/v1/exports/{id}/events/", "get", 200, events.body);
     const trail = events.body as ExportEventDto[];
     expect(trail.map((ev) => [ev.type, ev.actor_username])).toEqual([
       ["created", "alice"],
@@ -207,7 +169,7 @@ describe("GET /api/v1/export_events/ (superusers)", () => {
       token: h.root.token,
     });
     expect(res.status).toBe(200);
-    assertServed("/api/v1/export_events/", "get", 200, res.body);
+    assertServedAnswer("/api/v1/export_events/", "get", 200, res.body);
     // The partial file, its range, the whole file (a HEAD hands over nothing: not recorded).
     expect(Number(res.headers.get("x-total-count"))).toBe(3);
     expect(res.headers.get("link")).toContain('rel="next"');
@@ -224,7 +186,7 @@ describe("GET /api/v1/export_events/ (superusers)", () => {
     });
     const bad = await api("GET", "/api/v1/export_events/?type=opened&colour=red", { token: h.root.token });
     expect(bad.status).toBe(400);
-    assertServed("/api/v1/export_events/", "get", 400, bad.body);
+    assertServedAnswer("/api/v1/export_events/", "get", 400, bad.body);
   });
 
   it("documents the operations in the served OpenAPI document", () => {

@@ -11,7 +11,7 @@ function jsonSchema(node: unknown): unknown {
   const out: Json = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === "$ref" && typeof v === "string") out[k] = v.replace("#/components/schemas/", "#/definitions/");
-    else if (k !== "nullable" && k !== "example") out[k] = jsonSchema(v);
+    else if (k !== "nullable" && k !== "example" && k !== "default") out[k] = jsonSchema(v);
   }
   if ((node as Json).nullable === true) {
     const { type, ...rest } = out;
@@ -21,6 +21,15 @@ function jsonSchema(node: unknown): unknown {
 }
 
 const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
+
+/** Throws unless `body` is exactly a served `components.schemas[name]` (no property it does not declare). */
+export function assertServedSchema(name: string, body: unknown): void {
+  const schemas = (openApiDocument().components as { schemas: Json }).schemas;
+  const strictRecord = { ...(jsonSchema(schemas[name]) as Json), additionalProperties: false };
+  const validate = ajv.compile({ definitions: jsonSchema(schemas), ...strictRecord });
+  if (!validate(body))
+    throw new Error(`${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+}
 
 /**
  * Throws unless `body` validates against the served document's answer for `path` + `method` + `status` (its

@@ -3,13 +3,12 @@ import os from "node:os";
 import path from "node:path";
 import { LocalStorage } from "@exports/core";
 import { TRPCError } from "@trpc/server";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "~/server/rest/routes";
 import { createCaller } from "~/server/trpc/root";
 import { assertErrorBody } from "./contract";
 import { callerContext, type Harness, startHarness, type TestUser } from "./harness";
+import { assertServedSchema } from "./served-schema";
 
 /** Issue 16: the webhook endpoints over REST (status codes, JSON errors, the secret once) and their tRPC twins. */
 let h: Harness;
@@ -27,31 +26,6 @@ afterAll(async () => {
 });
 
 type Json = Record<string, unknown>;
-
-/** OpenAPI 3.0's `nullable` in JSON Schema terms, so ajv checks the served schemas as a client reads them. */
-function jsonSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(jsonSchema);
-  if (typeof node !== "object" || node === null) return node;
-  const out: Json = {};
-  for (const [k, v] of Object.entries(node)) {
-    if (k === "$ref" && typeof v === "string") out[k] = v.replace("#/components/schemas/", "#/definitions/");
-    else if (k !== "nullable" && k !== "example") out[k] = jsonSchema(v);
-  }
-  if ((node as Json).nullable === true) {
-    const { type, ...rest } = out;
-    return type === undefined ? { anyOf: [rest, { type: "null" }] } : { ...rest, type: [type, "null"] };
-  }
-  return out;
-}
-
-const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
-function assertServedSchema(name: string, body: unknown) {
-  const schemas = (openApiDocument().components as { schemas: Json }).schemas;
-  const strictRecord = { ...(jsonSchema(schemas[name]) as Json), additionalProperties: false };
-  const validate = ajv.compile({ definitions: jsonSchema(schemas), ...strictRecord });
-  if (!validate(body))
-    throw new Error(`${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
-}
 
 const create = (user: TestUser, body: unknown) =>
   h.call("POST", "/api/v1/webhooks/", { token: user.token, body });
