@@ -6,7 +6,7 @@ import { csvHead, csvWriter } from "./csv";
 import { gzipLayout, gzipMember, gzipStages } from "./gzip";
 import { DATETIME_NULL, isoDatetime } from "./pg-text";
 import type { FileSegment, FormatWriter, PartFile, RowEncoder } from "./types";
-import { ZONED_GROWTH, zonedIsoDatetime, zonedLabel, zoneSettings } from "./zoned";
+import { ZONED_GROWTH, zonedIsoDatetime, zonedLabel, zoneOf, zoneSettings } from "./zoned";
 
 /**
  * CSV with an export's options (issue 17): its delimiter, decimal separator, time zone, header or none, gzip. Chosen
@@ -31,11 +31,6 @@ function labelsOf(fields: readonly ResourceField[], language: string, zone: stri
   return zone === null
     ? labels
     : labels.map((l, i) => (fields[i]?.type === "datetime" ? zonedLabel(l, zone) : l));
-}
-
-/** The zone an option asks for, or null for UTC (today's `…Z`). */
-export function zoneOf(options: EffectiveExportOptions): string | null {
-  return options.timezone === "UTC" ? null : options.timezone;
 }
 
 export function csvOptionsWriter(options: EffectiveExportOptions): FormatWriter {

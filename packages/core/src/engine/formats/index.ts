@@ -1,10 +1,11 @@
 import { type EffectiveExportOptions, type ExportFormat, isDefaultOptions } from "../../contract";
 import { csvWriter } from "./csv";
-import { csvOptionsWriter, zoneOf } from "./csv-options";
+import { csvOptionsWriter } from "./csv-options";
 import { jsonWriter } from "./json";
 import { jsonOptionsWriter } from "./json-options";
 import type { FormatWriter } from "./types";
 import { createXlsxWriter, xlsxWriter } from "./xlsx/writer";
+import { zoneOf } from "./zoned";
 
 export type { FormatWriter } from "./types";
 

@@ -1,9 +1,8 @@
 import type { EffectiveExportOptions } from "../../contract";
-import { zoneOf } from "./csv-options";
 import { gzipLayout, gzipStages } from "./gzip";
 import { JSON_ROW_END, jsonRowEncoder, jsonWriter } from "./json";
 import type { FormatWriter, PartFile } from "./types";
-import { zonedIsoDatetime, zoneSettings } from "./zoned";
+import { zonedIsoDatetime, zoneOf, zoneSettings } from "./zoned";
 
 /**
  * JSON with an export's options (issue 17): date-times in the `timezone` with their offset

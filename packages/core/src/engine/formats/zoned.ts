@@ -1,3 +1,4 @@
+import type { EffectiveExportOptions } from "../../contract";
 import { DATETIME_NULL } from "./pg-text";
 
 /**
@@ -6,6 +7,11 @@ import { DATETIME_NULL } from "./pg-text";
  * labels. The COPY prints timestamps with the offset under `set local timezone` (`zoneSettings`); these turn its
  * text into the file's, as `isoDatetime` does for UTC.
  */
+
+/** The zone an export's options ask for, or null for UTC (today's `…Z`). */
+export function zoneOf(options: EffectiveExportOptions): string | null {
+  return options.timezone === "UTC" ? null : options.timezone;
+}
 
 /** Most bytes `zonedIsoDatetime` writes beyond its input's length (`.000` and `:00`). */
 export const ZONED_GROWTH = 7;
