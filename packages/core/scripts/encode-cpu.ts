@@ -77,6 +77,18 @@ async function loadTree(root: string): Promise<Tree & { query(job: Job): Promise
     }
     return bounds;
   };
+  // One row encoder per job, restarted for each pass as a run restarts it for each page (`RowEncoder.restart`);
+  // a tree without `restart` gets a new one per pass, as its pages did.
+  const encoders = new Map<string, { restart?: (row: number) => void }>();
+  const rowEncoder = (job: Job, writer: { rowEncoder(f: unknown, r: number): unknown }, fields: unknown) => {
+    let encoder = encoders.get(job.key);
+    if (encoder?.restart) encoder.restart(0);
+    else {
+      encoder = writer.rowEncoder(fields, 0) as { restart?: (row: number) => void };
+      encoders.set(job.key, encoder);
+    }
+    return encoder;
+  };
   return {
     name: root,
     async query(job) {
@@ -84,7 +96,7 @@ async function loadTree(root: string): Promise<Tree & { query(job: Job): Promise
     },
     encode(data, job) {
       const { fields, query, writer } = plan(job);
-      const page = new PageRows(query.columns, writer.rowEncoder(fields, 0), query.idColumnAt);
+      const page = new PageRows(query.columns, rowEncoder(job, writer, fields), query.idColumnAt);
       // As a page gets it (made once per shape where the tree caches it).
       const line = lineCache
         ? lineCache.lineEncoderFor(writer, fields, query.columns, query.idColumnAt)

@@ -20,6 +20,12 @@ export class NumberedMarkup {
   private row = 0;
   private readonly digits = new Uint8Array(16);
   private length = 0;
+  /**
+   * The row before the current one, when the two have as many digits, and the first digit they differ in: a
+   * piece last written for that row needs only its digits from there rewritten (mostly the last one). -2: none.
+   */
+  private previous = -2;
+  private changedFrom = 0;
 
   /** A piece `before` + the row's number + `after` (ASCII). */
   piece(before: string, after: string): Numbered {
@@ -36,10 +42,13 @@ export class NumberedMarkup {
       while (k >= 0 && digits[k] === 57) digits[k--] = 48;
       if (k >= 0) {
         digits[k] = (digits[k] as number) + 1;
+        this.previous = this.row;
+        this.changedFrom = k;
         this.row = n;
         return;
       }
     }
+    this.previous = -2;
     let count = 0;
     for (let m = n; m > 0; m = Math.floor(m / 10)) count++;
     for (let k = count - 1, m = n; k >= 0; k--, m = Math.floor(m / 10)) digits[k] = 48 + (m % 10);
@@ -53,15 +62,18 @@ export class NumberedMarkup {
     const { before, after } = piece;
     const count = this.length;
     let bytes = piece.bytes;
+    // Written for the row before (same digit count): only the digits that changed since.
+    let from = piece.row === this.previous ? this.changedFrom : 0;
     if (bytes.length !== before.length + count + after.length) {
       bytes = new Uint8Array(before.length + count + after.length);
       bytes.set(before, 0);
       bytes.set(after, before.length + count);
       piece.bytes = bytes;
+      from = 0;
     }
     const digits = this.digits;
     const at = before.length;
-    for (let k = 0; k < count; k++) bytes[at + k] = digits[k] as number;
+    for (let k = from; k < count; k++) bytes[at + k] = digits[k] as number;
     piece.row = this.row;
     return bytes;
   }
