@@ -96,11 +96,17 @@ async function loadTree(root: string): Promise<Tree & { query(job: Job): Promise
     },
     encode(data, job) {
       const { fields, query, writer } = plan(job);
-      const page = new PageRows(query.columns, rowEncoder(job, writer, fields), query.idColumnAt);
-      // As a page gets it (made once per shape where the tree caches it).
-      const line = lineCache
-        ? lineCache.lineEncoderFor(writer, fields, query.columns, query.idColumnAt)
-        : (writer.lineEncoder?.(fields, query.columns, query.idColumnAt) ?? null);
+      const encoder = rowEncoder(job, writer, fields) as {
+        line?: (columns: number, idColumn: number) => typeof line;
+      };
+      const page = new PageRows(query.columns, encoder, query.idColumnAt);
+      // As a page gets it (made once per shape where the tree caches it; else the row encoder's own).
+      const line =
+        (lineCache
+          ? lineCache.lineEncoderFor(writer, fields, query.columns, query.idColumnAt)
+          : (writer.lineEncoder?.(fields, query.columns, query.idColumnAt) ?? null)) ??
+        encoder.line?.(query.columns, query.idColumnAt) ??
+        null;
       const out = new ByteWriter(1 << 22);
       const chunks: Buffer[] = [];
       const row = page.row;

@@ -33,6 +33,12 @@ export type RowEncoder = ((row: RowFields, out: ByteWriter) => void) & {
    * warms it up again. An encoder that keeps no per-page state needs none.
    */
   restart?(firstRow: number): void;
+  /**
+   * A `LineEncoder` that shares this encoder's state (XLSX: its row numbers), for a COPY of `columns` columns
+   * (the fields, then the id unless it is field `idColumn`): for a format whose line encoder cannot be made once
+   * per shape (`FormatWriter.lineEncoder`). The same one for the same columns.
+   */
+  line?(columns: number, idColumn: number): LineEncoder | null;
 };
 
 /**

@@ -175,7 +175,10 @@ class CopyRun {
     const key = keys.part(row.id, at.page);
     this.encoder ??= writer.rowEncoder(scope.fields, at.collectedCount);
     const encoder = this.encoder;
-    const line = lineEncoderFor(writer, scope.fields, query.columns, query.idColumnAt);
+    const line =
+      lineEncoderFor(writer, scope.fields, query.columns, query.idColumnAt) ??
+      encoder.line?.(query.columns, query.idColumnAt) ??
+      null;
     const { storage } = this.deps;
     const direct = this.objectsOnly ? null : this.plan.direct;
     const open = async () =>

@@ -33,6 +33,9 @@ BYTE_CASE[62] = GREATER;
 BYTE_CASE[95] = LOW_LINE;
 BYTE_CASE[0xef] = EF;
 
+/** 1 for a byte `xmlText` copies as it is, but the comma, which ends an unquoted COPY field (XLSX's line encoder). */
+export const XML_FIELD_PLAIN = BYTE_CASE.map((c, b) => (c === COPY && b !== 44 ? 1 : 0));
+
 const isHex = (b: number | undefined) =>
   b !== undefined && ((b >= 48 && b <= 57) || ((b | 32) >= 97 && (b | 32) <= 102));
 

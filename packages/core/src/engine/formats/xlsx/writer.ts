@@ -1,9 +1,9 @@
 import type { ValueType } from "../../../contract";
 import { ascii, fieldText, putRange, type RowFields } from "../bytes";
 import { compactJson } from "../cells";
-import { compactJsonb } from "../pg-text";
+import { compactJsonb, jsonbEnd } from "../pg-text";
 import { segmentStages } from "../segment";
-import type { FormatWriter, RowEncoder } from "../types";
+import type { FormatWriter, LineEncoder, RowEncoder } from "../types";
 import { type Numbered, NumberedMarkup } from "./numbered";
 import { styles } from "./styles";
 import {
@@ -13,6 +13,7 @@ import {
   STRING_HEAD,
   STRING_HEAD_PRESERVE,
   STRING_TAIL,
+  XML_FIELD_PLAIN,
   XML_GROWTH,
   xmlText,
 } from "./text";
@@ -45,6 +46,14 @@ const KIND: Record<ValueType, number> = {
   datetime: DATETIME,
   json: JSON_TEXT,
 };
+/** The line encoder's kind of the id column when it is no field. */
+const ID_ONLY = 5;
+
+/** The bytes that end an unquoted COPY field (`,`, LF) or that it cannot hold (a quote: the field was quoted). */
+const FIELD_STOP = new Uint8Array(256);
+FIELD_STOP[44] = 1;
+FIELD_STOP[10] = 1;
+FIELD_STOP[34] = 1;
 
 /**
  * An Excel workbook (.xlsx): a row is a line of a page's part, with typed cells (numbers, booleans, serial
@@ -183,6 +192,128 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS, sheet: SheetOptions = D
       };
       encode.restart = (row: number) => {
         index = row;
+      };
+      /**
+       * The one-pass line encoder (`RowEncoder.line`): COPY's line straight to the row's cells, no `RowFields`
+       * parse first, each field copied while it is scanned. It takes rows whose fields are unquoted (but a jsonb
+       * one), numbers ending in a digit, text without an edge space, jsonb compacted without a byte to escape;
+       * any other row is left (-1, the row number unchanged) to `encode`, whose bytes it writes.
+       */
+      const lineFor = (columns: number, idColumn: number): LineEncoder => {
+        const lineKinds = Uint8Array.from({ length: columns }, (_, i) =>
+          i < count ? (kinds[i] as number) : ID_ONLY,
+        );
+        const last = columns - 1;
+        return (src, s, e, out) => {
+          if (e <= s || src[e - 1] !== 10) return -1;
+          markup.setRow((index % sheetRows) + firstRowNumber);
+          out.ensure(64 + count * CELL_MARKUP + (e - s) * XML_GROWTH);
+          const buf = out.buf;
+          let p = write(buf, out.pos, rowOpen);
+          let close = CLOSED;
+          let id = -1;
+          let k = s;
+          for (let i = 0; ; i++) {
+            const at = k;
+            let b = src[k] as number;
+            if (b === 44 || b === 10) {
+              // NULL (an empty string would be quoted): no cell.
+            } else {
+              switch (lineKinds[i]) {
+                case NUMBER:
+                case DATETIME: {
+                  let q = write(buf, p, valueOpen[close]?.[i]);
+                  while (FIELD_STOP[b] === 0) {
+                    buf[q++] = b;
+                    b = src[++k] as number;
+                  }
+                  // NaN and ±Infinity are text cells: the row encoder's.
+                  const end = src[k - 1] as number;
+                  if (b === 34 || end < 48 || end > 57) return -1;
+                  p = q;
+                  close = IN_VALUE;
+                  break;
+                }
+                case BOOLEAN:
+                  p = write(buf, p, (b === 116 ? trueCell : falseCell)[close]?.[i]);
+                  while (FIELD_STOP[b] === 0) b = src[++k] as number;
+                  if (b === 34) return -1;
+                  close = CLOSED;
+                  break;
+                case TEXT: {
+                  // Quoted, or a space at its start (`xml:space`): the row encoder's.
+                  if (b === 34 || b === 32) return -1;
+                  const from = write(buf, p, textOpen[close]?.[i]);
+                  let q = from;
+                  while (XML_FIELD_PLAIN[b] === 1) {
+                    buf[q++] = b;
+                    b = src[++k] as number;
+                  }
+                  if (b !== 44 && b !== 10) {
+                    // A byte to escape or look at: the field escaped from its start, once its end is found.
+                    while (FIELD_STOP[b] === 0) b = src[++k] as number;
+                    if (b === 34) return -1;
+                    q = xmlText(buf, from, src, at, k, false);
+                  }
+                  if (src[k - 1] === 32) return -1;
+                  p = q;
+                  close = IN_STRING;
+                  break;
+                }
+                case JSON_TEXT: {
+                  if (!jsonb[i]) return -1;
+                  const open = markup.bytes(textOpen[close]?.[i] as Numbered);
+                  const from = p + open.length;
+                  let n: number;
+                  if (b === 34) {
+                    // A whole quoted jsonb field, compacted to its closing quote (the line's end as its bound).
+                    n = compactJsonb(buf, from, src, k + 1, e, true, false);
+                    if (n < 0 || jsonbEnd.at >= e) return -1;
+                    k = jsonbEnd.at + 1;
+                  } else {
+                    // Unquoted: a number, true, false, null or an empty container.
+                    while (FIELD_STOP[b] === 0) b = src[++k] as number;
+                    if (b === 34) return -1;
+                    n = compactJsonb(buf, from, src, at, k, false, false);
+                    if (n < 0) return -1;
+                  }
+                  if (!escapeFree(buf, from, n)) return -1;
+                  buf.set(open, p);
+                  p = n;
+                  b = src[k] as number;
+                  close = IN_STRING;
+                  break;
+                }
+                default:
+                  while (FIELD_STOP[b] === 0) b = src[++k] as number;
+                  if (b === 34) return -1;
+              }
+            }
+            if (i === idColumn) {
+              id = 0;
+              for (let d = at; d < k; d++) id = id * 10 + ((src[d] as number) - 48);
+            }
+            if (i === last) {
+              if (b !== 10 || k !== e - 1) return -1;
+              break;
+            }
+            if (b !== 44) return -1;
+            k++;
+          }
+          if (id < 0) return -1;
+          const tail = ROW_END[close] as Uint8Array;
+          buf.set(tail, p);
+          out.pos = p + tail.length;
+          index++;
+          return id;
+        };
+      };
+      let line: { columns: number; idColumn: number; encoder: LineEncoder } | null = null;
+      encode.line = (columns: number, idColumn: number) => {
+        if (line?.columns !== columns || line.idColumn !== idColumn) {
+          line = { columns, idColumn, encoder: lineFor(columns, idColumn) };
+        }
+        return line.encoder;
       };
       return encode;
     },
