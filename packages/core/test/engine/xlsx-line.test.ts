@@ -1,3 +1,4 @@
+import { json as jsonColumn, pgTable } from "drizzle-orm/pg-core";
 import { describe, expect, it } from "vitest";
 import { PageRows, parseRow } from "../../src/engine/copy/parse";
 import { ByteWriter } from "../../src/engine/formats/bytes";
@@ -7,6 +8,7 @@ import { copyLines } from "../../src/engine/row-by-row";
 import { ordersResource } from "../../src/resources/orders";
 import { productsResource } from "../../src/resources/products";
 import { fieldsByName } from "../../src/resources/serialize";
+import type { ResourceField } from "../../src/resources/types";
 import { seededRandom } from "./helpers";
 
 /** COPY's lines through the encoder's line encoder where it takes them, else parsed and row-encoded (`CopyRows`). */
@@ -171,5 +173,18 @@ describe("XLSX's one-pass line encoder", () => {
     );
     const again = encodeLines(encoder, data, fields.length + 1, fields.length);
     expect(again.out).toBe(encodeRows(writer.rowEncoder(fields, 40), data, fields.length + 1, fields.length));
+  });
+
+  it("is none for `json` (not jsonb) values, which the row encoder compacts", () => {
+    const table = pgTable("t", { doc: jsonColumn("doc") });
+    const doc: ResourceField = {
+      name: "doc",
+      labels: { en: "doc", tr: "doc" },
+      column: table.doc,
+      type: "json",
+    };
+    expect(createXlsxWriter().rowEncoder([doc], 0).line?.(2, 1)).toBeNull();
+    const jsonb = fieldsByName(productsResource, ["attributes"]);
+    expect(createXlsxWriter().rowEncoder(jsonb, 0).line?.(2, 1)).not.toBeNull();
   });
 });

@@ -197,9 +197,11 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS, sheet: SheetOptions = D
        * The one-pass line encoder (`RowEncoder.line`): COPY's line straight to the row's cells, no `RowFields`
        * parse first, each field copied while it is scanned. It takes rows whose fields are unquoted (but a jsonb
        * one), numbers ending in a digit, text without an edge space, jsonb compacted without a byte to escape;
-       * any other row is left (-1, the row number unchanged) to `encode`, whose bytes it writes.
+       * any other row is left (-1, the row number unchanged) to `encode`, whose bytes it writes. None for `json`
+       * (not jsonb) values, which it would never take.
        */
-      const lineFor = (columns: number, idColumn: number): LineEncoder => {
+      const lineFor = (columns: number, idColumn: number): LineEncoder | null => {
+        if (kinds.some((kind, i) => kind === JSON_TEXT && !jsonb[i])) return null;
         const lineKinds = Uint8Array.from({ length: columns }, (_, i) =>
           i < count ? (kinds[i] as number) : ID_ONLY,
         );
@@ -261,7 +263,6 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS, sheet: SheetOptions = D
                   break;
                 }
                 case JSON_TEXT: {
-                  if (!jsonb[i]) return -1;
                   const open = markup.bytes(textOpen[close]?.[i] as Numbered);
                   const from = p + open.length;
                   let n: number;
@@ -308,7 +309,7 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS, sheet: SheetOptions = D
           return id;
         };
       };
-      let line: { columns: number; idColumn: number; encoder: LineEncoder } | null = null;
+      let line: { columns: number; idColumn: number; encoder: LineEncoder | null } | null = null;
       encode.line = (columns: number, idColumn: number) => {
         if (line?.columns !== columns || line.idColumn !== idColumn) {
           line = { columns, idColumn, encoder: lineFor(columns, idColumn) };
