@@ -36,12 +36,22 @@ function withCommitHook(base: Storage, hook: CommitHook): Storage {
   // Delegating objects: the page's own fields (its `mode`, set as it finishes) read through, live.
   const wrapFile = (key: string, file: PendingFile): PendingFile =>
     Object.assign(Object.create(file) as PendingFile, {
-      commit: () => hook(key, () => file.commit(), () => file.abort()),
+      commit: () =>
+        hook(
+          key,
+          () => file.commit(),
+          () => file.abort(),
+        ),
       abort: () => file.abort(),
     });
   const wrapPage = (key: string, page: PendingPage): PendingPage =>
     Object.assign(Object.create(page) as PendingPage, {
-      commit: () => hook(key, () => page.commit(), () => page.abort()),
+      commit: () =>
+        hook(
+          key,
+          () => page.commit(),
+          () => page.abort(),
+        ),
       abort: () => page.abort(),
     });
   const direct = base.direct;
