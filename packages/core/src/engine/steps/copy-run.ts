@@ -107,7 +107,7 @@ interface RunPlan {
 
 /**
  * One COPY and what is in hand while it streams: its own client (a transaction with the page plan's settings),
- * the page read ahead while the ones before it are synced and recorded, and the parts synced but not yet recorded.
+ * the page read ahead while the last one is synced and recorded, and a part synced but not yet recorded.
  * `close()` puts it all away, whatever happened.
  */
 class CopyRun {
@@ -116,8 +116,7 @@ class CopyRun {
   private read = 0;
   private failure: Error | undefined;
   private ahead: PageInHand | null = null;
-  /** Parts committed in storage and not (yet) being recorded: removed on close. */
-  private readonly unrecorded = new Set<string>();
+  private unrecorded: string | null = null;
   /** A page of the run went to a part object: the pages after it do too (direct.ts). */
   private objectsOnly = false;
   /** The run's row encoder, made for its first page and restarted for each next one (formats/types.ts). */
@@ -225,13 +224,10 @@ class CopyRun {
   /** Commits the page's part (synced), or throws it away when no row was written: it is unrecorded. */
   async commit({ file, part }: { file: PendingPage; part: CopyPart }): Promise<PageRead> {
     const { rows, written, failed, lastId } = part.page;
-    let partKey: string | null = null;
+    this.unrecorded = null;
     if (written === 0) await file.abort();
-    else {
-      partKey = (await file.commit()).entry;
-      this.unrecorded.add(partKey);
-    }
-    return { rows, written, failed, lastId, partKey };
+    else this.unrecorded = (await file.commit()).entry;
+    return { rows, written, failed, lastId, partKey: this.unrecorded };
   }
 
   /**
@@ -239,8 +235,8 @@ class CopyRun {
    * after the update committed) leaves unknown whether it was, so it stays (an orphan at worst: the assembly
    * and the sweep remove the parts' folder); only a record that matched no row removes it (`recordPage`).
    */
-  recording(read: PageRead) {
-    if (read.partKey) this.unrecorded.delete(read.partKey);
+  recording() {
+    this.unrecorded = null;
   }
 
   /**
@@ -269,129 +265,78 @@ class CopyRun {
     }
     this.client.release(this.failure ?? (this.copy.done ? undefined : new Error("COPY stopped early")));
     // (A page's direct parts are simply never listed.)
-    for (const key of this.unrecorded) {
-      if (!isDirectEntry(key)) await this.deps.storage.remove(key).catch(() => {});
+    if (this.unrecorded && !isDirectEntry(this.unrecorded)) {
+      await this.deps.storage.remove(this.unrecorded).catch(() => {});
     }
-    this.unrecorded.clear();
   }
-}
-
-/** Where the run stands after a page's record: the row as recorded, or the export no longer ours. */
-type Recorded = { row: ExportRow; goOn: boolean; more: boolean } | "lost";
-
-/** A written page handed to be committed and recorded. */
-interface PageDone {
-  written: { file: PendingPage; part: CopyPart };
-  /** Records remain after it and the run may read them: the next page is being read ahead. */
-  mayGoOn: boolean;
-  more: boolean;
-  total: Promise<number> | null;
-}
-
-/**
- * Commits a written page's part (synced, renamed, its folder synced; or its last part uploaded) at once, then
- * records it once the page before it is recorded: records stay in page order, and a page is never recorded
- * before its part is durable, while the commits overlap the reading of the pages after it. A page after a record
- * that stopped the run (or lost the export) is not recorded: its part stays unrecorded and goes when the run closes.
- */
-async function commitAndRecord(
-  deps: StepDeps,
-  run: CopyRun,
-  { row, owner, signal }: PageStep,
-  done: PageDone,
-  before: Promise<Recorded>,
-): Promise<Recorded> {
-  const { mayGoOn, more } = done;
-  const [read, waiting] = await Promise.all([
-    run.commit(done.written),
-    mayGoOn ? othersWaiting(deps.db, row.id) : false,
-  ]);
-  if (mayGoOn) deps.faults?.("readahead.started");
-  const prev = await before;
-  if (prev === "lost" || !prev.goOn) return prev;
-  if (signal.aborted) return "lost";
-  const keepClaim = mayGoOn && !waiting && !deps.endRun?.();
-  const totalCount = done.total ? await done.total : null;
-  run.recording(read);
-  const recorded = await recordPage(deps, prev.row, owner, read, { totalCount, more, keepClaim });
-  if (!recorded) return "lost";
-  deps.faults?.("page.recorded");
-  return { row: recorded, goOn: keepClaim, more };
 }
 
 /**
  * A run of pages through one COPY (`LIMIT runPages × pageSize`), cut into parts of a page each (`pageRows`).
- * Once a page is written the next one is read at once, while the page's part is committed and then recorded by
- * its own guarded update after the page before it (`commitAndRecord`): a page's commit stops the COPY only when
- * it outlasts the reading of the next two pages. The claim is kept while no other export waits
- * (`othersWaiting`), so a smaller export created meanwhile waits for a page or two. Null when a column has no
- * exact COPY form (the page is then read row by row).
+ * Each part is recorded by its own guarded update once synced, while PostgreSQL goes on sending and the next
+ * part is being encoded; the claim is kept while no other export waits (`othersWaiting`), so a smaller export
+ * created meanwhile waits for one page. Null when a column has no exact COPY form (the page is then read row by row).
  */
 export async function copyRun(
   deps: StepDeps,
-  step: PageStep,
+  { row, owner, signal, scope, keyset }: PageStep,
   counting: Promise<number> | null,
 ): Promise<StepOutcome | null> {
-  const { row, owner, signal, scope, keyset } = step;
   const limit = deps.config.pageSize * Math.max(1, deps.config.runPages);
   const query = copyPageQuery(row, scope, keyset, limit);
   if (!query) return null;
   const direct = directPlan(deps, row, owner);
   const run = await CopyRun.open(deps, { row, scope, query, limit, direct });
   let error: Error | undefined;
-  /** Every page handed to be committed and recorded (each settles before the run closes). */
-  const handed: Array<Promise<Recorded>> = [];
-  /** The last of them. */
-  let last: Promise<Recorded> = Promise.resolve({ row, goOn: true, more: true });
   try {
-    // Where the pages read so far leave the export: what their records will make of it.
-    let at = row;
-    let page = run.begin({ ...at, rows: pageRows(deps.config, at) });
+    let current = row;
+    let page = run.begin({ ...current, rows: pageRows(deps.config, current) });
     let total = counting;
-    // The count, once in, sizes the pages read ahead (their records lag behind the reading).
-    counting?.then(
-      (n) => {
-        at = { ...at, totalCount: at.totalCount || n };
-      },
-      () => {},
-    );
     for (;;) {
       const written = await run.written(page);
-      const { rows, lastId, written: added, failed } = written.part.page;
+      const { rows, lastId } = written.part.page;
       // Fewer rows than asked: the COPY ended, and if it ended before the run's LIMIT, the data did.
       const exhausted = rows < page.limit && !run.full;
-      const more = !exhausted && (lastId ?? at.lastInstanceId) < (at.maxInstanceId ?? 0);
+      const more = !exhausted && (lastId ?? current.lastInstanceId) < (current.maxInstanceId ?? 0);
       const mayGoOn = more && !run.full && !run.done && !signal.aborted;
-      at = {
-        ...at,
-        page: at.page + (added > 0 ? 1 : 0),
-        collectedCount: at.collectedCount + added,
-        failCount: at.failCount + failed,
-        lastInstanceId: lastId ?? at.lastInstanceId,
-      };
-      if (mayGoOn) run.readAhead({ ...at, rows: pageRows(deps.config, at) });
-      const before = last;
-      last = commitAndRecord(deps, run, step, { written, mayGoOn, more, total }, before);
-      last.catch(() => {}); // awaited in turn, or in the end
-      handed.push(last);
+      if (mayGoOn) {
+        const { written: added, failed } = written.part.page;
+        const next = {
+          ...current,
+          collectedCount: current.collectedCount + added,
+          failCount: current.failCount + failed,
+          lastInstanceId: lastId ?? current.lastInstanceId,
+        };
+        run.readAhead({
+          ...next,
+          page: current.page + (added > 0 ? 1 : 0),
+          rows: pageRows(deps.config, next),
+        });
+      }
+      const [read, waiting] = await Promise.all([
+        run.commit(written),
+        mayGoOn ? othersWaiting(deps.db, row.id) : false,
+      ]);
+      if (mayGoOn) deps.faults?.("readahead.started");
+      if (signal.aborted) return "lost";
+      const keepClaim = mayGoOn && !waiting && !deps.endRun?.();
+      const totalCount = total ? await total : null;
       total = null;
-      // The page before this one is recorded before the run reads past the page ahead.
-      const prev = mayGoOn ? await before : await last;
-      if (prev === "lost") return "lost";
-      if (!prev.goOn || !mayGoOn) {
-        const end = await last;
-        if (end === "lost") return "lost";
-        await run.end({ copyAtEnd: !end.more || run.full });
+      run.recording();
+      const recorded = await recordPage(deps, current, owner, read, { totalCount, more, keepClaim });
+      if (!recorded) return "lost";
+      deps.faults?.("page.recorded");
+      if (!keepClaim) {
+        await run.end({ copyAtEnd: !more || run.full });
         return "page";
       }
+      current = recorded;
       page = run.takeAhead();
     }
   } catch (err) {
     error = err as Error;
     throw err;
   } finally {
-    // No commit or record may still run once the step is over (the parts they hold are the run's to remove).
-    await Promise.allSettled(handed);
     await run.close(error);
   }
 }
