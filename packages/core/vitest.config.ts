@@ -7,6 +7,7 @@ const ON_BOTH_BACKENDS = [
   "test/engine/lifecycle.test.ts",
   "test/engine/retention.test.ts",
   "test/engine/ambiguous-commit.test.ts",
+  "test/engine/commit-order.test.ts",
   "test/engine/download.test.ts",
   "test/engine/filter-file-export.test.ts",
   "test/engine/retry.test.ts",

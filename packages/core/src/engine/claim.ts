@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import { RUNNABLE_STATUSES } from "../contract";
 import type { Db } from "../db/client";
+import { preparedPerDb } from "../db/prepared";
 import { type ExportRow, exports } from "../db/schema";
 
 const now = sql`now()`;
@@ -57,12 +58,20 @@ export async function extendLease(db: Db, id: string, owner: string, leaseMs: nu
   return rows.length > 0;
 }
 
-/** Whether an export other than `id` waits to be claimed (a worker reading a run of pages then stops). */
-export async function othersWaiting(db: Db, id: string): Promise<boolean> {
-  const [row] = await db
+/**
+ * Whether an export other than `id` waits to be claimed (a worker reading a run of pages then stops). Asked at
+ * every page of a run: prepared, as rendering it cost the worker more than PostgreSQL's answer.
+ */
+const othersWaitingQuery = preparedPerDb((db) =>
+  db
     .select({ id: exports.id })
     .from(exports)
-    .where(and(claimable(), ne(exports.id, id)))
-    .limit(1);
+    .where(and(claimable(), ne(exports.id, sql.placeholder("id"))))
+    .limit(1)
+    .prepare("engine_others_waiting"),
+);
+
+export async function othersWaiting(db: Db, id: string): Promise<boolean> {
+  const [row] = await othersWaitingQuery(db).execute({ id });
   return row !== undefined;
 }

@@ -69,6 +69,8 @@ const SYNC_EVERY = 8 << 20;
  * the disk works while the rest of the page is still being read and encoded, instead of after it.
  */
 class SyncingFileWriter extends Writable {
+  /** Bytes written: the file's size once it is finished (it was created empty). */
+  bytes = 0;
   private unsynced = 0;
   private syncing: Promise<void> = Promise.resolve();
   private closing: Promise<void> | null = null;
@@ -85,6 +87,7 @@ class SyncingFileWriter extends Writable {
       const first = this.onFirstWrite;
       this.onFirstWrite = null;
       first?.();
+      this.bytes += chunk.length;
       this.unsynced += chunk.length;
       if (this.unsynced >= SYNC_EVERY) {
         this.unsynced = 0;
@@ -183,11 +186,28 @@ export class LocalStorage implements Storage {
     return path.join(this.root, safeKey(key));
   }
 
+  /** The folder the last file was created in: the pages of a run go to one, made once. */
+  private lastFolder: string | null = null;
+
+  /** Opens a new file, its folder made first unless the last file went there (and it was not removed since). */
+  private async openNew(file: string): Promise<FileHandle> {
+    const folder = path.dirname(file);
+    if (folder === this.lastFolder) {
+      try {
+        return await open(file, "wx");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
+    }
+    await mkdir(folder, { recursive: true });
+    this.lastFolder = folder;
+    return open(file, "wx");
+  }
+
   async create(key: string): Promise<PendingFile> {
     const target = this.file(key);
-    await mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    const stream = new SyncingFileWriter(await open(temp, "wx"), () => this.fault(key, "writing"));
+    const stream = new SyncingFileWriter(await this.openNew(temp), () => this.fault(key, "writing"));
     const fault = (stage: "synced" | "renamed") => this.fault(key, stage);
     // An error before commit/abort (disk full) is reported by commit(); keep it from being unhandled.
     let failure: Error | null = null;
@@ -213,7 +233,7 @@ export class LocalStorage implements Storage {
         await renameOver(temp, target);
         fault("renamed");
         await syncFolder(path.dirname(target));
-        return (await stat(target)).size;
+        return stream.bytes;
       },
       async abort() {
         stream.destroy();

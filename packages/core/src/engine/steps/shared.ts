@@ -1,6 +1,7 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Db } from "../../db/client";
+import { preparedPerDb } from "../../db/prepared";
 import { type ExportRow, exports } from "../../db/schema";
 import { isDirectEntry, keys, type Storage } from "../../storage";
 import { type EngineConfig, RUNNABLE_CHANNEL } from "../config";
@@ -80,6 +81,77 @@ export interface PageRecord {
   keepClaim: boolean;
 }
 
+const ph = (name: string) => sql.placeholder(name);
+
+/**
+ * A page's record that keeps the claim (every page of a run but its last), prepared: rendering the update cost the
+ * worker more than PostgreSQL's running it. The same changes as `recordPage`'s update, with `modified_date` from
+ * the server's clock (a prepared statement cannot take the client's `$onUpdate` time). Returns the columns a
+ * record changes; the part's key is appended to the row's own list by the caller.
+ */
+const recordKeptQuery = preparedPerDb((db) =>
+  db
+    .update(exports)
+    .set({
+      page: sql`${exports.page} + ${ph("advance")}::int`,
+      lastInstanceId: sql`${ph("lastId")}::int`,
+      collectedCount: sql`${exports.collectedCount} + ${ph("written")}::int`,
+      failCount: sql`${exports.failCount} + ${ph("failed")}::int`,
+      totalCount: sql`coalesce(${ph("totalCount")}::int, ${exports.totalCount})`,
+      uploadedParts: sql`case when ${ph("partKey")}::text is null then ${exports.uploadedParts} else array_append(${exports.uploadedParts}, ${ph("partKey")}::text) end`,
+      attempts: 0,
+      notBefore: sql`null`,
+      leaseExpiresAt: sql`now() + ${ph("leaseMs")}::int * interval '1 millisecond'`,
+      modifiedDate: sql`now()`,
+    })
+    .where(
+      and(
+        eq(exports.id, ph("id")),
+        eq(exports.leaseOwner, ph("owner")),
+        sql`${exports.status} = ${ph("status")}::export_status`,
+        eq(exports.page, ph("page")),
+      ),
+    )
+    .returning({
+      page: exports.page,
+      lastInstanceId: exports.lastInstanceId,
+      collectedCount: exports.collectedCount,
+      failCount: exports.failCount,
+      totalCount: exports.totalCount,
+      attempts: exports.attempts,
+      notBefore: exports.notBefore,
+      leaseExpiresAt: exports.leaseExpiresAt,
+      modifiedDate: exports.modifiedDate,
+    })
+    .prepare("engine_record_page_kept"),
+);
+
+/** `recordPage`'s update when the claim is kept: the row as recorded, or null when it matched none. */
+async function recordKept(
+  deps: StepDeps,
+  row: ExportRow,
+  owner: string,
+  read: PageRead,
+  totalCount: number | null,
+): Promise<ExportRow | null> {
+  const [changed] = await recordKeptQuery(deps.db).execute({
+    advance: read.partKey ? 1 : 0,
+    lastId: read.lastId ?? row.lastInstanceId,
+    written: read.written,
+    failed: read.failed,
+    totalCount,
+    partKey: read.partKey,
+    leaseMs: deps.config.leaseMs,
+    id: row.id,
+    owner,
+    status: row.status,
+    page: row.page,
+  });
+  if (!changed) return null;
+  const uploadedParts = read.partKey ? [...row.uploadedParts, read.partKey] : row.uploadedParts;
+  return { ...row, ...changed, uploadedParts };
+}
+
 /**
  * Records a page: ONE guarded statement records the part and advances page, last_instance_id and the counts; a
  * released claim wakes idle workers in it (NOTIFY, delivered on commit). Null when the export stopped being
@@ -93,6 +165,11 @@ export async function recordPage(
   read: PageRead,
   { totalCount, more, keepClaim }: PageRecord,
 ): Promise<ExportRow | null> {
+  if (keepClaim) {
+    const recorded = await recordKept(deps, row, owner, read, totalCount);
+    if (!recorded) await afterLost(deps, row, read);
+    return recorded;
+  }
   const update = deps.db
     .update(exports)
     .set({
@@ -106,29 +183,23 @@ export async function recordPage(
         : exports.uploadedParts,
       attempts: 0,
       notBefore: null,
-      ...(keepClaim
-        ? { leaseExpiresAt: sql`now() + ${deps.config.leaseMs} * interval '1 millisecond'` }
-        : {
-            status: more ? ("waiting_next_page" as const) : ("preparing_file_creation" as const),
-            leaseOwner: null,
-            leaseExpiresAt: null,
-          }),
+      status: more ? ("waiting_next_page" as const) : ("preparing_file_creation" as const),
+      leaseOwner: null,
+      leaseExpiresAt: null,
     })
     .where(and(held(row, owner), eq(exports.page, row.page)));
-  let recorded: ExportRow | null;
-  if (keepClaim) {
-    [recorded = null] = await update.returning();
-  } else {
-    // The update and the wake-up in one statement (one round trip).
-    const committed = await deps.db.execute<{ id: string }>(
-      sql`with done as (${update.returning({ id: exports.id }).getSQL()}) select id, pg_notify(${RUNNABLE_CHANNEL}, id::text) from done`,
-    );
-    recorded = committed.rows.length > 0 ? row : null;
-  }
-  if (!recorded) {
-    // A page's direct parts are simply never listed.
-    if (read.partKey && !isDirectEntry(read.partKey)) await deps.storage.remove(read.partKey);
-    await dropIfCancelled(deps, row.id);
-  }
-  return recorded;
+  // The update and the wake-up in one statement (one round trip).
+  const committed = await deps.db.execute<{ id: string }>(
+    sql`with done as (${update.returning({ id: exports.id }).getSQL()}) select id, pg_notify(${RUNNABLE_CHANNEL}, id::text) from done`,
+  );
+  if (committed.rows.length > 0) return row;
+  await afterLost(deps, row, read);
+  return null;
+}
+
+/** A record that matched no row: the export is no longer ours, and the page's part goes. */
+async function afterLost(deps: StepDeps, row: ExportRow, read: PageRead) {
+  // A page's direct parts are simply never listed.
+  if (read.partKey && !isDirectEntry(read.partKey)) await deps.storage.remove(read.partKey);
+  await dropIfCancelled(deps, row.id);
 }
