@@ -1,9 +1,22 @@
+import { WORKER_MALLOC_ENV } from "@exports/core/node";
 import { type Child, RssSampler, startProcess, WORKER_DIR } from "./processes";
 
 export interface BenchWorker {
   process: Child;
   rss: RssSampler;
   stop(): Promise<void>;
+}
+
+/**
+ * glibc's malloc setting, as the launcher starts the worker with it (core's process-env.ts), unless the bench's
+ * own environment sets it; BENCH_WORKER_MALLOC=dynamic leaves glibc's default (to compare the two).
+ */
+function workerMalloc(): Record<string, string | undefined> {
+  if (globalThis.process.env.BENCH_WORKER_MALLOC === "dynamic")
+    return Object.fromEntries(Object.keys(WORKER_MALLOC_ENV).map((k) => [k, undefined]));
+  return Object.fromEntries(
+    Object.entries(WORKER_MALLOC_ENV).map(([k, v]) => [k, globalThis.process.env[k] ?? v]),
+  );
 }
 
 /**
@@ -16,7 +29,7 @@ export async function startWorker(env: Record<string, string | undefined>): Prom
   const nodeArgs = (globalThis.process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
   const process = await startProcess("worker", globalThis.process.execPath, [...nodeArgs, "dist/main.mjs"], {
     cwd: WORKER_DIR,
-    env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000", ...env },
+    env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000", ...workerMalloc(), ...env },
     ready: /ready/,
   });
   const pid = process.child.pid;

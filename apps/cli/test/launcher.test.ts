@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { bootstrapDemoData, bootstrapDemoUser, demoUserBox } from "../src/launcher/bootstrap";
 import { ChildProcesses, type Supervised, supervise } from "../src/launcher/children";
 import { parseLauncherArgs } from "../src/launcher/options";
+import { launcherProcesses } from "../src/launcher/processes";
 import { hasProductionBuild, LaunchError, locateWebApp } from "../src/launcher/web";
 import { expectExit, runScript } from "./run";
 
@@ -52,6 +53,22 @@ describe("locateWebApp", () => {
     mkdirSync(path.join(dir, "dist"));
     writeFileSync(path.join(dir, "dist", "server.mjs"), "x");
     expect(hasProductionBuild(web)).toBe(true);
+  });
+});
+
+describe("launcherProcesses", () => {
+  const web = { dir: "/nowhere", next: "/nowhere/next" };
+  const options = { dev: false, webOnly: false, help: false };
+
+  it("starts the worker with glibc's malloc setting (a fixed mmap threshold), the web server as it is", () => {
+    const [webProc, worker] = launcherProcesses(options, web, { A: "1" }, 3000);
+    expect(worker?.env).toEqual({ A: "1", MALLOC_MMAP_THRESHOLD_: "131072" });
+    expect(webProc?.env).toEqual({ A: "1", PORT: "3000" });
+  });
+
+  it("keeps a threshold the environment sets", () => {
+    const [, worker] = launcherProcesses(options, web, { MALLOC_MMAP_THRESHOLD_: "65536" }, 3000);
+    expect(worker?.env).toEqual({ MALLOC_MMAP_THRESHOLD_: "65536" });
   });
 });
 

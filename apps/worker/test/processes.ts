@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import { workerProcessEnv } from "@exports/core/node";
 
 const root = path.resolve(import.meta.dirname, "..");
 /** The worker bundle the tests run (built by test/bundle-setup.ts). */
@@ -20,7 +21,8 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
   // node itself, not a wrapper process: signals reach the worker directly.
   const child = spawn(process.execPath, [TEST_BUNDLE], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    // With the malloc setting `pnpm worker` starts it with (core's process-env.ts).
+    env: workerProcessEnv({ ...process.env, LOG_LEVEL: "info", ...env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { workerProcessEnv } from "@exports/core/node";
 import type { ChildSpec, Supervised } from "./children";
 import type { LauncherOptions } from "./options";
 import { type WebApp, webProcess } from "./web";
@@ -41,7 +42,8 @@ export function launcherProcesses(
       command: process.execPath,
       args: options.dev ? ["--import", "tsx", "src/main.ts"] : [WORKER_BUNDLE],
       cwd: WORKER_DIR,
-      env,
+      // glibc's malloc as the worker needs it (core's process-env.ts): read by glibc at the start only.
+      env: workerProcessEnv(env),
       essential: false,
       restart: true,
     });
