@@ -62,7 +62,7 @@ describe("launcherProcesses", () => {
 
   it("starts the worker with glibc's malloc setting (a fixed mmap threshold), the web server as it is", () => {
     const [webProc, worker] = launcherProcesses(options, web, { A: "1" }, 3000);
-    expect(worker?.env).toEqual({ A: "1", MALLOC_MMAP_THRESHOLD_: "131072" });
+    expect(worker?.env).toEqual({ A: "1", MALLOC_MMAP_THRESHOLD_: "1048576" });
     expect(webProc?.env).toEqual({ A: "1", PORT: "3000" });
   });
 

@@ -23,18 +23,18 @@ export function loadProcessEnv(): Env {
 
 /**
  * What an export worker process is started with besides its configuration (issue 15, "memory flat"): glibc's
- * malloc with a fixed mmap threshold of 128 KiB, its own default. Left dynamic, glibc raises the threshold to the
- * size of the first large block freed (a 4 MiB output buffer of a COPY, a 256 KiB zlib output), after which such
- * blocks are carved from the heap, which the socket's 64 KiB reads fragment between them, and the heap keeps the
- * freed room: the worker's peak RSS climbed with every large export (a 1M-row worker 171 MB against 133 MB for
- * 100k rows). Fixed, every block of 128 KiB or more is its own mapping, given back to the system when V8 frees
- * its buffer. The cost: those blocks are fresh zeroed pages each time (an XLSX export of 1M rows ~11% more CPU,
- * as system time; CSV about none) until the COPY's output buffers are reused. A value already in the
- * environment wins; glibc reads it once, at the process's start, so it is set where the worker is started (the
- * launcher, `pnpm worker`, the bench), not from inside it. Other C libraries ignore it. BENCHMARKS.md, "A flat
- * worker peak".
+ * malloc with a fixed mmap threshold of 1 MiB. Left dynamic, glibc raises the threshold to the size of the first
+ * large block freed (a 4 MiB output buffer of a COPY), after which such blocks are carved from the heap, which
+ * the socket's 64 KiB reads fragment between them, and the heap keeps the freed room: the worker's peak RSS
+ * climbed with every large export (a 1M-row worker 171 MB against 133 MB for 100k rows). Fixed, each 4 MiB
+ * buffer is its own mapping, given back to the system when V8 frees it. Why 1 MiB and not glibc's starting
+ * 128 KiB: at 128 KiB zlib's 256 KiB output chunks are mapped too, and fresh zeroed pages for each cost an XLSX
+ * export ~11-14% more CPU (system time); at 1 MiB only the 4 MiB buffers are, and the CPU stayed within the
+ * noise (BENCHMARKS.md, "A flat worker peak"). A value already in the environment wins; glibc reads it once, at
+ * the process's start, so it is set where the worker is started (the launcher, `pnpm worker`, the bench), not
+ * from inside it. Other C libraries ignore it.
  */
-export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "131072" };
+export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "1048576" };
 
 /** `env` with the worker's malloc setting where it is not set (above). */
 export function workerProcessEnv<E extends Record<string, string | undefined>>(env: E): E {
