@@ -183,7 +183,10 @@ class CopyRun {
         ? storage.direct.createPage(key, {
             upload: direct.upload,
             reserve: direct.reserve,
+            // A later page follows a page written directly (direct.ts), which held its separator back.
             head: at.collectedCount === 0 ? direct.head : null,
+            carried: at.collectedCount === 0 ? Buffer.alloc(0) : direct.separator,
+            hold: direct.separator,
           })
         : filePage(await storage.create(key), key);
     const write = new PartWrite(

@@ -8,9 +8,12 @@ import { resultKeyOf } from "./result-name";
 import { held, type StepDeps } from "./shared";
 
 /**
- * Direct mode (storage/direct.ts): an export to a store that can (S3) in a format whose file is its head and
- * its pages (CSV) writes its pages as parts of the result's own multipart upload, begun when it starts; the
- * assembly completes it, with the pages written as part objects (under the minimum part) sent after.
+ * Direct mode (storage/direct.ts): an export to a store that can (S3) in a format whose file is its head, its
+ * pages and bytes of its own after them (CSV, JSON, gzip or not) writes its pages as parts of the result's own
+ * multipart upload, begun when it starts; the assembly completes it, with the pages written as part objects
+ * (under the minimum part) and the file's end sent after (assemble-direct.ts). JSON's pages end with a row
+ * separator the file drops after the last row: a page holds it back (recorded in its entry, not uploaded) and the
+ * next page's first part starts with it, so the last page's can be left out without rewriting a part.
  */
 
 /**
@@ -66,11 +69,15 @@ export function partNumbers(deps: Pick<StepDeps, "db">, row: ExportRow, owner: s
   };
 }
 
-/** How a run's pages are written: directly (its upload, and the head for the export's first page), or not. */
+/**
+ * How a run's pages are written: directly (its upload, the head for the export's first page, the separator every
+ * page holds back and the next one starts with), or not.
+ */
 export interface DirectPlan {
   upload: DirectUpload;
   reserve: ReservePartNumbers;
   head: Buffer;
+  separator: Buffer;
 }
 
 /**
@@ -86,5 +93,6 @@ export function directPlan(deps: StepDeps, row: ExportRow, owner: string): Direc
     upload,
     reserve: partNumbers(deps, row, owner),
     head: writer.directHead(exportScope(row).fields, row.language),
+    separator: writer.directSeparator ?? Buffer.alloc(0),
   };
 }

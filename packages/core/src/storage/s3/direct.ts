@@ -8,6 +8,7 @@ import type {
   DirectPageWrite,
   DirectPart,
   DirectStorage,
+  DirectTail,
   DirectUpload,
   PendingPage,
   ReservePartNumbers,
@@ -78,7 +79,7 @@ export class S3Direct implements DirectStorage {
   async complete(
     upload: DirectUpload,
     parts: readonly DirectPart[],
-    tail: readonly { key: string }[],
+    tail: readonly DirectTail[],
     reserve: ReservePartNumbers,
     expected: number,
   ): Promise<number> {
