@@ -85,9 +85,10 @@ export interface DirectPageWrite {
   carried?: Buffer;
   /**
    * The bytes every page ends with, held back (not uploaded) and recorded: JSON's row separator, which the file
-   * drops after its last row. None: CSV. A page that does not end with them fails.
+   * drops after its last row (a page that does not end with them fails), or a number of them, whatever they are
+   * (XLSX's segment trailer). None: CSV.
    */
-  hold?: Buffer;
+  hold?: Buffer | number;
 }
 
 /** A page being written: `commit` gives its `uploaded_parts` entry and its size (the head not counted). */
@@ -112,6 +113,7 @@ export interface DirectStorage {
   /**
    * Completes the upload of `parts` (in order) followed by `tail` (bytes and ranges of part objects, sent as
    * further parts numbered by `reserve`);
+   * with `first`, those pieces are sent first, as part 1 (reserved when the upload began: XLSX);
    * returns the result's size, which must be `expected`. Done already (the upload gone, the result there with
    * `expected` bytes): returns at once.
    */
@@ -121,6 +123,7 @@ export interface DirectStorage {
     tail: readonly DirectTail[],
     reserve: ReservePartNumbers,
     expected: number,
+    first?: readonly DirectTail[],
   ): Promise<number>;
   /** Aborts the upload where the server can (its parts are then gone); never throws. */
   abort(upload: DirectUpload): Promise<void>;

@@ -75,6 +75,14 @@ export interface FormatWriter {
    * member): in direct mode a page holds them back and the next page starts with them (steps/direct.ts).
    */
   directSeparator?: Buffer;
+  /**
+   * Direct mode where the bytes before the first page depend on the whole export (XLSX: the ZIP entry's header,
+   * the sheet's `<dimension>`): the export's first page is a part object, which the assembly sends after those
+   * bytes as part 1 (reserved); later pages go direct, each holding back its last `trailer` bytes (the segment
+   * trailer: recorded, not in the file). Only while the export fits `maxRows` (one sheet: no bytes of the format's
+   * own between pages) and the first page is at least a minimum part (steps/direct.ts).
+   */
+  directAfterFirst?: { trailer: number; maxRows: number };
   /** The file as the parts (or ranges of them) between bytes of its own: storage composes it, no copy. */
   layout(input: AssembleInput): Promise<FileSegment[]>;
 }

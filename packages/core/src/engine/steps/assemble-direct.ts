@@ -36,29 +36,40 @@ export async function assembleDirect(
       `the export's result is a direct upload, which the storage ${deps.storage.location} cannot complete`,
     );
   const entries = row.uploadedParts;
-  const objectsFrom = entries.findIndex((entry) => !isDirectEntry(entry));
+  const writer = writerOf(row);
+  // XLSX: the first page is a part object, sent with the bytes before it as part 1 (direct.ts).
+  const from = writer.directAfterFirst ? 1 : 0;
+  if (from > 0 && entries[0] !== undefined && isDirectEntry(entries[0])) {
+    throw new Error("the export's first page was written directly where it must be a part object");
+  }
+  const objectsFrom = entries.findIndex((entry, i) => i >= from && !isDirectEntry(entry));
   const split = objectsFrom < 0 ? entries.length : objectsFrom;
-  if (split === 0) {
+  if (split <= from) {
     await direct.abort(upload);
     return null;
   }
   if (entries.slice(split).some(isDirectEntry)) {
     throw new Error("a page written directly follows one written as a part object");
   }
-  const pages = entries.slice(0, split).map(decodeDirectPage);
-  if (!pages[0]?.head) throw new Error("the first page written directly lacks the file's head");
-  const parts = pages.flatMap((page) => page.parts);
-  let tail: Rest[];
+  const pages: (DirectPage | undefined)[] = entries.map((entry, i) =>
+    i >= from && i < split ? decodeDirectPage(entry) : undefined,
+  );
+  if (from === 0 && !pages[0]?.head) throw new Error("the first page written directly lacks the file's head");
+  const parts = pages.flatMap((page) => page?.parts ?? []);
+  let file: { first: Rest[] | null; tail: Rest[] };
   try {
-    tail = await afterUpload(deps, row, pages);
+    file = await afterUpload(deps, row, pages, from);
   } catch (err) {
     if (signal.aborted) return "lost";
     throw err;
   }
-  const expected = parts.reduce((n, part) => n + part.size, 0) + tail.reduce((n, a) => n + atomSize(a), 0);
+  const { first, tail } = file;
+  const expected =
+    parts.reduce((n, part) => n + part.size, 0) +
+    [...(first ?? []), ...tail].reduce((n, a) => n + atomSize(a), 0);
   try {
     if (signal.aborted) throw new Error("export was taken away while assembling");
-    await direct.complete(upload, parts, tail, partNumbers(deps, row, owner), expected);
+    await direct.complete(upload, parts, tail, partNumbers(deps, row, owner), expected, first ?? undefined);
   } catch (err) {
     if (signal.aborted) {
       await dropIfCancelled(deps, row.id);
@@ -92,19 +103,24 @@ function directFile(uploaded: number, held: Buffer): PartFile {
 }
 
 /**
- * What the file holds after the direct pages' parts: the format's layout over all pages, less what the parts
- * hold (the file's head, each page's own bytes, the bytes each carried from the page before).
+ * What the file holds besides the direct pages' parts: the format's layout over all pages, less what the parts
+ * hold (the file's head, each page's own bytes, the bytes each carried from the page before). `from` > 0: the
+ * pages before are part objects, and what the layout has before the first direct page is `first` (part 1).
  */
-async function afterUpload(deps: StepDeps, row: Claim["row"], pages: DirectPage[]): Promise<Rest[]> {
+async function afterUpload(
+  deps: StepDeps,
+  row: Claim["row"],
+  pages: (DirectPage | undefined)[],
+  from: number,
+): Promise<{ first: Rest[] | null; tail: Rest[] }> {
   const writer = writerOf(row);
   const { fields } = exportScope(row);
-  const head = writer.directHead?.(fields, row.language);
+  const head = from === 0 ? writer.directHead?.(fields, row.language) : Buffer.alloc(0);
   if (!head) throw new Error("the export's format has no direct mode");
   const entries = row.uploadedParts;
   // A page's own uploaded bytes: its parts' less the head or the bytes it carried.
-  const uploaded = pages.map(
-    (page, i) =>
-      page.parts.reduce((n, p) => n + p.size, 0) - (i === 0 ? head.length : 0) - page.carried.length,
+  const uploaded = pages.map((page, i) =>
+    page ? page.parts.reduce((n, p) => n + p.size, 0) - (i === 0 ? head.length : 0) - page.carried.length : 0,
   );
   const sizes = new Map<number, number>();
   const layout = await writer.layout({
@@ -127,27 +143,39 @@ async function afterUpload(deps: StepDeps, row: Claim["row"], pages: DirectPage[
     if (size === null) throw new Error(`${entries[part]} is missing`);
     return size;
   };
-  const atoms = await atomsOf(layout, sizeOf);
-  // What the upload holds: the head, each page's bytes, and the separator each page held back where the next
-  // page's first part carried it.
-  const sent: Atom[] = [{ bytes: head }];
-  pages.forEach((page, i) => {
-    sent.push({ part: i, start: 0, end: uploaded[i] ?? 0 });
-    const next = pages[i + 1];
-    if (!next) return;
-    if (!next.carried.equals(page.held)) {
-      throw new Error("a page written directly does not start with the bytes the page before held back");
-    }
-    sent.push({ part: i, start: uploaded[i] ?? 0, end: (uploaded[i] ?? 0) + page.held.length });
-  });
-  return afterPrefix(atoms, sent).map((atom): Rest => {
+  let atoms = await atomsOf(layout, sizeOf);
+  const rest = (atom: Atom): Rest => {
     if ("bytes" in atom) return atom;
     const page = pages[atom.part];
     const u = uploaded[atom.part] ?? 0;
     if (!page) return { key: entries[atom.part] ?? "", start: atom.start, end: atom.end };
     if (atom.start < u) throw new Error("the file's layout does not fit the pages written directly");
     return { bytes: page.held.subarray(atom.start - u, atom.end - u) };
+  };
+  let first: Rest[] | null = null;
+  if (from > 0) {
+    // Part 1: all the layout has before the first direct page (only bytes and the part objects before it).
+    const at = atoms.findIndex((a) => !("bytes" in a) && a.part >= from);
+    if (at < 0 || atoms.slice(0, at).some((a) => !("bytes" in a) && pages[a.part])) {
+      throw new Error("the file's layout does not fit the pages written directly");
+    }
+    first = atoms.slice(0, at).map(rest);
+    atoms = atoms.slice(at);
+  }
+  // What the upload holds: the head, each page's bytes, and the bytes each page held back where the next page's
+  // first part carried them (JSON's separator; XLSX's trailers are carried by none).
+  const sent: Atom[] = [{ bytes: head }];
+  pages.forEach((page, i) => {
+    if (!page) return;
+    sent.push({ part: i, start: 0, end: uploaded[i] ?? 0 });
+    const next = pages[i + 1];
+    if (!next || next.carried.length === 0) return;
+    if (!next.carried.equals(page.held)) {
+      throw new Error("a page written directly does not start with the bytes the page before held back");
+    }
+    sent.push({ part: i, start: uploaded[i] ?? 0, end: (uploaded[i] ?? 0) + page.held.length });
   });
+  return { first, tail: afterPrefix(atoms, sent).map(rest) };
 }
 
 function objectFile(storage: Storage, key: string, sizes: Map<number, number>, i: number): PartFile {

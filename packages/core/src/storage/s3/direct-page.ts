@@ -61,7 +61,7 @@ export class DirectPageWriter implements PendingPage {
     private readonly options: DirectPageOptions,
   ) {
     this.size = options.minPart + options.chunk;
-    this.hold = write.hold?.length ?? 0;
+    this.hold = typeof write.hold === "number" ? write.hold : (write.hold?.length ?? 0);
     if (options.chunk - this.hold < options.minPart) throw new Error("the held-back bytes are too long");
     const start = Buffer.concat([write.head ?? EMPTY, write.carried ?? EMPTY]);
     this.headLength = start.length;
@@ -185,7 +185,7 @@ export class DirectPageWriter implements PendingPage {
     }
     if (this.last === null) throw new Error("no part number for the page's last part");
     const held = Buffer.from(buffer.subarray(filled - this.hold, filled));
-    if (!held.equals(this.write.hold ?? EMPTY)) {
+    if (Buffer.isBuffer(this.write.hold) && !held.equals(this.write.hold)) {
       this.options.buffers.give(buffer);
       throw new Error("a page does not end with the format's separator");
     }
