@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
 import { exports } from "../../src/db/schema";
+import type { FaultPoint } from "../../src/engine/faults";
 import { cancelExport } from "../../src/exports/service";
 import { seedProducts } from "../../src/seed/products";
 import { type DirectStorage, isDirectEntry, LocalStorage, S3Storage, type Storage } from "../../src/storage";
@@ -210,6 +211,35 @@ for (const { name, request: REQUEST, records, compared, from, partsPerPage } of 
       const row = await exportRow(t.db, created.id);
       expect(row.status).toBe("completed");
       expect(compared(await readResult(storage, row)).equals(compared(expected))).toBe(true);
+    });
+
+    it("a step failed at a page boundary, or with a page uploaded but not recorded, is redone exactly", async () => {
+      const failures = [
+        ["page.recorded", 1],
+        ["page.recorded", 3],
+        ["readahead.started", 3],
+      ] as const;
+      for (const [point, nth] of failures) {
+        const storage = s3(fresh());
+        const created = await createTestExport(t.db, alice, REQUEST);
+        let left: number = nth;
+        const deps = {
+          ...engineDeps(t, storage, { pageSize: 97 }),
+          faults: (reached: FaultPoint) => {
+            if (reached === point && --left === 0) throw new Error(`injected failure at ${point}`);
+          },
+        };
+        // Drained until completed: the failed step is retried after its backoff.
+        for (let i = 0; i < 20 && (await exportRow(t.db, created.id)).status !== "completed"; i++) {
+          await drain(deps);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(left).toBeLessThanOrEqual(0);
+        const row = await exportRow(t.db, created.id);
+        expect(row.status).toBe("completed");
+        expect(row.resultKey).toBe(row.directKey);
+        expect(compared(await readResult(storage, row)).equals(compared(expected))).toBe(true);
+      }
     });
 
     it("an assembly redone after the upload completed (killed before the export was marked) completes", async () => {
