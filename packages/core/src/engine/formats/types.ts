@@ -79,8 +79,8 @@ export interface FormatWriter {
    * Direct mode where the bytes before the first page depend on the whole export (XLSX: the ZIP entry's header,
    * the sheet's `<dimension>`): the export's first page is a part object, which the assembly sends after those
    * bytes as part 1 (reserved); later pages go direct, each holding back its last `trailer` bytes (the segment
-   * trailer: recorded, not in the file). Only while the export fits `maxRows` (one sheet: no bytes of the format's
-   * own between pages) and the first page is at least a minimum part (steps/direct.ts).
+   * trailer: recorded, not in the file). Only pages of the first `maxRows` rows (the first sheet: no bytes of the
+   * format's own between them), and only if the first page is at least a minimum part (steps/direct.ts).
    */
   directAfterFirst?: { trailer: number; maxRows: number };
   /** The file as the parts (or ranges of them) between bytes of its own: storage composes it, no copy. */

@@ -124,7 +124,7 @@ class CopyRun {
   private encoder: RowEncoder | null = null;
   /** XLSX's first page's bytes (its part object), and whether the pages after it go direct (`DirectPlan`). */
   private firstBytes = 0;
-  private afterFirst: Promise<boolean> | null = null;
+  private afterFirst: boolean | null = null;
 
   static async open(deps: StepDeps, plan: RunPlan) {
     const run = new CopyRun(deps, plan, await deps.pool.connect());
@@ -181,16 +181,18 @@ class CopyRun {
     const encoder = this.encoder;
     const line = lineEncoderFor(writer, scope.fields, query.columns, query.idColumnAt);
     const { storage } = this.deps;
-    const direct = this.objectsOnly ? null : this.plan.direct;
+    const planned = this.objectsOnly ? null : this.plan.direct;
+    const direct = planned && at.collectedCount < planned.until ? planned : null;
     const first = !!direct?.afterFirst && at.collectedCount === 0;
-    const goesDirect = async () => {
-      if (!direct || !storage.direct || first) return false;
+    // Decided when the page is opened: the first page (read before it) is written by then.
+    const goesDirect = () => {
+      if (!direct || first) return false;
       if (!direct.afterFirst) return true;
       this.afterFirst ??= direct.afterFirst(this.firstBytes);
       return this.afterFirst;
     };
     const open = async () =>
-      direct && storage.direct && (await goesDirect())
+      direct && storage.direct && goesDirect()
         ? storage.direct.createPage(key, {
             upload: direct.upload,
             reserve: direct.reserve,
@@ -308,7 +310,7 @@ export async function copyRun(
   const limit = deps.config.pageSize * Math.max(1, deps.config.runPages);
   const query = copyPageQuery(row, scope, keyset, limit);
   if (!query) return null;
-  const direct = await directPlan(deps, row, owner, counting);
+  const direct = await directPlan(deps, row, owner);
   const run = await CopyRun.open(deps, { row, scope, query, limit, direct });
   let error: Error | undefined;
   try {

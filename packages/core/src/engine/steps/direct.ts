@@ -77,8 +77,10 @@ export const hasDirectMode = (writer: FormatWriter) => !!(writer.directHead || w
 /**
  * How a run's pages are written: directly (its upload, the head for the export's first page, the separator every
  * page holds back and the next one starts with, or the number of bytes it holds back), or not. `afterFirst`
- * (XLSX): the export's first page is a part object, and the pages after it go direct only once `afterFirst`
- * says so, given the first page's size (in a run that starts with it; decided here otherwise).
+ * (XLSX): the export's first page is a part object, and the pages after it go direct only if `afterFirst` says
+ * so, given the first page's size (in a run that starts with it; decided here otherwise). A page starting at row
+ * `until` or after (XLSX: past the first sheet, whose end and the next sheet's head come between the pages) is a
+ * part object, and so are the pages after it: the assembly sends the format's bytes between them.
  */
 export interface DirectPlan {
   upload: DirectUpload;
@@ -86,20 +88,16 @@ export interface DirectPlan {
   head: Buffer | null;
   separator: Buffer;
   hold: Buffer | number;
-  afterFirst: ((firstPageBytes: number) => Promise<boolean>) | null;
+  afterFirst: ((firstPageBytes: number) => boolean) | null;
+  until: number;
 }
 
 /**
  * Direct mode for a run starting at `row`: off once a page was recorded as a part object (but XLSX's first), so
  * that direct parts are only ever followed by direct parts or by the parts the assembly sends (none under the
- * minimum between). `counting`: the export's records, being counted beside its first page.
+ * minimum between).
  */
-export async function directPlan(
-  deps: StepDeps,
-  row: ExportRow,
-  owner: string,
-  counting: Promise<number> | null,
-): Promise<DirectPlan | null> {
+export async function directPlan(deps: StepDeps, row: ExportRow, owner: string): Promise<DirectPlan | null> {
   const upload = directUploadOf(row);
   const writer = writerOf(row);
   const direct = deps.storage.direct;
@@ -111,19 +109,24 @@ export async function directPlan(
     if (entries.some((entry) => !isDirectEntry(entry))) return null;
     const head = writer.directHead?.(exportScope(row).fields, row.language) ?? null;
     const separator = writer.directSeparator ?? Buffer.alloc(0);
-    return { upload, reserve, head, separator, hold: separator, afterFirst: null };
+    return { upload, reserve, head, separator, hold: separator, afterFirst: null, until: Infinity };
   }
-  const plan = { upload, reserve, head: null, separator: Buffer.alloc(0), hold: after.trailer };
-  // The first page a part object (its size known once written), the rest direct: the export must fit one sheet
-  // (its count), and the first page with the bytes before it must make a part of at least the minimum.
-  const fits = async (firstPageBytes: number) =>
-    firstPageBytes - after.trailer >= direct.minPart &&
-    (counting ? await counting : row.totalCount) <= after.maxRows;
+  const plan = {
+    upload,
+    reserve,
+    head: null,
+    separator: Buffer.alloc(0),
+    hold: after.trailer,
+    until: after.maxRows,
+  };
+  // The first page is a part object (its size known once written); the pages after it go direct if it makes, with
+  // the bytes before it, a part of at least the minimum (part 1). Else the upload is dropped at the assembly.
+  const fits = (firstPageBytes: number) => firstPageBytes - after.trailer >= direct.minPart;
   const [first, ...rest] = entries;
   if (first === undefined) return { ...plan, afterFirst: fits };
   if (isDirectEntry(first) || rest.some((entry) => !isDirectEntry(entry))) return null;
   if (rest.length > 0) return { ...plan, afterFirst: null };
   // Only the first page so far, recorded by an earlier run: decided now.
   const size = await deps.storage.size(first);
-  return size !== null && (await fits(size)) ? { ...plan, afterFirst: null } : null;
+  return size !== null && fits(size) ? { ...plan, afterFirst: null } : null;
 }
