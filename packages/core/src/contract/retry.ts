@@ -1,7 +1,7 @@
 import type { ExportDto } from "./schemas";
 
 /**
- * How storage/direct.ts marks an `uploaded_parts` entry written straight into the result's upload (CSV to S3):
+ * How storage/direct.ts marks an `uploaded_parts` entry written straight into the result's upload (S3):
  * such pages cannot be read before the upload completes, so a failed export made of them offers no partial
  * file. Kept equal to it by packages/core/test/engine/retry.test.ts.
  */

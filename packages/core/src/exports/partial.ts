@@ -46,7 +46,7 @@ function assertPartialAvailable(row: ExportRow) {
     throw conflict("The export failed before it collected any rows: there is nothing to download.");
   }
   if (row.uploadedParts.some(isDirectEntry)) {
-    // Direct mode (CSV to S3): the pages are parts of the result's unfinished multipart upload, which S3 does not
+    // Direct mode (S3): the pages are parts of the result's unfinished multipart upload, which S3 does not
     // let anyone read before it completes (and completing it would end what a retry goes on with).
     throw conflict(
       "This export's pages were written straight into its result's upload on the object store, which cannot be read before it completes: retry the export to get the whole file.",

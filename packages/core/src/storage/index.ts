@@ -13,6 +13,7 @@ export {
   type DirectPage,
   type DirectPart,
   type DirectStorage,
+  type DirectTail,
   type DirectUpload,
   decodeDirectPage,
   isDirectEntry,

@@ -192,10 +192,18 @@ function failingCompose(base: Storage, n: number): Storage {
   });
 }
 
+/**
+ * `base` without direct mode: on S3 the pages are then part objects, which these cases are about (a failed
+ * compose, parts gone, kept or swept, a partial download); pages written directly are direct-s3.test.ts's.
+ */
+function partObjects(base: Storage): Storage {
+  return Object.assign(Object.create(base) as Storage, { direct: undefined });
+}
+
 describe("retry", () => {
   it("a failure in the assembly: the retry assembles the pages it has", async () => {
     const e = await newExport("json", "/api/v1/products/?id__lte=250");
-    const deps = engineDeps(t, failingCompose(storage, 1), { pageSize: 100, maxAttempts: 1 });
+    const deps = engineDeps(t, partObjects(failingCompose(storage, 1)), { pageSize: 100, maxAttempts: 1 });
     const failed = await runUntilFailed(deps, e.id);
     expect(failed.errorMessage).toBe("EIO: disk hiccup");
     expect(failed.collectedCount).toBe(250);
@@ -221,7 +229,7 @@ describe("retry", () => {
   it("parts gone (an export that failed before retries kept them): the retry starts over, exact rows", async () => {
     const e = await newExport("json", "/api/v1/products/?id__lte=400");
     const deps = {
-      ...engineDeps(t, storage, { pageSize: 100, runPages: 8, maxAttempts: 1 }),
+      ...engineDeps(t, partObjects(storage), { pageSize: 100, runPages: 8, maxAttempts: 1 }),
       faults: throwAt("page.recorded", 2),
     };
     const failed = await runUntilFailed(deps, e.id);
@@ -238,7 +246,7 @@ describe("retry", () => {
     // Waiting: 409.
     expect(await codeOf(retryExport(t.db, alice, e.id, retryDeps))).toBe("CONFLICT");
     const deps = {
-      ...engineDeps(t, storage, { pageSize: 100, runPages: 8, maxAttempts: 1 }),
+      ...engineDeps(t, partObjects(storage), { pageSize: 100, runPages: 8, maxAttempts: 1 }),
       faults: throwAt("page.recorded", 1),
     };
     await runUntilFailed(deps, e.id);
@@ -275,7 +283,7 @@ describe("retry", () => {
   it("the sweep keeps a failed export's parts until it expires; then they go, and a retry is a 409", async () => {
     const e = await newExport("json", "/api/v1/products/?id__lte=300");
     const deps = {
-      ...engineDeps(t, storage, { pageSize: 100, runPages: 8, maxAttempts: 1 }),
+      ...engineDeps(t, partObjects(storage), { pageSize: 100, runPages: 8, maxAttempts: 1 }),
       faults: throwAt("page.recorded", 2),
     };
     await runUntilFailed(deps, e.id);

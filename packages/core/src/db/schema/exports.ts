@@ -66,7 +66,7 @@ export const exports = pgTable(
     attempts: integer("attempts").notNull().default(0),
     notBefore: timestamp("not_before", { withTimezone: true, precision: 3 }),
     /**
-     * Direct mode (S3, CSV): the result's multipart upload, begun when the export starts, whose parts the pages
+     * Direct mode (S3; CSV, JSON, XLSX): the result's multipart upload, begun when the export starts, whose parts the pages
      * are written as; null otherwise. `next_part` is the next free part number (reserved by guarded updates).
      */
     directKey: text("direct_key"),

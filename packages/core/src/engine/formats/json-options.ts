@@ -1,5 +1,5 @@
 import type { EffectiveExportOptions } from "../../contract";
-import { gzipLayout, gzipStages } from "./gzip";
+import { gzipLayout, gzipMember, gzipStages } from "./gzip";
 import { JSON_ROW_END, jsonRowEncoder, jsonWriter } from "./json";
 import type { FormatWriter, PartFile } from "./types";
 import { zonedIsoDatetime, zoneOf, zoneSettings } from "./zoned";
@@ -29,6 +29,9 @@ export function jsonOptionsWriter(options: EffectiveExportOptions): FormatWriter
       ? {
           // The row separator that ends each part is a member of its own, which the layout cuts from the last.
           partStages: () => gzipStages(JSON_ROW_END),
+          // Direct mode: the separator held back is its member (`gzipStages`).
+          directHead: () => gzipMember("[\n"),
+          directSeparator: gzipMember(JSON_ROW_END),
           async layout({ parts }) {
             const files: PartFile[] = [];
             for await (const part of parts()) files.push(part);

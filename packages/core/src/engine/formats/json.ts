@@ -217,6 +217,11 @@ export const jsonWriter: FormatWriter = {
   lineEncoder(fields, columns, idColumn) {
     return jsonLineEncoderFor(fields, columns, idColumn);
   },
+  // Direct mode: "[\n", the pages, "\n]\n"; each page's last separator held back (the layout's cut).
+  directHead() {
+    return Buffer.from("[\n");
+  },
+  directSeparator: JSON_ROW_END,
   async layout({ parts }) {
     const files: PartFile[] = [];
     for await (const part of parts()) files.push(part);

@@ -71,10 +71,24 @@ export interface FormatWriter {
   /** Rows a page starting at `firstRow` may read, at most `pageSize` (XLSX: up to its sheet's end). */
   pageLimit?(firstRow: number, pageSize: number): number;
   /**
-   * The file's head, where the file is its head and its parts one after the other (CSV): its pages may then be
-   * written straight as parts of the result's upload (direct mode, steps/direct.ts), the first page after it.
+   * The file's head, where the file is its head, its parts one after the other and bytes of its own after the
+   * last (CSV, JSON): its pages may then be written straight as parts of the result's upload (direct mode,
+   * steps/direct.ts), the first page after it.
    */
   directHead?(fields: readonly ResourceField[], language: string): Buffer;
+  /**
+   * The bytes every part ends with that the layout cuts from the last one (JSON's row separator, or its gzip
+   * member): in direct mode a page holds them back and the next page starts with them (steps/direct.ts).
+   */
+  directSeparator?: Buffer;
+  /**
+   * Direct mode where the bytes before the first page depend on the whole export (XLSX: the ZIP entry's header,
+   * the sheet's `<dimension>`): the export's first page is a part object, which the assembly sends after those
+   * bytes as part 1 (reserved); later pages go direct, each holding back its last `trailer` bytes (the segment
+   * trailer: recorded, not in the file). Only pages of the first `maxRows` rows (the first sheet: no bytes of the
+   * format's own between them), and only if the first page is at least a minimum part (steps/direct.ts).
+   */
+  directAfterFirst?: { trailer: number; maxRows: number };
   /** The file as the parts (or ranges of them) between bytes of its own: storage composes it, no copy. */
   layout(input: AssembleInput): Promise<FileSegment[]>;
 }

@@ -1,4 +1,4 @@
-import type { Transform } from "node:stream";
+import { Transform } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import type pg from "pg";
 import type { ExportRow } from "../../db/schema";
@@ -82,11 +82,12 @@ async function finishCopy(copy: CopyRows) {
   if (rest.page.rows > 0) throw new Error("unexpected row after the export's last one");
 }
 
-/** A page being read from the COPY into its part. */
+/** A page being read from the COPY into its part; `first`: XLSX's first page, a part object in direct mode. */
 interface PageInHand {
   write: PartWrite;
   limit: number;
   key: string;
+  first: boolean;
 }
 
 /** A page's first row (its index in the export), its number, and the records it reads (`pageRows`). */
@@ -121,6 +122,9 @@ class CopyRun {
   private objectsOnly = false;
   /** The run's row encoder, made for its first page and restarted for each next one (formats/types.ts). */
   private encoder: RowEncoder | null = null;
+  /** XLSX's first page's bytes (its part object), and whether the pages after it go direct (`DirectPlan`). */
+  private firstBytes = 0;
+  private afterFirst: boolean | null = null;
 
   static async open(deps: StepDeps, plan: RunPlan) {
     const run = new CopyRun(deps, plan, await deps.pool.connect());
@@ -180,15 +184,36 @@ class CopyRun {
       encoder.line?.(query.columns, query.idColumnAt) ??
       null;
     const { storage } = this.deps;
-    const direct = this.objectsOnly ? null : this.plan.direct;
+    const planned = this.objectsOnly ? null : this.plan.direct;
+    const direct = planned && at.collectedCount < planned.until ? planned : null;
+    const first = !!direct?.afterFirst && at.collectedCount === 0;
+    // Decided when the page is opened: the first page (read before it) is written by then.
+    const goesDirect = () => {
+      if (!direct || first) return false;
+      if (!direct.afterFirst) return true;
+      this.afterFirst ??= direct.afterFirst(this.firstBytes);
+      return this.afterFirst;
+    };
     const open = async () =>
-      direct && storage.direct
+      direct && storage.direct && goesDirect()
         ? storage.direct.createPage(key, {
             upload: direct.upload,
             reserve: direct.reserve,
+            // A later page follows a page written directly (direct.ts), which held its separator back.
             head: at.collectedCount === 0 ? direct.head : null,
+            carried: at.collectedCount === 0 ? Buffer.alloc(0) : direct.separator,
+            hold: direct.hold,
           })
         : filePage(await storage.create(key), key);
+    const stages = writer.partStages?.(at.collectedCount) ?? [];
+    if (first) {
+      this.firstBytes = 0;
+      const counted = (chunk: Buffer) => {
+        this.firstBytes += chunk.length;
+        return chunk;
+      };
+      stages.push(new Transform({ transform: (chunk: Buffer, _enc, done) => done(null, counted(chunk)) }));
+    }
     const write = new PartWrite(
       open,
       // The COPY's parts are read one after another (CopyRows.part throws while one is open), and a part encodes
@@ -198,9 +223,9 @@ class CopyRun {
         encoder.restart?.(at.collectedCount);
         return part;
       },
-      writer.partStages?.(at.collectedCount) ?? [],
+      stages,
     );
-    return { write, limit, key };
+    return { write, limit, key, first };
   }
 
   readAhead(at: PageStart) {
@@ -218,7 +243,7 @@ class CopyRun {
     const written = await page.write.written;
     this.read += written.part.page.rows;
     if (this.failure) throw this.failure;
-    if (this.plan.direct && written.file.mode === "object" && written.part.page.written > 0) {
+    if (this.plan.direct && !page.first && written.file.mode === "object" && written.part.page.written > 0) {
       this.objectsOnly = true;
     }
     return written;
@@ -288,7 +313,7 @@ export async function copyRun(
   const limit = deps.config.pageSize * Math.max(1, deps.config.runPages);
   const query = copyPageQuery(row, scope, keyset, limit);
   if (!query) return null;
-  const direct = directPlan(deps, row, owner);
+  const direct = await directPlan(deps, row, owner);
   const run = await CopyRun.open(deps, { row, scope, query, limit, direct });
   let error: Error | undefined;
   try {

@@ -5,6 +5,7 @@ import type { Bucket } from "./bucket";
 import type { PartBuffers } from "./part-buffers";
 
 const MiB = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 /**
  * Part numbers reserved at a time while a page streams (one guarded update each); a page's last part takes
  * one more only if none is left. Numbers left over are skipped: 10,000 allow ~2,500 pages at worst.
@@ -28,13 +29,14 @@ export interface DirectPageOptions {
 
 /**
  * A page written as parts of the result's upload: its bytes are copied as they come into a pooled buffer of
- * `minPart + chunk` (part-buffers.ts); once it is full and more bytes come, its first `chunk` is sent (UploadPart,
- * one in flight) and the `minPart` after it carried over into the next buffer, so every part is at least `minPart`
- * and what remains at the end (`minPart`..`minPart + chunk`) is the page's last part. A page that ends under
- * `minPart` (nothing sent yet) is written as an ordinary part object instead, without the head. Memory: the buffer
- * filling and the part in flight; the chunks written are let go at once. Part numbers come from `reserve` as
- * needed; the last one is reserved when the stream finishes, so a page read ahead after this one only ever gets
- * higher numbers.
+ * `minPart + chunk` (part-buffers.ts); once it is full and more bytes come, its first `chunk - hold` is sent
+ * (UploadPart, one in flight) and the `minPart + hold` after it carried over into the next buffer, so every part
+ * is at least `minPart` and what remains at the end is the page's last part, but for its last `hold` bytes (the
+ * format's separator: held back, recorded in the page's entry). A page that ends under `minPart` (nothing sent
+ * yet) is written as an ordinary part object instead, without the head or the carried bytes, with its separator
+ * (as every part object). Memory: the buffer filling and the part in flight; the chunks written are let go at
+ * once. Part numbers come from `reserve` as needed; the last one is reserved when the stream finishes, so a page
+ * read ahead after this one only ever gets higher numbers.
  */
 export class DirectPageWriter implements PendingPage {
   readonly stream: Writable;
@@ -43,7 +45,9 @@ export class DirectPageWriter implements PendingPage {
   private current: Buffer | null = null;
   private filled = 0;
   private readonly size: number;
+  /** The head and the carried bytes the first part starts with (not the page's own). */
   private readonly headLength: number;
+  private readonly hold: number;
   private readonly parts: DirectPart[] = [];
   private numbers: number[] = [];
   private last: number | null = null;
@@ -57,11 +61,14 @@ export class DirectPageWriter implements PendingPage {
     private readonly options: DirectPageOptions,
   ) {
     this.size = options.minPart + options.chunk;
-    this.headLength = write.head?.length ?? 0;
-    if (write.head) {
-      if (write.head.length >= this.size) throw new Error("the file's head is larger than a part");
-      this.buffer().set(write.head);
-      this.filled = write.head.length;
+    this.hold = typeof write.hold === "number" ? write.hold : (write.hold?.length ?? 0);
+    if (options.chunk - this.hold < options.minPart) throw new Error("the held-back bytes are too long");
+    const start = Buffer.concat([write.head ?? EMPTY, write.carried ?? EMPTY]);
+    this.headLength = start.length;
+    if (start.length > 0) {
+      if (start.length >= this.size) throw new Error("the file's head is larger than a part");
+      this.buffer().set(start);
+      this.filled = start.length;
     }
     this.stream = new Writable({
       highWaterMark: MiB,
@@ -95,23 +102,23 @@ export class DirectPageWriter implements PendingPage {
     }
   }
 
-  /** The full buffer's first `chunk` sent; the `minPart` after it carried over into a fresh buffer. */
+  /** The full buffer's first `chunk - hold` sent; the `minPart + hold` after it carried over into a fresh buffer. */
   private async sendChunk() {
     await this.inFlight;
     this.mode = "direct";
     const n = await this.nextNumber(BLOCK);
     if (this.aborted) throw new Error("page discarded");
     const full = this.buffer();
-    const { chunk } = this.options;
+    const sent = this.options.chunk - this.hold;
     this.current = null;
-    full.copy(this.buffer(), 0, chunk, this.size);
-    this.filled = this.size - chunk;
-    this.send(n, full, chunk);
+    full.copy(this.buffer(), 0, sent, this.size);
+    this.filled = this.size - sent;
+    this.send(n, full, sent);
   }
 
   private async onFinal() {
     await this.inFlight;
-    if (this.parts.length === 0 && this.filled < this.options.minPart) {
+    if (this.parts.length === 0 && this.filled - this.hold < this.options.minPart) {
       this.mode = "object";
       return;
     }
@@ -177,12 +184,23 @@ export class DirectPageWriter implements PendingPage {
       return { entry: this.options.partKey, size: body.length };
     }
     if (this.last === null) throw new Error("no part number for the page's last part");
-    this.send(this.last, buffer, filled);
+    const held = Buffer.from(buffer.subarray(filled - this.hold, filled));
+    if (Buffer.isBuffer(this.write.hold) && !held.equals(this.write.hold)) {
+      this.options.buffers.give(buffer);
+      throw new Error("a page does not end with the format's separator");
+    }
+    this.send(this.last, buffer, filled - this.hold);
     await this.inFlight;
     this.options.reached("synced");
     this.options.reached("renamed");
-    const size = this.parts.reduce((n, p) => n + p.size, 0) - this.headLength;
-    return { entry: encodeDirectPage({ head: this.headLength > 0, parts: this.parts }), size };
+    const size = this.parts.reduce((n, p) => n + p.size, 0) - this.headLength + this.hold;
+    const entry = encodeDirectPage({
+      head: this.write.head !== null && this.write.head.length > 0,
+      carried: this.write.carried ?? EMPTY,
+      held,
+      parts: this.parts,
+    });
+    return { entry, size };
   }
 
   /** Its parts stay in the upload, never listed (S3 discards them when it completes). */

@@ -3,11 +3,12 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
 } from "@aws-sdk/client-s3";
-import { type Piece, planParts } from "../compose-plan";
+import { type Piece, pieceSize, planParts } from "../compose-plan";
 import type {
   DirectPageWrite,
   DirectPart,
   DirectStorage,
+  DirectTail,
   DirectUpload,
   PendingPage,
   ReservePartNumbers,
@@ -78,9 +79,10 @@ export class S3Direct implements DirectStorage {
   async complete(
     upload: DirectUpload,
     parts: readonly DirectPart[],
-    tail: readonly { key: string }[],
+    tail: readonly DirectTail[],
     reserve: ReservePartNumbers,
     expected: number,
+    first?: readonly DirectTail[],
   ): Promise<number> {
     const Key = this.options.objectKey(upload.key);
     // Completed already (a kill before the export was marked completed): the upload is gone, the result there.
@@ -91,6 +93,22 @@ export class S3Direct implements DirectStorage {
     }
     const pieces = await this.options.pieces(tail);
     const target = { Bucket: this.bucket.name, Key, UploadId: upload.uploadId };
+    // Part 1 (reserved): sent as one part, whatever its size (the check below wants the minimum).
+    let head: { listed: CompletedPart[]; sizes: number[] } = { listed: [], sizes: [] };
+    if (first) {
+      const firstPieces = await this.options.pieces(first);
+      const size = firstPieces.reduce((n, p) => n + pieceSize(p), 0);
+      const sent = await sendParts(
+        this.bucket,
+        target,
+        [{ kind: "send", pieces: firstPieces, size }],
+        () => 1,
+        this.options.copy,
+        this.options.buffers,
+      );
+      if (!sent) throw new Error("part 1 was refused");
+      head = { listed: sent, sizes: [size] };
+    }
     for (;;) {
       const plan = planParts(pieces, {
         minPart: this.minPart,
@@ -108,8 +126,13 @@ export class S3Direct implements DirectStorage {
       );
       // A refused copy: planned again with every byte sent (the parts sent so far are never listed).
       if (!sent) continue;
-      const listed: CompletedPart[] = [...parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })), ...sent];
+      const listed: CompletedPart[] = [
+        ...head.listed,
+        ...parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })),
+        ...sent,
+      ];
       const sizes = [
+        ...head.sizes,
         ...parts.map((p) => p.size),
         ...plan.map((p) => (p.kind === "send" ? p.size : p.end - p.start)),
       ];

@@ -2,7 +2,7 @@ import type { ValueType } from "../../../contract";
 import { ascii, fieldText, putRange, type RowFields } from "../bytes";
 import { compactJson } from "../cells";
 import { compactJsonb, jsonbEnd } from "../pg-text";
-import { segmentStages } from "../segment";
+import { SEGMENT_TRAILER_BYTES, segmentStages } from "../segment";
 import type { FormatWriter, LineEncoder, RowEncoder } from "../types";
 import { type Numbered, NumberedMarkup } from "./numbered";
 import { styles } from "./styles";
@@ -318,6 +318,7 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS, sheet: SheetOptions = D
       };
       return encode;
     },
+    directAfterFirst: { trailer: SEGMENT_TRAILER_BYTES, maxRows: sheetRows },
     partStages(firstRow) {
       return segmentStages(Math.floor(firstRow / sheetRows));
     },
