@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 
 /**
- * Direct mode: an export's pages written straight as parts of its result's multipart upload (S3; CSV and JSON),
+ * Direct mode: an export's pages written straight as parts of its result's multipart upload (S3; CSV, JSON, XLSX),
  * so the bytes cross the store once instead of being stored as part objects and sent again by the assembly.
  */
 

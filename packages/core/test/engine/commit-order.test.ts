@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/auth/actor";
 import { runOnce } from "../../src/engine/runner";
 import { seedProducts } from "../../src/seed/products";
-import type { PendingFile, PendingPage, Storage } from "../../src/storage";
+import type { Storage } from "../../src/storage";
 import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { drain, engineDeps, expectFileToEqualListedRecords, exportRow, tempStorage } from "./helpers";
 
@@ -34,34 +34,27 @@ const partPage = (key: string) => Number(/\/(\d+)-[^/]*$/.exec(key)?.[1] ?? Numb
 type CommitHook = <T>(key: string, commit: () => Promise<T>, abort: () => Promise<void>) => Promise<T>;
 
 function withCommitHook(base: Storage, hook: CommitHook): Storage {
-  // Delegating objects: the page's own fields (its `mode`, set as it finishes) read through, live.
-  const wrapFile = (key: string, file: PendingFile): PendingFile =>
-    Object.assign(Object.create(file) as PendingFile, {
+  // A delegating object: the page's own fields (its `mode`, set as it finishes) read through, live.
+  const wrap = <P extends { commit(): Promise<unknown>; abort(): Promise<void> }>(
+    key: string,
+    pending: P,
+  ): P =>
+    Object.assign(Object.create(pending) as P, {
       commit: () =>
         hook(
           key,
-          () => file.commit(),
-          () => file.abort(),
+          () => pending.commit(),
+          () => pending.abort(),
         ),
-      abort: () => file.abort(),
-    });
-  const wrapPage = (key: string, page: PendingPage): PendingPage =>
-    Object.assign(Object.create(page) as PendingPage, {
-      commit: () =>
-        hook(
-          key,
-          () => page.commit(),
-          () => page.abort(),
-        ),
-      abort: () => page.abort(),
+      abort: () => pending.abort(),
     });
   const direct = base.direct;
   return Object.assign(Object.create(base) as Storage, {
-    create: async (key: string) => wrapFile(key, await base.create(key)),
+    create: async (key: string) => wrap(key, await base.create(key)),
     direct: direct
       ? Object.assign(Object.create(direct) as typeof direct, {
           createPage: (key: string, write: Parameters<typeof direct.createPage>[1]) =>
-            wrapPage(key, direct.createPage(key, write)),
+            wrap(key, direct.createPage(key, write)),
         })
       : undefined,
   });

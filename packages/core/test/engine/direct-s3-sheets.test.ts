@@ -7,7 +7,7 @@ import { seedProducts } from "../../src/seed/products";
 import { isDirectEntry, LocalStorage, S3Storage, type Storage } from "../../src/storage";
 import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
 import { testS3Client } from "../../src/testing/s3";
-import { drain, engineDeps, exportRow, readResult, readXlsxWithSheetJs } from "./helpers";
+import { drain, engineDeps, exportRow, readResult, readXlsxWithSheetJs, unstamped } from "./helpers";
 
 /** Sheets of 1,000 rows (Excel's are 1,048,575), so that an export of 2,345 fills three. */
 vi.mock("../../src/engine/formats/xlsx/writer", async (original) => {
@@ -32,20 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.destroy();
 });
-
-/** The ZIP with its entries' DOS times and dates zeroed (the workbook is stamped when it is assembled). */
-function unstamped(zip: Buffer): Buffer {
-  const out = Buffer.from(zip);
-  const end = out.length - 22;
-  const count = out.readUInt16LE(end + 10);
-  let at = out.readUInt32LE(end + 16);
-  for (let i = 0; i < count; i++) {
-    out.writeUInt32LE(0, at + 12);
-    out.writeUInt32LE(0, out.readUInt32LE(at + 42) + 10);
-    at += 46 + out.readUInt16LE(at + 28) + out.readUInt16LE(at + 30) + out.readUInt16LE(at + 32);
-  }
-  return out;
-}
 
 async function exportTo(storage: Storage) {
   const created = await createTestExport(t.db, alice, REQUEST);

@@ -305,3 +305,23 @@ export function hostileText(options: { nul?: boolean; maxLength?: number } = {})
     maxLength: options.maxLength ?? 12,
   });
 }
+
+/**
+ * A ZIP with its entries' DOS times and dates zeroed: the workbook is stamped when it is assembled, so two runs
+ * differ there only.
+ */
+export function unstamped(zip: Buffer): Buffer {
+  const out = Buffer.from(zip);
+  const end = out.length - 22;
+  if (out.readUInt32LE(end) !== 0x06054b50) throw new Error("no end of central directory");
+  const count = out.readUInt16LE(end + 10);
+  let at = out.readUInt32LE(end + 16);
+  for (let i = 0; i < count; i++) {
+    if (out.readUInt32LE(at) !== 0x02014b50) throw new Error("bad central directory");
+    const local = out.readUInt32LE(at + 42);
+    out.writeUInt32LE(0, at + 12);
+    out.writeUInt32LE(0, local + 10);
+    at += 46 + out.readUInt16LE(at + 28) + out.readUInt16LE(at + 30) + out.readUInt16LE(at + 32);
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import type { EffectiveExportOptions } from "../../contract";
 import { gzipLayout, gzipMember, gzipStages } from "./gzip";
-import { JSON_ROW_END, jsonRowEncoder, jsonWriter } from "./json";
+import { JSON_END, JSON_HEAD, JSON_ROW_END, jsonRowEncoder, jsonWriter } from "./json";
 import type { FormatWriter, PartFile } from "./types";
 import { zonedIsoDatetime, zoneOf, zoneSettings } from "./zoned";
 
@@ -30,15 +30,15 @@ export function jsonOptionsWriter(options: EffectiveExportOptions): FormatWriter
           // The row separator that ends each part is a member of its own, which the layout cuts from the last.
           partStages: () => gzipStages(JSON_ROW_END),
           // Direct mode: the separator held back is its member (`gzipStages`).
-          directHead: () => gzipMember("[\n"),
+          directHead: () => gzipMember(JSON_HEAD),
           directSeparator: gzipMember(JSON_ROW_END),
           async layout({ parts }) {
             const files: PartFile[] = [];
             for await (const part of parts()) files.push(part);
             return gzipLayout(
               files,
-              Buffer.from("[\n"),
-              Buffer.from("\n]\n"),
+              Buffer.from(JSON_HEAD),
+              Buffer.from(JSON_END),
               JSON_ROW_END,
               Buffer.from("[]\n"),
             );

@@ -26,6 +26,9 @@ const HEX = "0123456789abcdef";
 
 /** A row's separator in a part (the layout cuts the last one). */
 export const JSON_ROW_END = Buffer.from(ROW_END);
+/** The file's bytes before the first row and after the last (its last separator cut). */
+export const JSON_HEAD = "[\n";
+export const JSON_END = "\n]\n";
 
 /** Writes a date-time's text at `p` from PostgreSQL's (`isoDatetime`, or `zonedIsoDatetime` for a zone option). */
 type DatetimeText = (buf: Buffer, p: number, src: Buffer, s: number, e: number) => number;
@@ -219,7 +222,7 @@ export const jsonWriter: FormatWriter = {
   },
   // Direct mode: "[\n", the pages, "\n]\n"; each page's last separator held back (the layout's cut).
   directHead() {
-    return Buffer.from("[\n");
+    return Buffer.from(JSON_HEAD);
   },
   directSeparator: JSON_ROW_END,
   async layout({ parts }) {
@@ -232,11 +235,11 @@ export const jsonWriter: FormatWriter = {
     const tail = await buffer(last.read({ start: size - ROW_END.length, end: size }));
     if (tail.toString("latin1") !== ROW_END) throw new Error("a JSON part does not end with a row");
     return [
-      { bytes: Buffer.from("[\n") },
+      { bytes: Buffer.from(JSON_HEAD) },
       ...files.map((_, i) =>
         i === files.length - 1 ? { part: i, end: size - ROW_END.length } : { part: i },
       ),
-      { bytes: Buffer.from("\n]\n") },
+      { bytes: Buffer.from(JSON_END) },
     ];
   },
 };

@@ -56,21 +56,15 @@ export async function assembleDirect(
   );
   if (from === 0 && !pages[0]?.head) throw new Error("the first page written directly lacks the file's head");
   const parts = pages.flatMap((page) => page?.parts ?? []);
-  let file: { first: Rest[] | null; tail: Rest[] };
   try {
-    file = await afterUpload(deps, row, pages, from);
-  } catch (err) {
-    if (signal.aborted) return "lost";
-    throw err;
-  }
-  const { first, tail } = file;
-  const expected =
-    parts.reduce((n, part) => n + part.size, 0) +
-    [...(first ?? []), ...tail].reduce((n, a) => n + atomSize(a), 0);
-  try {
+    const { first, tail } = await afterUpload(deps, row, pages, from);
+    const expected =
+      parts.reduce((n, part) => n + part.size, 0) +
+      [...(first ?? []), ...tail].reduce((n, a) => n + atomSize(a), 0);
     if (signal.aborted) throw new Error("export was taken away while assembling");
     await direct.complete(upload, parts, tail, partNumbers(deps, row, owner), expected, first ?? undefined);
   } catch (err) {
+    // Taken away meanwhile (the layout's reads included): a cancel that won leaves nothing behind.
     if (signal.aborted) {
       await dropIfCancelled(deps, row.id);
       return "lost";
