@@ -1,4 +1,4 @@
-import { WORKER_MALLOC_ENV } from "@exports/core/node";
+import { WORKER_MALLOC_ENV, WORKER_NODE_ARGS } from "@exports/core/node";
 import { type Child, RssSampler, startProcess, WORKER_DIR } from "./processes";
 
 export interface BenchWorker {
@@ -24,9 +24,13 @@ function workerMalloc(): Record<string, string | undefined> {
  * database, its RSS sampled.
  * A variable set to undefined is removed from the worker's environment.
  * BENCH_WORKER_NODE_ARGS adds node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the worker).
+ * The worker gets V8's heap setting as the launcher gives it (core's process-env.ts); BENCH_WORKER_V8=default
+ * leaves it out (to compare the two).
  */
 export async function startWorker(env: Record<string, string | undefined>): Promise<BenchWorker> {
-  const nodeArgs = (globalThis.process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
+  const v8 = globalThis.process.env.BENCH_WORKER_V8 === "default" ? [] : WORKER_NODE_ARGS;
+  const extra = (globalThis.process.env.BENCH_WORKER_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
+  const nodeArgs = [...v8, ...extra];
   const process = await startProcess("worker", globalThis.process.execPath, [...nodeArgs, "dist/main.mjs"], {
     cwd: WORKER_DIR,
     env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000", ...workerMalloc(), ...env },

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { WORKER_MALLOC_ENV } from "@exports/core/node";
+import { WORKER_MALLOC_ENV, WORKER_NODE_ARGS } from "@exports/core/node";
 import { createTestBucket, s3Env, startS3Server } from "@exports/core/testing/s3";
 import { expect, test } from "@playwright/test";
 import { parse } from "csv-parse/sync";
@@ -95,9 +95,9 @@ test("web and two workers on hosts that share only PostgreSQL and the bucket", a
       WORKER_POLL_MS: "200",
     };
     const startWorker = async (at: ReturnType<typeof place>) => {
-      const w = await startOn(at.host, ["dist/main.mjs"], {
+      const w = await startOn(at.host, [...WORKER_NODE_ARGS, "dist/main.mjs"], {
         cwd: path.join(root, "apps/worker"),
-        // Started as the launcher starts a worker: glibc's malloc setting included (core's process-env.ts).
+        // Started as the launcher starts a worker: glibc's malloc and V8's heap settings included (process-env.ts).
         env: { ...WORKER_MALLOC_ENV, ...envOf(at.gateway), ...workerEnv },
         ready: /ready \(page size/,
       });

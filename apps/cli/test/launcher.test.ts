@@ -66,6 +66,13 @@ describe("launcherProcesses", () => {
     expect(webProc?.env).toEqual({ A: "1", PORT: "3000" });
   });
 
+  it("starts the worker with V8's old-generation floor before its script, in production and in development", () => {
+    const [, worker] = launcherProcesses(options, web, {}, 3000);
+    expect(worker?.args).toEqual(["--initial-old-space-size=256", "dist/main.mjs"]);
+    const [, dev] = launcherProcesses({ ...options, dev: true }, web, {}, 3000);
+    expect(dev?.args).toEqual(["--initial-old-space-size=256", "--import", "tsx", "src/main.ts"]);
+  });
+
   it("keeps a threshold the environment sets", () => {
     const [, worker] = launcherProcesses(options, web, { MALLOC_MMAP_THRESHOLD_: "65536" }, 3000);
     expect(worker?.env).toEqual({ MALLOC_MMAP_THRESHOLD_: "65536" });

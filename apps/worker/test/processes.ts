@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { workerProcessEnv } from "@exports/core/node";
+import { WORKER_NODE_ARGS, workerProcessEnv } from "@exports/core/node";
 
 const root = path.resolve(import.meta.dirname, "..");
 /** The worker bundle the tests run (built by test/bundle-setup.ts). */
@@ -19,9 +19,9 @@ export interface WorkerProcess {
  */
 export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
   // node itself, not a wrapper process: signals reach the worker directly.
-  const child = spawn(process.execPath, [TEST_BUNDLE], {
+  const child = spawn(process.execPath, [...WORKER_NODE_ARGS, TEST_BUNDLE], {
     cwd: root,
-    // With the malloc setting `pnpm worker` starts it with (core's process-env.ts).
+    // With the malloc and heap settings `pnpm worker` starts it with (core's process-env.ts).
     env: workerProcessEnv({ ...process.env, LOG_LEVEL: "info", ...env }),
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { workerProcessEnv } from "@exports/core/node";
+import { WORKER_NODE_ARGS, workerProcessEnv } from "@exports/core/node";
 import type { ChildSpec, Supervised } from "./children";
 import type { LauncherOptions } from "./options";
 import { type WebApp, webProcess } from "./web";
@@ -40,7 +40,8 @@ export function launcherProcesses(
       // node itself (no wrapper process), so signals reach the worker directly: bundled in production, from
       // source with tsx as a loader in development.
       command: process.execPath,
-      args: options.dev ? ["--import", "tsx", "src/main.ts"] : [WORKER_BUNDLE],
+      // With V8's heap setting the worker needs (core's process-env.ts).
+      args: [...WORKER_NODE_ARGS, ...(options.dev ? ["--import", "tsx", "src/main.ts"] : [WORKER_BUNDLE])],
       cwd: WORKER_DIR,
       // glibc's malloc as the worker needs it (core's process-env.ts): read by glibc at the start only.
       env: workerProcessEnv(env),
