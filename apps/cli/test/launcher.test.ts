@@ -68,9 +68,9 @@ describe("launcherProcesses", () => {
 
   it("starts the worker with V8's old-generation floor before its script, in production and in development", () => {
     const [, worker] = launcherProcesses(options, web, {}, 3000);
-    expect(worker?.args).toEqual(["--initial-old-space-size=256", "dist/main.mjs"]);
+    expect(worker?.args).toEqual(["--initial-old-space-size=96", "dist/main.mjs"]);
     const [, dev] = launcherProcesses({ ...options, dev: true }, web, {}, 3000);
-    expect(dev?.args).toEqual(["--initial-old-space-size=256", "--import", "tsx", "src/main.ts"]);
+    expect(dev?.args).toEqual(["--initial-old-space-size=96", "--import", "tsx", "src/main.ts"]);
   });
 
   it("keeps a threshold the environment sets", () => {

@@ -12,7 +12,13 @@ export { runOnce } from "./engine/runner";
 export { ExportWorker } from "./engine/worker";
 // Export emails (issue 16): the worker's email loop.
 export * from "./mail";
-export { loadProcessEnv, REPO_ROOT, WORKER_MALLOC_ENV, WORKER_NODE_ARGS, workerProcessEnv } from "./process-env";
+export {
+  loadProcessEnv,
+  REPO_ROOT,
+  WORKER_MALLOC_ENV,
+  WORKER_NODE_ARGS,
+  workerProcessEnv,
+} from "./process-env";
 export { DEMO_DATA, seedDemoDataIfEmpty } from "./seed/demo";
 // Demo data (deterministic, generated in PostgreSQL), for the CLI's `seed` and for tests.
 export { seedOrders } from "./seed/orders";

@@ -38,18 +38,18 @@ export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP
 
 /**
  * The node options an export worker process is started with (issue 15, "every field at COPY speed"): V8's old
- * generation floored at 256 MB before a full collection. A worker's JS heap is ~22 MB live, and its 4 MiB output
- * buffers and socket reads are ArrayBuffers outside it. Without the floor, V8 sized the old generation's limit
- * from that live size (37-45 MB) and, once the young generation had grown (16 MB semi-spaces), the room left under
- * the limit was below the young generation's: incremental marking started again right after every full
- * collection. A worker fell into that after a few large exports and never left it: a full collection every
- * ~100 ms (180-320 in one `BENCH_ONLY=fields` run, against 1-2 with the floor), 0.4-0.9 s of other threads' CPU
- * per 1M-row CSV or JSON export instead of ~0.1 s. The floor does not hold memory: what is garbage in the old
- * generation is a few MB of JS objects, and the buffers they held are still freed by the external-memory
- * pressure collections (peak RSS 141 against 145 MB; BENCHMARKS.md, "The worker's full-collection storm").
- * V8 reads it when the isolate is made, so it is a command-line option (NODE_OPTIONS does not accept it).
+ * generation floored at 96 MB before a full collection. A worker's JS heap is ~22 MB live; its output buffers and
+ * socket reads are ArrayBuffers outside it. Without the floor V8 sized the old generation's limit from that live
+ * size (37-45 MB), and once the young generation had grown (16 MB semi-spaces) the room left under the limit was
+ * less than the young generation: incremental marking began again as soon as each full collection ended. A worker
+ * fell into that ~15 s into a run of large exports and never left: a full collection every ~100 ms (180-320 in one
+ * `BENCH_ONLY=fields` run; 1-2 with the floor), 0.3-0.9 s more CPU on other threads per 1M-row CSV or JSON export.
+ * The price is memory: dead buffers that reached the old generation now wait for V8's external-memory collection
+ * instead of the next storm's (peak RSS of a 1M-row worker 141-161 MB against 145; 64 MB did not stop the storm,
+ * 96, 128 and 256 did: BENCHMARKS.md, "A full collection every 100 ms"). V8 reads it when the isolate is made, so
+ * it is a command-line option (NODE_OPTIONS does not accept it).
  */
-export const WORKER_NODE_ARGS: readonly string[] = ["--initial-old-space-size=256"];
+export const WORKER_NODE_ARGS: readonly string[] = ["--initial-old-space-size=96"];
 
 /** `env` with the worker's malloc setting where it is not set (above). */
 export function workerProcessEnv<E extends Record<string, string | undefined>>(env: E): E {
