@@ -24,7 +24,7 @@ function workerMalloc(): Record<string, string | undefined> {
  * database, its RSS sampled.
  * A variable set to undefined is removed from the worker's environment.
  * BENCH_WORKER_NODE_ARGS adds node options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the worker).
- * The worker gets V8's heap setting as the launcher gives it (core's process-env.ts); BENCH_WORKER_V8=default
+ * The worker gets its V8 options as the launcher gives them (core's process-env.ts); BENCH_WORKER_V8=default
  * leaves it out (to compare the two).
  */
 export async function startWorker(env: Record<string, string | undefined>): Promise<BenchWorker> {

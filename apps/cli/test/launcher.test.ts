@@ -66,11 +66,17 @@ describe("launcherProcesses", () => {
     expect(webProc?.env).toEqual({ A: "1", PORT: "3000" });
   });
 
-  it("starts the worker with V8's old-generation floor before its script, in production and in development", () => {
+  it("starts the worker with its V8 options (old-generation floor, gc exposed) before its script, both modes", () => {
     const [, worker] = launcherProcesses(options, web, {}, 3000);
-    expect(worker?.args).toEqual(["--initial-old-space-size=96", "dist/main.mjs"]);
+    expect(worker?.args).toEqual(["--initial-old-space-size=96", "--expose-gc", "dist/main.mjs"]);
     const [, dev] = launcherProcesses({ ...options, dev: true }, web, {}, 3000);
-    expect(dev?.args).toEqual(["--initial-old-space-size=96", "--import", "tsx", "src/main.ts"]);
+    expect(dev?.args).toEqual([
+      "--initial-old-space-size=96",
+      "--expose-gc",
+      "--import",
+      "tsx",
+      "src/main.ts",
+    ]);
   });
 
   it("keeps a threshold the environment sets", () => {

@@ -37,19 +37,23 @@ export function loadProcessEnv(): Env {
 export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "1048576" };
 
 /**
- * The node options an export worker process is started with (issue 15, "every field at COPY speed"): V8's old
- * generation floored at 96 MB before a full collection. A worker's JS heap is ~22 MB live; its output buffers and
- * socket reads are ArrayBuffers outside it. Without the floor V8 sized the old generation's limit from that live
- * size (37-45 MB), and once the young generation had grown (16 MB semi-spaces) the room left under the limit was
- * less than the young generation: incremental marking began again as soon as each full collection ended. A worker
- * fell into that ~15 s into a run of large exports and never left: a full collection every ~100 ms (180-320 in one
- * `BENCH_ONLY=fields` run; 1-2 with the floor), 0.3-0.9 s more CPU on other threads per 1M-row CSV or JSON export.
- * The price is memory: dead buffers that reached the old generation now wait for V8's external-memory collection
- * instead of the next storm's (peak RSS of a 1M-row worker 141-161 MB against 145; 64 MB did not stop the storm,
- * 96, 128 and 256 did: BENCHMARKS.md, "A full collection every 100 ms"). V8 reads it when the isolate is made, so
- * it is a command-line option (NODE_OPTIONS does not accept it).
+ * The node options an export worker process is started with (issue 15, "every field at COPY speed" and "memory
+ * flat"), read by V8 when the isolate is made (NODE_OPTIONS refuses both):
+ *
+ * - `--initial-old-space-size=96`: the old generation floored at 96 MB before a full collection. A worker's JS heap
+ *   is ~22 MB live; its output buffers and socket reads are ArrayBuffers outside it. Without the floor V8 sized the
+ *   old generation's limit from that live size (37-45 MB), and once the young generation had grown (16 MB
+ *   semi-spaces) the room left under the limit was less than the young generation: incremental marking began again
+ *   as soon as each full collection ended. A worker fell into that ~15 s into a run of large exports and never left:
+ *   a full collection every ~100 ms (180-320 in one `BENCH_ONLY=fields` run; 1-2 with the floor), 0.3-0.9 s more
+ *   CPU on other threads per 1M-row CSV or JSON export. 64 MB did not stop it; 96, 128 and 256 did.
+ * - `--expose-gc`, for the worker's collection when it runs out of steps (apps/worker): with full collections rare,
+ *   the garbage of one export waited into the next, and a 1M-row worker's peak RSS grew with the exports it had run
+ *   (149-161 MB after fifteen, against 127-129 MB with the collection between them).
+ *
+ * BENCHMARKS.md, "A full collection every 100 ms".
  */
-export const WORKER_NODE_ARGS: readonly string[] = ["--initial-old-space-size=96"];
+export const WORKER_NODE_ARGS: readonly string[] = ["--initial-old-space-size=96", "--expose-gc"];
 
 /** `env` with the worker's malloc setting where it is not set (above). */
 export function workerProcessEnv<E extends Record<string, string | undefined>>(env: E): E {

@@ -16,6 +16,8 @@ export interface WorkerOptions extends StepDeps {
   sweepMs?: number;
   log?: (line: string) => void;
   onStep?: (result: RunResult) => void;
+  /** Called once when the worker runs out of steps (after it ran some), before it sleeps. */
+  onIdle?: () => void;
 }
 
 /**
@@ -30,6 +32,7 @@ export class ExportWorker {
   private loop: Promise<void> | null = null;
   private claims = 0;
   private lastSweep = 0;
+  private busy = false;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -90,9 +93,14 @@ export class ExportWorker {
         // Once stopping, a run of pages ends at its next page: SIGTERM waits for one page.
         const result = await runOnce({ ...this.options, endRun: () => this.stopping }, owner);
         if (result) {
+          this.busy = true;
           this.options.onStep?.(result);
           if (result.error) this.log(`export ${result.exportId}: ${result.outcome}: ${result.error}`);
           continue;
+        }
+        if (this.busy) {
+          this.busy = false;
+          this.options.onIdle?.();
         }
       } catch (err) {
         this.log(`error: ${(err as Error).message}`);

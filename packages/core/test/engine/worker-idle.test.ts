@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Actor } from "../../src/auth/actor";
+import { ExportWorker } from "../../src/engine/worker";
+import { seedProducts } from "../../src/seed/products";
+import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
+import { engineDeps, exportRow, tempStorage } from "./helpers";
+
+let t: TestDatabase;
+let alice: Actor;
+const storage = tempStorage();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  alice = await createActor(t.db, "alice");
+  await seedProducts(t.db, 300);
+});
+
+afterAll(async () => {
+  await t?.destroy();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+// The worker process collects its garbage there (apps/worker: V8's heap between exports, BENCHMARKS.md).
+it("calls onIdle once each time it runs out of steps, never while it has none to begin with", async () => {
+  let idle = 0;
+  const worker = new ExportWorker({
+    ...engineDeps(t, storage, { pageSize: 100 }),
+    databaseUrl: t.url,
+    pollMs: 20,
+    sweepMs: 0,
+    onIdle: () => {
+      idle++;
+    },
+  });
+  await worker.start();
+  try {
+    await sleep(200); // ~10 empty polls
+    expect(idle).toBe(0);
+    for (const n of [1, 2]) {
+      const e = await createTestExport(t.db, alice, {
+        request_path: "/api/v1/products/",
+        action_name: `idle ${n}`,
+      });
+      await until(`export ${n}`, async () => (await exportRow(t.db, e.id)).status === "completed");
+      await until(`idle ${n}`, () => idle === n);
+      await sleep(200); // still idle, polling: not called again
+      expect(idle).toBe(n);
+    }
+  } finally {
+    await worker.stop();
+  }
+});
