@@ -79,8 +79,9 @@ async function main() {
     pollMs: env.WORKER_POLL_MS,
     sweepMs: env.RETENTION_SWEEP_SECONDS * 1000,
     log,
-    // Out of steps: the exports' garbage collected now rather than during the next one (started with --expose-gc,
-    // core's process-env.ts; without it, nothing). A full collection of the ~22 MB heap takes ~10-20 ms.
+    // Out of steps for 250 ms: the exports' garbage collected then rather than during the next one (started with
+    // --expose-gc, core's process-env.ts; without it, nothing). A full collection of the ~22 MB heap takes 2-13 ms;
+    // the delay keeps it from an export created just after the last one finished.
     onIdle: () => (globalThis as { gc?: () => void }).gc?.(),
   });
   if (stopping) return;

@@ -16,8 +16,13 @@ export interface WorkerOptions extends StepDeps {
   sweepMs?: number;
   log?: (line: string) => void;
   onStep?: (result: RunResult) => void;
-  /** Called once when the worker runs out of steps (after it ran some), before it sleeps. */
+  /**
+   * Called once each time the worker runs out of steps (after it ran some), `idleDelayMs` later if no step began
+   * meanwhile: out of the way of an export created right after the last one finished.
+   */
   onIdle?: () => void;
+  /** Default 250 ms. */
+  idleDelayMs?: number;
 }
 
 /**
@@ -32,7 +37,11 @@ export class ExportWorker {
   private loop: Promise<void> | null = null;
   private claims = 0;
   private lastSweep = 0;
+  /** A step ran since the worker was last idle. */
   private busy = false;
+  /** A claim (or a step) is in progress. */
+  private stepping = false;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -91,7 +100,10 @@ export class ExportWorker {
         // A fresh owner token per claim: a worker's own stale claim is never taken for a new one.
         const owner = `${this.id}:${++this.claims}`;
         // Once stopping, a run of pages ends at its next page: SIGTERM waits for one page.
-        const result = await runOnce({ ...this.options, endRun: () => this.stopping }, owner);
+        this.stepping = true;
+        const result = await runOnce({ ...this.options, endRun: () => this.stopping }, owner).finally(() => {
+          this.stepping = false;
+        });
         if (result) {
           this.busy = true;
           this.options.onStep?.(result);
@@ -100,7 +112,7 @@ export class ExportWorker {
         }
         if (this.busy) {
           this.busy = false;
-          this.options.onIdle?.();
+          this.whenIdle();
         }
       } catch (err) {
         this.log(`error: ${(err as Error).message}`);
@@ -109,9 +121,24 @@ export class ExportWorker {
     }
   }
 
+  /** `onIdle` after the delay, unless a step ran meanwhile (then the next idle time schedules it again). */
+  private whenIdle() {
+    if (!this.options.onIdle) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.busy || this.stopping) return;
+      // An empty poll in progress (or a claim that will be a step): ask again later.
+      if (this.stepping) return this.whenIdle();
+      this.options.onIdle?.();
+    }, this.options.idleDelayMs ?? 250);
+    this.idleTimer.unref();
+  }
+
   /** Stops claiming; resolves once the step in hand is finished and committed (or released). */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.sleeper.wake();
     await this.loop;
     const listener = this.listener;

@@ -30,12 +30,13 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15
 }
 
 // The worker process collects its garbage there (apps/worker: V8's heap between exports, BENCHMARKS.md).
-it("calls onIdle once each time it runs out of steps, never while it has none to begin with", async () => {
+it("calls onIdle once each time it runs out of steps (after its delay), never while it has none to begin with", async () => {
   let idle = 0;
   const worker = new ExportWorker({
     ...engineDeps(t, storage, { pageSize: 100 }),
     databaseUrl: t.url,
     pollMs: 20,
+    idleDelayMs: 30,
     sweepMs: 0,
     onIdle: () => {
       idle++;
