@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Actor, ExportFormat } from "@exports/core";
+import { type Actor, type ExportFormat, LocalStorage } from "@exports/core";
 import type { BenchDatabase } from "./database";
 import { allFields, copyBaseline, type ExportTiming, runExport } from "./exports";
 import { cpuMs, threadCpuMs } from "./processes";
@@ -28,6 +28,11 @@ export interface AllFieldsOptions {
 export async function runAllFields(options: AllFieldsOptions) {
   const { db, admin, storageDir, workDir, workerEnv, repeat, report, log } = options;
   const worker = await startWorker(workerEnv);
+  // Each export's file is removed once measured (nothing later reads these), as the COPY's is overwritten. Kept,
+  // they grew the page cache by GBs into memory this VM had not touched since boot, and the worker's writes into
+  // such pages (`copy_folio_from_iter_atomic`, perf) cost its pool several times more: the section's last exports
+  // paid for its first ones' files, the baseline never did (BENCHMARKS.md, "A full collection every 100 ms").
+  const results = new LocalStorage(storageDir);
   try {
     worker.rss.takePeak();
     for (const resource of ["products", "orders"]) {
@@ -44,6 +49,7 @@ export async function runAllFields(options: AllFieldsOptions) {
       const xlsThreads: { ms: number; main: number; others: number }[] = [];
       const pid = worker.process.child.pid ?? 0;
       for (let i = 0; i < repeat; i++) {
+        // The COPY overwrites one file, so its pages in the page cache are reused.
         const base = await copyBaseline(db.url, path.join(workDir, "copy-all.csv"), resource, columns);
         copyMs.push(base.ms);
         copyCpu.push(base.serverCpuMs);
@@ -54,6 +60,7 @@ export async function runAllFields(options: AllFieldsOptions) {
           const r = await runExport(db, admin, format, `/api/v1/${resource}/`, storageDir, 600_000, names);
           const cpu1 = cpuMs(pid);
           const threads1 = threadCpuMs(pid);
+          await results.removePrefix(`results/${r.id}`);
           const cpu = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
           runs[format]?.push(r);
           workerCpu[format]?.push(cpu);
