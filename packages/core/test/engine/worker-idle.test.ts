@@ -3,6 +3,7 @@ import type { Actor } from "../../src/auth/actor";
 import { ExportWorker } from "../../src/engine/worker";
 import { seedProducts } from "../../src/seed/products";
 import { createActor, createTestDatabase, createTestExport, type TestDatabase } from "../../src/testing";
+import { waitFor } from "../../src/testing/receiver";
 import { engineDeps, exportRow, tempStorage } from "./helpers";
 
 let t: TestDatabase;
@@ -20,14 +21,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 // The worker process collects its garbage there (apps/worker: V8's heap between exports, BENCHMARKS.md).
 it("calls onIdle once each time it runs out of steps (after its delay), never while it has none to begin with", async () => {
@@ -51,8 +44,8 @@ it("calls onIdle once each time it runs out of steps (after its delay), never wh
         request_path: "/api/v1/products/",
         action_name: `idle ${n}`,
       });
-      await until(`export ${n}`, async () => (await exportRow(t.db, e.id)).status === "completed");
-      await until(`idle ${n}`, () => idle === n);
+      await waitFor(`export ${n}`, async () => (await exportRow(t.db, e.id)).status === "completed");
+      await waitFor(`idle ${n}`, async () => idle === n);
       await sleep(200); // still idle, polling: not called again
       expect(idle).toBe(n);
     }
