@@ -2,6 +2,7 @@ import { type Actor, createExport, type ExportFormat, env, exportLimitsFromEnv }
 import type { BenchDatabase } from "./database";
 import { exportStatus } from "./exports";
 import { cpuMs, sleep } from "./processes";
+import { median } from "./report";
 import type { SectionContext } from "./section";
 import { startWorker } from "./worker";
 
@@ -117,9 +118,10 @@ export async function runProgress(o: SectionContext) {
   const { db, admin, report, log } = o;
   const large = Math.min(o.products, 1_000_000);
   const small = Math.max(100, Math.round(large / 10));
+  const smallPath = `/api/v1/products/?id__lte=${small}`;
   const sizes = [
     { rows: large, path: `/api/v1/products/?id__lte=${large}`, everyMs: 50 },
-    { rows: small, path: `/api/v1/products/?id__lte=${small}`, everyMs: 10 },
+    { rows: small, path: smallPath, everyMs: 10 },
   ];
   const settings = {
     auto: { EXPORT_PAGE_SIZE: undefined },
@@ -138,7 +140,7 @@ export async function runProgress(o: SectionContext) {
         // One unmeasured export of the smaller size first, on both settings alike: a fresh process's first
         // pages run cold code and first uses of its pool's connections (a statement prepared on each), which a
         // running worker paid long ago; the setting with more pages paid it more often (BENCHMARKS.md).
-        if (WARM) await watchExport(db, admin, "csv", sizes[1]?.path ?? "", 10);
+        if (WARM) await watchExport(db, admin, "csv", smallPath, 10);
         const pid = worker.process.child.pid ?? 0;
         for (const size of sizes.flatMap((s) => (s.rows === small ? Array(SMALL_RUNS).fill(s) : [s]))) {
           const cpu = cpuMs(pid);
@@ -185,9 +187,10 @@ export async function runProgress(o: SectionContext) {
       baseline: Math.min(...fixed.map((w) => w.moves)),
       ...(judged && size.rows === small ? { target: "≥ 4", pass: fewest >= 4 } : {}),
     });
-    const polled = auto.map((w) => w.values).sort((a, b) => a - b);
+    const polled = auto.map((w) => w.values);
+    const times = (xs: Watched[]) => median(xs.map((w) => w.ms)).toFixed(0);
     report.note(
-      `progress: ${label}, pages from its size: values a poll every ${size.everyMs} ms saw, fewest / median of ${polled.length}: ${polled[0]} / ${polled[Math.floor(polled.length / 2)]}; longest still time as polled (worst): ${Math.max(...auto.map((w) => w.maxGapMs)).toFixed(0)} ms`,
+      `progress: ${label}, pages from its size: values a poll every ${size.everyMs} ms saw, fewest / median of ${polled.length}: ${Math.min(...polled)} / ${median(polled)}; longest still time as polled (worst): ${Math.max(...auto.map((w) => w.maxGapMs)).toFixed(0)} ms; median time, auto / fixed: ${times(auto)} / ${times(fixed)} ms`,
     );
     const cpu = (xs: Watched[]) => Math.min(...xs.map((w) => w.workerCpuMs ?? Number.NaN));
     report.add({
