@@ -40,7 +40,7 @@ export function launcherProcesses(
       // node itself (no wrapper process), so signals reach the worker directly: bundled in production, from
       // source with tsx as a loader in development.
       command: process.execPath,
-      // With V8's heap setting the worker needs (core's process-env.ts).
+      // With the V8 options the worker needs (core's process-env.ts).
       args: [...WORKER_NODE_ARGS, ...(options.dev ? ["--import", "tsx", "src/main.ts"] : [WORKER_BUNDLE])],
       cwd: WORKER_DIR,
       // glibc's malloc as the worker needs it (core's process-env.ts): read by glibc at the start only.
