@@ -10,9 +10,10 @@ import { startWorker } from "./worker";
 const WARM = process.env.BENCH_PROGRESS_WARM !== "0";
 /**
  * The 100k-row export (~0.1 s) runs this many times per worker: its figures are a few ms apart, and a best of
- * `repeat` alone moved by ±5% from run to run (BENCHMARKS.md).
+ * `repeat` alone moved by ±5% from run to run; the best of 25 still gave 0.95–1.10 in four quiet runs, so 50
+ * (BENCHMARKS.md). Each costs ~0.3 s.
  */
-const SMALL_RUNS = Math.max(1, Number(process.env.BENCH_PROGRESS_SMALL_RUNS ?? 5));
+const SMALL_RUNS = Math.max(1, Number(process.env.BENCH_PROGRESS_SMALL_RUNS ?? 10));
 
 /** What a person polling an export saw: when collected_count changed, and how long the export took. */
 export interface Watched {

@@ -1,5 +1,5 @@
 import type { ExportFormat } from "@exports/core";
-import { S3Storage } from "@exports/core";
+import { LocalStorage, S3Storage } from "@exports/core";
 import { createTestBucket, s3Env, startS3Server, testS3Client } from "@exports/core/testing/s3";
 import { type ExportTiming, runExport } from "./exports";
 import { cpuMs } from "./processes";
@@ -38,6 +38,7 @@ export async function runStorage(o: SectionContext) {
       s3: { DATABASE_URL: db.url, STORAGE_URL: `s3://${bucket}/bench`, ...s3Env(server.endpoint) },
     };
     const s3Pid = server.child.pid ?? 0;
+    const files = { local: new LocalStorage(o.storageDir), s3 };
     const runs: Record<string, ExportTiming[]> = {};
     const cpu: Record<string, { worker: number; s3: number }[]> = {};
     const peaks: Record<string, number> = {};
@@ -50,13 +51,14 @@ export async function runStorage(o: SectionContext) {
         // One unmeasured export of the first tenth first, on both backends alike: the first export of a fresh
         // worker (and of the s3rver process) runs cold code, and was the slowest of every series (S3 CSV
         // 1485, 1212, 1044 ms; local 844, 743, 645 ms in one quiet run).
-        await runExport(
+        const warm = await runExport(
           db,
           admin,
           format,
           `/api/v1/products/?id__lte=${Math.ceil(o.products / 10)}`,
           backend === "s3" ? s3 : o.storageDir,
         );
+        await files[backend].removePrefix(`results/${warm.id}`);
         for (let i = 0; i < o.repeat; i++) {
           const w0 = cpuMs(workerPid) ?? 0;
           const s0 = cpuMs(s3Pid) ?? 0;
@@ -68,6 +70,9 @@ export async function runStorage(o: SectionContext) {
             backend === "s3" ? s3 : o.storageDir,
           );
           const c = { worker: (cpuMs(workerPid) ?? 0) - w0, s3: (cpuMs(s3Pid) ?? 0) - s0 };
+          // As in the fields section: kept files grew the page cache into memory the VM had not touched, and
+          // writing there costs more; nothing reads them later.
+          await files[backend].removePrefix(`results/${r.id}`);
           runs[key] = [...(runs[key] ?? []), r];
           cpu[key] = [...(cpu[key] ?? []), c];
           log(
