@@ -9,6 +9,8 @@ import { startWorker } from "./worker";
 /** The targets of issue 15 for an export of every field (jsonb and date-times included). */
 const TARGETS = { csv: 0.9, json: 1.2, xls: 2.5 };
 const FORMATS: ExportFormat[] = ["csv", "xls", "json"];
+/** BENCH_FIELDS_RESOURCES=orders narrows the section to one table (while working on its figures). */
+const RESOURCES = (process.env.BENCH_FIELDS_RESOURCES ?? "products,orders").split(",");
 
 export interface AllFieldsOptions {
   db: BenchDatabase;
@@ -35,7 +37,7 @@ export async function runAllFields(options: AllFieldsOptions) {
   const results = new LocalStorage(storageDir);
   try {
     worker.rss.takePeak();
-    for (const resource of ["products", "orders"]) {
+    for (const resource of RESOURCES) {
       const { names, columns } = allFields(resource);
       log(
         `\n[exports] ${resource}, all ${names.length} fields, vs COPY of the same columns (best of ${repeat})`,
