@@ -24,7 +24,6 @@ import { createTestDatabase, type TestDatabase } from "../src/testing";
 let t: TestDatabase;
 let root: Actor;
 let alice: Actor;
-let aliceToken: string;
 const PASSWORD = "correct horse battery staple";
 const CONFIG: SessionConfig = {
   ttlSeconds: 3600,
@@ -65,7 +64,6 @@ beforeAll(async () => {
   root = { id: r.id, username: r.username, isSuperuser: true };
   const a = await createUser(t.db, { username: "alice", password: PASSWORD });
   alice = { id: a.id, username: a.username, isSuperuser: false };
-  aliceToken = a.token;
 });
 
 afterAll(async () => {
