@@ -1,5 +1,5 @@
 import path from "node:path";
-import { type Actor, type ExportFormat, LocalStorage } from "@exports/core";
+import { type Actor, type ExportFormat, keys, LocalStorage } from "@exports/core";
 import type { BenchDatabase } from "./database";
 import { allFields, copyBaseline, type ExportTiming, runExport } from "./exports";
 import { cpuMs, threadCpuMs } from "./processes";
@@ -62,7 +62,7 @@ export async function runAllFields(options: AllFieldsOptions) {
           const r = await runExport(db, admin, format, `/api/v1/${resource}/`, storageDir, 600_000, names);
           const cpu1 = cpuMs(pid);
           const threads1 = threadCpuMs(pid);
-          await results.removePrefix(`results/${r.id}`);
+          await results.removePrefix(keys.resultPrefix(r.id));
           const cpu = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
           runs[format]?.push(r);
           workerCpu[format]?.push(cpu);

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { type Actor, type ExportFormat, LocalStorage } from "@exports/core";
+import { type Actor, type ExportFormat, keys, LocalStorage } from "@exports/core";
 import { runAllFields } from "./all-fields";
 import { createBenchDatabase, seed } from "./database";
 import { copyBaseline, type ExportTiming, exportStatus, runExport, waitFinished } from "./exports";
@@ -89,7 +89,7 @@ async function main() {
           // Only a CSV is downloaded later (the memory section, the best one): the rest go once measured, as in the
           // fields and storage sections. Kept (~1 GB), they grew the page cache before the fields section, whose
           // exports then wrote into memory the VM had handed back (BENCHMARKS.md, "What is left of issues 14 and 15").
-          if (format !== "csv") await results.removePrefix(`results/${r.id}`);
+          if (format !== "csv") await results.removePrefix(keys.resultPrefix(r.id));
           log(
             `  run ${i + 1}: copy ${base.ms.toFixed(0)} ms · ${format} ${r.ms.toFixed(0)} ms (${r.pages} pages, ${((r.bytes ?? 0) / 1e6).toFixed(1)} MB; worker CPU ${cpu.toFixed(0)} ms)`,
           );
@@ -102,7 +102,8 @@ async function main() {
       const xls = best(runs.xls ?? []);
       const json = best(runs.json ?? []);
       completedLarge = { csv: csv.id, xls: xls.id, json: json.id };
-      for (const r of runs.csv ?? []) if (r.id !== csv.id) await results.removePrefix(`results/${r.id}`);
+      for (const r of runs.csv ?? [])
+        if (r.id !== csv.id) await results.removePrefix(keys.resultPrefix(r.id));
       const rowsPerS = (ms: number) => Math.round(PRODUCTS / (ms / 1000));
       report.add({
         section: "export",

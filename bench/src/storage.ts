@@ -1,5 +1,5 @@
 import type { ExportFormat } from "@exports/core";
-import { LocalStorage, S3Storage } from "@exports/core";
+import { keys, LocalStorage, S3Storage } from "@exports/core";
 import { createTestBucket, s3Env, startS3Server, testS3Client } from "@exports/core/testing/s3";
 import { type ExportTiming, runExport } from "./exports";
 import { cpuMs } from "./processes";
@@ -58,7 +58,7 @@ export async function runStorage(o: SectionContext) {
           `/api/v1/products/?id__lte=${Math.ceil(o.products / 10)}`,
           backend === "s3" ? s3 : o.storageDir,
         );
-        await files[backend].removePrefix(`results/${warm.id}`);
+        await files[backend].removePrefix(keys.resultPrefix(warm.id));
         for (let i = 0; i < o.repeat; i++) {
           const w0 = cpuMs(workerPid) ?? 0;
           const s0 = cpuMs(s3Pid) ?? 0;
@@ -72,7 +72,7 @@ export async function runStorage(o: SectionContext) {
           const c = { worker: (cpuMs(workerPid) ?? 0) - w0, s3: (cpuMs(s3Pid) ?? 0) - s0 };
           // As in the fields section: kept files grew the page cache into memory the VM had not touched, and
           // writing there costs more; nothing reads them later.
-          await files[backend].removePrefix(`results/${r.id}`);
+          await files[backend].removePrefix(keys.resultPrefix(r.id));
           runs[key] = [...(runs[key] ?? []), r];
           cpu[key] = [...(cpu[key] ?? []), c];
           log(
