@@ -59,7 +59,7 @@ export function segmentStages(sheet: number, level = 1): Transform[] {
   });
   // 1 MiB of output per buffer: a page's 1 MiB pushes deflate to ~160 KiB each, and each time the buffer fills
   // zlib hands back to the main thread and waits for it before going on; with 256 KiB that was every other push.
-  // Orders XLSX, all fields: 1911–2058 ms against 2031–2148 (BENCHMARKS.md, "Deflate's output buffer").
+  // Orders XLSX, all fields: 1911–2010 ms against 2031–2101 (BENCHMARKS.md, "What is left of issues 14 and 15").
   const deflate = createDeflateRaw({ level, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: 1024 * 1024 });
   const trailer = new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
