@@ -8,7 +8,12 @@ import { CopyRows } from "../../src/engine/copy/rows";
 import { writerFor } from "../../src/engine/formats";
 import { ByteWriter } from "../../src/engine/formats/bytes";
 import { compactJson } from "../../src/engine/formats/cells";
-import { compactJsonb, DATETIME_TEXT_SETTINGS } from "../../src/engine/formats/pg-text";
+import {
+  compactJsonb,
+  DATETIME_TEXT_SETTINGS,
+  datetimeEnd,
+  isoDatetimeField,
+} from "../../src/engine/formats/pg-text";
 import type { LineEncoder } from "../../src/engine/formats/types";
 import type { ResourceField } from "../../src/resources/types";
 import { createTestDatabase, type TestDatabase } from "../../src/testing";
@@ -262,6 +267,20 @@ describe("PostgreSQL's text forms made into the old bytes in Node", () => {
       expect(encode(src, 0, src.length, out), line).toBe(Number((line as string).split(",")[0]));
       expect(out.flush().toString("utf8")).toBe(expected);
     }
+  });
+
+  it("the one-pass date-time reader takes UTC's `+00` (how a timestamp with zone prints in the run) and no other zone", () => {
+    const read = (text: string) => {
+      const src = Buffer.from(text);
+      const buf = Buffer.alloc(64);
+      const q = isoDatetimeField(buf, 0, src, 0);
+      return q < 0 ? null : [buf.subarray(0, q).toString(), datetimeEnd.at];
+    };
+    expect(read("2025-06-01 12:00:00.12+00,")).toEqual(["2025-06-01T12:00:00.120Z", 25]);
+    expect(read("2025-06-01 12:00:00+00\n")).toEqual(["2025-06-01T12:00:00.000Z", 22]);
+    expect(read("2025-06-01 12:00:00.123,")).toEqual(["2025-06-01T12:00:00.123Z", 23]);
+    for (const other of ["+05:30,", "+00:30,", "+00 BC,", "-00,", "+01,"])
+      expect(read(`2025-06-01 12:00:00.123${other}`), other).toBeNull();
   });
 
   it("JSON (the one-pass line encoder and the row encoder): the bytes of to_char and compactJson", async () => {

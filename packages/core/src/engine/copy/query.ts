@@ -121,9 +121,10 @@ export function copyProjection(
         return instant;
       }
       if (datetime === "serial") return sql`(date_part('epoch', ${ms}) / 86400 + 25569)`;
-      // A timestamp without zone is read as UTC (as drizzle reads it). Its text (DATETIME_TEXT_SETTINGS) is
-      // made ISO 8601 by the row encoders (`isoDatetime`): `to_char` here cost the server ~0.45 s per 1M values.
-      return col.withTimezone ? sql`(${ms} at time zone 'UTC')` : ms;
+      // A timestamp without zone is read as UTC (as drizzle reads it); one with a zone prints in UTC (`+00`) under
+      // the run's DATETIME_TEXT_SETTINGS. Either text is made ISO 8601 by the row encoders (`isoDatetime`):
+      // `to_char` here cost the server ~0.45 s per 1M values, `at time zone 'UTC'` ~40 ms (BENCHMARKS.md).
+      return ms;
     }
   }
   return null;
