@@ -22,12 +22,13 @@ export interface EngineConfig {
  * are faster (1,000,000 products as CSV: ~10% less time in 4 pages than in 10, BENCHMARKS.md). The price: a
  * retried page redoes up to 250,000 records, and a cancel or a smaller export waits for up to that page.
  *
- * Pages sized from the export: ~1/5 of it, between 10,000 and 250,000 records, so that collected_count moves 5
- * times in an export of 50,000 to 1,250,000 records (a person watching a 100,000-record export sees it move, not
- * jump from 0 to done) and every 250,000 records above. A page costs ~3.5 ms of the worker's CPU and ~7 ms of
- * wall time (its part synced, its update; measured with pages of 2,000): 1/5 costs a 1,000,000-record export one
- * page more than pages of 250,000 (~0.5%), 1/8 would cost four (~2%, BENCHMARKS.md). An explicit
- * EXPORT_PAGE_SIZE fixes the size (`engineConfigFromEnv`).
+ * Pages sized from the export: ~1/4 of it, between 10,000 and 250,000 records, so that collected_count moves 4
+ * times in an export of 40,000 to 1,000,000 records (a person watching a 100,000-record export sees it move, not
+ * jump from 0 to done) and every 250,000 records above. Each page more costs its synced part and its update:
+ * with 1/5, a 1,000,000-record CSV export took 1–3% longer than in pages of 250,000 (its fifth page; 1.03 in a
+ * full bench run), a 100,000-record one 1–4% (BENCHMARKS.md); 1/4 is the fewest pages that still move 4 times,
+ * and leaves 1,000,000 records in pages of 250,000. An explicit EXPORT_PAGE_SIZE fixes the size
+ * (`engineConfigFromEnv`).
  *
  * Runs of 8 pages of `pageSize` (smaller pages: more of them in a run): PostgreSQL streams without a stop at each
  * page (CSV of 1,000,000 products: from ~0.65–0.7 of COPY's speed to ~0.8–0.95). The bound keeps the COPY's
@@ -35,7 +36,7 @@ export interface EngineConfig {
  */
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   pageSize: 250_000,
-  pageSizing: { pages: 5, minRows: 10_000 },
+  pageSizing: { pages: 4, minRows: 10_000 },
   runPages: 8,
   leaseMs: 30_000,
   maxAttempts: 5,

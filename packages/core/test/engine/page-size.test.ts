@@ -28,23 +28,24 @@ const at = (o: Partial<PageOrigin>): PageOrigin => ({
 describe("pageRows", () => {
   const auto = DEFAULT_ENGINE_CONFIG;
 
-  it("is about a fifth of the export, between 10,000 and 250,000 records, by default", () => {
-    expect(auto.pageSizing).toEqual({ pages: 5, minRows: 10_000 });
-    expect(pageRows(auto, at({ totalCount: 1_000_000 }))).toBe(200_000);
-    expect(pageRows(auto, at({ totalCount: 100_000, collectedCount: 20_000 }))).toBe(20_000);
-    expect(pageRows(auto, at({ totalCount: 100_001 }))).toBe(20_001);
+  it("is about a quarter of the export, between 10,000 and 250,000 records, by default", () => {
+    expect(auto.pageSizing).toEqual({ pages: 4, minRows: 10_000 });
+    expect(pageRows(auto, at({ totalCount: 1_000_000 }))).toBe(250_000);
+    expect(pageRows(auto, at({ totalCount: 800_000 }))).toBe(200_000);
+    expect(pageRows(auto, at({ totalCount: 100_000, collectedCount: 25_000 }))).toBe(25_000);
+    expect(pageRows(auto, at({ totalCount: 100_001 }))).toBe(25_001);
     expect(pageRows(auto, at({ totalCount: 30_000 }))).toBe(10_000);
     expect(pageRows(auto, at({ totalCount: 10_000_000 }))).toBe(250_000);
   });
 
   it("before the count is recorded, takes the export's size from the ids left (an upper bound)", () => {
-    expect(pageRows(auto, at({ maxInstanceId: 1_000_000 }))).toBe(200_000);
+    expect(pageRows(auto, at({ maxInstanceId: 800_000 }))).toBe(200_000);
     expect(
       pageRows(
         auto,
         at({ maxInstanceId: 100_000, lastInstanceId: 20_000, collectedCount: 19_000, failCount: 1000 }),
       ),
-    ).toBe(20_000);
+    ).toBe(25_000);
   });
 
   it("is pageSize whatever the export when sizing is off, and never above it", () => {
