@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PageRows } from "../../src/engine/copy/parse";
 import { CopyRows } from "../../src/engine/copy/rows";
 import { writerFor } from "../../src/engine/formats";
+import { ByteWriter } from "../../src/engine/formats/bytes";
 import { productsResource } from "../../src/resources/products";
 import { fieldsByName } from "../../src/resources/serialize";
 import type { ResourceField } from "../../src/resources/types";
@@ -143,7 +144,8 @@ describe("CopyRows", () => {
 
   it("CSV's line encoder writes exactly what the field-by-field encoder writes, whatever the cells", async () => {
     // Text cells at every edge case (formula characters, white space at either end, NBSP, quotes, commas,
-    // line breaks, empty, NULL), booleans as words and NULL, the id selected as a field or added at the end.
+    // line breaks, empty, NULL), booleans as PostgreSQL prints them (t/f, the projection's) or as words, and NULL,
+    // the id selected as a field or added at the end.
     const texts = [
       "plain",
       "=1+1",
@@ -174,19 +176,46 @@ describe("CopyRows", () => {
     const direct = new pg.Client({ connectionString: t.url });
     await direct.connect();
     try {
-      for (const [select, columns, idColumn] of [
-        [`select id, name, ${bool} from ${values} order by id`, 3, 0],
-        [`select name, ${bool}, id from ${values} order by id`, 3, 2],
-      ] as const) {
-        const fieldsHere = idColumn === 0 ? textField : textField.slice(1);
-        const read = (withLine: boolean) =>
-          readCsvCopy(direct, select, columns, idColumn, fieldsHere, withLine);
-        const general = await read(false);
-        expect(general.written).toBe(texts.length);
-        expect(await read(true)).toEqual(general);
+      for (const flag of [bool, "flag"]) {
+        for (const [select, columns, idColumn] of [
+          [`select id, name, ${flag} from ${values} order by id`, 3, 0],
+          [`select name, ${flag}, id from ${values} order by id`, 3, 2],
+        ] as const) {
+          const fieldsHere = idColumn === 0 ? textField : textField.slice(1);
+          const read = (withLine: boolean) =>
+            readCsvCopy(direct, select, columns, idColumn, fieldsHere, withLine);
+          const general = await read(false);
+          expect(general.written).toBe(texts.length);
+          expect(await read(true)).toEqual(general);
+          // t/f or words from PostgreSQL, the same file.
+          if (flag === "flag") {
+            const words = select.replace(", flag", `, ${bool}`).replace("flag, id", `${bool}, id`);
+            expect(await readCsvCopy(direct, words, columns, idColumn, fieldsHere, false)).toEqual(general);
+          }
+        }
       }
     } finally {
       await direct.end();
+    }
+  });
+
+  it("CSV's line encoder writes PostgreSQL's t/f as words itself, without handing the row on", () => {
+    const encode = writerFor("csv").lineEncoder?.(
+      fieldsByName(productsResource, ["id", "name", "is_active"]),
+      3,
+      0,
+    );
+    if (!encode) throw new Error("no line encoder for these fields");
+    for (const [line, expected] of [
+      ["1,plain,t\n", "1,plain,true\r\n"],
+      ["2,x,f\n", "2,x,false\r\n"],
+      ["3,,\n", "3,,\r\n"],
+      ["4,y,true\n", "4,y,true\r\n"],
+    ]) {
+      const src = Buffer.from(line as string);
+      const out = new ByteWriter();
+      expect(encode(src, 0, src.length, out), line).toBe(Number((line as string).split(",")[0]));
+      expect(out.flush().toString("utf8")).toBe(expected);
     }
   });
 
