@@ -194,7 +194,7 @@ describe("JSON's one-pass line encoder", () => {
       someText(),
       random(6) === 0 ? null : `${random(2) ? "-" : ""}${random(10000)}.${random(100)}`,
       random(6) === 0 ? null : String(random(1000) - 500),
-      [null, "true", "false", "t"][random(4)] ?? null,
+      [null, "true", "false", "t", "f"][random(5)] ?? null,
       jsonb(),
       datetime(),
       datetime(),
@@ -214,6 +214,19 @@ describe("JSON's one-pass line encoder", () => {
       takenBy.push(taken);
     }
     expect(takenBy[0]).toBe(takenBy[1]);
+  });
+
+  it("writes PostgreSQL's t/f as JSON's true/false itself, without handing the row on", () => {
+    const fields = fieldsByName(productsResource, ["id", "is_active"]);
+    const data = Buffer.from("1,t\n2,f\n3,\n4,true\n");
+    const reference = new PageRows(fields.length, jsonRowEncoder(fields), 0).encodeAll(data);
+    expect(reference.toString("utf8")).toContain('{"id":1,"is_active":true}');
+    expect(reference.toString("utf8")).toContain('{"id":2,"is_active":false}');
+    for (const compiled of [true, false]) {
+      const { out, taken } = encodeLines(data, fields, fields.length, 0, compiled);
+      expect(out.toString("utf8"), `compiled: ${compiled}`).toBe(reference.toString("utf8"));
+      expect(taken, `compiled: ${compiled}`).toBe(4);
+    }
   });
 
   it("reads an id column that is no field, and declines `json` values", () => {

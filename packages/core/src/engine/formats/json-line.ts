@@ -3,6 +3,7 @@ import { put } from "./bytes";
 import {
   BOOLEAN,
   DATETIME,
+  FALSE,
   JSON_TEXT,
   KIND,
   NULL,
@@ -12,6 +13,7 @@ import {
   rowKeys,
   storeBytes,
   TEXT,
+  TRUE,
 } from "./json-bytes";
 import { compactJsonb, datetimeEnd, isoDatetimeField, jsonbEnd } from "./pg-text";
 import type { LineEncoder } from "./types";
@@ -102,7 +104,7 @@ function jsonLineEncoder(
         }
         b = src[k] as number;
       } else {
-        // Digits, a sign, a point; booleans as words: copied (decimals between quotes). Never quoted by COPY.
+        // Digits, a sign, a point: copied (decimals between quotes). Never quoted by COPY.
         const quote = kind === QUOTED;
         if (quote) buf[p++] = 34;
         if (kind === ID_ONLY) while (FIELD_STOP[b] === 0) b = src[++k] as number;
@@ -111,8 +113,12 @@ function jsonLineEncoder(
             buf[p++] = b;
             b = src[++k] as number;
           }
-        // A boolean must be a word (`true`/`false`, as JSON's COPY selects it) to be copied.
-        if (b === 34 || (kind === BOOLEAN && k - at < 4)) return -1;
+        if (b === 34) return -1;
+        // A boolean: PostgreSQL's `t`/`f` (the projection's) written as the word; a word is copied.
+        if (kind === BOOLEAN && k - at < 4) {
+          if (k - at !== 1) return -1;
+          p = put(buf, p - 1, src[at] === 116 ? TRUE : FALSE);
+        }
         if (quote) buf[p++] = 34;
       }
       if (field === idColumn) {
@@ -192,7 +198,10 @@ function compiledLineEncoder(
       code.push(
         quote,
         "while (FIELD_STOP[b] === 0) { buf[p++] = b; b = src[++k]; }",
-        kind === BOOLEAN ? "if (b === 34 || k - at < 4) return -1;" : "if (b === 34) return -1;",
+        "if (b === 34) return -1;",
+        kind === BOOLEAN
+          ? `if (k - at < 4) { if (k - at !== 1) return -1; p -= 1; if (src[at] === 116) { ${storeBytes(TRUE)} } else { ${storeBytes(FALSE)} } }`
+          : "",
         quote,
       );
     }
