@@ -73,8 +73,8 @@ export async function copyBaseline(
     const cpu1 = cpuMs(backend);
     const serverCpuMs = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
     // The file on the disk before the next measurement, outside this one's time: left dirty, its ~100 MB were
-    // written out by the next fsync on the machine (the next export's create commit waited ~150-200 ms, its
-    // pick-up with it: 10-25 ms when synced here; BENCHMARKS.md, "The baseline's file").
+    // written out by the next fsync on the machine (the next export's create commit waited ~150-210 ms, its
+    // pick-up with it: 10-24 ms when synced here; BENCHMARKS.md, "Issues 14 and 15: every target held", change 1).
     const handle = await open(file, "r+");
     await handle.sync().finally(() => handle.close());
     return { ms, bytes: (await stat(file)).size, serverCpuMs };

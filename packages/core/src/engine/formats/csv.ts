@@ -1,6 +1,14 @@
 import { stringify } from "csv-stringify/sync";
 import type { ResourceField } from "../../resources/types";
-import { ascii, type ByteWriter, endsWithSpace, fieldText, isFormulaByte, startsWithSpace } from "./bytes";
+import {
+  ascii,
+  type ByteWriter,
+  endsWithSpace,
+  fieldText,
+  isFormulaByte,
+  put,
+  startsWithSpace,
+} from "./bytes";
 import { compactJson, headerLabels } from "./cells";
 import {
   compactJsonb,
@@ -227,21 +235,7 @@ export const csvWriter: FormatWriter = {
             )
               return -1;
           } else if (kind === LINE_BOOLEAN) {
-            if (k - at === 1) {
-              p = fieldAt;
-              if (src[at] === 116) {
-                buf[p++] = 116; // true
-                buf[p++] = 114;
-                buf[p++] = 117;
-                buf[p++] = 101;
-              } else {
-                buf[p++] = 102; // false
-                buf[p++] = 97;
-                buf[p++] = 108;
-                buf[p++] = 115;
-                buf[p++] = 101;
-              }
-            }
+            if (k - at === 1) p = put(buf, fieldAt, src[at] === 116 ? TRUE : FALSE);
           } else if (kind === LINE_JSONB && at < k) {
             // Unquoted: no quote or comma, so no space either; a number must print as JavaScript prints it.
             if (isFormulaByte(src[at])) return -1;
