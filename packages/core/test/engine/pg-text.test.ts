@@ -198,7 +198,7 @@ async function newPath(format: "csv" | "json", withLine: boolean) {
   const writer = writerFor(format);
   const dialect = new PgDialect();
   const columns = FIELDS.map((f) => {
-    const projection = copyProjection(f, writer.datetime, writer.booleans);
+    const projection = copyProjection(f, writer.datetime);
     if (!projection) throw new Error(`no COPY form for ${f.name}`);
     return dialect.sqlToQuery(projection).sql;
   });

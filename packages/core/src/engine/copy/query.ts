@@ -86,7 +86,6 @@ const JSON_COLUMNS = new Set(["PgJsonb", "PgJson"]);
 export function copyProjection(
   field: ResourceField,
   datetime: DatetimeForm,
-  booleans: "tf" | "words" = "tf",
   zone: string | null = null,
 ): SQL | null {
   const col = field.column as AnyPgColumn & { withTimezone?: boolean; precision?: number };
@@ -99,10 +98,9 @@ export function copyProjection(
     case "text":
       return TEXT_COLUMNS.has(type) ? sql`${col}` : null;
     case "boolean":
-      if (type !== "PgBoolean") return null;
-      return booleans === "words"
-        ? sql`case when ${col} then 'true' when not ${col} then 'false' end`
-        : sql`${col}`;
+      // `t`/`f`, which every encoder writes in its format's form: a CASE to the words here cost the server
+      // ~90 ms per 1M rows (BENCHMARKS.md, "Issues 14 and 15: every target held", changes 4 and 5).
+      return type === "PgBoolean" ? sql`${col}` : null;
     case "json":
       return JSON_COLUMNS.has(type) ? sql`${col}` : null;
     case "datetime": {
@@ -145,9 +143,7 @@ export function copyPageQuery(
   limit: number,
 ): CopyPageQuery | null {
   const writer = writerOf(row);
-  const projections = scope.fields.map((f) =>
-    copyProjection(f, writer.datetime, writer.booleans, writer.zone ?? null),
-  );
+  const projections = scope.fields.map((f) => copyProjection(f, writer.datetime, writer.zone ?? null));
   if (projections.some((p) => p === null)) return null;
   const idColumn = scope.resource.idColumn;
   // The cursor: a selected integer id field, else the id as one more column at the end.

@@ -117,7 +117,6 @@ export function csvOptionsWriter(options: EffectiveExportOptions): FormatWriter 
   return {
     extension: gzip ? "csv.gz" : "csv",
     contentType: gzip ? "application/gzip" : csvWriter.contentType,
-    booleans: "words",
     datetime: "iso",
     zone,
     ...(zone === null ? {} : { sessionSettings: zoneSettings(zone) }),

@@ -76,8 +76,6 @@ export function csvHead(
 export const csvWriter: FormatWriter = {
   extension: "csv",
   contentType: "text/csv; charset=utf-8",
-  // PostgreSQL's t/f, written as words here: a CASE in the COPY cost the server ~90 ms per 1M rows (BENCHMARKS.md).
-  booleans: "tf",
   datetime: "iso",
   rowEncoder(fields) {
     const types = fields.map((f) => f.type);

@@ -212,8 +212,6 @@ export function jsonRowEncoder(
 export const jsonWriter: FormatWriter = {
   extension: "json",
   contentType: "application/json; charset=utf-8",
-  // PostgreSQL's t/f, written as words here: a CASE in the COPY cost the server ~90 ms per 1M rows (BENCHMARKS.md).
-  booleans: "tf",
   datetime: "iso",
   rowEncoder(fields) {
     return jsonRowEncoder(fields);

@@ -60,8 +60,6 @@ export interface FormatWriter {
   zone?: string | null;
   /** SQL the COPY's transaction runs first (`set local …`). */
   sessionSettings?: string;
-  /** Booleans as COPY prints them: `t`/`f`, or `true`/`false` (so a CSV or JSON line can be copied as it is). */
-  booleans: "tf" | "words";
   /** A page's row encoder; `firstRow`: the page's first row's index in the export (XLSX numbers rows). */
   rowEncoder(fields: readonly ResourceField[], firstRow: number): RowEncoder;
   /** A `LineEncoder` for `columns` COPY columns (the fields, then the id unless it is field `idColumn`). */

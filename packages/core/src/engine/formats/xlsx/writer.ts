@@ -67,7 +67,6 @@ export function createXlsxWriter(sheetRows = SHEET_ROWS, sheet: SheetOptions = D
   return {
     extension: "xlsx",
     contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    booleans: "tf",
     datetime: "serial",
     zone: sheet.zone,
     rowEncoder(fields, firstRow) {
