@@ -38,6 +38,23 @@ async function createExport(request: APIRequestContext, user: CreatedUser): Prom
 
 const liveStatus = (page: Page) => page.getByTestId("live-status");
 
+/**
+ * A new export that the page, reloaded, lists as still running, and the list queries from that reload on. One
+ * the worker had already finished when the page asked leaves nothing to poll for (seen in CI: a small table
+ * exports in about a second): then another, up to 5.
+ */
+async function exportShownRunning(page: Page, request: APIRequestContext) {
+  for (let attempt = 1; ; attempt++) {
+    const id = await createExport(request, alice);
+    const row = page.locator(`tr[data-export-id="${id}"]`);
+    const queries = recordListQueries(page);
+    await page.reload();
+    await expect(row).toBeVisible({ timeout: 30_000 });
+    if (!(await row.getByText("completed").isVisible())) return { row, queries };
+    expect(attempt, "every export had finished before the reloaded page listed it").toBeLessThan(5);
+  }
+}
+
 test("while the stream is up, a running export's progress and status arrive with no polling request", async ({
   page,
   request,
@@ -85,20 +102,8 @@ test("when the stream is cut the list polls, and the stream comes back by itself
     proxy.cut();
     await expect(liveStatus(page)).toHaveAttribute("data-live", "false", { timeout: 30_000 });
 
-    // Without the stream nothing tells the page of a new export: a reload shows it, then polling runs. An export
-    // the worker had already finished when the reloaded page asked leaves nothing to poll for (seen in CI: a
-    // small table exports in about a second): then another one, until the page shows one still running.
-    let queries: Request[] = [];
-    let row = page.locator("tr[data-export-id]").first();
-    for (let attempt = 1; ; attempt++) {
-      const id = await createExport(request, alice);
-      row = page.locator(`tr[data-export-id="${id}"]`);
-      queries = recordListQueries(page);
-      await page.reload();
-      await expect(row).toBeVisible({ timeout: 30_000 });
-      if (!(await row.getByText("completed").isVisible())) break;
-      expect(attempt, "every export had finished before the reloaded page listed it").toBeLessThan(5);
-    }
+    // Without the stream nothing tells the page of a new export: a reload shows it, then polling runs.
+    const { row, queries } = await exportShownRunning(page, request);
     await expect(liveStatus(page)).toHaveAttribute("data-live", "false");
     await expect(row.getByText("completed")).toBeVisible({ timeout: 90_000 });
     // Nothing pushed it: shown running, then completed, the page asked again (the reload's query, then polls).
